@@ -1,0 +1,60 @@
+// Image (RGB/RGBA, 0..255) + transform -> normalised network input [1, inputHeight, inputWidth, 3].
+// Each input pixel (i, j) samples the original at ((j - offsetX) / scale, (i - offsetY) / scale),
+// pixel centres on integers, as cv2.warpAffine does; bilinear, with pixels outside the image read
+// as 0 (cv2.BORDER_CONSTANT) before normalisation, so padding becomes -mean / std. Unlike OpenCV
+// the sub-pixel weights are exact (it rounds them to 1/32), and a large downscale is sampled, not
+// averaged (as officially).
+import type { Tensor } from '../ops/tensor.js';
+import type { ImageSource } from './source.js';
+import type { ImageTransform } from './transform.js';
+
+export interface Normalisation {
+  /** Per-channel mean and std on the 0..1 scale (value / 255), in the order of channelOrder. */
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+  /** Channel order the network expects: 'rgb', or 'bgr' for models trained on OpenCV images (the official weights). */
+  channelOrder: 'rgb' | 'bgr';
+}
+
+export function warpNormalise(src: ImageSource, t: ImageTransform, norm: Normalisation): Tensor {
+  const { inputWidth: outW, inputHeight: outH } = t;
+  const out = new Float32Array(outH * outW * 3);
+  // Source channel feeding each output channel, and the affine normalisation v * a + b.
+  const srcChannel = norm.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
+  const a = norm.std.map((s) => 1 / (255 * s));
+  const b = norm.mean.map((m, c) => -m / norm.std[c]);
+  const cols = taps(outW, t.offsetX, t.scale);
+  const rows = taps(outH, t.offsetY, t.scale);
+  const { data, width, height, channels } = src;
+  // Pixel (x, y) channel c, 0 outside the image.
+  const px = (x: number, y: number, c: number) => (x < 0 || y < 0 || x >= width || y >= height ? 0 : data[(y * width + x) * channels + c]);
+  for (let i = 0; i < outH; i++) {
+    const y0 = rows.i0[i];
+    const fy = rows.f[i];
+    for (let j = 0; j < outW; j++) {
+      const x0 = cols.i0[j];
+      const fx = cols.f[j];
+      const o = (i * outW + j) * 3;
+      for (let c = 0; c < 3; c++) {
+        const sc = srcChannel[c];
+        const top = px(x0, y0, sc) * (1 - fx) + px(x0 + 1, y0, sc) * fx;
+        const bottom = px(x0, y0 + 1, sc) * (1 - fx) + px(x0 + 1, y0 + 1, sc) * fx;
+        out[o + c] = (top * (1 - fy) + bottom * fy) * a[c] + b[c];
+      }
+    }
+  }
+  return { data: out, shape: [1, outH, outW, 3] };
+}
+
+/** For each output index: the source index left of (or at) the sample and the weight of the next one. */
+function taps(n: number, offset: number, scale: number) {
+  const i0 = new Int32Array(n);
+  const f = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = (i - offset) / scale;
+    const fl = Math.floor(s);
+    i0[i] = fl;
+    f[i] = s - fl;
+  }
+  return { i0, f };
+}
