@@ -1,0 +1,142 @@
+// The model config: the JSON that names an architecture (parts from the registry), its classes and
+// its input conventions. It travels inside every weight file (__metadata__.config), so it is
+// untrusted input: validateConfig checks every field and says which one is wrong.
+
+import { checkInt, show } from './parts/params.js';
+import { buildGraph, resolvePart } from './registry.js';
+import { DETECTORS, MODEL_FORMAT, type Detector } from './names.js';
+
+/** A part: `type` picks it from the registry, the other fields are its parameters. */
+export interface PartConfig {
+  type: string;
+  [field: string]: unknown;
+}
+
+/** Decode defaults stored with the model (the runtime's options override them). */
+export interface DecodeConfig {
+  /** Peaks (CenterNet: detections; CornerNet: corners per corner type) kept by top-K. */
+  k: number;
+  /** Max-pool window of the heatmap peak extraction (odd). */
+  kernel: number;
+  /** CornerNet only: largest |tl_tag - br_tag| of a corner pair. */
+  aeThreshold?: number;
+  /** CornerNet only: corner pairs kept after scoring. */
+  numDets?: number;
+}
+
+export interface ModelConfig {
+  format: typeof MODEL_FORMAT;
+  name: string;
+  detector: Detector;
+  backbone: PartConfig;
+  neck?: PartConfig;
+  head: PartConfig;
+  numClasses: number;
+  /** One per class, index = class id (heatmap channel). */
+  labels: string[];
+  /** [height, width] the model was trained at; both multiples of the graph's sizeMultiple. */
+  inputSize: [number, number];
+  /** Per-channel normalisation of 0..1 pixel values, (x - mean) / std, in RGB order. */
+  mean: [number, number, number];
+  std: [number, number, number];
+  decode?: DecodeConfig;
+}
+
+const TOP_LEVEL = ['format', 'name', 'detector', 'backbone', 'neck', 'head', 'numClasses', 'labels', 'inputSize', 'mean', 'std', 'decode'];
+const MAX_CLASSES = 100000;
+const MAX_SIDE = 16384;
+
+export const DECODE_DEFAULTS: Record<Detector, DecodeConfig> = {
+  centernet: { k: 100, kernel: 3 },
+  cornernet: { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000 },
+};
+
+/**
+ * Checks an untrusted value (parsed JSON) and returns the normalised config: part parameters and
+ * decode settings with their defaults filled in, fields in a fixed order. Builds the graph to
+ * check that the parts fit together and that inputSize suits it. Errors start with `source`.
+ */
+export function validateConfig(raw: unknown, source: string): ModelConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${source}: model config must be a JSON object, got ${show(raw)}`);
+  const o = raw as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!TOP_LEVEL.includes(key)) throw new Error(`${source}: unknown field ${JSON.stringify(key)} (known: ${TOP_LEVEL.join(', ')})`);
+  }
+  const at = (field: string) => `${source}: ${field}`;
+  if (o.format !== MODEL_FORMAT) throw new Error(`${at('format')} must be ${JSON.stringify(MODEL_FORMAT)}, got ${show(o.format)}`);
+  if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > 200) throw new Error(`${at('name')} must be a non-empty string of at most 200 characters, got ${show(o.name)}`);
+  if (typeof o.detector !== 'string' || !DETECTORS.includes(o.detector as Detector)) {
+    throw new Error(`${at('detector')} must be one of ${DETECTORS.map((d) => JSON.stringify(d)).join(', ')}, got ${show(o.detector)}`);
+  }
+  const detector = o.detector as Detector;
+  const numClasses = checkInt(o.numClasses, at('numClasses'), 1, MAX_CLASSES);
+  if (!Array.isArray(o.labels)) throw new Error(`${at('labels')} must be an array of ${numClasses} strings, got ${show(o.labels)}`);
+  if (o.labels.length !== numClasses) throw new Error(`${at('labels')} has ${o.labels.length} entries but numClasses is ${numClasses}`);
+  const labels = o.labels.map((l, i) => {
+    if (typeof l !== 'string' || l.length === 0) throw new Error(`${at(`labels[${i}]`)} must be a non-empty string, got ${show(l)}`);
+    return l;
+  });
+  const inputSize = tuple(o.inputSize, at('inputSize'), 2, (v, w) => checkInt(v, w, 1, MAX_SIDE)) as [number, number];
+  const mean = tuple(o.mean, at('mean'), 3, (v, w) => finite(v, w, -1e6, 1e6)) as [number, number, number];
+  const std = tuple(o.std, at('std'), 3, (v, w) => finite(v, w, 1e-12, 1e6)) as [number, number, number];
+
+  const backbone = { type: (o.backbone as PartConfig)?.type, ...resolvePart('backbones', o.backbone, at('backbone')).params } as PartConfig;
+  const neck = o.neck === undefined ? undefined : ({ type: (o.neck as PartConfig)?.type, ...resolvePart('necks', o.neck, at('neck')).params } as PartConfig);
+  const head = { type: (o.head as PartConfig)?.type, ...resolvePart('heads', o.head, at('head')).params } as PartConfig;
+  const decode = parseDecode(o.decode, detector, at('decode'));
+
+  const config: ModelConfig = { format: MODEL_FORMAT, name: o.name, detector, backbone, ...(neck ? { neck } : {}), head, numClasses, labels, inputSize, mean, std, decode };
+  const graph = buildGraph(config, source);
+  const m = graph.sizeMultiple;
+  if (inputSize[0] % m !== 0 || inputSize[1] % m !== 0) {
+    throw new Error(`${at('inputSize')} [${inputSize}] must be multiples of ${m} for this architecture (output stride ${graph.stride})`);
+  }
+  return config;
+}
+
+/** JSON.parse with an Error naming the file, then validateConfig. */
+export function parseConfigJson(text: string, source: string): ModelConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${source}: model config is not valid JSON (${(e as Error).message})`);
+  }
+  return validateConfig(raw, source);
+}
+
+/** The decode settings of a config, defaults filled in for the detector. */
+export function decodeSettings(config: ModelConfig): DecodeConfig {
+  return { ...DECODE_DEFAULTS[config.detector], ...config.decode };
+}
+
+function parseDecode(raw: unknown, detector: Detector, at: string): DecodeConfig {
+  const d = { ...DECODE_DEFAULTS[detector] };
+  if (raw === undefined) return d;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${at} must be an object, got ${show(raw)}`);
+  const known = Object.keys(d);
+  for (const [key, v] of Object.entries(raw)) {
+    if (!known.includes(key)) {
+      const cornerOnly = key in DECODE_DEFAULTS.cornernet;
+      throw new Error(`${at}.${key}: ${cornerOnly ? `applies to cornernet models only` : `unknown field (known: ${known.join(', ')})`}`);
+    }
+    if (key === 'aeThreshold') d.aeThreshold = finite(v, `${at}.aeThreshold`, 0, 1e6);
+    else if (key === 'k') d.k = checkInt(v, `${at}.k`, 1, 10000);
+    else if (key === 'numDets') d.numDets = checkInt(v, `${at}.numDets`, 1, 1e6);
+    else if (key === 'kernel') {
+      d.kernel = checkInt(v, `${at}.kernel`, 1, 15);
+      if (d.kernel % 2 === 0) throw new Error(`${at}.kernel must be odd (a window centred on the peak), got ${d.kernel}`);
+    }
+  }
+  return d;
+}
+
+function tuple(v: unknown, where: string, n: number, check: (x: unknown, where: string) => number): number[] {
+  if (!Array.isArray(v) || v.length !== n) throw new Error(`${where} must be an array of ${n} numbers, got ${show(v)}`);
+  return v.map((x, i) => check(x, `${where}[${i}]`));
+}
+
+function finite(v: unknown, where: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new Error(`${where} must be a number in [${min}, ${max}], got ${show(v)}`);
+  return v;
+}

@@ -1,0 +1,44 @@
+// Up-sampling neck of CenterNet's ResNet models (msra_resnet `_make_deconv_layer`): per stage a
+// transposed conv (no bias, stride 2) + BN + ReLU. No 3x3 conv before each stage: that is the DCN
+// variant (resdcn), whose deformable conv this project does not implement.
+// [h, w, c] -> [h * 2^n, w * 2^n, channels[n - 1]] for n stages, applied to every stack's map.
+
+import type { GraphBuilder } from '../graph.js';
+import type { ParamReader } from './params.js';
+import type { Features, NeckPart } from './types.js';
+
+export interface DeconvNeckParams {
+  /** Output channels of each up-sampling stage. */
+  channels: number[];
+  /** Transposed-conv kernel: 4 (pad 1), 3 (pad 1, output padding 1) or 2 (pad 0), as `_get_deconv_cfg`. */
+  kernel: 2 | 3 | 4;
+}
+
+const PADDING: Record<2 | 3 | 4, { pad: number; outputPadding: number }> = {
+  4: { pad: 1, outputPadding: 0 },
+  3: { pad: 1, outputPadding: 1 },
+  2: { pad: 0, outputPadding: 0 },
+};
+
+export const deconvNeck: NeckPart<DeconvNeckParams> = {
+  description: 'stride-2 transposed conv + BN + ReLU stages (CenterNet msra_resnet deconv layers)',
+  parse(r: ParamReader): DeconvNeckParams {
+    const channels = r.intArray('channels', { minLength: 1, maxLength: 5, default: [256, 128, 64] });
+    const kernel = r.int('kernel', { min: 2, max: 4, default: 4 }) as 2 | 3 | 4;
+    return { channels, kernel };
+  },
+  build(b: GraphBuilder, x: Features, p: DeconvNeckParams): Features {
+    const n = p.channels.length;
+    const up = 2 ** n;
+    if (x.stride % up !== 0) throw new Error(`deconv neck: ${n} up-sampling stages need an input stride divisible by ${up}, got ${x.stride}`);
+    const features = x.features.map((f, s) => {
+      const prefix = x.features.length === 1 ? 'deconv_layers' : `deconv_layers.${s}`;
+      let y = f;
+      p.channels.forEach((cout, i) => {
+        y = b.deconv(`${prefix}.${i}`, y, { cout, kernel: p.kernel, stride: 2, ...PADDING[p.kernel] });
+      });
+      return y;
+    });
+    return { features, channels: p.channels[n - 1], stride: x.stride / up, sizeMultiple: x.sizeMultiple };
+  },
+};

@@ -1,0 +1,170 @@
+// Named model configs: the official architectures (CenterNet ResNet-18 / Hourglass-104, CornerNet
+// Hourglass-104 / Squeeze) and two tiny ones that train on a CPU. preset(name, opts) returns a
+// validated config; any input size the architecture's strides allow can be asked for.
+
+import { validateConfig, type DecodeConfig, type ModelConfig, type PartConfig } from './config.js';
+import { MODEL_FORMAT, type Detector } from './names.js';
+
+/**
+ * COCO normalisation constants of the official code (core/dbs/coco.py), converted to RGB order:
+ * the official arrays [0.40789654, 0.44719302, 0.47026115] / [0.28863828, 0.27408164, 0.27809835]
+ * apply to images read by OpenCV, i.e. BGR (their first entry is blue, cf. ImageNet's blue mean
+ * 0.406), so they are reversed here. Our configs are RGB throughout.
+ */
+export const COCO_MEAN_RGB: [number, number, number] = [0.47026115, 0.44719302, 0.40789654];
+export const COCO_STD_RGB: [number, number, number] = [0.27809835, 0.27408164, 0.28863828];
+
+/** The 80 COCO categories in the usual contiguous order (class id = index). */
+export const COCO_LABELS: readonly string[] = [
+  'person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat', 'traffic light',
+  'fire hydrant', 'stop sign', 'parking meter', 'bench', 'bird', 'cat', 'dog', 'horse', 'sheep', 'cow',
+  'elephant', 'bear', 'zebra', 'giraffe', 'backpack', 'umbrella', 'handbag', 'tie', 'suitcase', 'frisbee',
+  'skis', 'snowboard', 'sports ball', 'kite', 'baseball bat', 'baseball glove', 'skateboard', 'surfboard', 'tennis racket', 'bottle',
+  'wine glass', 'cup', 'fork', 'knife', 'spoon', 'bowl', 'banana', 'apple', 'sandwich', 'orange',
+  'broccoli', 'carrot', 'hot dog', 'pizza', 'donut', 'cake', 'chair', 'couch', 'potted plant', 'bed',
+  'dining table', 'toilet', 'tv', 'laptop', 'mouse', 'remote', 'keyboard', 'cell phone', 'microwave', 'oven',
+  'toaster', 'sink', 'refrigerator', 'book', 'clock', 'vase', 'scissors', 'teddy bear', 'hair drier', 'toothbrush',
+];
+
+interface PresetDef {
+  description: string;
+  detector: Detector;
+  backbone: PartConfig;
+  neck?: PartConfig;
+  head: PartConfig;
+  inputSize: [number, number];
+  decode: DecodeConfig;
+}
+
+const HOURGLASS_104: PartConfig = {
+  type: 'hourglass',
+  stacks: 2,
+  stemChannels: 128,
+  stemResiduals: 1,
+  channels: [256, 256, 384, 384, 384, 512],
+  modules: [2, 2, 2, 2, 2, 4],
+  cnvChannels: 256,
+};
+
+const CORNERNET_DECODE: DecodeConfig = { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000 };
+const CENTERNET_DECODE: DecodeConfig = { k: 100, kernel: 3 };
+
+const PRESETS: Record<string, PresetDef> = {
+  'centernet-resnet18': {
+    description: 'CenterNet, ResNet-18 + three 4x4 deconv-BN-ReLU up-sampling stages (256, 128, 64), stride 4',
+    detector: 'centernet',
+    backbone: { type: 'resnet', block: 'basic', layers: [2, 2, 2, 2], channels: [64, 128, 256, 512], stemChannels: 64 },
+    neck: { type: 'deconv', channels: [256, 128, 64], kernel: 4 },
+    head: { type: 'centernet', headChannels: 64, headKernel: 3 },
+    inputSize: [512, 512],
+    decode: CENTERNET_DECODE,
+  },
+  'centernet-tiny': {
+    description: 'CenterNet, narrow ResNet-18 shape (16-32-64-128) + deconv (64, 32, 32), stride 4: trains on a CPU',
+    detector: 'centernet',
+    backbone: { type: 'resnet', block: 'basic', layers: [2, 2, 2, 2], channels: [16, 32, 64, 128], stemChannels: 16 },
+    neck: { type: 'deconv', channels: [64, 32, 32], kernel: 4 },
+    head: { type: 'centernet', headChannels: 32, headKernel: 3 },
+    inputSize: [256, 256],
+    decode: CENTERNET_DECODE,
+  },
+  'centernet-hourglass104': {
+    description: 'CenterNet, 2-stack Hourglass-104, hm / wh / reg heads (head conv 256) per stack, stride 4',
+    detector: 'centernet',
+    backbone: HOURGLASS_104,
+    head: { type: 'centernet', headChannels: 256, headKernel: 3 },
+    inputSize: [512, 512],
+    decode: CENTERNET_DECODE,
+  },
+  'cornernet-hourglass104': {
+    description: 'CornerNet, 2-stack Hourglass-104, corner pooling modules and heads per stack, stride 4',
+    detector: 'cornernet',
+    backbone: HOURGLASS_104,
+    head: { type: 'cornernet', poolChannels: 128, headChannels: 256, headKernel: 3 },
+    inputSize: [512, 512],
+    decode: CORNERNET_DECODE,
+  },
+  'cornernet-squeeze': {
+    description: 'CornerNet-Squeeze: fire-module hourglass (order 4, 2 stacks), 1x1 head convs, stride 8',
+    detector: 'cornernet',
+    backbone: {
+      type: 'squeeze-hourglass',
+      stacks: 2,
+      stemChannels: 128,
+      stemResiduals: 2,
+      channels: [256, 256, 384, 384, 512],
+      modules: [2, 2, 2, 2, 4],
+      cnvChannels: 256,
+    },
+    // As the official CornerNet_Squeeze.py: the corner modules keep their 3x3 convs, only the
+    // heads' first conv becomes 1x1.
+    head: { type: 'cornernet', poolChannels: 128, headChannels: 256, headKernel: 1 },
+    inputSize: [512, 512],
+    // The official CornerNet-Squeeze test settings: top_k 20, num_dets 100, ae_threshold 0.5.
+    decode: { k: 20, kernel: 3, aeThreshold: 0.5, numDets: 100 },
+  },
+  'cornernet-tiny': {
+    description: 'CornerNet, one small hourglass (order 3, 32-64 channels, 1 block per level), stride 4: trains on a CPU',
+    detector: 'cornernet',
+    backbone: {
+      type: 'hourglass',
+      stacks: 1,
+      stemChannels: 16,
+      stemResiduals: 1,
+      channels: [32, 32, 48, 64],
+      modules: [1, 1, 1, 1],
+      cnvChannels: 32,
+    },
+    head: { type: 'cornernet', poolChannels: 16, headChannels: 32, headKernel: 3 },
+    inputSize: [256, 256],
+    decode: CORNERNET_DECODE,
+  },
+};
+
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES: readonly string[] = Object.keys(PRESETS);
+
+export interface PresetOptions {
+  /** Default: labels.length, or 80 (COCO). */
+  numClasses?: number;
+  /** Default: the COCO labels for 80 classes, else `class0`, `class1`, ... */
+  labels?: string[];
+  /** [height, width]; default per preset (512 x 512, tiny ones 256 x 256). */
+  inputSize?: [number, number];
+  /** RGB, on 0..1 pixel values; default COCO's. */
+  mean?: [number, number, number];
+  std?: [number, number, number];
+}
+
+/** One-line descriptions of the presets, for CLI help. */
+export function describePresets(): Record<string, string> {
+  return Object.fromEntries(Object.entries(PRESETS).map(([k, v]) => [k, v.description]));
+}
+
+/** The validated config of a named preset. */
+export function preset(name: string, opts: PresetOptions = {}): ModelConfig {
+  if (!Object.prototype.hasOwnProperty.call(PRESETS, name)) {
+    throw new Error(`preset: unknown model ${JSON.stringify(name)} (known: ${PRESET_NAMES.join(', ')})`);
+  }
+  const p = PRESETS[name];
+  const numClasses = opts.numClasses ?? opts.labels?.length ?? COCO_LABELS.length;
+  if (opts.labels && opts.labels.length !== numClasses) {
+    throw new Error(`preset ${name}: ${opts.labels.length} labels given for numClasses ${numClasses}`);
+  }
+  const labels = opts.labels ?? (numClasses === COCO_LABELS.length ? [...COCO_LABELS] : Array.from({ length: numClasses }, (_, i) => `class${i}`));
+  const raw = {
+    format: MODEL_FORMAT,
+    name,
+    detector: p.detector,
+    backbone: structuredClone(p.backbone),
+    ...(p.neck ? { neck: structuredClone(p.neck) } : {}),
+    head: structuredClone(p.head),
+    numClasses,
+    labels,
+    inputSize: opts.inputSize ?? p.inputSize,
+    mean: opts.mean ?? COCO_MEAN_RGB,
+    std: opts.std ?? COCO_STD_RGB,
+    decode: { ...p.decode },
+  };
+  return validateConfig(raw, `preset ${name}`);
+}
