@@ -63,14 +63,23 @@ export function buildGraph(config: ModelConfig, source = 'model config'): Graph 
     throw new Error(`${source}: head.type ${JSON.stringify(config.head.type)} makes ${head.part.detector} heads but detector is ${JSON.stringify(config.detector)}`);
   }
   const b = new GraphBuilder(3);
-  let x = backbone.part.build(b, INPUT, backbone.params);
-  if (neck) x = neck.part.build(b, x, neck.params);
-  const heads = head.part.build(b, x, head.params, config.numClasses);
+  let x = inPart(`${source}: backbone`, () => backbone.part.build(b, INPUT, backbone.params));
+  if (neck) x = inPart(`${source}: neck`, () => neck.part.build(b, x, neck.params));
+  const heads = inPart(`${source}: head`, () => head.part.build(b, x, head.params, config.numClasses));
   const expected = Object.keys(headChannels(config.detector, config.numClasses));
   for (const name of expected) {
     if (heads[name]?.length !== x.features.length) throw new Error(`${source}: head part ${config.head.type} did not produce head ${name} for every stack`);
   }
   return { inputChannels: 3, stride: x.stride, sizeMultiple: x.sizeMultiple, nodes: b.nodes, heads };
+}
+
+/** Runs a part's build, prefixing its errors with the config field it came from. */
+function inPart<T>(at: string, build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    throw new Error(`${at}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** Head name -> the last stack's node: what inference computes (pruneTo these). */
