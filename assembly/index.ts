@@ -3,3 +3,21 @@
 // allocate. Each family's TypeScript view of its exports is in runtime/wasm/exports.ts.
 export { heapBase, isRelaxedBuild } from './common/module';
 export { addF32, addF32Scalar } from './elementwise/add';
+export { expF32, expF32Scalar } from './elementwise/exp';
+export { sigmoidF32, sigmoidF32Scalar } from './elementwise/sigmoid';
+export { reluF32, reluF32Scalar } from './elementwise/relu';
+export { upsampleNearestNhwc, upsampleNearestNhwcScalar } from './elementwise/upsample';
+export { copyChannelsNhwc, copyChannelsNhwcScalar } from './elementwise/concat';
+export { affineChannelsNhwc, affineChannelsNhwcScalar } from './elementwise/affine';
+export { maxPool2dNhwc } from './pool/maxpool-simd';
+export { maxPool2dNhwcScalar } from './pool/maxpool-scalar';
+export { cornerPoolNhwc, cornerPoolPairAddNhwc } from './pool/corner-simd';
+export { cornerPoolNhwcScalar, cornerPoolPairAddNhwcScalar } from './pool/corner-scalar';
+export { topKF32 } from './select/topk-simd';
+export { topKF32Scalar } from './select/topk-scalar';
+export { heatmapPeaksNhwc, peaksMaskNhwc } from './select/peaks-simd';
+export { peaksMaskNhwcScalar } from './select/peaks-scalar';
+export { nmsF32 } from './select/nms-simd';
+export { nmsF32Scalar } from './select/nms-scalar';
+export { softNmsF32 } from './select/softnms-simd';
+export { softNmsF32Scalar } from './select/softnms-scalar';

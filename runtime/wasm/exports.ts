@@ -7,4 +7,34 @@ export interface KernelExports {
   isRelaxedBuild(): number;
   addF32(a: number, b: number, out: number, n: number, relu: number): void;
   addF32Scalar(a: number, b: number, out: number, n: number, relu: number): void;
+  // elementwise (assembly/elementwise): n f32 elements, out may alias x
+  expF32(x: number, out: number, n: number): void;
+  expF32Scalar(x: number, out: number, n: number): void;
+  sigmoidF32(x: number, out: number, n: number): void;
+  sigmoidF32Scalar(x: number, out: number, n: number): void;
+  reluF32(x: number, out: number, n: number): void;
+  reluF32Scalar(x: number, out: number, n: number): void;
+  upsampleNearestNhwc(x: number, n: number, h: number, w: number, c: number, factor: number, out: number): void;
+  upsampleNearestNhwcScalar(x: number, n: number, h: number, w: number, c: number, factor: number, out: number): void;
+  copyChannelsNhwc(src: number, pixels: number, cSrc: number, dst: number, cDst: number, cOffset: number): void;
+  copyChannelsNhwcScalar(src: number, pixels: number, cSrc: number, dst: number, cDst: number, cOffset: number): void;
+  affineChannelsNhwc(x: number, pixels: number, c: number, scale: number, shift: number, relu: number, out: number): void;
+  affineChannelsNhwcScalar(x: number, pixels: number, c: number, scale: number, shift: number, relu: number, out: number): void;
+  // pooling (assembly/pool)
+  maxPool2dNhwc(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, oh: number, ow: number, out: number): void;
+  maxPool2dNhwcScalar(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, oh: number, ow: number, out: number): void;
+  cornerPoolNhwc(x: number, n: number, h: number, w: number, c: number, dir: number, out: number): void;
+  cornerPoolNhwcScalar(x: number, n: number, h: number, w: number, c: number, dir: number, out: number): void;
+  cornerPoolPairAddNhwc(a: number, b: number, n: number, h: number, w: number, c: number, dirA: number, dirB: number, scratch: number, out: number): void;
+  cornerPoolPairAddNhwcScalar(a: number, b: number, n: number, h: number, w: number, c: number, dirA: number, dirB: number, scratch: number, out: number): void;
+  // selection (assembly/select)
+  topKF32(values: number, n: number, k: number, outValues: number, outIndices: number): void;
+  topKF32Scalar(values: number, n: number, k: number, order: number, outValues: number, outIndices: number): void;
+  heatmapPeaksNhwc(heat: number, h: number, w: number, c: number, kernel: number, k: number, outScores: number, outIndices: number): number;
+  peaksMaskNhwc(heat: number, h: number, w: number, c: number, kernel: number, out: number): void;
+  peaksMaskNhwcScalar(heat: number, h: number, w: number, c: number, kernel: number, out: number): void;
+  nmsF32(boxes: number, scores: number, n: number, iouThreshold: number, scratch: number, keep: number): number;
+  nmsF32Scalar(boxes: number, scores: number, n: number, iouThreshold: number, scratch: number, keep: number): number;
+  softNmsF32(boxes: number, scores: number, n: number, method: number, iouThreshold: number, sigma: number, scoreThreshold: number, scratch: number, outIndices: number, outScores: number): number;
+  softNmsF32Scalar(boxes: number, scores: number, n: number, method: number, iouThreshold: number, sigma: number, scoreThreshold: number, scratch: number, outIndices: number, outScores: number): number;
 }
