@@ -126,8 +126,9 @@ test('two objects of one class: the embeddings keep the cross pairs apart; numDe
   assert.equal(boxes({ numDets: 1 }), [kept[0]]);
 });
 
-test('k x k below numDets: all pairs are ranked (official topk would need numDets <= k*k)', () => {
+test('k x k below numDets: all pairs are ranked (official topk would need numDets <= k*k); no peaks, no pairs', () => {
   assert.is(decodeCornerNet(headsOf(cases[1]), { k: 5, numDets: 1000 }).length <= 25, true);
+  assert.equal(decode1({ ...heads(tl, br), brHeatmap: map(8, 8, 2) }), []);
 });
 
 test('bad arguments are Errors naming the argument', () => {
