@@ -69,23 +69,23 @@ test('wh with 2C channels (cat_spec_wh) takes the pair of the peak class', () =>
   ]);
 });
 
-test('logits: sigmoid first, same peaks and order as the probabilities; k beyond the peaks gives just the peaks', () => {
+test('logits: sigmoid first, same peaks and order as the probabilities; k beyond the peaks pads with score-0 cells', () => {
   const logit = (p: number) => Math.log(p / (1 - p));
   const logits = { data: heatmap.data.map((p) => (p === 0 ? -30 : logit(p))), shape: heatmap.shape };
   const dets = decodeCenterNet({ heatmap: logits, wh, offset }, { k: 2 });
   assert.equal(dets.map((d) => d.classId), [1, 0]);
   assert.ok(Math.abs(dets[0].score - 0.9) < 1e-6 && Math.abs(dets[1].score - 0.6) < 1e-6);
-  // Official top-K pads with score-0 cells; ops.heatmapPeaks returns positive peaks only.
-  const more = decodeCenterNet({ heatmap, wh, offset }, { k: 5, logits: false });
-  assert.equal(more.map((d) => d.score), [Math.fround(0.9), Math.fround(0.6)]);
-  assert.equal(decodeCenterNet({ heatmap: map(6, 5, 2), wh }, { k: 4, logits: false }), [], 'an all-zero map has no peaks');
+  // As ctdet_decode's topk over heat * (hmax == heat): non-peaks are zeros, ranked by flat index.
+  const more = decodeCenterNet({ heatmap, wh, offset }, { k: 5, logits: false, stride: 1 });
+  assert.equal(more.map((d) => d.score), [Math.fround(0.9), Math.fround(0.6), 0, 0, 0]);
+  assert.equal(more.slice(2).map((d) => [d.box.xmin, d.box.ymin, d.classId]), [[0, 0, 0], [0, 0, 1], [1, 0, 0]], 'cells (0,0) c0, (0,0) c1, (0,1) c0 with wh 0, offset 0');
 });
 
 test('kernel 5 widens the peak window: a lower maximum within 2 cells is suppressed', () => {
   const two = map(6, 6, 1, [[1, 1, 0, 0.9], [3, 3, 0, 0.8]]);
   const wh1 = map(6, 6, 2);
   assert.equal(decodeCenterNet({ heatmap: two, wh: wh1 }, { k: 2, logits: false }).map((d) => d.score), [Math.fround(0.9), Math.fround(0.8)]);
-  assert.equal(decodeCenterNet({ heatmap: two, wh: wh1 }, { k: 2, logits: false, kernel: 5 }).map((d) => d.score), [Math.fround(0.9)]);
+  assert.equal(decodeCenterNet({ heatmap: two, wh: wh1 }, { k: 2, logits: false, kernel: 5 }).map((d) => d.score), [Math.fround(0.9), 0]);
 });
 
 test('bad arguments are Errors naming the argument', () => {

@@ -126,9 +126,17 @@ test('two objects of one class: the embeddings keep the cross pairs apart; numDe
   assert.equal(boxes({ numDets: 1 }), [kept[0]]);
 });
 
-test('k x k below numDets: all pairs are ranked (official topk would need numDets <= k*k); no peaks, no pairs', () => {
+test('k x k below numDets: all pairs are ranked (official topk would need numDets <= k*k)', () => {
   assert.is(decodeCornerNet(headsOf(cases[1]), { k: 5, numDets: 1000 }).length <= 25, true);
-  assert.equal(decode1({ ...heads(tl, br), brHeatmap: map(8, 8, 2) }), []);
+});
+
+test('as officially, a score-0 corner (no peak left) still pairs when the rules allow it', () => {
+  // No bottom-right peak at all: the k = 1 br corner is cell (0, 0) class 0 with score 0, tag 0, offset 0.
+  const origin: Corner = { y: 0, x: 0, score: 0.8, tag: 0, off: [0, 0] };
+  assert.equal(decode1({ ...heads(origin, br), brHeatmap: map(8, 8, 2), brEmbedding: map(8, 8, 1) }), [
+    { box: { xmin: 0, ymin: 0, xmax: 0, ymax: 0 }, score: Math.fround(Math.fround(0.8) / 2), classId: 0 },
+  ]);
+  assert.equal(decode1({ ...heads(tl, br), brHeatmap: map(8, 8, 2) }), [], 'cell (0, 0) is left of and above tl (1, 2)');
 });
 
 test('bad arguments are Errors naming the argument', () => {

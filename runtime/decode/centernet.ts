@@ -1,7 +1,7 @@
 // CenterNet decode ("Objects as Points", official ctdet_decode): heatmap [H,W,C] + wh [H,W,2|2C]
 // + optional offset [H,W,2] (either layout, batch 1) -> the k best centre peaks as boxes,
-// score-descending, in feature-map coordinates x stride. Fewer than k when the map has fewer
-// positive peaks: the official top-K pads with score-0 cells, which we leave out.
+// score-descending, in feature-map coordinates x stride. Always k: when the map has fewer peaks,
+// the rest are score-0 cells (non-peaks), as the official top-K over the masked map returns them.
 import * as ops from '../ops/index.js';
 import type { Tensor } from '../ops/tensor.js';
 import type { Detection } from './boxes.js';

@@ -1,7 +1,7 @@
 // CornerNet decode (official _decode): top-left and bottom-right heatmaps [H,W,C], embeddings
 // [H,W,1], offsets [H,W,2] (either layout, batch 1) -> boxes from the k x k corner pairs that
-// survive the pairing rules, score-descending, in feature-map coordinates x stride. Corners are
-// the positive peaks only (the official top-K also pairs score-0 cells when peaks run short).
+// survive the pairing rules, score-descending, in feature-map coordinates x stride. As officially,
+// when a heatmap has fewer than k peaks its remaining corners are score-0 cells, and they pair too.
 import * as ops from '../ops/index.js';
 import type { Tensor } from '../ops/tensor.js';
 import type { Detection } from './boxes.js';
@@ -73,7 +73,6 @@ export function decodeCornerNet(heads: CornerNetHeads, options: CornerNetDecodeO
     return ops.heatmapPeaks(logits ? ops.sigmoid(nhwc) : nhwc, { k, kernel });
   };
   const pairs = pairCorners(peaksOf(tlHeat), peaksOf(brHeat), views, aeThreshold);
-  if (pairs.scores.length === 0) return [];
   // torch.topk(scores, num_dets) needs num_dets <= k*k; we take what there is.
   const top = ops.topK(pairs.scores, Math.min(numDets, pairs.scores.length));
   return pairsToDetections(pairs, top.indices, stride);
