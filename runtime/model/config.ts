@@ -2,7 +2,7 @@
 // its input conventions. It travels inside every weight file (__metadata__.config), so it is
 // untrusted input: validateConfig checks every field and says which one is wrong.
 
-import { checkInt, show } from './parts/params.js';
+import { checkInt, MAX_CLASSES, show } from './parts/params.js';
 import { buildGraph, resolvePart } from './registry.js';
 import { DETECTORS, MODEL_FORMAT, type Detector } from './names.js';
 
@@ -43,7 +43,6 @@ export interface ModelConfig {
 }
 
 const TOP_LEVEL = ['format', 'name', 'detector', 'backbone', 'neck', 'head', 'numClasses', 'labels', 'inputSize', 'mean', 'std', 'decode'];
-const MAX_CLASSES = 100000;
 const MAX_SIDE = 16384;
 
 export const DECODE_DEFAULTS: Record<Detector, DecodeConfig> = {

@@ -7,7 +7,7 @@ import { centernetHead } from './parts/centernet-head.js';
 import { cornernetHead } from './parts/cornernet-head.js';
 import { deconvNeck } from './parts/deconv-neck.js';
 import { hourglass } from './parts/hourglass.js';
-import { ParamReader, show } from './parts/params.js';
+import { checkInt, MAX_CLASSES, ParamReader, show } from './parts/params.js';
 import { resnet } from './parts/resnet.js';
 import { squeezeHourglass } from './parts/squeeze-hourglass.js';
 import type { BackbonePart, HeadPart, NeckPart } from './parts/types.js';
@@ -56,6 +56,7 @@ export function resolvePart<K extends Kind>(kind: K, raw: unknown, at: string): 
  * when a part's parameters are wrong or the parts do not fit together; `source` prefixes errors.
  */
 export function buildGraph(config: ModelConfig, source = 'model config'): Graph {
+  checkInt(config.numClasses, `${source}: numClasses`, 1, MAX_CLASSES);
   const backbone = resolvePart('backbones', config.backbone, `${source}: backbone`);
   const neck = config.neck === undefined ? undefined : resolvePart('necks', config.neck, `${source}: neck`);
   const head = resolvePart('heads', config.head, `${source}: head`);

@@ -98,7 +98,8 @@ function checkMetadata(entry: unknown, fail: (msg: string) => never): Record<str
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
     if (typeof v !== 'string') fail(`__metadata__.${k} must be a string, got ${v === null ? 'null' : typeof v}`);
-    out[k] = v as string;
+    // defineProperty: a key named "__proto__" stays an ordinary entry.
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

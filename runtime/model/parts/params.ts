@@ -61,6 +61,9 @@ export class ParamReader {
 /** Largest channel count / repeat count a config may ask for: far above any real network. */
 export const MAX_DIM = 1 << 16;
 
+/** Largest class count a config may ask for. */
+export const MAX_CLASSES = 100000;
+
 export function checkInt(v: unknown, where: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     throw new Error(`${where} must be an integer in [${min}, ${max}], got ${show(v)}`);
