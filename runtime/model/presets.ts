@@ -50,6 +50,8 @@ const CORNERNET_DECODE: DecodeConfig = { k: 100, kernel: 3, aeThreshold: 0.5, nu
 const CENTERNET_DECODE: DecodeConfig = { k: 100, kernel: 3 };
 
 const PRESETS: Record<string, PresetDef> = {
+  // Up-sampling widths 256, 128, 64 as the ResDCN-18 of pytorch_simple_CenterNet_45 (the official
+  // msra_resnet uses 256, 256, 256), but plain deconv-BN-ReLU stages: no deformable 3x3 conv.
   'centernet-resnet18': {
     description: 'CenterNet, ResNet-18 + three 4x4 deconv-BN-ReLU up-sampling stages (256, 128, 64), stride 4',
     detector: 'centernet',
