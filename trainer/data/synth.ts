@@ -1,0 +1,109 @@
+// The synthetic shapes dataset, written as COCO-format folders the trainer reads:
+//
+//   OUT/train/annotations.json   COCO instances JSON (images, annotations, categories)
+//   OUT/train/images/000001.png  ... one PNG per image
+//   OUT/val/annotations.json, OUT/val/images/*.png
+//
+// Image i of a split is rendered from mixSeed(seed, split, i), so the same seed gives byte-identical
+// files, and changing `train` does not change the validation images. Category ids are 1..C in
+// `classes` order; image and annotation ids run from 1. annotations.json is written last
+// (atomically): a split folder without it is an interrupted run.
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { encodePngRGB } from './image-io.js';
+import { mixSeed, renderScene } from './synth-scene.js';
+import { SHAPE_NAMES, type ShapeName } from './synth-shapes.js';
+import type { CocoAnnotation, CocoImage, CocoJson } from './types.js';
+
+export interface SynthOptions {
+  /** Output folder; must be absent or empty unless `overwrite`. */
+  out: string;
+  /** Training images. Default 1000. */
+  train?: number;
+  /** Validation images. Default 200. */
+  val?: number;
+  /** Image side in pixels. Default 256. */
+  size?: number;
+  /** Default 1. */
+  seed?: number;
+  /** Shape classes in channel order; default all of SHAPE_NAMES. */
+  classes?: readonly string[];
+  /** Most objects per image. Default 5. */
+  maxObjects?: number;
+  /** Replace OUT/train and OUT/val if OUT is not empty (other entries of OUT are left alone). */
+  overwrite?: boolean;
+  /** Called after each image. */
+  onProgress?: (p: { split: 'train' | 'val'; done: number; total: number }) => void;
+}
+
+export interface SynthSummary {
+  out: string;
+  classes: ShapeName[];
+  splits: { split: 'train' | 'val'; dir: string; images: number; annotations: number }[];
+}
+
+const SPLIT_IDS = { train: 1, val: 2 } as const;
+
+export async function synthDataset(options: SynthOptions): Promise<SynthSummary> {
+  const { out, train = 1000, val = 200, size = 256, seed = 1, maxObjects = 5, overwrite = false } = options;
+  if (typeof out !== 'string' || out === '') throw new Error('out: an output folder is required');
+  for (const [name, v] of [['train', train], ['val', val]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new Error(`${name}: expected a non-negative integer image count, got ${v}`);
+  }
+  if (train + val === 0) throw new Error('train and val are both 0: nothing to generate');
+  if (!Number.isInteger(seed)) throw new Error(`seed: expected an integer, got ${seed}`);
+  const classes = (options.classes ?? SHAPE_NAMES) as ShapeName[];
+  if (!Array.isArray(classes) || classes.length === 0) throw new Error('classes: expected a non-empty list of shape names');
+  for (const c of classes) {
+    if (!SHAPE_NAMES.includes(c)) throw new Error(`classes: unknown shape "${c}" (known: ${SHAPE_NAMES.join(', ')})`);
+  }
+  if (new Set(classes).size !== classes.length) throw new Error(`classes: duplicate names in ${JSON.stringify(classes)}`);
+  // validates size and maxObjects before anything touches the disk
+  renderScene(0, { size, classes, maxObjects });
+
+  const root = path.resolve(out);
+  const info = await stat(root).catch(() => undefined);
+  if (info && !info.isDirectory()) throw new Error(`${root}: exists and is not a folder`);
+  if (info && (await readdir(root)).length > 0) {
+    if (!overwrite) throw new Error(`${root}: output folder is not empty (pass overwrite: true to replace its train/ and val/)`);
+  }
+
+  const summary: SynthSummary = { out: root, classes: [...classes], splits: [] };
+  for (const split of ['train', 'val'] as const) {
+    const count = split === 'train' ? train : val;
+    const dir = path.join(root, split);
+    await rm(dir, { recursive: true, force: true });
+    if (count === 0) continue;
+    await mkdir(path.join(dir, 'images'), { recursive: true });
+    const images: CocoImage[] = [];
+    const annotations: CocoAnnotation[] = [];
+    for (let i = 0; i < count; i++) {
+      const scene = renderScene(mixSeed(seed, SPLIT_IDS[split], i), { size, classes, maxObjects });
+      const fileName = `${String(i + 1).padStart(6, '0')}.png`;
+      await writeFile(path.join(dir, 'images', fileName), await encodePngRGB(scene));
+      images.push({ id: i + 1, file_name: fileName, width: scene.width, height: scene.height });
+      for (const o of scene.objects) {
+        const [x1, y1, x2, y2] = o.box;
+        annotations.push({
+          id: annotations.length + 1,
+          image_id: i + 1,
+          category_id: o.classId + 1,
+          bbox: [x1, y1, x2 - x1, y2 - y1],
+          area: o.area,
+          iscrowd: 0,
+        });
+      }
+      options.onProgress?.({ split, done: i + 1, total: count });
+    }
+    const json: CocoJson = {
+      info: { description: 'anchorless synthetic shapes', version: 1, seed, size, split, maxObjects },
+      images,
+      annotations,
+      categories: classes.map((name, c) => ({ id: c + 1, name, supercategory: 'shape' })),
+    };
+    await writeFileAtomic(path.join(dir, 'annotations.json'), JSON.stringify(json));
+    summary.splits.push({ split, dir, images: images.length, annotations: annotations.length });
+  }
+  return summary;
+}
