@@ -163,28 +163,29 @@ export function evaluateCoco(gt: CocoJson, detections: readonly CocoResult[], op
     list.push({ id: n + 1, bbox, area: bbox[2] * bbox[3], score: d.score });
   });
 
-  // evaluate(): per (category, image) with any gt or dt, the IoUs once, then each area range.
-  // evals[k] maps image index -> ImgEval[A]; images are visited in ascending id order later.
-  const evals: Map<number, ImgEval[]>[] = [];
-  for (let k = 0; k < K; k++) evals.push(new Map());
-  const keys = new Set<number>([...gtsByKey.keys(), ...dtsByKey.keys()]);
-  for (const key of keys) {
+  // evaluate() and accumulate(), one category at a time so that only one category's per-image
+  // results are held in memory (pycocotools keeps all of them; the numbers do not depend on it)
+  const imagesOf: number[][] = Array.from({ length: K }, () => []);
+  for (const key of new Set<number>([...gtsByKey.keys(), ...dtsByKey.keys()])) {
     const k = Math.floor(key / I);
-    const i = key - k * I;
-    const gts = gtsByKey.get(key) ?? [];
-    const dts = stableSortByScore(dtsByKey.get(key) ?? []).slice(0, maxDet);
-    const ious = dts.map((d) => gts.map((g) => cocoBoxIou(d.bbox, g.bbox, g.crowd)));
-    evals[k].set(i, areaRngs.map((a) => evaluateImg(gts, dts, ious, a.range, iouThrs)));
+    imagesOf[k].push(key - k * I);
   }
-
-  // accumulate()
   const precision = new Float64Array(T * R * K * A * M).fill(-1);
   const recall = new Float64Array(T * K * A * M).fill(-1);
   for (let k = 0; k < K; k++) {
-    const imgs = [...evals[k].keys()].sort((x, y) => x - y);
+    // images in ascending id order: the order pycocotools concatenates them in
+    const imgs = imagesOf[k].sort((x, y) => x - y);
     if (imgs.length === 0) continue;
+    // evaluateImg per image with any gt or dt of this category: the IoUs once, then each area range
+    const evals = imgs.map((i) => {
+      const key = k * I + i;
+      const gts = gtsByKey.get(key) ?? [];
+      const dts = stableSortByScore(dtsByKey.get(key) ?? []).slice(0, maxDet);
+      const ious = dts.map((d) => gts.map((g) => cocoBoxIou(d.bbox, g.bbox, g.crowd)));
+      return areaRngs.map((a) => evaluateImg(gts, dts, ious, a.range, iouThrs));
+    });
     for (let a = 0; a < A; a++) {
-      const E = imgs.map((i) => evals[k].get(i)![a]);
+      const E = evals.map((e) => e[a]);
       let npig = 0;
       for (const e of E) for (const ig of e.gtIgnore) if (ig === 0) npig++;
       for (let m = 0; m < M; m++) {
