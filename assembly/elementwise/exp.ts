@@ -17,13 +17,20 @@ const P5: f32 = 5.0000001201e-1;
 /** Above this exp overflows f32; below MIN_X it rounds to 0 even as a denormal. */
 const MAX_X: f32 = 88.72283905206835;
 const MIN_X: f32 = -103.97208;
+/** 1.5 * 2^23: adding it rounds |v| < 2^22 to an integer held in the low mantissa bits. */
+const ROUND: f32 = 12582912;
+const ROUND_BITS: i32 = 0x4b400000;
 
 /** exp of four lanes; NaN -> NaN, +inf -> +inf, -inf -> 0, exp(0) == 1 exactly. */
 // @ts-ignore: decorator
 @inline
 export function expV(x: v128): v128 {
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(MIN_X)), f32x4.splat(MAX_X));
-  const fn = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
+  // pmax/pmin return their first operand unless the second is strictly beyond it, so NaN stays NaN
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(MIN_X)), f32x4.splat(MAX_X));
+  // round x * log2(e) to the nearest integer by adding 1.5 * 2^23: the integer lands in the low
+  // mantissa bits, so n comes out of the bits without a float-to-int conversion
+  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(LOG2E)), f32x4.splat(ROUND));
+  const fn = f32x4.sub(t, f32x4.splat(ROUND));
   let r = f32x4.sub(xc, f32x4.mul(fn, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(fn, f32x4.splat(LN2_LO)));
   let p = f32x4.splat(P0);
@@ -35,7 +42,7 @@ export function expV(x: v128): v128 {
   const y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
   // 2^n as two factors 2^(n>>1) * 2^(n - (n>>1)): each is a normal float for n in [-150, 128],
   // so large results do not overflow early and tiny ones round once, into the denormals.
-  const n = i32x4.trunc_sat_f32x4_s(fn);
+  const n = i32x4.sub(t, i32x4.splat(ROUND_BITS));
   const n1 = i32x4.shr_s(n, 1);
   const n2 = i32x4.sub(n, n1);
   const bias = i32x4.splat(127);
@@ -52,7 +59,8 @@ export function expV(x: v128): v128 {
 @inline
 export function expS(x: f32): f32 {
   const xc = min<f32>(max<f32>(x, MIN_X), MAX_X);
-  const fn = nearest<f32>(xc * LOG2E);
+  const t = xc * LOG2E + ROUND;
+  const fn = t - ROUND;
   let r = xc - fn * LN2_HI;
   r = r - fn * LN2_LO;
   let p = P0;
@@ -62,7 +70,7 @@ export function expS(x: f32): f32 {
   p = p * r + P4;
   p = p * r + P5;
   const y = p * r * r + r + <f32>1;
-  const n = <i32>fn; // |fn| <= 150 after the clamp: no overflow
+  const n = reinterpret<i32>(t) - ROUND_BITS;
   const n1 = n >> 1;
   const n2 = n - n1;
   const s1 = reinterpret<f32>((n1 + 127) << 23);

@@ -1,10 +1,10 @@
 // Soft-NMS, vectorised: boxes [n, 4] (x1, y1, x2, y2), scores [n] -> outIndices [<= n] (i32) and
 // outScores [<= n] in selection order; returns the count. Same contract and arithmetic as
 // softNmsF32Scalar (the spec). The remaining boxes live in structure-of-arrays columns in index
-// order; one pass per selection decays the boxes that intersect the selected one (four per step,
-// vectors with no intersection skip the IoU and decay) and finds the next highest score in the
+// order; one pass per selection decays the boxes that intersect the selected one (eight per step;
+// steps where none intersects skip the IoU and the decay) and finds the next highest score in the
 // same pass. Selected and dropped boxes are marked -infinity and squeezed out (stably, so ties
-// still go to the lower index) once they are a quarter of the columns.
+// still go to the lower index) once they are an eighth of the columns.
 // scratch: 7 columns of ceil4(n) 32-bit values: x1, y1, x2, y2, area, score, original index.
 import { ceil4, interS, interV, iouS, iouV } from './iou';
 import { decayS, decayV } from './softnms-weight';
@@ -55,7 +55,7 @@ export function softNmsF32(
     store<f32>(S + t, -Infinity);
     best = decayPass(X1, Y1, X2, Y2, AREA, S, m, t, method, iouThreshold, sigma, scoreThreshold);
     dead += 1 + droppedInPass;
-    if (dead * 4 > m && m > 16) {
+    if (dead * 8 > m && m > 16) {
       // stable squeeze of the live boxes to the front; `best` moves with its box
       let w = 0;
       let moved = -1;
@@ -100,7 +100,9 @@ function firstBest(S: usize, m: i32): i32 {
 /**
  * Decays the live boxes in [0, m) that intersect the box at byte offset t (already marked
  * -infinity), drops those that fall below scoreThreshold, and returns the position of the new
- * highest score (-1 when none is left). Sets droppedInPass.
+ * highest score (-1 when none is left). Sets droppedInPass. Eight boxes per step with two running
+ * argmax registers (positions 0-3 and 4-7 mod 8), so the loop-carried compare-select chain is
+ * half as long; the decay is skipped when none of the eight intersects.
  */
 function decayPass(
   X1: usize, Y1: usize, X2: usize, Y2: usize, AREA: usize, S: usize, m: i32, t: usize,
@@ -119,48 +121,76 @@ function decayPass(
   const zero = f32x4.splat(0);
   const ninf = f32x4.splat(-Infinity);
   const thr = f32x4.splat(scoreThreshold);
-  let bestV = ninf;
-  let bestP = i32x4.splat(-1);
-  let pos = i32x4(0, 1, 2, 3);
-  const four = i32x4.splat(4);
+  const eight = i32x4.splat(8);
+  let bestA = ninf;
+  let bestB = ninf;
+  let posA = i32x4(0, 1, 2, 3);
+  let posB = i32x4(4, 5, 6, 7);
+  let atA = i32x4.splat(-1);
+  let atB = i32x4.splat(-1);
   let dropped = i32x4.splat(0);
   let i = 0;
-  for (; i + 4 <= m; i += 4) {
+  for (; i + 8 <= m; i += 8) {
     const o = <usize>i << 2;
-    let s = v128.load(S + o);
-    const inter = interV(vx1, vy1, vx2, vy2, v128.load(X1 + o), v128.load(Y1 + o), v128.load(X2 + o), v128.load(Y2 + o));
-    const upd = v128.and(f32x4.gt(inter, zero), f32x4.ne(s, ninf));
-    if (v128.any_true(upd)) {
-      const w = decayV(iouV(inter, va, v128.load(AREA + o)), method, iouThreshold, sigma);
-      let ns = f32x4.mul(s, w);
-      const drop = v128.and(upd, f32x4.lt(ns, thr));
-      ns = v128.bitselect(ninf, ns, drop);
-      s = v128.bitselect(ns, s, upd);
-      v128.store(S + o, s);
-      dropped = i32x4.sub(dropped, drop);
+    let sa = v128.load(S + o);
+    let sb = v128.load(S + o, 16);
+    const ia = interV(vx1, vy1, vx2, vy2, v128.load(X1 + o), v128.load(Y1 + o), v128.load(X2 + o), v128.load(Y2 + o));
+    const ib = interV(vx1, vy1, vx2, vy2, v128.load(X1 + o, 16), v128.load(Y1 + o, 16), v128.load(X2 + o, 16), v128.load(Y2 + o, 16));
+    const ua = v128.and(f32x4.gt(ia, zero), f32x4.ne(sa, ninf));
+    const ub = v128.and(f32x4.gt(ib, zero), f32x4.ne(sb, ninf));
+    if (v128.any_true(v128.or(ua, ub))) {
+      const wa = decayV(iouV(ia, va, v128.load(AREA + o)), method, iouThreshold, sigma);
+      const wb = decayV(iouV(ib, va, v128.load(AREA + o, 16)), method, iouThreshold, sigma);
+      let na = f32x4.mul(sa, wa);
+      let nb = f32x4.mul(sb, wb);
+      const da = v128.and(ua, f32x4.lt(na, thr));
+      const db = v128.and(ub, f32x4.lt(nb, thr));
+      na = v128.bitselect(ninf, na, da);
+      nb = v128.bitselect(ninf, nb, db);
+      sa = v128.bitselect(na, sa, ua);
+      sb = v128.bitselect(nb, sb, ub);
+      v128.store(S + o, sa);
+      v128.store(S + o, sb, 16);
+      dropped = i32x4.sub(i32x4.sub(dropped, da), db);
     }
-    const gt = f32x4.gt(s, bestV);
-    bestV = v128.bitselect(s, bestV, gt);
-    bestP = v128.bitselect(pos, bestP, gt);
-    pos = i32x4.add(pos, four);
+    const ga = f32x4.gt(sa, bestA);
+    const gb = f32x4.gt(sb, bestB);
+    bestA = v128.bitselect(sa, bestA, ga);
+    bestB = v128.bitselect(sb, bestB, gb);
+    atA = v128.bitselect(posA, atA, ga);
+    atB = v128.bitselect(posB, atB, gb);
+    posA = i32x4.add(posA, eight);
+    posB = i32x4.add(posB, eight);
   }
-  // reduce the four lanes: highest score, then lowest position
+  // reduce the eight lanes: highest score, then lowest position
   let best = -1;
   let bestScore: f32 = -Infinity;
-  let v = f32x4.extract_lane(bestV, 0);
-  let p = i32x4.extract_lane(bestP, 0);
+  let v = f32x4.extract_lane(bestA, 0);
+  let p = i32x4.extract_lane(atA, 0);
   if (better(best, bestScore, p, v)) { best = p; bestScore = v; }
-  v = f32x4.extract_lane(bestV, 1);
-  p = i32x4.extract_lane(bestP, 1);
+  v = f32x4.extract_lane(bestA, 1);
+  p = i32x4.extract_lane(atA, 1);
   if (better(best, bestScore, p, v)) { best = p; bestScore = v; }
-  v = f32x4.extract_lane(bestV, 2);
-  p = i32x4.extract_lane(bestP, 2);
+  v = f32x4.extract_lane(bestA, 2);
+  p = i32x4.extract_lane(atA, 2);
   if (better(best, bestScore, p, v)) { best = p; bestScore = v; }
-  v = f32x4.extract_lane(bestV, 3);
-  p = i32x4.extract_lane(bestP, 3);
+  v = f32x4.extract_lane(bestA, 3);
+  p = i32x4.extract_lane(atA, 3);
+  if (better(best, bestScore, p, v)) { best = p; bestScore = v; }
+  v = f32x4.extract_lane(bestB, 0);
+  p = i32x4.extract_lane(atB, 0);
+  if (better(best, bestScore, p, v)) { best = p; bestScore = v; }
+  v = f32x4.extract_lane(bestB, 1);
+  p = i32x4.extract_lane(atB, 1);
+  if (better(best, bestScore, p, v)) { best = p; bestScore = v; }
+  v = f32x4.extract_lane(bestB, 2);
+  p = i32x4.extract_lane(atB, 2);
+  if (better(best, bestScore, p, v)) { best = p; bestScore = v; }
+  v = f32x4.extract_lane(bestB, 3);
+  p = i32x4.extract_lane(atB, 3);
   if (better(best, bestScore, p, v)) { best = p; bestScore = v; }
   let nDropped = i32x4.extract_lane(dropped, 0) + i32x4.extract_lane(dropped, 1) + i32x4.extract_lane(dropped, 2) + i32x4.extract_lane(dropped, 3);
-  // the last m % 4 boxes: positions above every vector lane, so strict > keeps ties on the lower one
+  // the last m % 8 boxes: positions above every vector lane, so strict > keeps ties on the lower one
   for (; i < m; i++) {
     const o = <usize>i << 2;
     let s = load<f32>(S + o);
