@@ -1,0 +1,80 @@
+// `anchorless detect [images...] [--model file] [--json] [--out annotated.png]`: JPEG/PNG in
+// (through sharp), detections out as a table or JSON [{ image, detections }], and optionally an
+// annotated image. No image: the bundled sample; no model: the bundled default model.
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ObjectDetector, type DetectedObject } from '../detector.js';
+import { annotate } from './annotate.js';
+import { helpText, numberOption, parseArgs, type OptionSpec } from './args.js';
+
+const SPEC: Record<string, OptionSpec> = {
+  model: { type: 'string', help: 'weight file (.safetensors); default: the bundled centernet-tiny model' },
+  json: { type: 'boolean', help: 'print [{ image, detections }] as JSON' },
+  out: { type: 'string', help: 'write the (first) image annotated with its boxes to this PNG/JPEG file' },
+  'score-threshold': { type: 'string', help: 'drop detections below this score (default 0.3)' },
+  'max-results': { type: 'string', help: 'at most this many detections per image (default 100)' },
+  flip: { type: 'boolean', help: 'flip test (slower, usually more accurate)' },
+  force: { type: 'boolean', help: 'overwrite --out if it exists' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+export const USAGE = 'anchorless detect [images...] [--model FILE] [--json] [--out annotated.png]';
+
+/** The bundled sample image (models/sample.png), from runtime/cli (tsx) or dist/runtime/cli. */
+export function bundledFile(name: string): string {
+  for (const up of ['../../models', '../../../models']) {
+    const file = fileURLToPath(new URL(`${up}/${name}`, import.meta.url));
+    if (existsSync(file)) return file;
+  }
+  throw new Error(`the bundled file models/${name} is missing from this installation`);
+}
+
+export async function detectCommand(argv: string[]): Promise<void> {
+  const { options, positionals } = parseArgs('detect', argv, SPEC);
+  if (options.help) {
+    console.log(helpText(USAGE, SPEC));
+    return;
+  }
+  const images = positionals.length > 0 ? positionals : [bundledFile('sample.png')];
+  const out = options.out as string | undefined;
+  if (out && existsSync(out) && !options.force) throw new Error(`detect: --out ${out} already exists (add --force to overwrite it)`);
+  const { readImageRGB } = await import('../../trainer/data/image-io.js');
+  const { writeImageRGB } = await import('./write-image.js');
+  const detector = await ObjectDetector.create({
+    model: options.model as string | undefined,
+    scoreThreshold: numberOption('detect', 'score-threshold', options['score-threshold'], 0.3, { min: 0, max: 1 }),
+    maxResults: numberOption('detect', 'max-results', options['max-results'], 100, { integer: true, min: 1, max: 100000 }),
+    flip: options.flip === true,
+  });
+  try {
+    const results: { image: string; detections: DetectedObject[] }[] = [];
+    for (const [i, file] of images.entries()) {
+      const img = await readImageRGB(file);
+      const detections = await detector.detect({ data: img.data, width: img.width, height: img.height, channels: 3 });
+      results.push({ image: file, detections });
+      if (!options.json) printTable(file, detections);
+      if (out && i === 0) {
+        await writeImageRGB(annotate(img, detections), out);
+        if (!options.json) console.log(`annotated image written to ${path.resolve(out)}`);
+      }
+    }
+    if (options.json) console.log(JSON.stringify(results, roundFloats, 2));
+  } finally {
+    detector.close();
+  }
+}
+
+function printTable(file: string, dets: DetectedObject[]): void {
+  console.log(`${file}: ${dets.length} detection${dets.length === 1 ? '' : 's'}`);
+  for (const d of dets) {
+    const b = d.box;
+    console.log(`  ${d.label.padEnd(12)} ${d.score.toFixed(3)}  [${[b.xmin, b.ymin, b.xmax, b.ymax].map((v) => v.toFixed(1)).join(', ')}]`);
+  }
+}
+
+/** JSON with 4 decimals: pixel coordinates and scores need no more. */
+function roundFloats(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1e4) / 1e4 : value;
+}

@@ -1,0 +1,41 @@
+// Batch norm folded into the preceding conv at load time (inference only):
+//   scale = gamma / sqrt(running_var + eps), w' = w * scale[cout], b' = (b - running_mean) * scale + beta.
+import { BN_EPS, type ConvNode, type DeconvNode } from '../model/graph.js';
+
+export interface FoldedWeights {
+  /** Conv: HWIO [kh, kw, cin/groups, cout]; deconv: [kh, kw, cout, cin] (the graph's layouts). */
+  weight: Float32Array;
+  /** Always present after folding (zeros when the layer had neither bias nor batch norm). */
+  bias: Float32Array;
+}
+
+/** Per-channel scale and shift of a batch norm whose parameters are `${prefix}{weight,bias,running_mean,running_var}`. */
+export function bnScaleShift(param: (suffix: string) => Float32Array, prefix: string, channels: number): { scale: Float32Array; shift: Float32Array } {
+  const gamma = param(`${prefix}weight`);
+  const beta = param(`${prefix}bias`);
+  const mean = param(`${prefix}running_mean`);
+  const variance = param(`${prefix}running_var`);
+  const scale = new Float32Array(channels);
+  const shift = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    scale[c] = gamma[c] / Math.sqrt(variance[c] + BN_EPS);
+    shift[c] = beta[c] - mean[c] * scale[c];
+  }
+  return { scale, shift };
+}
+
+export function foldBatchNorm(node: ConvNode | DeconvNode, param: (suffix: string) => Float32Array): FoldedWeights {
+  const weight = param('weight').slice();
+  const bias = node.bias ? param('bias').slice() : new Float32Array(node.cout);
+  if (!node.bn) return { weight, bias };
+  const { scale, shift } = bnScaleShift(param, 'bn.', node.cout);
+  if (node.op === 'conv') {
+    // HWIO: cout is the innermost axis
+    for (let i = 0; i < weight.length; i++) weight[i] *= scale[i % node.cout];
+  } else {
+    // [kh, kw, cout, cin]: cout is the second innermost axis
+    for (let i = 0; i < weight.length; i++) weight[i] *= scale[Math.floor(i / node.cin) % node.cout];
+  }
+  for (let c = 0; c < node.cout; c++) bias[c] = bias[c] * scale[c] + shift[c];
+  return { weight, bias };
+}

@@ -1,0 +1,219 @@
+// The execution plan: a model graph compiled once per (model, input size) into a list of kernel
+// calls on fixed heap buffers. Batch norm is folded into the preceding conv, conv weights are
+// packed once, activations share liveness-planned slots (memory-plan.ts), so `run` allocates
+// nothing: repeated detections reuse the same memory.
+import { INPUT, inferShapes, pruneTo, type Graph, type GraphNode, type NodeShape } from '../model/graph.js';
+import { affineChannelsInto, concatChannelsInto, reluInto, upsampleNearestInto } from '../ops/elementwise.js';
+import { cornerPoolInto, cornerPoolPairAddInto, maxPool2dInto, poolGeometry } from '../ops/pooling.js';
+import type { Tensor } from '../ops/tensor.js';
+import type { Kernels } from '../wasm/loader.js';
+import { buildConvStep, buildDeconvStep, type KernelStep } from './conv-steps.js';
+import { foldBatchNorm, bnScaleShift } from './fold.js';
+import { planMemory, type PlannedValue } from './memory-plan.js';
+
+export interface PlanStats {
+  /** Bytes of packed weights (and folded bias) on the kernel heap. */
+  weightBytes: number;
+  /** Bytes of activation slots (input and outputs included). */
+  activationBytes: number;
+  /** Bytes of the largest set of simultaneously live activations: the floor for activationBytes. */
+  peakLiveBytes: number;
+  /** Bytes of shared scratch (im2col rows etc.). */
+  scratchBytes: number;
+  steps: number;
+}
+
+export class ExecutionPlan {
+  private released = false;
+
+  private constructor(
+    private readonly kn: Kernels,
+    private readonly steps: KernelStep[],
+    private readonly owned: number[],
+    private readonly releasers: (() => void)[],
+    private readonly inputPtr: number,
+    readonly inputShape: [number, number, number, number],
+    private readonly outputs: Map<string, { ptr: number; shape: [number, number, number, number] }>,
+    readonly stats: PlanStats,
+  ) {}
+
+  /**
+   * Compiles `graph` for a 1 x height x width x channels input, computing `heads` (head name ->
+   * node). `weights` holds every parameter by its paramSpecs name (checked by the weight parser).
+   */
+  static build(kn: Kernels, graph: Graph, weights: ReadonlyMap<string, Float32Array>, heads: Record<string, string>, height: number, width: number): ExecutionPlan {
+    const shapes = inferShapes(graph, height, width);
+    const nodes = pruneTo(graph, Object.values(heads));
+    const shape4 = (name: string): [number, number, number, number] => {
+      const s = shapes.get(name)!;
+      return [1, s.h, s.w, s.c];
+    };
+    const size = (s: NodeShape) => s.h * s.w * s.c;
+
+    // fuse "add of two corner pools" into one pass where the pooled maps are used only by the add
+    const uses = new Map<string, number>();
+    for (const node of nodes) for (const input of node.inputs) uses.set(input, (uses.get(input) ?? 0) + 1);
+    const fusedPools = new Set<string>();
+    const byName = new Map(nodes.map((n) => [n.name, n]));
+    const pairOf = new Map<string, [GraphNode & { op: 'cornerpool' }, GraphNode & { op: 'cornerpool' }]>();
+    for (const node of nodes) {
+      if (node.op !== 'add') continue;
+      const [a, b] = node.inputs.map((n) => byName.get(n));
+      if (a?.op !== 'cornerpool' || b?.op !== 'cornerpool' || uses.get(a.name) !== 1 || uses.get(b.name) !== 1) continue;
+      const vertical = [a, b].find((p) => p.direction === 'top' || p.direction === 'bottom');
+      const horizontal = [a, b].find((p) => p.direction === 'left' || p.direction === 'right');
+      if (!vertical || !horizontal) continue;
+      pairOf.set(node.name, [vertical, horizontal]);
+      fusedPools.add(a.name).add(b.name);
+    }
+    const live = nodes.filter((n) => !fusedPools.has(n.name));
+
+    const values: PlannedValue[] = live.map((node) => ({
+      name: node.name,
+      size: size(shapes.get(node.name)!),
+      inputs: pairOf.has(node.name) ? pairOf.get(node.name)!.map((p) => p.inputs[0]) : node.inputs,
+      inPlace: node.op === 'relu' || node.op === 'add' || node.op === 'batchnorm',
+    }));
+    const memory = planMemory(values, Object.values(heads), [INPUT]);
+
+    const owned: number[] = [];
+    const releasers: (() => void)[] = [];
+    const alloc = (bytes: number) => {
+      const ptr = kn.heap.alloc(bytes);
+      owned.push(ptr);
+      return ptr;
+    };
+    let weightBytes = 0;
+    const allocWeights = (data: Float32Array) => {
+      weightBytes += data.byteLength;
+      const ptr = alloc(data.byteLength);
+      kn.heap.f32(ptr, data.length).set(data);
+      return ptr;
+    };
+    try {
+      const inputShape = shape4(INPUT);
+      const inputPtr = alloc(size(shapes.get(INPUT)!) * 4);
+      const slotPtrs = memory.slotSizes.map((s) => alloc(s * 4));
+      const ptrOf = (name: string) => (name === INPUT ? inputPtr : slotPtrs[memory.slotOf.get(name)!]);
+
+      const steps: KernelStep[] = [];
+      let scratchBytes = 0;
+      for (const node of live) {
+        const out = ptrOf(node.name);
+        const outShape = shape4(node.name);
+        const inShape = shape4(node.inputs[0]);
+        const x = ptrOf(node.inputs[0]);
+        const param = (suffix: string) => {
+          const t = weights.get(`${node.name}.${suffix}`);
+          if (!t) throw new Error(`execution plan: weight ${node.name}.${suffix} is missing`);
+          return t;
+        };
+        switch (node.op) {
+          case 'conv':
+          case 'deconv': {
+            const folded = foldBatchNorm(node, param);
+            const built = node.op === 'conv' ? buildConvStep(kn, node, folded, x, inShape, out, outShape) : buildDeconvStep(kn, node, folded, x, inShape, out, outShape);
+            weightBytes += built.weightBytes;
+            scratchBytes += built.scratchBytes;
+            releasers.push(built.release);
+            steps.push(built.run);
+            break;
+          }
+          case 'batchnorm': {
+            const { scale, shift } = bnScaleShift(param, '', node.channels);
+            const ps = allocWeights(scale);
+            const pt = allocWeights(shift);
+            const pixels = outShape[1] * outShape[2];
+            steps.push(() => affineChannelsInto(kn, x, pixels, node.channels, ps, pt, node.act === 'relu', out));
+            break;
+          }
+          case 'add': {
+            const pair = pairOf.get(node.name);
+            if (pair) {
+              const [v, h] = pair;
+              const a = ptrOf(v.inputs[0]);
+              const b = ptrOf(h.inputs[0]);
+              const vertical = v.direction as 'top' | 'bottom';
+              const horizontal = h.direction as 'left' | 'right';
+              steps.push(() => {
+                cornerPoolPairAddInto(kn, a, b, outShape, vertical, horizontal, out);
+                if (node.act === 'relu') reluInto(kn, out, out, outShape[1] * outShape[2] * outShape[3]);
+              });
+            } else {
+              const b = ptrOf(node.inputs[1]);
+              const n = outShape[1] * outShape[2] * outShape[3];
+              const relu = node.act === 'relu' ? 1 : 0;
+              steps.push(() => kn.exports.addF32(x, b, out, n, relu));
+            }
+            break;
+          }
+          case 'concat': {
+            const parts = node.inputs.map((name) => ({ ptr: ptrOf(name), channels: shapes.get(name)!.c }));
+            const pixels = outShape[1] * outShape[2];
+            steps.push(() => concatChannelsInto(kn, parts, pixels, out));
+            break;
+          }
+          case 'relu': {
+            const n = outShape[1] * outShape[2] * outShape[3];
+            steps.push(() => reluInto(kn, x, out, n));
+            break;
+          }
+          case 'maxpool': {
+            const g = poolGeometry(node.name, { kernel: node.kernel, stride: node.stride, pad: node.pad });
+            steps.push(() => maxPool2dInto(kn, x, inShape, g, out));
+            break;
+          }
+          case 'cornerpool': {
+            const direction = node.direction;
+            steps.push(() => cornerPoolInto(kn, x, inShape, direction, out));
+            break;
+          }
+          case 'upsample': {
+            const factor = node.factor;
+            steps.push(() => upsampleNearestInto(kn, x, inShape, factor, out));
+            break;
+          }
+        }
+      }
+      const outputs = new Map(Object.entries(heads).map(([head, node]) => [head, { ptr: ptrOf(node), shape: shape4(node) }]));
+      const activationBytes = memory.slotSizes.reduce((s, n) => s + n * 4, 0) + size(shapes.get(INPUT)!) * 4;
+      const stats: PlanStats = { weightBytes, activationBytes, peakLiveBytes: memory.peakLive * 4, scratchBytes, steps: steps.length };
+      return new ExecutionPlan(kn, steps, owned, releasers, inputPtr, inputShape, outputs, stats);
+    } catch (e) {
+      for (const r of releasers) r();
+      for (const p of owned) kn.heap.release(p);
+      throw e;
+    }
+  }
+
+  /** Runs the network on a normalised NHWC input of exactly `inputShape`. */
+  run(input: Float32Array): void {
+    if (this.released) throw new Error('execution plan: used after release()');
+    const n = this.inputShape[1] * this.inputShape[2] * this.inputShape[3];
+    if (input.length !== n) throw new Error(`execution plan: input has ${input.length} values, expected ${n} (${this.inputShape.join('x')})`);
+    this.kn.heap.f32(this.inputPtr, n).set(input);
+    for (const step of this.steps) step();
+  }
+
+  /** A copy of a head's output after run(), NHWC [1, h, w, c]. */
+  output(head: string): Tensor {
+    const o = this.outputs.get(head);
+    if (!o) throw new Error(`execution plan: no head ${head} (heads: ${[...this.outputs.keys()].join(', ')})`);
+    const n = o.shape[1] * o.shape[2] * o.shape[3];
+    return { data: this.kn.heap.f32(o.ptr, n).slice(), shape: [...o.shape] };
+  }
+
+  /** A head's output in place on the kernel heap (valid until the next run()). */
+  outputView(head: string): { ptr: number; shape: [number, number, number, number] } {
+    const o = this.outputs.get(head);
+    if (!o) throw new Error(`execution plan: no head ${head}`);
+    return o;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const r of this.releasers) r();
+    for (const p of this.owned) this.kn.heap.release(p);
+  }
+}
