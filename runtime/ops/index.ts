@@ -6,3 +6,13 @@ export { heatmapPeaks, topK, nms, softNms } from './select.js';
 export type { Peaks, PeaksOptions, TopK, NmsOptions, SoftNmsMethod, SoftNmsOptions, SoftNmsResult } from './select.js';
 // not in DESIGN's list: the decodes turn logits into probabilities with it
 export { sigmoid } from './elementwise.js';
+export { conv2d, conv2dTranspose } from './conv.js';
+export type { Conv2dOptions, Conv2dTransposeOptions } from './conv.js';
+// pointer level, for the execution plan and the trainer's wasm backend (not in DESIGN's list)
+export {
+  packConv2d, conv2dInto, conv2dOutputShape, chooseConvKernel,
+  packConv2dTranspose, conv2dTransposeInto, conv2dTransposeOutputShape,
+} from './conv-packed.js';
+export type { PackedConv2d, PackConv2dOptions, Conv2dIntoOptions, FastConvKernel, PackedConv2dTranspose, Conv2dTransposeIntoOptions } from './conv-packed.js';
+export { conv2dBackpropFilter, conv2dBackpropFilterInto } from './conv-backprop.js';
+export type { Conv2dBackpropFilterOptions } from './conv-backprop.js';

@@ -37,4 +37,23 @@ export interface KernelExports {
   nmsF32Scalar(boxes: number, scores: number, n: number, iouThreshold: number, scratch: number, keep: number): number;
   softNmsF32(boxes: number, scores: number, n: number, method: number, iouThreshold: number, sigma: number, scoreThreshold: number, scratch: number, outIndices: number, outScores: number): number;
   softNmsF32Scalar(boxes: number, scores: number, n: number, method: number, iouThreshold: number, sigma: number, scoreThreshold: number, scratch: number, outIndices: number, outScores: number): number;
+  // convolution (assembly/conv): NHWC activations, byte pointers; see runtime/ops/conv-packed.ts
+  conv2dScalar(x: number, n: number, h: number, w: number, cin: number, wts: number, kh: number, kw: number, cout: number, groups: number, bias: number, hasBias: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, relu: number, out: number): void;
+  conv2d1x1Gemm(x: number, pixels: number, cin: number, packed: number, cout: number, groups: number, relu: number, out: number): void;
+  conv2dIgemm(x: number, n: number, h: number, w: number, cin: number, packed: number, kh: number, kw: number, cout: number, groups: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, relu: number, out: number, scratch: number): void;
+  conv2dIgemmScratchBytes(kc: number, ks: number): number;
+  depthwiseConv2d(x: number, n: number, h: number, w: number, c: number, packed: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, relu: number, out: number): void;
+  gemmPackedFloats(ks: number, kc: number, coutG: number, groups: number): number;
+  packGemmWeights(wts: number, ks: number, kc: number, cout: number, groups: number, bias: number, hasBias: number, out: number): void;
+  deconvPackedFloats(kh: number, kw: number, sh: number, sw: number, cin: number, cout: number): number;
+  packDeconvWeights(wts: number, kh: number, kw: number, sh: number, sw: number, cin: number, cout: number, bias: number, hasBias: number, out: number): void;
+  packDepthwiseWeights(wts: number, ks: number, c: number, bias: number, hasBias: number, out: number): void;
+  conv2dTransposeScalar(x: number, n: number, h: number, w: number, cin: number, wts: number, kh: number, kw: number, cout: number, bias: number, hasBias: number, sh: number, sw: number, padTop: number, padLeft: number, oh: number, ow: number, relu: number, out: number): void;
+  conv2dTransposeIgemm(x: number, n: number, h: number, w: number, cin: number, packed: number, kh: number, kw: number, cout: number, sh: number, sw: number, padTop: number, padLeft: number, oh: number, ow: number, relu: number, out: number, scratch: number): void;
+  conv2dTransposeScratchBytes(kh: number, kw: number, sh: number, sw: number, cin: number): number;
+  conv2dBackpropFilterScalar(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, kh: number, kw: number, groups: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
+  conv2dBackpropFilter(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
+  depthwiseBackpropFilter(x: number, n: number, h: number, w: number, c: number, dy: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
+  simdPeakLoop(iters: number): number;
+  simdPeakFlopsPerIter(): number;
 }

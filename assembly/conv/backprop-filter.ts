@@ -1,0 +1,242 @@
+// Conv2DBackpropFilter (groups = 1), SIMD: x [n, h, w, cin], dy [n, oh, ow, cout] -> dW [kh, kw, cin,
+// cout], the same sums as conv2dBackpropFilterScalar. dW is a GEMM x-patches^T * dy reduced over
+// pixels: tiles of 4 input channels x 8 output channels accumulate in registers over a chunk of
+// output rows (kept small so that the chunk's x and dy rows stay in cache across all tiles), then
+// 4 x 4, 4 x 1 for the channel tails, and single-channel rows for cin not a multiple of 4.
+import { madd4 } from '../common/simd';
+import { zeroBytes } from './block';
+
+/** Output pixels per chunk of rows. */
+const CHUNK_PIXELS: i32 = 256;
+
+export function conv2dBackpropFilter(
+  x: usize, n: i32, h: i32, w: i32, cin: i32,
+  dy: usize, oh: i32, ow: i32, cout: i32,
+  kh: i32, kw: i32,
+  sh: i32, sw: i32, padTop: i32, padLeft: i32, dh: i32, dw: i32,
+  dW: usize,
+): void {
+  zeroBytes(dW, <usize>kh * kw * cin * cout * 4);
+  const rowsPerChunk = max<i32>(1, CHUNK_PIXELS / max<i32>(ow, 1));
+  const pixelBytes = <usize>cin << 2;
+  const dyPixelBytes = <usize>cout << 2;
+  const xRowStep = <usize>sh * w * pixelBytes;
+  const xStep = <usize>sw * pixelBytes;
+  const dyRowStep = <usize>ow * dyPixelBytes;
+  for (let b = 0; b < n; b++) {
+    const image = x + <usize>b * h * w * pixelBytes;
+    const grad = dy + <usize>b * oh * ow * dyPixelBytes;
+    for (let oyA = 0; oyA < oh; oyA += rowsPerChunk) {
+      const oyB = min<i32>(oh, oyA + rowsPerChunk);
+      for (let ky = 0; ky < kh; ky++) {
+        const r0 = max<i32>(oyA, firstInside(padTop - ky * dh, sh));
+        const r1 = min<i32>(oyB, endInside(h - 1 + padTop - ky * dh, sh));
+        if (r0 >= r1) continue;
+        for (let kx = 0; kx < kw; kx++) {
+          const c0 = max<i32>(0, firstInside(padLeft - kx * dw, sw));
+          const c1 = min<i32>(ow, endInside(w - 1 + padLeft - kx * dw, sw));
+          if (c0 >= c1) continue;
+          const iy = r0 * sh - padTop + ky * dh;
+          const ix = c0 * sw - padLeft + kx * dw;
+          const xs = image + (<usize>iy * w + ix) * pixelBytes;
+          const gs = grad + (<usize>r0 * ow + c0) * dyPixelBytes;
+          const dWt = dW + <usize>(ky * kw + kx) * cin * dyPixelBytes;
+          accumulateTap(xs, xStep, xRowStep, gs, dyPixelBytes, dyRowStep, r1 - r0, c1 - c0, cin, cout, dWt);
+        }
+      }
+    }
+  }
+}
+
+/** First output index o >= 0 with o*s >= num (num = pad - k*d): where the tap enters the input. */
+// @ts-ignore: decorator
+@inline
+function firstInside(num: i32, s: i32): i32 {
+  return num <= 0 ? 0 : (num + s - 1) / s;
+}
+
+/** One past the last output index o with o*s <= num (num = size - 1 + pad - k*d). */
+// @ts-ignore: decorator
+@inline
+function endInside(num: i32, s: i32): i32 {
+  return num < 0 ? 0 : num / s + 1;
+}
+
+/** Adds one tap's run of rows x count output pixels into dW[tap] (cin x cout). */
+function accumulateTap(
+  x: usize, xStep: usize, xRowStep: usize, g: usize, gStep: usize, gRowStep: usize,
+  rows: i32, count: i32, cin: i32, cout: i32, dWt: usize,
+): void {
+  const rowBytes = <usize>cout << 2;
+  let ci = 0;
+  for (; ci + 4 <= cin; ci += 4) {
+    const xo = <usize>ci << 2;
+    const dw = dWt + <usize>ci * rowBytes;
+    let co = 0;
+    for (; co + 8 <= cout; co += 8) tile4x8(x + xo, xStep, xRowStep, g + (<usize>co << 2), gStep, gRowStep, rows, count, dw + (<usize>co << 2), rowBytes);
+    for (; co + 4 <= cout; co += 4) tile4x4(x + xo, xStep, xRowStep, g + (<usize>co << 2), gStep, gRowStep, rows, count, dw + (<usize>co << 2), rowBytes);
+    for (; co < cout; co++) tile4x1(x + xo, xStep, xRowStep, g + (<usize>co << 2), gStep, gRowStep, rows, count, dw + (<usize>co << 2), rowBytes);
+  }
+  for (; ci < cin; ci++) {
+    const xo = <usize>ci << 2;
+    const dw = dWt + <usize>ci * rowBytes;
+    let co = 0;
+    for (; co + 8 <= cout; co += 8) tile1x8(x + xo, xStep, xRowStep, g + (<usize>co << 2), gStep, gRowStep, rows, count, dw + (<usize>co << 2));
+    for (; co + 4 <= cout; co += 4) tile1x4(x + xo, xStep, xRowStep, g + (<usize>co << 2), gStep, gRowStep, rows, count, dw + (<usize>co << 2));
+    for (; co < cout; co++) tile1x1(x + xo, xStep, xRowStep, g + (<usize>co << 2), gStep, gRowStep, rows, count, dw + (<usize>co << 2));
+  }
+}
+
+// 4 input channels x 8 output channels: 8 accumulators, 4 splat loads + 2 loads per pixel.
+function tile4x8(x: usize, xStep: usize, xRowStep: usize, g: usize, gStep: usize, gRowStep: usize, rows: i32, count: i32, dw: usize, rowBytes: usize): void {
+  let a00 = v128.load(dw);
+  let a01 = v128.load(dw, 16);
+  let a10 = v128.load(dw + rowBytes);
+  let a11 = v128.load(dw + rowBytes, 16);
+  let a20 = v128.load(dw + 2 * rowBytes);
+  let a21 = v128.load(dw + 2 * rowBytes, 16);
+  let a30 = v128.load(dw + 3 * rowBytes);
+  let a31 = v128.load(dw + 3 * rowBytes, 16);
+  let xr = x;
+  let gr = g;
+  for (let r = 0; r < rows; r++) {
+    let xp = xr;
+    let gp = gr;
+    for (let i = 0; i < count; i++) {
+      const g0 = v128.load(gp);
+      const g1 = v128.load(gp, 16);
+      let v = v128.load32_splat(xp);
+      a00 = madd4(v, g0, a00);
+      a01 = madd4(v, g1, a01);
+      v = v128.load32_splat(xp, 4);
+      a10 = madd4(v, g0, a10);
+      a11 = madd4(v, g1, a11);
+      v = v128.load32_splat(xp, 8);
+      a20 = madd4(v, g0, a20);
+      a21 = madd4(v, g1, a21);
+      v = v128.load32_splat(xp, 12);
+      a30 = madd4(v, g0, a30);
+      a31 = madd4(v, g1, a31);
+      xp += xStep;
+      gp += gStep;
+    }
+    xr += xRowStep;
+    gr += gRowStep;
+  }
+  v128.store(dw, a00);
+  v128.store(dw, a01, 16);
+  v128.store(dw + rowBytes, a10);
+  v128.store(dw + rowBytes, a11, 16);
+  v128.store(dw + 2 * rowBytes, a20);
+  v128.store(dw + 2 * rowBytes, a21, 16);
+  v128.store(dw + 3 * rowBytes, a30);
+  v128.store(dw + 3 * rowBytes, a31, 16);
+}
+
+function tile4x4(x: usize, xStep: usize, xRowStep: usize, g: usize, gStep: usize, gRowStep: usize, rows: i32, count: i32, dw: usize, rowBytes: usize): void {
+  let a0 = v128.load(dw);
+  let a1 = v128.load(dw + rowBytes);
+  let a2 = v128.load(dw + 2 * rowBytes);
+  let a3 = v128.load(dw + 3 * rowBytes);
+  let xr = x;
+  let gr = g;
+  for (let r = 0; r < rows; r++) {
+    let xp = xr;
+    let gp = gr;
+    for (let i = 0; i < count; i++) {
+      const g = v128.load(gp);
+      a0 = madd4(v128.load32_splat(xp), g, a0);
+      a1 = madd4(v128.load32_splat(xp, 4), g, a1);
+      a2 = madd4(v128.load32_splat(xp, 8), g, a2);
+      a3 = madd4(v128.load32_splat(xp, 12), g, a3);
+      xp += xStep;
+      gp += gStep;
+    }
+    xr += xRowStep;
+    gr += gRowStep;
+  }
+  v128.store(dw, a0);
+  v128.store(dw + rowBytes, a1);
+  v128.store(dw + 2 * rowBytes, a2);
+  v128.store(dw + 3 * rowBytes, a3);
+}
+
+// 4 input channels (one vector) x 1 output channel: the lanes are dW rows ci..ci+3.
+function tile4x1(x: usize, xStep: usize, xRowStep: usize, g: usize, gStep: usize, gRowStep: usize, rows: i32, count: i32, dw: usize, rowBytes: usize): void {
+  let a = f32x4(load<f32>(dw), load<f32>(dw + rowBytes), load<f32>(dw + 2 * rowBytes), load<f32>(dw + 3 * rowBytes));
+  let xr = x;
+  let gr = g;
+  for (let r = 0; r < rows; r++) {
+    let xp = xr;
+    let gp = gr;
+    for (let i = 0; i < count; i++) {
+      a = madd4(v128.load(xp), v128.load32_splat(gp), a);
+      xp += xStep;
+      gp += gStep;
+    }
+    xr += xRowStep;
+    gr += gRowStep;
+  }
+  store<f32>(dw, f32x4.extract_lane(a, 0));
+  store<f32>(dw + rowBytes, f32x4.extract_lane(a, 1));
+  store<f32>(dw + 2 * rowBytes, f32x4.extract_lane(a, 2));
+  store<f32>(dw + 3 * rowBytes, f32x4.extract_lane(a, 3));
+}
+
+function tile1x8(x: usize, xStep: usize, xRowStep: usize, g: usize, gStep: usize, gRowStep: usize, rows: i32, count: i32, dw: usize): void {
+  let a0 = v128.load(dw);
+  let a1 = v128.load(dw, 16);
+  let xr = x;
+  let gr = g;
+  for (let r = 0; r < rows; r++) {
+    let xp = xr;
+    let gp = gr;
+    for (let i = 0; i < count; i++) {
+      const v = v128.load32_splat(xp);
+      a0 = madd4(v, v128.load(gp), a0);
+      a1 = madd4(v, v128.load(gp, 16), a1);
+      xp += xStep;
+      gp += gStep;
+    }
+    xr += xRowStep;
+    gr += gRowStep;
+  }
+  v128.store(dw, a0);
+  v128.store(dw, a1, 16);
+}
+
+function tile1x4(x: usize, xStep: usize, xRowStep: usize, g: usize, gStep: usize, gRowStep: usize, rows: i32, count: i32, dw: usize): void {
+  let a = v128.load(dw);
+  let xr = x;
+  let gr = g;
+  for (let r = 0; r < rows; r++) {
+    let xp = xr;
+    let gp = gr;
+    for (let i = 0; i < count; i++) {
+      a = madd4(v128.load32_splat(xp), v128.load(gp), a);
+      xp += xStep;
+      gp += gStep;
+    }
+    xr += xRowStep;
+    gr += gRowStep;
+  }
+  v128.store(dw, a);
+}
+
+function tile1x1(x: usize, xStep: usize, xRowStep: usize, g: usize, gStep: usize, gRowStep: usize, rows: i32, count: i32, dw: usize): void {
+  let a = load<f32>(dw);
+  let xr = x;
+  let gr = g;
+  for (let r = 0; r < rows; r++) {
+    let xp = xr;
+    let gp = gr;
+    for (let i = 0; i < count; i++) {
+      a += load<f32>(xp) * load<f32>(gp);
+      xp += xStep;
+      gp += gStep;
+    }
+    xr += xRowStep;
+    gr += gRowStep;
+  }
+  store<f32>(dw, a);
+}

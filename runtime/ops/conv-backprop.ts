@@ -1,0 +1,69 @@
+// The weight gradient of conv2d (TF's Conv2DBackpropFilter), for the trainer's wasm backend:
+// dW [kh, kw, cin/groups, cout] = sum over batch and output pixels of x-patch^T * dy, with conv2d's
+// stride / padding / dilation. SIMD kernels for groups = 1 and for depthwise (groups = cin = cout);
+// other group counts run the scalar spec (correct, slower).
+import type { Kernels } from '../wasm/loader.js';
+import { kernels } from '../wasm/loader.js';
+import { checkBuffer, withScope } from './heap-scope.js';
+import { checkShape4, convGeometry, type ConvPad, type Pair } from './conv-params.js';
+import { checkPositiveInt, checkTensor, type Tensor } from './tensor.js';
+
+export interface Conv2dBackpropFilterOptions {
+  stride?: Pair;
+  pad?: ConvPad;
+  dilation?: Pair;
+  groups?: number;
+  /** For tests and benchmarks: 'scalar' runs the spec kernel. Default 'auto'. */
+  kernel?: 'auto' | 'scalar';
+}
+
+/**
+ * Pointer level: x [n, h, w, cin] and dy [n, oh, ow, cout] in kernel memory -> dW (HWIO filterShape
+ * [kh, kw, cin/groups, cout]) written at dwPtr (overwritten, not accumulated).
+ */
+export function conv2dBackpropFilterInto(
+  k: Kernels, xPtr: number, xShape: readonly number[], dyPtr: number, dyShape: readonly number[],
+  dwPtr: number, filterShape: readonly number[], opts: Conv2dBackpropFilterOptions = {},
+): void {
+  const op = 'conv2dBackpropFilterInto';
+  const [n, h, w, cin] = checkShape4(op, 'x shape', xShape);
+  const [dn, doh, dow, dcout] = checkShape4(op, 'dy shape', dyShape);
+  const [kh, kw, cinG, cout] = checkShape4(op, 'filterShape', filterShape);
+  const groups = checkPositiveInt(op, 'groups', opts.groups ?? 1);
+  if (cinG * groups !== cin) throw new Error(`${op}: x has ${cin} channels but filterShape [${filterShape}] takes ${cinG} per group x ${groups} groups`);
+  if (cout % groups !== 0) throw new Error(`${op}: groups ${groups} does not divide the ${cout} output channels`);
+  const g = convGeometry(op, h, w, kh, kw, opts);
+  if (dn !== n || doh !== g.oh || dow !== g.ow || dcout !== cout) {
+    throw new Error(`${op}: dy shape [${dyShape}] must be the conv output shape [${n}, ${g.oh}, ${g.ow}, ${cout}]`);
+  }
+  checkBuffer(op, 'x', k, xPtr, n * h * w * cin * 4);
+  checkBuffer(op, 'dy', k, dyPtr, n * g.oh * g.ow * cout * 4);
+  checkBuffer(op, 'dW', k, dwPtr, kh * kw * cinG * cout * 4);
+  const kernel = opts.kernel ?? 'auto';
+  if (kernel !== 'auto' && kernel !== 'scalar') throw new Error(`${op}: kernel must be 'auto' or 'scalar', got ${JSON.stringify(kernel)}`);
+  const ex = k.exports;
+  if (kernel === 'auto' && groups === 1) {
+    ex.conv2dBackpropFilter(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, dwPtr);
+  } else if (kernel === 'auto' && cinG === 1 && groups === cout) {
+    ex.depthwiseBackpropFilter(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, dwPtr);
+  } else {
+    ex.conv2dBackpropFilterScalar(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, kh, kw, groups, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, dwPtr);
+  }
+}
+
+/** dW [kh, kw, cin/groups, cout] of conv2d(x, w, opts) given the output gradient dy. */
+export function conv2dBackpropFilter(x: Tensor, dy: Tensor, filterShape: readonly number[], opts: Conv2dBackpropFilterOptions = {}): Tensor {
+  const op = 'conv2dBackpropFilter';
+  checkTensor(op, 'x', x, 4);
+  checkTensor(op, 'dy', dy, 4);
+  const [kh, kw, cinG, cout] = checkShape4(op, 'filterShape', filterShape);
+  const k = kernels();
+  const size = kh * kw * cinG * cout;
+  return withScope(k, (s) => {
+    const px = s.f32(x.data);
+    const pdy = s.f32(dy.data);
+    const pdw = s.alloc(size * 4);
+    conv2dBackpropFilterInto(k, px, x.shape, pdy, dy.shape, pdw, filterShape, opts);
+    return { data: s.readF32(pdw, size), shape: [kh, kw, cinG, cout] };
+  });
+}

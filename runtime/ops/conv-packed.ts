@@ -1,0 +1,242 @@
+// Pointer-level convolution for the execution plan: weights are packed once (at model load, after
+// batch norm has been folded into w and bias) into kernel memory in the order the micro-kernels read;
+// activations stay in kernel memory and are passed as byte pointers with their NHWC shapes.
+//   const p = packConv2d(k, w, [kh, kw, cinG, cout], { bias, groups });
+//   const outShape = conv2dOutputShape(xShape, p, { stride, pad });   // allocate out from it
+//   conv2dInto(k, p, xPtr, xShape, outPtr, { stride, pad, activation: 'relu' });
+//   p.release();
+import type { Kernels } from '../wasm/loader.js';
+import { checkBuffer } from './heap-scope.js';
+import {
+  checkActivation, checkBias, checkShape4, convGeometry, convTransposeGeometry, pair,
+  type Activation, type ConvGeometry, type ConvPad, type Pair,
+} from './conv-params.js';
+import { checkPositiveInt } from './tensor.js';
+
+/** The fast kernels: 'gemm1x1' (1x1, stride 1, no padding), 'igemm' (any), 'depthwise' (groups = cin = cout). */
+export type FastConvKernel = 'gemm1x1' | 'igemm' | 'depthwise';
+
+export interface PackedConv2d {
+  /** 'gemm' panels serve gemm1x1 and igemm; 'depthwise' serves the depthwise kernel. */
+  readonly layout: 'gemm' | 'depthwise';
+  /** HWIO [kh, kw, cin/groups, cout]. */
+  readonly filterShape: readonly [number, number, number, number];
+  readonly groups: number;
+  /** Packed weights in kernel memory. */
+  readonly ptr: number;
+  /** Frees the packed weights and scratch; the object is unusable afterwards. */
+  release(): void;
+}
+
+export interface PackConv2dOptions {
+  bias?: Float32Array;
+  groups?: number;
+  /** Default: 'depthwise' when groups = cin = cout (one input channel per group), else 'gemm'. */
+  layout?: 'gemm' | 'depthwise';
+}
+
+export interface Conv2dIntoOptions {
+  stride?: Pair;
+  pad?: ConvPad;
+  dilation?: Pair;
+  activation?: Activation;
+  /** Force one fast kernel (tests, benchmarks); default: the best one for the layer. */
+  kernel?: 'auto' | FastConvKernel;
+}
+
+class Packed implements PackedConv2d {
+  private live = true;
+  constructor(
+    private readonly k: Kernels,
+    readonly layout: 'gemm' | 'depthwise',
+    readonly filterShape: readonly [number, number, number, number],
+    readonly groups: number,
+    readonly ptr: number,
+    /** Zero row + indirection buffer of conv2dIgemm (gemm layout only). */
+    readonly scratch: number,
+  ) {}
+
+  check(op: string): void {
+    if (!this.live) throw new Error(`${op}: the packed weights have been released`);
+  }
+
+  release(): void {
+    if (!this.live) return;
+    this.live = false;
+    this.k.heap.release(this.ptr);
+    if (this.scratch) this.k.heap.release(this.scratch);
+  }
+}
+
+/** Packs HWIO weights w [kh, kw, cin/groups, cout] (and bias [cout]) into kernel memory. */
+export function packConv2d(k: Kernels, w: Float32Array, shape: readonly number[], opts: PackConv2dOptions = {}): PackedConv2d {
+  const op = 'packConv2d';
+  const [kh, kw, cinG, cout] = checkShape4(op, 'w shape', shape);
+  if (!(w instanceof Float32Array)) throw new Error(`${op}: w must be a Float32Array`);
+  if (w.length !== kh * kw * cinG * cout) throw new Error(`${op}: w has ${w.length} values but shape [${shape}] needs ${kh * kw * cinG * cout}`);
+  const groups = checkPositiveInt(op, 'groups', opts.groups ?? 1);
+  if (cout % groups !== 0) throw new Error(`${op}: groups ${groups} does not divide the ${cout} output channels`);
+  const bias = checkBias(op, opts.bias, cout);
+  const depthwiseShape = cinG === 1 && groups === cout;
+  const layout = opts.layout ?? (depthwiseShape ? 'depthwise' : 'gemm');
+  if (layout !== 'gemm' && layout !== 'depthwise') throw new Error(`${op}: layout must be 'gemm' or 'depthwise', got ${String(layout)}`);
+  if (layout === 'depthwise' && !depthwiseShape) {
+    throw new Error(`${op}: the depthwise layout needs groups = cout and one input channel per group, got groups ${groups}, w [${shape}]`);
+  }
+  const ex = k.exports;
+  const ks = kh * kw;
+  const size = layout === 'gemm' ? ex.gemmPackedFloats(ks, cinG, cout / groups, groups) : cout + ks * cout;
+  const ptr = k.heap.alloc(size * 4);
+  const wPtr = k.heap.allocF32(w);
+  const bPtr = bias ? k.heap.allocF32(bias) : 0;
+  if (layout === 'gemm') ex.packGemmWeights(wPtr, ks, cinG, cout, groups, bPtr, bias ? 1 : 0, ptr);
+  else ex.packDepthwiseWeights(wPtr, ks, cout, bPtr, bias ? 1 : 0, ptr);
+  if (bPtr) k.heap.release(bPtr);
+  k.heap.release(wPtr);
+  const scratch = layout === 'gemm' ? k.heap.alloc(ex.conv2dIgemmScratchBytes(cinG, ks)) : 0;
+  return new Packed(k, layout, [kh, kw, cinG, cout], groups, ptr, scratch);
+}
+
+/** Output shape [n, oh, ow, cout] of conv2dInto; throws on a channel mismatch or an empty output. */
+export function conv2dOutputShape(xShape: readonly number[], packed: PackedConv2d, opts: Conv2dIntoOptions = {}): [number, number, number, number] {
+  return conv2dPlan('conv2dOutputShape', xShape, packed, opts).out;
+}
+
+function conv2dPlan(op: string, xShape: readonly number[], packed: PackedConv2d, opts: Conv2dIntoOptions) {
+  const [n, h, w, cin] = checkShape4(op, 'x shape', xShape);
+  const [kh, kw, cinG, cout] = packed.filterShape;
+  if (cinG * packed.groups !== cin) {
+    throw new Error(`${op}: x has ${cin} channels but the filter takes ${cinG} per group x ${packed.groups} groups = ${cinG * packed.groups}`);
+  }
+  const g = convGeometry(op, h, w, kh, kw, opts);
+  return { g, out: [n, g.oh, g.ow, cout] as [number, number, number, number] };
+}
+
+/** Which fast kernel runs this layer. */
+export function chooseConvKernel(packed: PackedConv2d, g: ConvGeometry): FastConvKernel {
+  if (packed.layout === 'depthwise') return 'depthwise';
+  const pointwise = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.padTop + g.padBottom + g.padLeft + g.padRight === 0;
+  return pointwise ? 'gemm1x1' : 'igemm';
+}
+
+/**
+ * out [n, oh, ow, cout] = act(conv(x [n, h, w, cin], packed) + bias), both in kernel memory.
+ * Returns the output shape.
+ */
+export function conv2dInto(k: Kernels, packed: PackedConv2d, xPtr: number, xShape: readonly number[], outPtr: number, opts: Conv2dIntoOptions = {}): [number, number, number, number] {
+  const op = 'conv2dInto';
+  if (!(packed instanceof Packed)) throw new Error(`${op}: packed must come from packConv2d`);
+  packed.check(op);
+  const { g, out } = conv2dPlan(op, xShape, packed, opts);
+  const relu = checkActivation(op, opts.activation);
+  const [n, h, w, cin] = xShape;
+  const [kh, kw, , cout] = packed.filterShape;
+  checkBuffer(op, 'x', k, xPtr, n * h * w * cin * 4);
+  checkBuffer(op, 'out', k, outPtr, n * g.oh * g.ow * cout * 4);
+  const auto = chooseConvKernel(packed, g);
+  const kernel = opts.kernel === undefined || opts.kernel === 'auto' ? auto : opts.kernel;
+  const ex = k.exports;
+  switch (kernel) {
+    case 'gemm1x1':
+      if (auto !== 'gemm1x1') throw new Error(`${op}: kernel 'gemm1x1' needs gemm-packed 1x1 weights, stride 1 and no padding`);
+      ex.conv2d1x1Gemm(xPtr, n * h * w, cin, packed.ptr, cout, packed.groups, relu, outPtr);
+      break;
+    case 'igemm':
+      if (packed.layout !== 'gemm') throw new Error(`${op}: kernel 'igemm' needs weights packed with layout 'gemm'`);
+      ex.conv2dIgemm(xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, packed.groups, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, relu, outPtr, packed.scratch);
+      break;
+    case 'depthwise':
+      if (packed.layout !== 'depthwise') throw new Error(`${op}: kernel 'depthwise' needs weights packed with layout 'depthwise'`);
+      ex.depthwiseConv2d(xPtr, n, h, w, cin, packed.ptr, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, relu, outPtr);
+      break;
+    default:
+      throw new Error(`${op}: kernel must be 'auto', 'gemm1x1', 'igemm' or 'depthwise', got ${JSON.stringify(kernel)}`);
+  }
+  return out;
+}
+
+// ---- transposed convolution ----
+
+export interface PackedConv2dTranspose {
+  /** [kh, kw, cout, cin] (TF.js layout). */
+  readonly filterShape: readonly [number, number, number, number];
+  readonly stride: readonly [number, number];
+  readonly ptr: number;
+  release(): void;
+}
+
+export interface Conv2dTransposeIntoOptions {
+  /** PyTorch ConvTranspose2d padding: one number, or [top, bottom, left, right]. */
+  pad?: number | readonly [number, number, number, number];
+  outputPadding?: Pair;
+  activation?: Activation;
+}
+
+class PackedTranspose implements PackedConv2dTranspose {
+  private live = true;
+  constructor(
+    private readonly k: Kernels,
+    readonly filterShape: readonly [number, number, number, number],
+    readonly stride: readonly [number, number],
+    readonly ptr: number,
+    readonly scratch: number,
+  ) {}
+
+  check(op: string): void {
+    if (!this.live) throw new Error(`${op}: the packed weights have been released`);
+  }
+
+  release(): void {
+    if (!this.live) return;
+    this.live = false;
+    this.k.heap.release(this.ptr);
+    this.k.heap.release(this.scratch);
+  }
+}
+
+/** Packs transposed-conv weights w [kh, kw, cout, cin] (and bias [cout]) for one stride. */
+export function packConv2dTranspose(k: Kernels, w: Float32Array, shape: readonly number[], opts: { bias?: Float32Array; stride?: Pair } = {}): PackedConv2dTranspose {
+  const op = 'packConv2dTranspose';
+  const [kh, kw, cout, cin] = checkShape4(op, 'w shape', shape);
+  if (!(w instanceof Float32Array)) throw new Error(`${op}: w must be a Float32Array`);
+  if (w.length !== kh * kw * cout * cin) throw new Error(`${op}: w has ${w.length} values but shape [${shape}] needs ${kh * kw * cout * cin}`);
+  const bias = checkBias(op, opts.bias, cout);
+  const [sh, sw] = pair(op, 'stride', opts.stride, 1);
+  const ex = k.exports;
+  const ptr = k.heap.alloc(ex.deconvPackedFloats(kh, kw, sh, sw, cin, cout) * 4);
+  const wPtr = k.heap.allocF32(w);
+  const bPtr = bias ? k.heap.allocF32(bias) : 0;
+  ex.packDeconvWeights(wPtr, kh, kw, sh, sw, cin, cout, bPtr, bias ? 1 : 0, ptr);
+  if (bPtr) k.heap.release(bPtr);
+  k.heap.release(wPtr);
+  const scratch = k.heap.alloc(ex.conv2dTransposeScratchBytes(kh, kw, sh, sw, cin));
+  return new PackedTranspose(k, [kh, kw, cout, cin], [sh, sw], ptr, scratch);
+}
+
+/** Output shape [n, oh, ow, cout] of conv2dTransposeInto. */
+export function conv2dTransposeOutputShape(xShape: readonly number[], packed: PackedConv2dTranspose, opts: Conv2dTransposeIntoOptions = {}): [number, number, number, number] {
+  return transposePlan('conv2dTransposeOutputShape', xShape, packed, opts).out;
+}
+
+function transposePlan(op: string, xShape: readonly number[], packed: PackedConv2dTranspose, opts: Conv2dTransposeIntoOptions) {
+  const [n, h, w, cin] = checkShape4(op, 'x shape', xShape);
+  const [kh, kw, cout, cinW] = packed.filterShape;
+  if (cin !== cinW) throw new Error(`${op}: x has ${cin} channels but the filter [${packed.filterShape}] takes ${cinW}`);
+  const g = convTransposeGeometry(op, h, w, kh, kw, { ...opts, stride: packed.stride });
+  return { g, out: [n, g.oh, g.ow, cout] as [number, number, number, number] };
+}
+
+/** out = act(convTranspose(x, packed) + bias) with PyTorch semantics; returns the output shape. */
+export function conv2dTransposeInto(k: Kernels, packed: PackedConv2dTranspose, xPtr: number, xShape: readonly number[], outPtr: number, opts: Conv2dTransposeIntoOptions = {}): [number, number, number, number] {
+  const op = 'conv2dTransposeInto';
+  if (!(packed instanceof PackedTranspose)) throw new Error(`${op}: packed must come from packConv2dTranspose`);
+  packed.check(op);
+  const { g, out } = transposePlan(op, xShape, packed, opts);
+  const relu = checkActivation(op, opts.activation);
+  const [n, h, w, cin] = xShape;
+  const [kh, kw, cout] = packed.filterShape;
+  checkBuffer(op, 'x', k, xPtr, n * h * w * cin * 4);
+  checkBuffer(op, 'out', k, outPtr, n * g.oh * g.ow * cout * 4);
+  k.exports.conv2dTransposeIgemm(xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, relu, outPtr, packed.scratch);
+  return out;
+}
