@@ -1,0 +1,48 @@
+// CornerNet corner pooling in TensorFlow.js, NHWC [n, h, w, c] -> [n, h, w, c], differentiable on
+// every backend. Directions as DESIGN.md: top = max over the rows at or below, left = max over the
+// columns at or to the right, bottom = max over the rows at or above, right = max over the columns
+// at or to the left.
+//
+// Forward: the official C++'s log-step doubling. For offsets 1, 2, 4, ... < size,
+// x = max(shift(x, offset), x), the shift bringing values from farther along the scan and filling
+// with -inf; after the last step each position holds the max of its whole half-line.
+// Gradient: autodiff of those steps. tf.maximum sends the gradient of a tie to its first argument,
+// here the shifted (farther) value, so dy reaches the maximum farthest from the output position
+// along the pooling direction, i.e. the one nearest the edge the scan starts from. That is the
+// official backward's rule: it scans from that edge and moves its argmax only on a strictly
+// greater value (at::gt), so the first-found, farthest maximum keeps the gradient.
+
+import type { Tensor4D } from '@tensorflow/tfjs-core';
+import type { CornerDirection } from '../../runtime/model/graph.js';
+import type { TF } from '../backend.js';
+
+const DIRECTIONS: readonly CornerDirection[] = ['top', 'left', 'bottom', 'right'];
+
+export function cornerPool(tf: TF, x: Tensor4D, direction: CornerDirection): Tensor4D {
+  if (!DIRECTIONS.includes(direction)) throw new Error(`cornerPool: direction must be one of ${DIRECTIONS.join(', ')}, got ${JSON.stringify(direction)}`);
+  if (x.rank !== 4) throw new Error(`cornerPool: x must be NHWC (rank 4), got shape [${x.shape}]`);
+  const axis = direction === 'top' || direction === 'bottom' ? 1 : 2;
+  // top / left read from higher indices (the scan starts at the far end), bottom / right from lower.
+  const fromHigher = direction === 'top' || direction === 'left';
+  const size = x.shape[axis];
+  return tf.tidy(() => {
+    let y = x;
+    for (let offset = 1; offset < size; offset *= 2) {
+      y = tf.maximum(shift(tf, y, axis, offset, fromHigher), y);
+    }
+    return y;
+  });
+}
+
+/** y[i] = x[i + offset] (fromHigher) or x[i - offset], -inf where that falls outside. */
+function shift(tf: TF, x: Tensor4D, axis: number, offset: number, fromHigher: boolean): Tensor4D {
+  const size = x.shape[axis];
+  const begin = [0, 0, 0, 0];
+  const sliceSize = [...x.shape];
+  sliceSize[axis] = size - offset;
+  if (fromHigher) begin[axis] = offset;
+  const kept = tf.slice(x, begin, sliceSize);
+  const padding: Array<[number, number]> = [[0, 0], [0, 0], [0, 0], [0, 0]];
+  padding[axis] = fromHigher ? [0, offset] : [offset, 0];
+  return tf.pad(kept, padding, -Infinity);
+}

@@ -1,0 +1,95 @@
+// PyTorch layer semantics from TensorFlow.js ops, NHWC, each differentiable on every backend:
+// Conv2d (symmetric zero padding, dilation, groups), ConvTranspose2d (padding, output_padding),
+// MaxPool2d (-inf padding), nearest up-sampling, BatchNorm2d's training-mode normalisation.
+
+import type { Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
+import type { TF } from '../backend.js';
+
+export interface ConvGeometry {
+  stride: number;
+  pad: number;
+  dilation: number;
+  groups: number;
+}
+
+/**
+ * x [n, h, w, cin], w HWIO [k, k, cin / groups, cout] -> [n, oh, ow, cout], oh = floor((h + 2 pad -
+ * dilation (k - 1) - 1) / stride) + 1. Padding is an explicit tf.pad (its gradient is a slice), and
+ * dilation is applied to the kernel (zeros between taps) because tfjs has no conv gradient for
+ * dilation > 1; groups = cin runs as a depthwise conv, other groups as one conv per group.
+ */
+export function conv2dTorch(tf: TF, x: Tensor4D, w: Tensor4D, g: ConvGeometry): Tensor4D {
+  const cin = x.shape[3];
+  const xp = g.pad > 0 ? tf.pad(x, [[0, 0], [g.pad, g.pad], [g.pad, g.pad], [0, 0]]) : x;
+  const wd = g.dilation > 1 ? dilateKernel(tf, w, g.dilation) : w;
+  const s: [number, number] = [g.stride, g.stride];
+  if (g.groups === 1) return tf.conv2d(xp, wd, s, 'valid');
+  const [kh, kw, , cout] = wd.shape;
+  if (g.groups === cin) {
+    // HWIO [k, k, 1, cout] with output o = c * mult + m is tf's depthwise [k, k, cin, mult].
+    return tf.depthwiseConv2d(xp, tf.reshape(wd, [kh, kw, cin, cout / cin]) as Tensor4D, s, 'valid');
+  }
+  const xs = tf.split(xp, g.groups, 3);
+  const ws = tf.split(wd, g.groups, 3);
+  return tf.concat(xs.map((xi, i) => tf.conv2d(xi as Tensor4D, ws[i] as Tensor4D, s, 'valid')), 3) as Tensor4D;
+}
+
+/** [k, k, ci, co] -> [span, span, ci, co], span = d (k - 1) + 1, taps d apart, zeros between. */
+function dilateKernel(tf: TF, w: Tensor4D, d: number): Tensor4D {
+  const [k, k2, ci, co] = w.shape;
+  const span = d * (k - 1) + 1;
+  const span2 = d * (k2 - 1) + 1;
+  // Rows: [k, 1, k2 ci co] -> pad to [k, d, ...] -> [k d, k2, ci, co] -> first span rows.
+  let y: Tensor4D = tf.reshape(tf.pad(tf.reshape(w, [k, 1, k2 * ci * co]), [[0, 0], [0, d - 1], [0, 0]]), [k * d, k2, ci, co]) as Tensor4D;
+  y = tf.slice(y, [0, 0, 0, 0], [span, k2, ci, co]);
+  // Columns likewise.
+  y = tf.reshape(tf.pad(tf.reshape(y, [span, k2, 1, ci * co]), [[0, 0], [0, 0], [0, d - 1], [0, 0]]), [span, k2 * d, ci, co]) as Tensor4D;
+  return tf.slice(y, [0, 0, 0, 0], [span, span2, ci, co]) as Tensor4D;
+}
+
+/**
+ * ConvTranspose2d: x [n, h, w, cin], w [k, k, cout, cin] -> [n, oh, ow, cout] with
+ * oh = (h - 1) stride - 2 pad + k + outputPadding. tf.conv2dTranspose computes the un-padded
+ * output (h - 1) stride + k + outputPadding (the extra outputPadding rows only receive zeros);
+ * PyTorch's `padding` then removes `pad` rows and columns from each side.
+ */
+export function deconvTorch(tf: TF, x: Tensor4D, w: Tensor4D, g: { stride: number; pad: number; outputPadding: number }): Tensor4D {
+  const [n, h, wd] = x.shape;
+  const [k, k2, cout] = w.shape;
+  const fullH = (h - 1) * g.stride + k + g.outputPadding;
+  const fullW = (wd - 1) * g.stride + k2 + g.outputPadding;
+  const full = tf.conv2dTranspose(x, w, [n, fullH, fullW, cout], [g.stride, g.stride], 'valid');
+  if (g.pad === 0) return full;
+  return tf.slice(full, [0, g.pad, g.pad, 0], [n, fullH - 2 * g.pad, fullW - 2 * g.pad, cout]);
+}
+
+/** MaxPool2d: -inf padding, floor rounding. */
+export function maxPoolTorch(tf: TF, x: Tensor4D, kernel: number, stride: number, pad: number): Tensor4D {
+  const xp = pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], -Infinity) : x;
+  return tf.maxPool(xp, kernel, stride, 'valid');
+}
+
+/** Nearest up-sampling by an integer factor: out[y, x] = in[floor(y / f), floor(x / f)]. */
+export function upsampleNearest(tf: TF, x: Tensor4D, factor: number): Tensor4D {
+  const [, h, w] = x.shape;
+  // alignCorners = false, halfPixelCenters = false: source index floor(dst * in / out) = floor(dst / f).
+  return tf.image.resizeNearestNeighbor(x, [h * factor, w * factor], false, false);
+}
+
+export interface BatchMoments {
+  mean: Tensor1D;
+  /** Biased (divided by n), what the normalisation uses. */
+  variance: Tensor1D;
+  /** n = batch * height * width values per channel. */
+  count: number;
+}
+
+/** BatchNorm2d in training mode: normalise with the batch's own moments. */
+export function batchNormTrain(tf: TF, x: Tensor4D, gamma: Tensor1D, beta: Tensor1D, eps: number): { y: Tensor4D; moments: BatchMoments } {
+  const [n, h, w] = x.shape;
+  const count = n * h * w;
+  if (count < 2) throw new Error(`batch norm in training mode needs more than 1 value per channel, got input [${x.shape}]`);
+  const { mean, variance } = tf.moments(x, [0, 1, 2]) as { mean: Tensor1D; variance: Tensor1D };
+  const y = tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta) as Tensor4D;
+  return { y, moments: { mean, variance, count } };
+}

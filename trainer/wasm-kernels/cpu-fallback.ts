@@ -1,0 +1,58 @@
+// Runs a kernel the wasm backend lacks with the cpu backend's implementation: read the inputs out
+// of the wasm heap, run the cpu kernel, write the outputs back. Correct but it copies every input
+// and output once; our own SIMD kernels replace these one by one (see register.ts).
+
+import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
+import type { TF } from '../backend.js';
+
+/**
+ * The cpu backend instance, with its one-time "install the node backend" console notice turned
+ * off: the trainer prints its own account of the backend choice.
+ */
+export function quietCpuBackend(tf: TF): KernelBackend {
+  const cpu = tf.findBackend('cpu');
+  if (!cpu) throw new Error('the TensorFlow.js cpu backend is not registered (import @tensorflow/tfjs-backend-cpu)');
+  (cpu as unknown as { firstUse?: boolean }).firstUse = false;
+  return cpu;
+}
+
+/**
+ * Registers, for each named kernel that `backendName` does not have, a kernel that runs the cpu
+ * backend's implementation on copies of the data. Returns the names it registered.
+ */
+export function registerCpuFallbackKernels(tf: TF, kernelNames: readonly string[], backendName = 'wasm'): string[] {
+  const registered: string[] = [];
+  for (const kernelName of kernelNames) {
+    if (tf.getKernel(kernelName, backendName)) continue;
+    const cpuKernel = tf.getKernel(kernelName, 'cpu');
+    if (!cpuKernel) throw new Error(`registerCpuFallbackKernels: the cpu backend has no ${kernelName} kernel to fall back on`);
+    tf.registerKernel({
+      kernelName,
+      backendName,
+      kernelFunc: ({ inputs, backend: target, attrs }) => {
+        const backend = target as KernelBackend;
+        const cpu = quietCpuBackend(tf);
+        const moved: Record<string, TensorInfo> = {};
+        try {
+          for (const [key, t] of Object.entries(inputs)) {
+            if (!t) continue;
+            const values = backend.readSync(t.dataId) as Float32Array | Int32Array | Uint8Array;
+            moved[key] = { dataId: cpu.write(values, t.shape, t.dtype), shape: t.shape, dtype: t.dtype };
+          }
+          const out = cpuKernel.kernelFunc({ inputs: moved, backend: cpu, attrs });
+          const outs = Array.isArray(out) ? out : [out];
+          const back = outs.map((o) => {
+            const values = cpu.readSync(o.dataId) as Float32Array | Int32Array | Uint8Array;
+            cpu.disposeData(o.dataId);
+            return { dataId: backend.write(values, o.shape, o.dtype), shape: o.shape, dtype: o.dtype };
+          });
+          return Array.isArray(out) ? back : back[0];
+        } finally {
+          for (const t of Object.values(moved)) cpu.disposeData(t.dataId);
+        }
+      },
+    });
+    registered.push(kernelName);
+  }
+  return registered;
+}
