@@ -1,7 +1,8 @@
 // TensorFlow.js (cpu backend) references for the conv tests, built only from TF primitives so they
 // share no code with the kernels: grouped conv = per-group tf.conv2d + concat; dilation = a filter
 // with (d - 1) zeros between taps (TF refuses dilation together with stride); PyTorch transposed conv
-// = TF's full ('valid') transposed conv, cropped by pad and extended by outputPadding rows of zeros.
+// = TF's full ('valid') transposed conv, cropped by pad and extended by outputPadding rows of zeros;
+// the weight gradient = per-tap strided slices of the padded input times dy (tf.matMul).
 import type { Tensor } from '../../runtime/ops/tensor.js';
 import { tfCpu } from '../helpers/tf.js';
 
@@ -101,35 +102,38 @@ export async function refConv2dTranspose(x: Tensor, w: Tensor, o: RefConvTranspo
   return { data: out, shape: [n, oh, ow, cout] };
 }
 
-/** dW of conv2d(x, w) for output gradient dy, by tf.grad (groups split, dilation via a zero-filled filter). */
+/**
+ * dW of conv2d(x, w) for output gradient dy, tap by tap from TF ops: for each (ky, kx), the strided
+ * slice of the zero-padded x that the tap sees, [pixels, cin/groups]^T x dy [pixels, cout/groups].
+ */
 export async function refBackpropFilter(x: Tensor, dy: Tensor, filterShape: number[], o: Omit<RefConvOptions, 'bias' | 'relu'>): Promise<Tensor> {
   const tf = await tfCpu();
   const [kh, kw, cinG, cout] = filterShape;
+  const [n, oh, ow] = dy.shape;
+  const [sh, sw] = o.stride;
   const [dh, dw] = o.dilation;
-  const eh = (kh - 1) * dh + 1;
-  const ew = (kw - 1) * dw + 1;
   const coutG = cout / o.groups;
-  const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [o.pad[0], o.pad[1]], [o.pad[2], o.pad[3]], [0, 0]];
-  const dWdil = tf.tidy(() => {
-    const xt = tf.tensor4d(x.data, x.shape as [number, number, number, number]);
-    const dyt = tf.tensor4d(dy.data, dy.shape as [number, number, number, number]);
-    const parts = [];
-    for (let g = 0; g < o.groups; g++) {
-      const xg = tf.slice(xt, [0, 0, 0, g * cinG], [-1, -1, -1, cinG]);
-      const dyg = tf.slice(dyt, [0, 0, 0, g * coutG], [-1, -1, -1, coutG]);
-      const f = (wt: import('@tensorflow/tfjs-core').Tensor) => tf.conv2d(xg, wt as import('@tensorflow/tfjs-core').Tensor4D, o.stride, pad);
-      parts.push(tf.grad(f)(tf.zeros([eh, ew, cinG, coutG]), dyg));
-    }
-    return parts.length === 1 ? parts[0] : tf.concat(parts, 3);
-  });
-  const full = await dWdil.data();
-  dWdil.dispose();
+  const pixels = n * oh * ow;
   const out = new Float32Array(kh * kw * cinG * cout);
+  const xt = tf.pad(tf.tensor4d(x.data, x.shape as [number, number, number, number]), [[0, 0], [o.pad[0], o.pad[1]], [o.pad[2], o.pad[3]], [0, 0]]);
+  const dyt = tf.tensor4d(dy.data, dy.shape as [number, number, number, number]);
   for (let ky = 0; ky < kh; ky++) {
     for (let kx = 0; kx < kw; kx++) {
-      const src = (ky * dh * ew + kx * dw) * cinG * cout;
-      out.set(full.subarray(src, src + cinG * cout), (ky * kw + kx) * cinG * cout);
+      for (let g = 0; g < o.groups; g++) {
+        const part = tf.tidy(() => {
+          const seen = tf.stridedSlice(xt, [0, ky * dh, kx * dw, g * cinG], [n, ky * dh + (oh - 1) * sh + 1, kx * dw + (ow - 1) * sw + 1, (g + 1) * cinG], [1, sh, sw, 1]);
+          const grad = tf.slice(dyt, [0, 0, 0, g * coutG], [-1, -1, -1, coutG]);
+          return tf.matMul(tf.reshape(seen, [pixels, cinG]), tf.reshape(grad, [pixels, coutG]), true, false);
+        });
+        const v = await part.data();
+        part.dispose();
+        for (let ci = 0; ci < cinG; ci++) {
+          for (let co = 0; co < coutG; co++) out[((ky * kw + kx) * cinG + ci) * cout + g * coutG + co] = v[ci * coutG + co];
+        }
+      }
     }
   }
+  xt.dispose();
+  dyt.dispose();
   return { data: out, shape: [kh, kw, cinG, cout] };
 }
