@@ -5,6 +5,11 @@
 
 const COMMANDS: Record<string, { help: string; load: () => Promise<(argv: string[]) => Promise<void>> }> = {
   detect: { help: 'detect objects in images (default: the bundled model and sample image)', load: async () => (await import('./cli/detect.js')).detectCommand },
+  synth: { help: 'write a synthetic COCO-format dataset', load: async () => (await import('../trainer/cli/synth.js')).synthCommand },
+  train: { help: 'train a model (TensorFlow.js) and export model.safetensors', load: async () => (await import('../trainer/cli/train.js')).trainCommand },
+  eval: { help: 'COCO (or VOC) metrics of a model on a dataset', load: async () => (await import('../trainer/cli/eval.js')).evalCommand },
+  export: { help: 'a model file from a checkpoint, or a randomly initialised preset', load: async () => (await import('../trainer/cli/export.js')).exportCommand },
+  bench: { help: 'time detect() on the sample image, and the kernels against their scalar specs', load: async () => (await import('./cli/bench.js')).benchCommand },
 };
 
 function usage(): string {

@@ -1,0 +1,39 @@
+// `anchorless synth --out DIR [--train N] [--val M] [--size S] [--seed K]`: a synthetic COCO-format
+// dataset (OUT/train, OUT/val, each annotations.json + images/) for tests, demos and the default model.
+import { helpText, numberOption, parseArgs, type OptionSpec } from '../../runtime/cli/args.js';
+import { synthDataset } from '../data/synth.js';
+import { Progress } from '../util/progress.js';
+
+const SPEC: Record<string, OptionSpec> = {
+  out: { type: 'string', help: 'output folder (must be absent or empty unless --overwrite)' },
+  train: { type: 'string', help: 'training images (default 1000)' },
+  val: { type: 'string', help: 'validation images (default 200)' },
+  size: { type: 'string', help: 'image side in pixels (default 256)' },
+  seed: { type: 'string', help: 'random seed (default 1): the same seed gives the same files' },
+  'max-objects': { type: 'string', help: 'most objects per image (default 5)' },
+  overwrite: { type: 'boolean', help: 'replace OUT/train and OUT/val if they exist' },
+  json: { type: 'boolean', help: 'print the summary as JSON' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+export async function synthCommand(argv: string[]): Promise<void> {
+  const { options, positionals } = parseArgs('synth', argv, SPEC);
+  if (options.help) return void console.log(helpText('anchorless synth --out DIR [--train N] [--val M] [--size S] [--seed K]', SPEC));
+  if (positionals.length) throw new Error(`synth: unexpected argument ${positionals[0]}`);
+  if (typeof options.out !== 'string') throw new Error('synth: --out DIR is required');
+  const train = numberOption('synth', 'train', options.train, 1000, { integer: true, min: 0, max: 1e6 });
+  const val = numberOption('synth', 'val', options.val, 200, { integer: true, min: 0, max: 1e6 });
+  const bars = { train: new Progress('synth train', train), val: new Progress('synth val', val) };
+  const summary = await synthDataset({
+    out: options.out,
+    train,
+    val,
+    size: numberOption('synth', 'size', options.size, 256, { integer: true, min: 32, max: 4096 }),
+    seed: numberOption('synth', 'seed', options.seed, 1, { integer: true, min: 0, max: 2 ** 31 - 1 }),
+    maxObjects: numberOption('synth', 'max-objects', options['max-objects'], 5, { integer: true, min: 1, max: 100 }),
+    overwrite: options.overwrite === true,
+    onProgress: (p) => bars[p.split].update(p.done),
+  });
+  if (options.json) console.log(JSON.stringify(summary, null, 2));
+  else for (const s of summary.splits) console.log(`${s.split}: ${s.images} images, ${s.annotations} objects in ${s.dir}`);
+}

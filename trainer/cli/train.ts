@@ -1,0 +1,60 @@
+// `anchorless train --data DIR --val DIR --arch NAME --out DIR` (+ --epochs, --batch, --lr,
+// --input-size, --resume, --backend, ...): see trainer/train.ts.
+import { describePresets } from '../../runtime/model/presets.js';
+import { helpText, numberOption, parseArgs, type OptionSpec } from '../../runtime/cli/args.js';
+import { train, TRAIN_DEFAULTS } from '../train.js';
+
+const SPEC: Record<string, OptionSpec> = {
+  data: { type: 'string', help: 'training dataset folder (COCO: annotations.json + images/, or VOC)' },
+  val: { type: 'string', help: 'validation dataset folder (AP reported every --val-every epochs)' },
+  arch: { type: 'string', help: `model preset: ${Object.keys(describePresets()).join(', ')}` },
+  out: { type: 'string', help: 'output folder: checkpoint, metrics.jsonl, model.safetensors' },
+  epochs: { type: 'string', help: `epochs (default ${TRAIN_DEFAULTS.epochs})` },
+  batch: { type: 'string', help: `batch size (default ${TRAIN_DEFAULTS.batch})` },
+  lr: { type: 'string', help: `Adam learning rate (default ${TRAIN_DEFAULTS.lr}), divided by 10 at 70% and 90% of the epochs` },
+  'input-size': { type: 'string', help: 'network input, e.g. 256 or 256x320 (default: the preset\'s)' },
+  resume: { type: 'boolean', help: 'continue from the checkpoint in --out' },
+  backend: { type: 'string', help: 'force a TensorFlow.js backend: tfjs-node-gpu, tfjs-node, wasm, cpu' },
+  seed: { type: 'string', help: `random seed (default ${TRAIN_DEFAULTS.seed})` },
+  'val-every': { type: 'string', help: `validate every N epochs (default ${TRAIN_DEFAULTS.valEvery})` },
+  'checkpoint-every': { type: 'string', help: `checkpoint every N steps (default ${TRAIN_DEFAULTS.checkpointEvery}) and at each epoch end` },
+  'max-steps': { type: 'string', help: 'stop after N steps in this run (resume later with --resume)' },
+  workers: { type: 'string', help: 'data loader worker threads (default 1; 0 = in-process)' },
+  f16: { type: 'boolean', help: 'export F16 weights (half the file size)' },
+  json: { type: 'boolean', help: 'print the result as JSON' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const { options: o, positionals } = parseArgs('train', argv, SPEC);
+  if (o.help) return void console.log(helpText('anchorless train --data DIR --val DIR --arch NAME --out DIR [options]', SPEC));
+  if (positionals.length) throw new Error(`train: unexpected argument ${positionals[0]}`);
+  for (const req of ['data', 'arch', 'out']) if (typeof o[req] !== 'string') throw new Error(`train: --${req} is required`);
+  const int = (name: string) => (o[name] === undefined ? undefined : numberOption('train', name, o[name], 0, { integer: true, min: name === 'workers' ? 0 : 1, max: 1e9 }));
+  const result = await train({
+    data: o.data as string,
+    val: o.val as string | undefined,
+    arch: o.arch as string,
+    out: o.out as string,
+    epochs: int('epochs'),
+    batch: int('batch'),
+    lr: o.lr === undefined ? undefined : numberOption('train', 'lr', o.lr, 0, { min: 1e-9, max: 1 }),
+    inputSize: parseSize(o['input-size'] as string | undefined),
+    resume: o.resume === true,
+    backend: o.backend as string | undefined,
+    seed: int('seed'),
+    valEvery: int('val-every'),
+    checkpointEvery: int('checkpoint-every'),
+    maxSteps: int('max-steps'),
+    workers: int('workers'),
+    f16: o.f16 === true,
+  });
+  if (o.json) console.log(JSON.stringify(result, null, 2));
+}
+
+function parseSize(v: string | undefined): [number, number] | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)(?:x(\d+))?$/.exec(v);
+  if (!m) throw new Error(`train: --input-size must be N or HxW, got ${v}`);
+  return [Number(m[1]), Number(m[2] ?? m[1])];
+}

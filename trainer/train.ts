@@ -1,0 +1,244 @@
+// The training loop: dataset -> augmented batches -> targets -> the papers' losses -> Adam with
+// step decay; metrics.jsonl, a progress bar, periodic validation through the runtime, atomic
+// checkpoints with exact resume, and the exported model.safetensors at the end.
+import { appendFile, mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Optimizer, Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
+import { preset } from '../runtime/model/presets.js';
+import { buildGraph } from '../runtime/model/registry.js';
+import type { ModelConfig } from '../runtime/model/config.js';
+import { inferShapes, paramSpecs } from '../runtime/model/graph.js';
+import { writeModelFile } from '../runtime/weights/model-file.js';
+import { selectBackend, type TF } from './backend.js';
+import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint, type TrainState } from './checkpoint.js';
+import { loadDataset } from './data/load.js';
+import { createLoader, type Batch } from './data/loader.js';
+import type { Dataset } from './data/types.js';
+import { evaluateModel } from './evaluate.js';
+import { batchLoss } from './batch-loss.js';
+import { exportParams, initParams, loadParams, type ModelParams } from './model/params.js';
+import { runGraph } from './model/tf-graph.js';
+import { writeFileAtomic } from './util/atomic-write.js';
+import { formatSeconds, Progress } from './util/progress.js';
+
+export interface TrainOptions {
+  /** Training dataset folder (COCO: annotations.json + images/; or a VOC folder). */
+  data: string;
+  /** Validation dataset folder (optional: without it, no AP is reported). */
+  val?: string;
+  arch: string;
+  out: string;
+  epochs?: number;
+  batch?: number;
+  lr?: number;
+  /** [height, width]; default the preset's. */
+  inputSize?: [number, number];
+  /** Epochs (fractions of `epochs` if < 1) after which the learning rate is divided by 10. */
+  lrSteps?: number[];
+  resume?: boolean;
+  backend?: string;
+  seed?: number;
+  /** Validate every this many epochs (and at the end). */
+  valEvery?: number;
+  /** Write a checkpoint every this many steps (and at every epoch end). */
+  checkpointEvery?: number;
+  /** Stop after this many optimiser steps in this run (CI, benchmarks); the checkpoint allows resuming. */
+  maxSteps?: number;
+  /** Loader worker threads (0: decode and augment in this thread). */
+  workers?: number;
+  /** Export F16 weights (half the size). */
+  f16?: boolean;
+  /** Where one-line messages go (default stderr). */
+  log?: (line: string) => void;
+}
+
+export interface TrainResult {
+  modelFile: string | undefined;
+  state: TrainState;
+  lastLoss: number;
+  firstLoss: number;
+  val?: Record<string, number>;
+}
+
+export const TRAIN_DEFAULTS = { epochs: 30, batch: 16, lr: 2e-3, seed: 1, valEvery: 5, checkpointEvery: 100, lrSteps: [0.7, 0.9] };
+
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  const log = o.log ?? ((line: string) => console.error(line));
+  const opts = { ...TRAIN_DEFAULTS, ...definedOnly(o) } as typeof TRAIN_DEFAULTS & TrainOptions;
+  checkOptions(opts);
+  await mkdir(o.out, { recursive: true });
+  const ckptFile = path.join(o.out, CHECKPOINT_FILE);
+  const hasCheckpoint = await exists(ckptFile);
+  if (hasCheckpoint && !o.resume) throw new Error(`train: ${o.out} already holds a checkpoint; add --resume to continue it, or choose another --out`);
+  if (!hasCheckpoint && o.resume) log(`train: --resume given but ${ckptFile} does not exist: starting from scratch`);
+
+  const { tf, name: backendName } = await selectBackend(o.backend, { log });
+  const trainSet = await loadDataset(o.data);
+  const valSet = o.val ? await loadDataset(o.val) : undefined;
+  if (valSet && valSet.labels.join() !== trainSet.labels.join()) {
+    throw new Error(`train: --val ${o.val} has classes [${valSet.labels}] but --data ${o.data} has [${trainSet.labels}]`);
+  }
+
+  const ckpt = hasCheckpoint ? await readCheckpoint(ckptFile) : undefined;
+  let state: TrainState = ckpt?.state ?? { epoch: 0, stepInEpoch: 0, globalStep: 0, arch: opts.arch, seed: opts.seed, batch: opts.batch, elapsed: 0 };
+  if (ckpt) {
+    for (const key of ['arch', 'seed', 'batch'] as const) {
+      if (o[key] !== undefined && o[key] !== state[key]) throw new Error(`train --resume: --${key} ${o[key]} differs from the checkpoint's ${state[key]}`);
+    }
+  }
+  const config: ModelConfig = ckpt?.config ?? preset(opts.arch, { labels: trainSet.labels, ...(o.inputSize ? { inputSize: o.inputSize } : {}) });
+  if (config.labels.join() !== trainSet.labels.join()) throw new Error(`train --resume: the checkpoint's classes [${config.labels}] differ from --data's [${trainSet.labels}]`);
+  const graph = buildGraph(config);
+  const [inH, inW] = config.inputSize;
+  const shapes = inferShapes(graph, inH, inW);
+  const firstHead = Object.values(graph.heads)[0][0];
+  const outputSize: [number, number] = [shapes.get(firstHead)!.h, shapes.get(firstHead)!.w];
+
+  const params = initParams(tf, graph, state.seed);
+  const optimizer = tf.train.adam(opts.lr);
+  if (ckpt) {
+    loadParams(tf, params, ckpt.params, ckptFile);
+    if (ckpt.optimizer.length > 0) await optimizer.setWeights(ckpt.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape) })));
+    log(`resuming ${ckptFile}: epoch ${state.epoch + 1}, step ${state.stepInEpoch} of it, ${state.globalStep} steps done`);
+  }
+
+  const loader = await createLoader(trainSet, {
+    batchSize: state.batch,
+    inputSize: [inH, inW],
+    outputSize,
+    mean: config.mean,
+    std: config.std,
+    seed: state.seed,
+    targets: { kind: config.detector, numClasses: config.numClasses },
+    workers: opts.workers,
+  });
+  const metricsFile = path.join(o.out, 'metrics.jsonl');
+  const specShapes = new Map(paramSpecs(graph).map((s) => [s.name, s.shape]));
+  const lrAt = (epoch: number) => opts.lr * 0.1 ** opts.lrSteps.filter((s) => epoch >= (s < 1 ? s * opts.epochs : s)).length;
+  log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, backend ${backendName}`);
+
+  const saveCheckpoint = async () => {
+    const weights = await optimizer.getWeights();
+    const optimizerWeights = await Promise.all(weights.map(async (w) => ({ name: w.name, data: (await w.tensor.data()) as Float32Array, shape: w.tensor.shape })));
+    await writeCheckpoint(ckptFile, { config, state, params: exportParams(params), optimizer: optimizerWeights }, specShapes);
+  };
+
+  let firstLoss = NaN;
+  let lastLoss = NaN;
+  let stepsThisRun = 0;
+  let val: Record<string, number> | undefined;
+  const runStart = Date.now() - state.elapsed * 1000;
+  const elapsed = () => (Date.now() - runStart) / 1000;
+  try {
+    outer: while (state.epoch < opts.epochs) {
+      const epoch = state.epoch;
+      setLearningRate(optimizer, lrAt(epoch));
+      const progress = new Progress(`epoch ${epoch + 1}/${opts.epochs}`, loader.stepsPerEpoch);
+      for await (const batch of loader.epoch(epoch, { startStep: state.stepInEpoch })) {
+        const t0 = Date.now();
+        const parts = trainStep(tf, graph, params, optimizer, batch, config, outputSize);
+        const loss = parts.total;
+        if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at step ${state.globalStep + 1} (lower --lr?)`);
+        if (Number.isNaN(firstLoss)) firstLoss = loss;
+        lastLoss = loss;
+        state = { ...state, stepInEpoch: state.stepInEpoch + 1, globalStep: state.globalStep + 1, elapsed: elapsed() };
+        stepsThisRun++;
+        const imgPerSec = batch.shape[0] / ((Date.now() - t0) / 1000);
+        progress.update(state.stepInEpoch, `loss ${loss.toFixed(3)} ${imgPerSec.toFixed(1)} img/s`);
+        await appendFile(metricsFile, `${JSON.stringify({ type: 'train', epoch: epoch + 1, step: state.globalStep, lr: lrAt(epoch), ...round(parts), imgPerSec: round1(imgPerSec), time: round1(state.elapsed) })}\n`);
+        const stop = opts.maxSteps !== undefined && stepsThisRun >= opts.maxSteps;
+        if (state.globalStep % opts.checkpointEvery === 0 || stop) await saveCheckpoint();
+        if (stop) {
+          log(`train: stopped after --max-steps ${opts.maxSteps}; continue with --resume`);
+          break outer;
+        }
+      }
+      state = { ...state, epoch: epoch + 1, stepInEpoch: 0, elapsed: elapsed() };
+      await saveCheckpoint();
+      const last = state.epoch === opts.epochs;
+      if (valSet && (last || state.epoch % opts.valEvery === 0)) {
+        val = await validate(tf, config, params, valSet, log);
+        await appendFile(metricsFile, `${JSON.stringify({ type: 'val', epoch: state.epoch, step: state.globalStep, ...val, time: round1(elapsed()) })}\n`);
+      }
+    }
+  } finally {
+    await loader.close();
+  }
+
+  let modelFile: string | undefined;
+  if (state.epoch >= opts.epochs) {
+    modelFile = path.join(o.out, 'model.safetensors');
+    const metadata = { 'anchorless.trained': JSON.stringify({ data: path.resolve(o.data), epochs: state.epoch, steps: state.globalStep, seconds: Math.round(state.elapsed), backend: backendName, ...(val ?? {}) }) };
+    await writeFileAtomic(modelFile, writeModelFile(config, exportParams(params), { dtype: o.f16 ? 'F16' : 'F32', metadata }));
+    log(`model written to ${modelFile} after ${formatSeconds(state.elapsed)}`);
+  }
+  return { modelFile, state, firstLoss, lastLoss, val };
+}
+
+/** One optimiser step; returns the loss and its parts (numbers). */
+function trainStep(tf: TF, graph: ReturnType<typeof buildGraph>, params: ModelParams, optimizer: Optimizer, batch: Batch, config: ModelConfig, outputSize: [number, number]): Record<string, number> {
+  let parts: Record<string, Scalar> = {};
+  const { value, grads } = tf.variableGrads(() => {
+    const input = tf.tensor4d(batch.input, batch.shape);
+    const outputs = runGraph(tf, graph, params.values, input, { training: true });
+    parts = batchLoss(tf, config, outputs, batch, outputSize);
+    for (const p of Object.values(parts)) tf.keep(p);
+    return parts.total;
+  }, params.trainable as Variable[]);
+  optimizer.applyGradients(grads);
+  const out = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v.dataSync()[0]]));
+  tf.dispose([value, ...Object.values(grads), ...Object.values(parts)] as Tensor[]);
+  return out;
+}
+
+async function validate(tf: TF, config: ModelConfig, params: ModelParams, valSet: Dataset, log: (line: string) => void): Promise<Record<string, number>> {
+  const bytes = writeModelFile(config, exportParams(params));
+  const progress = new Progress('validation', valSet.images.length);
+  const result = await evaluateModel(bytes, valSet, { onProgress: (d) => progress.update(d) });
+  const s = result.coco.stats;
+  log(`validation: AP ${s.AP.toFixed(3)} AP50 ${s.AP50.toFixed(3)} AP75 ${s.AP75.toFixed(3)} AR100 ${s.AR100.toFixed(3)} (${result.images} images, ${result.msPerImage.toFixed(1)} ms/image)`);
+  void tf;
+  return { ...round(s as unknown as Record<string, number>), voc07: round1000(result.voc07 ?? -1) };
+}
+
+function setLearningRate(optimizer: Optimizer, lr: number): void {
+  // tfjs' Adam reads this field on every applyGradients call
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
+function checkOptions(o: typeof TRAIN_DEFAULTS & TrainOptions): void {
+  const positiveInt = (name: string, v: number) => {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`train: --${name} must be a positive integer, got ${v}`);
+  };
+  positiveInt('epochs', o.epochs);
+  positiveInt('batch', o.batch);
+  positiveInt('val-every', o.valEvery);
+  positiveInt('checkpoint-every', o.checkpointEvery);
+  if (o.maxSteps !== undefined) positiveInt('max-steps', o.maxSteps);
+  if (!(o.lr > 0 && o.lr < 1)) throw new Error(`train: --lr must be in (0, 1), got ${o.lr}`);
+  if (!o.arch) throw new Error('train: --arch is required');
+  if (!o.out) throw new Error('train: --out is required');
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+function round(o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round1000(v)]));
+}
+
+function round1000(v: number): number {
+  return Math.round(v * 1e4) / 1e4;
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}
