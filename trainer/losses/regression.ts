@@ -17,11 +17,16 @@ export function regL1Loss(tf: TF, pred: Tensor3D, target: Tensor3D, mask: Tensor
   });
 }
 
-/** Smooth L1 (beta 1), element-wise: 0.5 x^2 where |x| < 1, |x| - 0.5 elsewhere. */
+/**
+ * Smooth L1 (beta 1), element-wise: 0.5 x^2 where |x| < 1, |x| - 0.5 elsewhere. Written as
+ * 0.5 min(|x|, 1)^2 + (|x| - min(|x|, 1)), the same function, because a tf.where on |x| < 1 would
+ * put a comparison of x on the gradient path, which tfjs cannot differentiate.
+ */
 export function smoothL1(tf: TF, x: Tensor): Tensor {
   return tf.tidy(() => {
     const a = tf.abs(x);
-    return tf.where(tf.less(a, 1), tf.mul(tf.square(x), 0.5), tf.sub(a, 0.5));
+    const inner = tf.minimum(a, 1);
+    return tf.add(tf.mul(tf.square(inner), 0.5), tf.sub(a, inner));
   });
 }
 
