@@ -1,0 +1,184 @@
+// Training geometry as the official code does it: a random scale and crop centre, a horizontal
+// flip with p = 0.5, the image warped to the network input and the boxes moved with it, clipped to
+// the input and dropped when nothing of them is left.
+// image [h, w, 3] u8 + boxes (image px) -> input [H, W, 3] f32 in 0..1 + boxes (input px).
+//
+// Both official schemes are a scale and a shift per axis (rotation is 0 for detection), so a draw
+// is one AxisAffine x' = sx * x + tx, y' = sy * y + ty, with sx < 0 when flipped:
+//  - 'centernet' (CTDetDataset, rand_crop): s = max(h, w) * choice(scales), centre c drawn as
+//    randint(border, size - border) per axis with border = get_border(128, size); the s-wide square
+//    around c fills the input width: x' = (W / s) (x - cx) + W / 2 (get_affine_transform, rot 0).
+//  - 'cornernet' (random_crop + _resize_image): the crop is floor(H * scale) x floor(W * scale) of
+//    the INPUT size, centred on the drawn c with floor halves, then resized to the input:
+//    x' = (x - (cx - floor(cw / 2))) * W / cw.
+// Flip: the official code flips image and boxes with x -> W - x - 1 (pixel indices); we use
+// continuous coordinates throughout (pixel i spans [i, i + 1)), where a mirror is x -> W - x with
+// no -1. The random crop centre is an integer, as officially. Boxes are clipped to [0, W] x [0, H]
+// (continuous; the official [0, W - 1] is the pixel-index form) and dropped unless both sides are
+// > minSize (official: > 0).
+import type { BoxXYXY } from './types.js';
+import type { SampleRandom } from './sample-random.js';
+
+/** np.arange(0.6, 1.4, 0.1): the official random scales. */
+export const RANDOM_SCALES: readonly number[] = [0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3];
+/** Official crop border before get_border halves it. */
+export const CROP_BORDER = 128;
+
+export type CropMode = 'centernet' | 'cornernet';
+
+/** x' = sx * x + tx, y' = sy * y + ty. */
+export interface AxisAffine {
+  sx: number;
+  tx: number;
+  sy: number;
+  ty: number;
+}
+
+export interface GeometryOptions {
+  /** Which official scheme draws the crop. Default 'centernet'. */
+  mode?: CropMode;
+  /** Scale factors drawn uniformly. Default RANDOM_SCALES. */
+  scales?: readonly number[];
+  /** Crop border before get_border. Default 128. */
+  border?: number;
+  /** Horizontal flip probability. Default 0.5. */
+  flip?: number;
+}
+
+export interface GeometryDraw {
+  affine: AxisAffine;
+  /** The drawn scale factor. */
+  scale: number;
+  /** The drawn crop centre, image pixels, before the flip. */
+  center: [number, number];
+  flipped: boolean;
+}
+
+/** Official _get_border: halve `border` until it leaves room on both sides of an image of `size`. */
+export function getBorder(border: number, size: number): number {
+  let i = 1;
+  while (size - Math.floor(border / i) <= Math.floor(border / i)) i *= 2;
+  return Math.floor(border / i);
+}
+
+/**
+ * One random draw for an image of imageW x imageH and an input of inputW x inputH. Draw order
+ * (as officially): scale, centre x, centre y, flip.
+ */
+export function randomGeometry(rng: SampleRandom, imageW: number, imageH: number, inputW: number, inputH: number, options: GeometryOptions = {}): GeometryDraw {
+  const { mode = 'centernet', scales = RANDOM_SCALES, border = CROP_BORDER, flip = 0.5 } = options;
+  const scale = rng.choice(scales);
+  const cx = rng.randint(getBorder(border, imageW), imageW - getBorder(border, imageW));
+  const cy = rng.randint(getBorder(border, imageH), imageH - getBorder(border, imageH));
+  const flipped = rng.random() < flip;
+  let affine: AxisAffine;
+  if (mode === 'centernet') {
+    const k = inputW / (Math.max(imageW, imageH) * scale);
+    affine = { sx: k, tx: inputW / 2 - k * cx, sy: k, ty: inputH / 2 - k * cy };
+  } else {
+    const cropW = Math.floor(inputW * scale);
+    const cropH = Math.floor(inputH * scale);
+    const kx = inputW / cropW;
+    const ky = inputH / cropH;
+    affine = { sx: kx, tx: -kx * (cx - Math.floor(cropW / 2)), sy: ky, ty: -ky * (cy - Math.floor(cropH / 2)) };
+  }
+  // The official code flips before the warp (CenterNet: image and centre; CornerNet: after the
+  // resize); either way the result is the mirror of the input: x' -> inputW - x'.
+  if (flipped) affine = { sx: -affine.sx, tx: inputW - affine.tx, sy: affine.sy, ty: affine.ty };
+  return { affine, scale, center: [cx, cy], flipped };
+}
+
+/**
+ * The deterministic (validation) geometry of both schemes: the max(h, w) square around the image
+ * centre fills the input width (CenterNet fix-res; CornerNet's full-image crop + resize), no flip.
+ */
+export function centredGeometry(imageW: number, imageH: number, inputW: number, inputH: number): AxisAffine {
+  const k = inputW / Math.max(imageW, imageH);
+  return { sx: k, tx: inputW / 2 - (k * imageW) / 2, sy: k, ty: inputH / 2 - (k * imageH) / 2 };
+}
+
+export interface TransformedBoxes {
+  boxes: BoxXYXY[];
+  /** Index of the source box of each kept box. */
+  kept: number[];
+}
+
+/** Boxes through the affine, clipped to [0, inputW] x [0, inputH]; boxes with a side <= minSize dropped. */
+export function transformBoxes(boxes: readonly (readonly number[])[], a: AxisAffine, inputW: number, inputH: number, minSize = 0): TransformedBoxes {
+  const out: TransformedBoxes = { boxes: [], kept: [] };
+  boxes.forEach((b, k) => {
+    const xa = a.sx * b[0] + a.tx;
+    const xb = a.sx * b[2] + a.tx;
+    const ya = a.sy * b[1] + a.ty;
+    const yb = a.sy * b[3] + a.ty;
+    const x1 = clip(Math.min(xa, xb), 0, inputW);
+    const x2 = clip(Math.max(xa, xb), 0, inputW);
+    const y1 = clip(Math.min(ya, yb), 0, inputH);
+    const y2 = clip(Math.max(ya, yb), 0, inputH);
+    if (!(x2 - x1 > minSize && y2 - y1 > minSize)) return;
+    out.boxes.push([x1, y1, x2, y2]);
+    out.kept.push(k);
+  });
+  return out;
+}
+
+/**
+ * Bilinear warp of RGB bytes to out [outH, outW, 3] in 0..1, pixels outside the image read as 0
+ * (cv2.BORDER_CONSTANT). Continuous coordinates: output pixel (i, j) has its centre at
+ * (j + 0.5, i + 0.5) and samples the source at the preimage of that point, whose pixel centres are
+ * likewise at +0.5. (cv2.warpAffine puts pixel centres on integers, which shifts the content
+ * against the boxes by 0.5 (1 - 1 / scale) source pixels; here image and boxes move together.)
+ */
+export function warpImage(src: Uint8Array, srcW: number, srcH: number, a: AxisAffine, outW: number, outH: number, out: Float32Array): void {
+  if (src.length !== srcW * srcH * 3) throw new Error(`warpImage: src has ${src.length} bytes, expected ${srcW}*${srcH}*3`);
+  if (out.length !== outW * outH * 3) throw new Error(`warpImage: out has ${out.length} values, expected ${outW}*${outH}*3`);
+  if (!(a.sx !== 0 && a.sy !== 0 && [a.sx, a.tx, a.sy, a.ty].every(Number.isFinite))) throw new Error(`warpImage: affine must be finite with non-zero scales, got ${JSON.stringify(a)}`);
+  const cols = taps(outW, a.sx, a.tx, srcW, 3);
+  const rows = taps(outH, a.sy, a.ty, srcH, srcW * 3);
+  const k = 1 / 255;
+  for (let i = 0; i < outH; i++) {
+    const ra = rows.a[i];
+    const rb = rows.b[i];
+    const wra = rows.wa[i] * k;
+    const wrb = rows.wb[i] * k;
+    let o = i * outW * 3;
+    for (let j = 0; j < outW; j++) {
+      const ca = cols.a[j];
+      const cb = cols.b[j];
+      const wca = cols.wa[j];
+      const wcb = cols.wb[j];
+      for (let c = 0; c < 3; c++) {
+        const top = src[ra + ca + c] * wca + src[ra + cb + c] * wcb;
+        const bottom = src[rb + ca + c] * wca + src[rb + cb + c] * wcb;
+        out[o++] = top * wra + bottom * wrb;
+      }
+    }
+  }
+}
+
+/**
+ * For each output index along one axis: the element offsets of the two source taps and their
+ * bilinear weights; a tap outside the source gets weight 0 (and a harmless in-range offset).
+ */
+function taps(n: number, scale: number, shift: number, size: number, stride: number) {
+  const a = new Int32Array(n);
+  const b = new Int32Array(n);
+  const wa = new Float64Array(n);
+  const wb = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = (i + 0.5 - shift) / scale - 0.5;
+    const i0 = Math.floor(s);
+    const f = s - i0;
+    const in0 = i0 >= 0 && i0 < size;
+    const in1 = i0 + 1 >= 0 && i0 + 1 < size;
+    a[i] = in0 ? i0 * stride : 0;
+    b[i] = in1 ? (i0 + 1) * stride : 0;
+    wa[i] = in0 ? 1 - f : 0;
+    wb[i] = in1 ? f : 0;
+  }
+  return { a, b, wa, wb };
+}
+
+function clip(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
