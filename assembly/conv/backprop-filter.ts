@@ -4,7 +4,7 @@
 // output rows (kept small so that the chunk's x and dy rows stay in cache across all tiles), then
 // 4 x 4, 4 x 1 for the channel tails, and single-channel rows for cin not a multiple of 4.
 import { madd4 } from '../common/simd';
-import { zeroBytes } from './block';
+import { zeroBytes } from './memory';
 
 /** Output pixels per chunk of rows. */
 const CHUNK_PIXELS: i32 = 256;

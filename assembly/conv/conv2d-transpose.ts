@@ -4,14 +4,14 @@
 // receive exactly the taps ky = qy + ty*sh, kx = qx + tx*sw from input pixel
 // iy = (oy + padTop - qy)/sh - ty, ix likewise, so each phase is a dense stride-1 GEMM: no zero
 // multiply for the holes a scatter formulation would fill.
-import { igemm4x8 } from './igemm-4x8';
 import { PANEL, phaseTaps } from './pack';
-import { BLOCK_PIXELS, zeroBytes, zeroRowBytes } from './block';
+import { zeroBytes } from './memory';
+import { BLOCK_PIXELS, MR, igemmTile, indirectionBytes, zeroRowBytes } from './tile';
 
 /** Scratch bytes conv2dTransposeIgemm needs: the zero row plus one block's indirection buffer. */
 export function conv2dTransposeScratchBytes(kh: i32, kw: i32, sh: i32, sw: i32, cin: i32): i32 {
   const ks = phaseTaps(0, kh, sh) * phaseTaps(0, kw, sw);
-  return <i32>zeroRowBytes(cin) + (BLOCK_PIXELS / 4) * ks * 16;
+  return <i32>(zeroRowBytes(cin) + indirectionBytes(ks));
 }
 
 export function conv2dTransposeIgemm(
@@ -22,6 +22,7 @@ export function conv2dTransposeIgemm(
 ): void {
   const zero = scratch;
   const ind = scratch + zeroRowBytes(cin);
+  const tiles = BLOCK_PIXELS / MR;
   const panels = (cout + PANEL - 1) / PANEL;
   const outRow = <usize>cout << 2;
   zeroBytes(zero, zeroRowBytes(cin));
@@ -44,21 +45,25 @@ export function conv2dTransposeIgemm(
         for (let p0 = 0; p0 < pixels; p0 += BLOCK_PIXELS) {
           const last = min<i32>(p0 + BLOCK_PIXELS, pixels) - 1;
           buildPhaseIndirection(image, h, w, cin, tY, tX, sh, sw, padTop, padLeft, qy, qx, oy0, ox0, nx, p0, last, zero, ind);
+          // output rows of the block's tiles (the last tile's extra rows repeat the last pixel)
+          const cRows = ind + <usize>tiles * ks * MR * 4;
+          let row = cRows;
+          for (let p = p0; p <= last; p += MR) {
+            for (let r = 0; r < MR; r++) {
+              store<usize>(row + (<usize>r << 2), outImage + phasePixel(min<i32>(p + r, last), nx, oy0, ox0, sh, sw, ow) * outRow);
+            }
+            row += <usize>MR << 2;
+          }
           for (let j = 0; j < panels; j++) {
             const wp = wPhase + <usize>j * panelBytes;
             const nc = min<i32>(PANEL, cout - j * PANEL);
-            const outj = outImage + (<usize>(j * PANEL) << 2);
+            const cOff = <usize>(j * PANEL) << 2;
             let tile = ind;
-            for (let p = p0; p <= last; p += 4) {
-              igemm4x8(
-                cin, ks, tile, wp,
-                outj + phasePixel(p, nx, oy0, ox0, sh, sw, ow) * outRow,
-                outj + phasePixel(min<i32>(p + 1, last), nx, oy0, ox0, sh, sw, ow) * outRow,
-                outj + phasePixel(min<i32>(p + 2, last), nx, oy0, ox0, sh, sw, ow) * outRow,
-                outj + phasePixel(min<i32>(p + 3, last), nx, oy0, ox0, sh, sw, ow) * outRow,
-                nc, relu,
-              );
-              tile += <usize>ks << 4;
+            row = cRows;
+            for (let p = p0; p <= last; p += MR) {
+              igemmTile(cin, ks, tile, wp, row, cOff, nc, relu);
+              tile += <usize>ks * MR * 4;
+              row += <usize>MR << 2;
             }
           }
         }
@@ -84,10 +89,10 @@ function buildPhaseIndirection(
   nx: i32, p0: i32, last: i32, zero: usize, ind: usize,
 ): void {
   const pixelBytes = <usize>cin << 2;
-  const ks = tY * tX;
+  const tapBytes = <usize>MR << 2;
   let dst = ind;
-  for (let p = p0; p <= last; p += 4) {
-    for (let r = 0; r < 4; r++) {
+  for (let p = p0; p <= last; p += MR) {
+    for (let r = 0; r < MR; r++) {
       const q = min<i32>(p + r, last);
       const i = q / nx;
       const j = q - i * nx;
@@ -101,10 +106,10 @@ function buildPhaseIndirection(
           const ix = bx - tx;
           const inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
           store<usize>(slot, inside ? image + (<usize>iy * w + ix) * pixelBytes : zero);
-          slot += 16;
+          slot += tapBytes;
         }
       }
     }
-    dst += <usize>ks << 4;
+    dst += <usize>tY * tX * tapBytes;
   }
 }

@@ -3,7 +3,7 @@
 // x[b, oy*sh - padTop + ky*dh, ox*sw - padLeft + kx*dw, ch] * dy[b, oy, ox, ch] (spec:
 // conv2dBackpropFilterScalar with groups = c). 16 channels per step, then 4, then scalar channels.
 import { madd4 } from '../common/simd';
-import { zeroBytes } from './block';
+import { zeroBytes } from './memory';
 
 export function depthwiseBackpropFilter(
   x: usize, n: i32, h: i32, w: i32, c: i32,

@@ -12,7 +12,7 @@ export function depthwiseConv2d(
   const pixelBytes = <usize>c << 2;
   const rowBytes = <usize>w * pixelBytes;
   const wts = packed + pixelBytes;
-  const zero = f32x4.splat(0);
+  const zero = f32x4.splat(0); // ReLU as pmax(a, 0) = a < 0 ? 0 : a: NaN and -0 pass through, as in the spec
   for (let b = 0; b < n; b++) {
     const image = x + <usize>b * h * rowBytes;
     for (let oy = 0; oy < oh; oy++) {
@@ -48,10 +48,10 @@ export function depthwiseConv2d(
             }
           }
           if (relu) {
-            a0 = f32x4.max(a0, zero);
-            a1 = f32x4.max(a1, zero);
-            a2 = f32x4.max(a2, zero);
-            a3 = f32x4.max(a3, zero);
+            a0 = f32x4.pmax(a0, zero);
+            a1 = f32x4.pmax(a1, zero);
+            a2 = f32x4.pmax(a2, zero);
+            a3 = f32x4.pmax(a3, zero);
           }
           v128.store(dst + o, a0);
           v128.store(dst + o, a1, 16);
@@ -68,7 +68,7 @@ export function depthwiseConv2d(
               a = madd4(v128.load(px), v128.load(wts + <usize>(ky * kw + kx) * pixelBytes + o), a);
             }
           }
-          if (relu) a = f32x4.max(a, zero);
+          if (relu) a = f32x4.pmax(a, zero);
           v128.store(dst + o, a);
         }
         for (; ch < c; ch++) {

@@ -1,14 +1,14 @@
 // Indirect GEMM micro-kernel, 4 output pixels x 8 output channels (XNNPACK f32-igemm 4x8 wasmsimd
-// loadsplat): c_r[0..nc) = act(bias + sum over ks taps, kc channels of a_r,tap[k] * panel[tap*kc+k]).
-// ind: ks groups of 4 row pointers (a byte pointer per pixel and tap, or a zero row for padding);
-// w: one packed panel (pack.ts); rows past the tile's end alias row 0..2 (pointers and outputs),
-// so they recompute and rewrite identical values. Reads kc floats per pointer, writes nc <= 8 floats per row.
+// loadsplat), 8 accumulators + 2 weight vectors + 1 splat (+ 1 temporary for the SIMD128 build's
+// separate multiply) fit x64's 15 allocatable xmm registers; see tile.ts on wider tiles.
+// c_r[0..nc) = act(bias + sum over ks taps, kc channels of a_r,tap[k] * panel[tap*kc + k]) where
+// ind holds ks groups of 4 row pointers (an input pixel's channels, or a zero row where the tap
+// falls in the padding), w is one packed panel (pack.ts) and c_r = cRows[r] + cOff. Reads kc floats
+// per pointer, writes nc <= 8 floats per row.
 import { madd4 } from '../common/simd';
+import { storeRow8 } from './store-row';
 
-export function igemm4x8(
-  kc: i32, ks: i32, ind: usize, w: usize,
-  c0: usize, c1: usize, c2: usize, c3: usize, nc: i32, relu: i32,
-): void {
+export function igemm4x8(kc: i32, ks: i32, ind: usize, w: usize, cRows: usize, cOff: usize, nc: i32, relu: i32): void {
   let acc00 = v128.load(w);
   let acc01 = v128.load(w, 16);
   let acc10 = acc00;
@@ -25,9 +25,10 @@ export function igemm4x8(
     let a3 = load<usize>(ind, 12);
     ind += 16;
     let k = kc;
-    // One reduction step per iteration: 4 rows x 8 channels = 8 independent madd4 (the unrolled
-    // register tile). Unrolling k as well was measured slower: Binaryen re-nests each accumulator's
-    // chain across the unrolled steps, V8 then keeps every step's loads live and spills (46 vs 62 GFLOP/s).
+    // One reduction step per iteration: 4 rows x 8 channels = 8 independent madd4 (the
+    // unrolled register tile). Unrolling k as well was measured slower: Binaryen re-nests each
+    // accumulator's chain across the unrolled steps and V8 then keeps every step's loads live and
+    // spills (4x8: 46 vs 62 GFLOP/s).
     while (k > 0) {
       const b0 = v128.load(w);
       const b1 = v128.load(w, 16);
@@ -52,72 +53,20 @@ export function igemm4x8(
     }
   }
   if (relu) {
+    // pmax(acc, 0) = acc < 0 ? 0 : acc, the spec's ReLU (NaN and -0 pass through) in one maxps
     const zero = f32x4.splat(0);
-    acc00 = f32x4.max(acc00, zero);
-    acc01 = f32x4.max(acc01, zero);
-    acc10 = f32x4.max(acc10, zero);
-    acc11 = f32x4.max(acc11, zero);
-    acc20 = f32x4.max(acc20, zero);
-    acc21 = f32x4.max(acc21, zero);
-    acc30 = f32x4.max(acc30, zero);
-    acc31 = f32x4.max(acc31, zero);
+    acc00 = f32x4.pmax(acc00, zero);
+    acc01 = f32x4.pmax(acc01, zero);
+    acc10 = f32x4.pmax(acc10, zero);
+    acc11 = f32x4.pmax(acc11, zero);
+    acc20 = f32x4.pmax(acc20, zero);
+    acc21 = f32x4.pmax(acc21, zero);
+    acc30 = f32x4.pmax(acc30, zero);
+    acc31 = f32x4.pmax(acc31, zero);
   }
-  storeRows4x8(c0, c1, c2, c3, nc, acc00, acc01, acc10, acc11, acc20, acc21, acc30, acc31);
-}
-
-/** Writes the first nc (1..8) channels of four 8-wide rows: whole vectors, then 4 lanes, then scalars. */
-// @ts-ignore: decorator
-@inline
-export function storeRows4x8(
-  c0: usize, c1: usize, c2: usize, c3: usize, nc: i32,
-  acc00: v128, acc01: v128, acc10: v128, acc11: v128, acc20: v128, acc21: v128, acc30: v128, acc31: v128,
-): void {
-  if (nc == 8) {
-    // rows 3..0 so that aliased rows end with row 0's (identical) values
-    v128.store(c3, acc30);
-    v128.store(c3, acc31, 16);
-    v128.store(c2, acc20);
-    v128.store(c2, acc21, 16);
-    v128.store(c1, acc10);
-    v128.store(c1, acc11, 16);
-    v128.store(c0, acc00);
-    v128.store(c0, acc01, 16);
-    return;
-  }
-  if (nc >= 4) {
-    v128.store(c3, acc30);
-    v128.store(c2, acc20);
-    v128.store(c1, acc10);
-    v128.store(c0, acc00);
-    acc30 = acc31;
-    acc20 = acc21;
-    acc10 = acc11;
-    acc00 = acc01;
-    c3 += 16;
-    c2 += 16;
-    c1 += 16;
-    c0 += 16;
-    nc -= 4;
-  }
-  if (nc >= 2) {
-    v128.store64_lane(c3, acc30, 0);
-    v128.store64_lane(c2, acc20, 0);
-    v128.store64_lane(c1, acc10, 0);
-    v128.store64_lane(c0, acc00, 0);
-    acc30 = v128.shuffle<f32>(acc30, acc30, 2, 3, 2, 3);
-    acc20 = v128.shuffle<f32>(acc20, acc20, 2, 3, 2, 3);
-    acc10 = v128.shuffle<f32>(acc10, acc10, 2, 3, 2, 3);
-    acc00 = v128.shuffle<f32>(acc00, acc00, 2, 3, 2, 3);
-    c3 += 8;
-    c2 += 8;
-    c1 += 8;
-    c0 += 8;
-    nc -= 2;
-  }
-  if (nc >= 1) {
-    store<f32>(c3, f32x4.extract_lane(acc30, 0));
-    store<f32>(c2, f32x4.extract_lane(acc20, 0));
-    store<f32>(c1, f32x4.extract_lane(acc10, 0));
-    store<f32>(c0, f32x4.extract_lane(acc00, 0));
-  }
+  // last row first: rows past the tile's end alias earlier rows and hold the same values
+  storeRow8(load<usize>(cRows, 12) + cOff, nc, acc30, acc31);
+  storeRow8(load<usize>(cRows, 8) + cOff, nc, acc20, acc21);
+  storeRow8(load<usize>(cRows, 4) + cOff, nc, acc10, acc11);
+  storeRow8(load<usize>(cRows) + cOff, nc, acc00, acc01);
 }

@@ -1,17 +1,6 @@
-// Cache blocking shared by the GEMM drivers: output pixels are taken BLOCK_PIXELS at a time so that
-// the input rows they read stay in cache while every weight panel passes over them.
+// Memory helpers for the conv kernels (loops: the build's feature set has no bulk-memory ops).
 
-/** Output pixels per block: a multiple of the 4-row micro-kernel tile. */
-export const BLOCK_PIXELS: i32 = 64;
-
-/** Bytes of a 16-byte aligned zero row of kc floats (the padding row of the indirect GEMM). */
-// @ts-ignore: decorator
-@inline
-export function zeroRowBytes(kc: i32): usize {
-  return (<usize>kc * 4 + 15) & ~(<usize>15);
-}
-
-/** dst[0..bytes) = 0, bytes a multiple of 4. (A loop: the build's feature set has no memory.fill.) */
+/** dst[0..bytes) = 0, bytes a multiple of 4. */
 export function zeroBytes(dst: usize, bytes: usize): void {
   let i: usize = 0;
   for (; i + 16 <= bytes; i += 16) v128.store(dst + i, i32x4.splat(0));

@@ -1,7 +1,7 @@
 // Weight packing, once per model load, into the order the micro-kernels read. GEMM panels (conv and
 // transposed conv): per group, per block of 8 output channels, bias[8] then one row of 8 weights per
 // reduction step, zero-padded past cout. Depthwise: bias[c] then the HWIO weights [kh*kw, c] as is.
-import { copyBytes, zeroBytes } from './block';
+import { copyBytes, zeroBytes } from './memory';
 
 /** Output channels per panel: the micro-kernels' tile width (two f32x4 accumulators per row). */
 export const PANEL: i32 = 8;

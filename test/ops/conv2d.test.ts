@@ -120,6 +120,32 @@ test('conv2d: hand-computed cases (identity 1x1, 3x3 box sum with zero padding, 
   assert.equal(conv2d(rgb, eye, { kernel: 'igemm' }).data, rgb.data);
 });
 
+test('conv2d: NaN in x reaches exactly the outputs whose window covers it, through ReLU, in every kernel', async () => {
+  await loadKernels();
+  const x: Tensor = { data: randomF32(1 * 7 * 9 * 8, 41), shape: [1, 7, 9, 8] };
+  x.data[(3 * 9 + 4) * 8 + 5] = NaN; // pixel (3, 4), channel 5
+  const cases: [Tensor, Conv2dOptions, ('auto' | 'igemm' | 'gemm1x1' | 'depthwise')[]][] = [
+    [{ data: randomF32(3 * 3 * 8 * 12, 42), shape: [3, 3, 8, 12] }, { pad: 1 }, ['auto']],
+    [{ data: randomF32(8 * 12, 43), shape: [1, 1, 8, 12] }, {}, ['auto', 'igemm']],
+    [{ data: randomF32(3 * 3 * 8, 44), shape: [3, 3, 1, 8] }, { pad: 1, groups: 8 }, ['auto', 'igemm']],
+  ];
+  for (const [w, opts, kernels] of cases) {
+    const spec = conv2d(x, w, { ...opts, activation: 'relu', kernel: 'scalar' });
+    const [, oh, ow, cout] = spec.shape;
+    for (let i = 0; i < spec.data.length; i++) {
+      const c = i % cout;
+      const px = Math.floor(i / cout);
+      const [oy, ox] = [Math.floor(px / ow), px % ow];
+      const covers = Math.abs(oy - 3) <= (w.shape[0] >> 1) && Math.abs(ox - 4) <= (w.shape[1] >> 1) && (opts.groups !== 8 || c === 5);
+      assert.is(Number.isNaN(spec.data[i]), covers, `spec output (${oy}, ${ox}, ${c}) of ${oh}x${ow}`);
+    }
+    for (const kernel of kernels) {
+      const fast = conv2d(x, w, { ...opts, activation: 'relu', kernel });
+      assert.equal(Array.from(fast.data, Number.isNaN), Array.from(spec.data, Number.isNaN), `NaN pattern, ${kernel}`);
+    }
+  }
+});
+
 test("conv2d: pad 'same' is TF SAME (odd sizes, stride 2, dilation 2)", async () => {
   await loadKernels();
   const tf = await tfCpu();
@@ -179,7 +205,8 @@ test('conv2d: pointer level packs once, runs many inputs, frees everything', asy
   // the public op leaves nothing allocated, whichever kernel runs
   const x: Tensor = { data: randomF32(2 * 5 * 5 * 4, 1), shape: [2, 5, 5, 4] };
   for (const [wShape, groups] of [[[3, 3, 4, 8], 1], [[1, 1, 4, 8], 1], [[3, 3, 1, 4], 4]] as const) {
-    conv2d(x, { data: randomF32(wShape.reduce((a, b) => a * b, 1), 2), shape: [...wShape] }, { pad: 1, groups });
+    const size = wShape.reduce((a: number, b: number) => a * b, 1);
+    conv2d(x, { data: randomF32(size, 2), shape: [...wShape] }, { pad: wShape[0] === 3 ? 1 : 0, groups });
   }
   assert.is(k.heap.allocatedBytes, before);
 });
