@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { registerFastCpuKernels } from './cpu-kernels/register.js';
 import { quietCpuBackend } from './wasm-kernels/cpu-fallback.js';
 import { registerWasmTrainingKernels, type WasmKernelReport } from './wasm-kernels/register.js';
 
@@ -25,6 +26,8 @@ export interface SelectedBackend {
   skipped: string[];
   /** wasm only: where the training kernels the wasm backend lacks come from. */
   wasmKernels?: WasmKernelReport;
+  /** cpu and wasm: tfjs cpu kernels replaced by our faster TypeScript ones (cpu-kernels/). */
+  cpuKernels?: string[];
 }
 
 export interface SelectOptions {
@@ -59,6 +62,8 @@ export async function selectBackend(forced?: string, opts: SelectOptions = {}): 
   for (const name of candidates) {
     let wasmKernels: WasmKernelReport | undefined;
     try {
+      // Before the wasm fallback registration: the fallback runs whatever the cpu backend has.
+      if (name === 'cpu' || name === 'wasm') registerFastCpuKernels(tf);
       wasmKernels = await LOADERS[name]();
     } catch (e) {
       const why = (e as Error).message;
@@ -67,7 +72,8 @@ export async function selectBackend(forced?: string, opts: SelectOptions = {}): 
       continue;
     }
     await tf.ready();
-    const chosen: SelectedBackend = { name, tf, tfBackend: tf.getBackend(), skipped, ...(wasmKernels ? { wasmKernels } : {}) };
+    const cpuKernels = name === 'cpu' || name === 'wasm' ? registerFastCpuKernels(tf) : undefined;
+    const chosen: SelectedBackend = { name, tf, tfBackend: tf.getBackend(), skipped, ...(wasmKernels ? { wasmKernels } : {}), ...(cpuKernels ? { cpuKernels } : {}) };
     log(describe(chosen, forced !== undefined));
     return chosen;
   }
@@ -81,6 +87,7 @@ function describe(b: SelectedBackend, forced: boolean): string {
     if (b.wasmKernels.native.length) lines.push(`  training kernels from our wasm SIMD build: ${b.wasmKernels.native.join(', ')}`);
     if (b.wasmKernels.cpuFallback.length) lines.push(`  training kernels run on the cpu backend's code (data copied in and out): ${b.wasmKernels.cpuFallback.join(', ')}`);
   }
+  if (b.cpuKernels?.length) lines.push(`  cpu kernels replaced by anchorless TypeScript loops: ${b.cpuKernels.join(', ')}`);
   return lines.join('\n');
 }
 

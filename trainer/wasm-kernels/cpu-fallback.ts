@@ -24,14 +24,15 @@ export function registerCpuFallbackKernels(tf: TF, kernelNames: readonly string[
   const registered: string[] = [];
   for (const kernelName of kernelNames) {
     if (tf.getKernel(kernelName, backendName)) continue;
-    const cpuKernel = tf.getKernel(kernelName, 'cpu');
-    if (!cpuKernel) throw new Error(`registerCpuFallbackKernels: the cpu backend has no ${kernelName} kernel to fall back on`);
+    if (!tf.getKernel(kernelName, 'cpu')) throw new Error(`registerCpuFallbackKernels: the cpu backend has no ${kernelName} kernel to fall back on`);
     tf.registerKernel({
       kernelName,
       backendName,
       kernelFunc: ({ inputs, backend: target, attrs }) => {
         const backend = target as KernelBackend;
         const cpu = quietCpuBackend(tf);
+        // Looked up per call: whatever implements it on the cpu backend now (see cpu-kernels/).
+        const cpuKernel = tf.getKernel(kernelName, 'cpu')!;
         const moved: Record<string, TensorInfo> = {};
         try {
           for (const [key, t] of Object.entries(inputs)) {
