@@ -98,11 +98,12 @@ interface PoolWorker {
 
 /**
  * Under tsx (the .ts sources), a worker does not inherit tsx's module hooks on Node 20: this
- * bootstrap registers them in the worker, then imports the .ts worker module.
+ * bootstrap registers them in the worker, then imports the .ts worker module. Only dynamic
+ * imports, so it runs whether the inherited flags make eval code CommonJS or ESM.
  */
 const TSX_BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-import(workerData.boot.tsxApi).then((api) => { api.register(); return import(workerData.boot.entry); });
+import('node:worker_threads')
+  .then(({ workerData }) => import(workerData.boot.tsxApi).then((api) => { api.register(); return import(workerData.boot.entry); }));
 `;
 
 export async function createLoader(dataset: Dataset | readonly DatasetImage[], options: LoaderOptions): Promise<Loader> {
