@@ -25,7 +25,14 @@ export function conv2dBackpropFilterInto(
   k: Kernels, xPtr: number, xShape: readonly number[], dyPtr: number, dyShape: readonly number[],
   dwPtr: number, filterShape: readonly number[], opts: Conv2dBackpropFilterOptions = {},
 ): void {
-  const op = 'conv2dBackpropFilterInto';
+  backpropFilter('conv2dBackpropFilterInto', k, xPtr, xShape, dyPtr, dyShape, dwPtr, filterShape, opts);
+}
+
+function backpropFilter(
+  op: string, k: Kernels, xPtr: number, xShape: readonly number[], dyPtr: number, dyShape: readonly number[],
+  dwPtr: number, filterShape: readonly number[], opts: Conv2dBackpropFilterOptions,
+): void {
+  if (typeof opts !== 'object' || opts === null) throw new Error(`${op}: options must be an object`);
   const [n, h, w, cin] = checkShape4(op, 'x shape', xShape);
   const [dn, doh, dow, dcout] = checkShape4(op, 'dy shape', dyShape);
   const [kh, kw, cinG, cout] = checkShape4(op, 'filterShape', filterShape);
@@ -63,7 +70,7 @@ export function conv2dBackpropFilter(x: Tensor, dy: Tensor, filterShape: readonl
     const px = s.f32(x.data);
     const pdy = s.f32(dy.data);
     const pdw = s.alloc(size * 4);
-    conv2dBackpropFilterInto(k, px, x.shape, pdy, dy.shape, pdw, filterShape, opts);
+    backpropFilter(op, k, px, x.shape, pdy, dy.shape, pdw, filterShape, opts);
     return { data: s.readF32(pdw, size), shape: [kh, kw, cinG, cout] };
   });
 }

@@ -56,8 +56,9 @@ class Packed implements PackedConv2d {
     readonly scratch: number,
   ) {}
 
-  check(op: string): void {
+  check(op: string, k: Kernels): void {
     if (!this.live) throw new Error(`${op}: the packed weights have been released`);
+    if (k !== this.k) throw new Error(`${op}: the packed weights live in another kernel instance (pack again after init() loads a new one)`);
   }
 
   release(): void {
@@ -126,7 +127,7 @@ export function chooseConvKernel(packed: PackedConv2d, g: ConvGeometry): FastCon
 export function conv2dInto(k: Kernels, packed: PackedConv2d, xPtr: number, xShape: readonly number[], outPtr: number, opts: Conv2dIntoOptions = {}): [number, number, number, number] {
   const op = 'conv2dInto';
   if (!(packed instanceof Packed)) throw new Error(`${op}: packed must come from packConv2d`);
-  packed.check(op);
+  packed.check(op, k);
   const { g, out } = conv2dPlan(op, xShape, packed, opts);
   const relu = checkActivation(op, opts.activation);
   const [n, h, w, cin] = xShape;
@@ -182,8 +183,9 @@ class PackedTranspose implements PackedConv2dTranspose {
     readonly scratch: number,
   ) {}
 
-  check(op: string): void {
+  check(op: string, k: Kernels): void {
     if (!this.live) throw new Error(`${op}: the packed weights have been released`);
+    if (k !== this.k) throw new Error(`${op}: the packed weights live in another kernel instance (pack again after init() loads a new one)`);
   }
 
   release(): void {
@@ -230,7 +232,7 @@ function transposePlan(op: string, xShape: readonly number[], packed: PackedConv
 export function conv2dTransposeInto(k: Kernels, packed: PackedConv2dTranspose, xPtr: number, xShape: readonly number[], outPtr: number, opts: Conv2dTransposeIntoOptions = {}): [number, number, number, number] {
   const op = 'conv2dTransposeInto';
   if (!(packed instanceof PackedTranspose)) throw new Error(`${op}: packed must come from packConv2dTranspose`);
-  packed.check(op);
+  packed.check(op, k);
   const { g, out } = transposePlan(op, xShape, packed, opts);
   const relu = checkActivation(op, opts.activation);
   const [n, h, w, cin] = xShape;

@@ -100,7 +100,7 @@ test('conv2dBackpropFilter: clear errors for bad input', async () => {
     ['dy shape', () => conv2dBackpropFilter(x, dy, [3, 3, 4, 8]), /dy shape \[1,5,5,8\] must be the conv output shape \[1, 3, 3, 8\]/],
     ['groups', () => conv2dBackpropFilter(x, dy, [3, 3, 2, 8], { pad: 1, groups: 3 }), /takes 2 per group x 3 groups/],
     ['stride', () => conv2dBackpropFilter(x, dy, [3, 3, 4, 8], { stride: 0 }), /stride must be a positive integer/],
-    ['kernel', () => conv2dBackpropFilter(x, dy, [3, 3, 4, 8], { pad: 1, kernel: 'simd' as 'auto' }), /kernel must be 'auto' or 'scalar'/],
+    ['kernel', () => conv2dBackpropFilter(x, dy, [3, 3, 4, 8], { pad: 1, kernel: 'simd' as 'auto' }), /^conv2dBackpropFilter: kernel must be 'auto' or 'scalar'/],
   ];
   for (const [label, fn, re] of bad) assert.throws(fn, re, label);
 });

@@ -216,7 +216,7 @@ test('conv2d: clear errors for bad input', async () => {
   const x: Tensor = { data: new Float32Array(1 * 5 * 5 * 4), shape: [1, 5, 5, 4] };
   const w: Tensor = { data: new Float32Array(3 * 3 * 4 * 8), shape: [3, 3, 4, 8] };
   const bad: [string, () => unknown, RegExp][] = [
-    ['rank of x', () => conv2d({ data: new Float32Array(100), shape: [5, 5, 4] }, w), /x must have rank 4/],
+    ['rank of x', () => conv2d({ data: new Float32Array(100), shape: [5, 5, 4] }, w), /^conv2d: x must have rank 4/],
     ['rank of w', () => conv2d(x, { data: new Float32Array(36), shape: [3, 3, 4] }), /w must have rank 4/],
     ['dtype', () => conv2d({ data: new Float64Array(100) as unknown as Float32Array, shape: [1, 5, 5, 4] }, w), /x\.data must be a Float32Array/],
     ['data length', () => conv2d({ data: new Float32Array(99), shape: [1, 5, 5, 4] }, w), /x\.data has 99 elements/],
@@ -248,6 +248,7 @@ test('conv2d: clear errors for bad input', async () => {
   try {
     assert.throws(() => conv2dInto(k, packed, 16, [1, 5, 5, 3], 16), /x has 3 channels but the filter takes 4 per group x 1 groups = 4/);
     assert.throws(() => conv2dInto(k, packed, 16, [1, 5, 5, 4], k.exports.memory.buffer.byteLength), /out \[\d+, \d+\) is outside kernel memory/);
+    assert.throws(() => conv2dInto({ ...k }, packed, 16, [1, 5, 5, 4], 16), /packed weights live in another kernel instance/);
   } finally {
     packed.release();
   }
