@@ -1,9 +1,10 @@
 // GEMM micro-kernel, 4 rows x 8 output channels (XNNPACK f32-gemm 4x8 wasmsimd loadsplat), the
-// 1x1-convolution fast path; 8 accumulators + 2 weight vectors + 1 splat (+ 1 temporary for the SIMD128 build's
-// separate multiply) fit x64's 15 allocatable xmm registers; see tile.ts on wider tiles.
-// Rows r < mr (1..4): c_r[0..nc) = act(bias + sum over k < kc of a_r[k] * panel[k]), a_r = a + r*aStride
-// (kc contiguous floats: a pixel's channels), c_r = c + r*cStride, w one packed panel (pack.ts).
-// Rows past mr alias the last real row (pointers and outputs) and rewrite identical values.
+// 1x1-convolution fast path. Rows r < mr (1..4): c_r[0..nc) = act(bias + sum over k < kc of
+// a_r[k] * panel[k]) with a_r = a + r*aStride (kc contiguous floats: a pixel's channels),
+// c_r = c + r*cStride and w one packed panel (pack.ts). Rows past mr alias the last real row
+// (pointers and outputs) and rewrite identical values. 8 accumulators + 2 weight vectors + 1 splat
+// (+ 1 temporary for the SIMD128 build's separate multiply) fit x64's 15 allocatable xmm registers;
+// see tile.ts on wider tiles.
 import { madd4 } from '../common/simd';
 import { storeRow8 } from './store-row';
 

@@ -1,10 +1,10 @@
 // Indirect GEMM micro-kernel, 4 output pixels x 8 output channels (XNNPACK f32-igemm 4x8 wasmsimd
-// loadsplat), 8 accumulators + 2 weight vectors + 1 splat (+ 1 temporary for the SIMD128 build's
-// separate multiply) fit x64's 15 allocatable xmm registers; see tile.ts on wider tiles.
-// c_r[0..nc) = act(bias + sum over ks taps, kc channels of a_r,tap[k] * panel[tap*kc + k]) where
-// ind holds ks groups of 4 row pointers (an input pixel's channels, or a zero row where the tap
-// falls in the padding), w is one packed panel (pack.ts) and c_r = cRows[r] + cOff. Reads kc floats
-// per pointer, writes nc <= 8 floats per row.
+// loadsplat): c_r[0..nc) = act(bias + sum over ks taps, kc channels of a_r,tap[k] * panel[tap*kc + k])
+// where ind holds ks groups of 4 row pointers (an input pixel's channels, or a zero row where the
+// tap falls in the padding), w is one packed panel (pack.ts) and c_r = cRows[r] + cOff. Reads kc
+// floats per pointer, writes nc <= 8 floats per row. 8 accumulators + 2 weight vectors + 1 splat
+// (+ 1 temporary for the SIMD128 build's separate multiply) fit x64's 15 allocatable xmm registers;
+// see tile.ts on wider tiles.
 import { madd4 } from '../common/simd';
 import { storeRow8 } from './store-row';
 
