@@ -211,6 +211,18 @@ test('conv2d: pointer level packs once, runs many inputs, frees everything', asy
   assert.is(k.heap.allocatedBytes, before);
 });
 
+test('conv kernels: every conv export the TypeScript side declares exists in this build', async () => {
+  const k = await loadKernels();
+  const names = [
+    'conv2dScalar', 'conv2d1x1Gemm', 'conv2dIgemm', 'conv2dIgemmScratchBytes', 'depthwiseConv2d',
+    'gemmPackedFloats', 'packGemmWeights', 'deconvPackedFloats', 'packDeconvWeights', 'packDepthwiseWeights',
+    'conv2dTransposeScalar', 'conv2dTransposeIgemm', 'conv2dTransposeScratchBytes',
+    'conv2dBackpropFilterScalar', 'conv2dBackpropFilter', 'depthwiseBackpropFilter', 'simdPeakLoop', 'simdPeakFlopsPerIter',
+  ] as const;
+  for (const name of names) assert.type(k.exports[name], 'function', name);
+  assert.ok(k.exports.simdPeakLoop(10) > 0);
+});
+
 test('conv2d: clear errors for bad input', async () => {
   await loadKernels();
   const x: Tensor = { data: new Float32Array(1 * 5 * 5 * 4), shape: [1, 5, 5, 4] };
