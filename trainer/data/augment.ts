@@ -142,16 +142,23 @@ export function warpImage(src: Uint8Array, srcW: number, srcH: number, a: AxisAf
     const wra = rows.wa[i] * k;
     const wrb = rows.wb[i] * k;
     let o = i * outW * 3;
-    for (let j = 0; j < outW; j++) {
-      const ca = cols.a[j];
-      const cb = cols.b[j];
-      const wca = cols.wa[j];
-      const wcb = cols.wb[j];
-      for (let c = 0; c < 3; c++) {
-        const top = src[ra + ca + c] * wca + src[ra + cb + c] * wcb;
-        const bottom = src[rb + ca + c] * wca + src[rb + cb + c] * wcb;
-        out[o++] = top * wra + bottom * wrb;
-      }
+    if (wra === 0 && wrb === 0) {
+      out.fill(0, o, o + outW * 3);
+      continue;
+    }
+    for (let j = 0; j < outW; j++, o += 3) {
+      // the four taps' weights, row weight folded in; channels unrolled
+      const pa = ra + cols.a[j];
+      const pb = ra + cols.b[j];
+      const pc = rb + cols.a[j];
+      const pd = rb + cols.b[j];
+      const wa = cols.wa[j] * wra;
+      const wb = cols.wb[j] * wra;
+      const wc = cols.wa[j] * wrb;
+      const wd = cols.wb[j] * wrb;
+      out[o] = src[pa] * wa + src[pb] * wb + src[pc] * wc + src[pd] * wd;
+      out[o + 1] = src[pa + 1] * wa + src[pb + 1] * wb + src[pc + 1] * wc + src[pd + 1] * wd;
+      out[o + 2] = src[pa + 2] * wa + src[pb + 2] * wb + src[pc + 2] * wc + src[pd + 2] * wd;
     }
   }
 }

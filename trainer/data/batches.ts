@@ -3,7 +3,7 @@
 // by the caller's callback and concatenated image after image.
 // images [h, w, 3] u8 x B -> input [B, H, W, 3] f32, per-image objects, targets [B * ...].
 import { centredGeometry, randomGeometry, transformBoxes, warpImage, type AxisAffine, type GeometryOptions } from './augment.js';
-import { colorAugment, normalize, type ColorOptions } from './color.js';
+import { applyColor, colorCoefficients, drawColor, grayMean, normalize, type ColorOptions } from './color.js';
 import type { RgbImage } from './image-io.js';
 import type { SampleRandom } from './sample-random.js';
 import type { ImageTargets } from './target-spec.js';
@@ -103,8 +103,13 @@ export function prepareSample(sample: SampleInput, config: SampleConfig, out: Fl
   const aug = config.augment;
   const affine = aug === false ? centredGeometry(rgb.width, rgb.height, inW, inH) : randomGeometry(rng, rgb.width, rgb.height, inW, inH, aug).affine;
   warpImage(rgb.data, rgb.width, rgb.height, affine, inW, inH, out);
-  if (aug !== false && aug.color !== false) colorAugment(out, rng, aug);
-  normalize(out, config.mean, config.std);
+  if (aug !== false && aug.color !== false) {
+    // colour jitter, lighting and normalisation in one pass over the pixels
+    const draw = drawColor(rng, aug);
+    applyColor(out, colorCoefficients(draw, grayMean(out)), config.mean, config.std);
+  } else {
+    normalize(out, config.mean, config.std);
+  }
   const moved = transformBoxes(objects.boxes, affine, inW, inH, config.minBoxSize ?? 0);
   const n = moved.kept.length;
   const boxes = new Float32Array(n * 4);

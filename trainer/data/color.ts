@@ -51,26 +51,77 @@ export interface ColorDraw {
  * from the unjittered input, as officially.
  */
 export function colorAugment(img: Float32Array, rng: SampleRandom, options: ColorOptions = {}): ColorDraw {
-  const { jitter = 0.4, lighting = 0.1, eigVal = EIG_VAL, eigVec = EIG_VEC_RGB } = options;
   if (img.length % 3 !== 0) throw new Error(`colorAugment: img length ${img.length} is not a multiple of 3 (RGB)`);
-  const order = rng.shuffle<JitterOp>(['brightness', 'contrast', 'saturation']);
-  const gray = grayscale(img);
-  let grayMean = 0;
-  for (let p = 0; p < gray.length; p++) grayMean += gray[p];
-  grayMean /= Math.max(1, gray.length);
-  const alphas: number[] = [];
-  for (const op of order) {
-    const alpha = 1 + rng.uniform(-jitter, jitter);
-    alphas.push(alpha);
-    if (op === 'brightness') brightness(img, alpha);
-    else if (op === 'contrast') blendScalar(img, alpha, grayMean);
-    else blendGray(img, alpha, gray);
-  }
-  const coeffs = [rng.normal(lighting), rng.normal(lighting), rng.normal(lighting)];
-  const delta = lightingDelta(coeffs, eigVal, eigVec);
-  addRgb(img, delta);
-  return { order, alphas, lighting: delta };
+  const draw = drawColor(rng, options);
+  applyColor(img, colorCoefficients(draw, grayMean(img)));
+  return draw;
 }
+
+/** The random part of color_aug, which does not depend on the pixels. */
+export function drawColor(rng: SampleRandom, options: ColorOptions = {}): ColorDraw {
+  const { jitter = 0.4, lighting = 0.1, eigVal = EIG_VAL, eigVec = EIG_VEC_RGB } = options;
+  const order = rng.shuffle<JitterOp>(['brightness', 'contrast', 'saturation']);
+  const alphas = order.map(() => 1 + rng.uniform(-jitter, jitter));
+  const coeffs = [rng.normal(lighting), rng.normal(lighting), rng.normal(lighting)];
+  return { order, alphas, lighting: lightingDelta(coeffs, eigVal, eigVec) };
+}
+
+/**
+ * Every op is affine in the pixel x and its grey level g (taken from the input), so the whole
+ * sequence is x' = a x + b[ch] + c g: brightness scales a, b and c; contrast scales them and adds
+ * (1 - alpha) mean(g) to b; saturation scales them and adds (1 - alpha) to c; lighting adds its
+ * offset to b. One pass applies it (and the normalisation) instead of one pass per op.
+ */
+export interface ColorCoefficients {
+  a: number;
+  b: [number, number, number];
+  c: number;
+}
+
+export function colorCoefficients(draw: ColorDraw, grayMeanValue: number): ColorCoefficients {
+  let a = 1;
+  let b = 0;
+  let c = 0;
+  draw.order.forEach((op, k) => {
+    const alpha = draw.alphas[k];
+    a *= alpha;
+    b *= alpha;
+    c *= alpha;
+    if (op === 'contrast') b += (1 - alpha) * grayMeanValue;
+    if (op === 'saturation') c += 1 - alpha;
+  });
+  return { a, b: [b + draw.lighting[0], b + draw.lighting[1], b + draw.lighting[2]], c };
+}
+
+/** x' = a x + b[ch] + c g per pixel, then (x' - mean) / std when a normalisation is given. */
+export function applyColor(img: Float32Array, k: ColorCoefficients, mean: readonly number[] = [0, 0, 0], std: readonly number[] = [1, 1, 1]): void {
+  const [g0, g1, g2] = GRAY_RGB;
+  const a = k.a;
+  const c = k.c;
+  const b0 = k.b[0] - mean[0];
+  const b1 = k.b[1] - mean[1];
+  const b2 = k.b[2] - mean[2];
+  const [s0, s1, s2] = std;
+  for (let i = 0; i < img.length; i += 3) {
+    const r = img[i];
+    const gr = img[i + 1];
+    const bl = img[i + 2];
+    const g = c * (g0 * r + g1 * gr + g2 * bl);
+    img[i] = (a * r + b0 + g) / s0;
+    img[i + 1] = (a * gr + b1 + g) / s1;
+    img[i + 2] = (a * bl + b2 + g) / s2;
+  }
+}
+
+/** Mean grey level of the image (gs.mean()). */
+export function grayMean(img: Float32Array): number {
+  const [g0, g1, g2] = GRAY_RGB;
+  let sum = 0;
+  for (let i = 0; i < img.length; i += 3) sum += g0 * img[i] + g1 * img[i + 1] + g2 * img[i + 2];
+  return sum / Math.max(1, img.length / 3);
+}
+
+// The official ops one at a time: the step-by-step definition that the fused pass is tested against.
 
 /** brightness_: img *= alpha. */
 export function brightness(img: Float32Array, alpha: number): void {
