@@ -12,6 +12,7 @@ export function depthwiseConv2d(
   const pixelBytes = <usize>c << 2;
   const rowBytes = <usize>w * pixelBytes;
   const wts = packed + pixelBytes;
+  const tapStep = <usize>dw * pixelBytes;
   const zero = f32x4.splat(0); // ReLU as pmax(a, 0) = a < 0 ? 0 : a: NaN and -0 pass through, as in the spec
   for (let b = 0; b < n; b++) {
     const image = x + <usize>b * h * rowBytes;
@@ -29,6 +30,9 @@ export function depthwiseConv2d(
         let kx1 = kw;
         while (kx1 > kx0 && ix0 + (kx1 - 1) * dw >= w) kx1--;
         const dst = out + ((<usize>(b * oh + oy) * ow + ox) * pixelBytes);
+        // input pixel of tap (0, kx0); iy0 may be negative, and u32 wrap-around makes
+        // first + ky*dh*rowBytes exact for every valid ky (only those are read)
+        const first = image + <usize>iy0 * rowBytes + <usize>(ix0 + kx0 * dw) * pixelBytes;
         let ch = 0;
         for (; ch + 16 <= c; ch += 16) {
           const o = <usize>ch << 2;
@@ -37,14 +41,15 @@ export function depthwiseConv2d(
           let a2 = v128.load(packed + o, 32);
           let a3 = v128.load(packed + o, 48);
           for (let ky = ky0; ky < ky1; ky++) {
-            const row = image + <usize>(iy0 + ky * dh) * rowBytes + o;
+            let px = first + <usize>(ky * dh) * rowBytes + o;
+            let wk = wts + <usize>(ky * kw + kx0) * pixelBytes + o;
             for (let kx = kx0; kx < kx1; kx++) {
-              const px = row + <usize>(ix0 + kx * dw) * pixelBytes;
-              const wk = wts + <usize>(ky * kw + kx) * pixelBytes + o;
               a0 = madd4(v128.load(px), v128.load(wk), a0);
               a1 = madd4(v128.load(px, 16), v128.load(wk, 16), a1);
               a2 = madd4(v128.load(px, 32), v128.load(wk, 32), a2);
               a3 = madd4(v128.load(px, 48), v128.load(wk, 48), a3);
+              px += tapStep;
+              wk += pixelBytes;
             }
           }
           if (relu) {
@@ -62,10 +67,12 @@ export function depthwiseConv2d(
           const o = <usize>ch << 2;
           let a = v128.load(packed + o);
           for (let ky = ky0; ky < ky1; ky++) {
-            const row = image + <usize>(iy0 + ky * dh) * rowBytes + o;
+            let px = first + <usize>(ky * dh) * rowBytes + o;
+            let wk = wts + <usize>(ky * kw + kx0) * pixelBytes + o;
             for (let kx = kx0; kx < kx1; kx++) {
-              const px = row + <usize>(ix0 + kx * dw) * pixelBytes;
-              a = madd4(v128.load(px), v128.load(wts + <usize>(ky * kw + kx) * pixelBytes + o), a);
+              a = madd4(v128.load(px), v128.load(wk), a);
+              px += tapStep;
+              wk += pixelBytes;
             }
           }
           if (relu) a = f32x4.pmax(a, zero);
