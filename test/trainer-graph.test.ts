@@ -113,19 +113,26 @@ function checkLayerGradients(tf: TF): void {
   const convs: Array<[string, ConvGeometry, number[], number[]]> = [
     ['pad 1 stride 2', { stride: 2, pad: 1, dilation: 1, groups: 1 }, [2, 7, 6, 3], [3, 3, 3, 4]],
     ['dilation 2 groups 2', { stride: 1, pad: 2, dilation: 2, groups: 2 }, [1, 7, 8, 4], [3, 3, 2, 6]],
-    ['depthwise x2', { stride: 2, pad: 1, dilation: 1, groups: 4 }, [1, 8, 7, 4], [3, 3, 1, 8]],
+    ['depthwise x2', { stride: 2, pad: 1, dilation: 1, groups: 4 }, [2, 8, 7, 4], [3, 3, 1, 8]],
   ];
   for (const [label, g, xs, ws] of convs) {
     const e = linearGradientErrors(tf, (x, w) => conv2dTorch(tf, x, w, g), xs, ws, 5);
     assert.ok(e.x < 1e-4 && e.w < 1e-4, `conv ${label} on ${tf.getBackend()}: gradient errors ${JSON.stringify(e)}`);
   }
   for (const g of [{ stride: 2, pad: 1, outputPadding: 0 }, { stride: 2, pad: 1, outputPadding: 1 }]) {
-    const e = linearGradientErrors(tf, (x, w) => deconvTorch(tf, x, w, g), [1, 4, 5, 3], [3, 3, 2, 3], 9);
+    const e = linearGradientErrors(tf, (x, w) => deconvTorch(tf, x, w, g), [2, 4, 5, 3], [3, 3, 2, 3], 9);
     assert.ok(e.x < 1e-4 && e.w < 1e-4, `deconv ${JSON.stringify(g)} on ${tf.getBackend()}: gradient errors ${JSON.stringify(e)}`);
   }
+  // Nearest up-sampling: d/dx of sum(up(x) * r) is the sum of r over each 2 x 2 block. Batch 2,
+  // r = 0..31: image 0 blocks (0+1+4+5) = 10, 18, 42, 50; image 1 the same + 4 * 16: 74, 82, 106, 114.
+  // (tfjs-backend-cpu's ResizeNearestNeighborGrad gives 26, 34, 58, 66 for image 1.)
+  const r = tf.tensor4d(Array.from({ length: 32 }, (_, i) => i), [2, 4, 4, 1]);
+  const g = tf.grad((t: Tensor) => tf.sum(tf.mul(upsampleNearest(tf, t as Tensor4D, 2), r)))(tf.zeros([2, 2, 2, 1]));
+  assert.equal(Array.from(g.dataSync()), [10, 18, 42, 50, 74, 82, 106, 114], `up-sampling gradient on ${tf.getBackend()}`);
+  tf.dispose([r, g]);
 }
 
-test('gradients of conv (padding, stride, dilation, groups, depthwise) and transposed conv are exact on cpu', async () => {
+test('gradients of conv (padding, stride, dilation, groups, depthwise), transposed conv and up-sampling are exact on cpu', async () => {
   checkLayerGradients(await cpu());
 });
 

@@ -19,14 +19,19 @@ import type { Box } from '../trainer/targets/objects.js';
 import { randomF32 } from './helpers/random.js';
 import { relErr, withBackend } from './helpers/trainer.js';
 
-/** conv s2 - conv - corner pools (top + left) - heads hm (2 classes), wh, reg: input 32 x 32 -> maps 16 x 16. */
+/**
+ * conv s2 - max-pool s2 - conv - corner pools (top + left) - up-sample x2 - conv - heads hm
+ * (2 classes), wh, reg: input 32 x 32 -> maps 16 x 16. Every op kind but deconv and concat.
+ */
 function tinyCenterGraph(): Graph {
   const b = new GraphBuilder(3);
   let x = b.conv('c1', INPUT, { cout: 8, kernel: 3, stride: 2 });
+  x = b.maxpool('pool1', x, 3, 2, 1);
   x = b.conv('c2', x, { cout: 8, kernel: 3 });
   const t = b.cornerpool('top', x, 'top');
   const l = b.cornerpool('left', x, 'left');
   x = b.sum('pool', t, l, 'relu');
+  x = b.upsample('up', x, 2);
   x = b.conv('c3', x, { cout: 8, kernel: 3 });
   const heads: Record<string, string[]> = {};
   for (const [name, c] of [[CENTERNET_HEADS.heatmap, 2], [CENTERNET_HEADS.size, 2], [CENTERNET_HEADS.offset, 2]] as const) {

@@ -69,11 +69,17 @@ export function maxPoolTorch(tf: TF, x: Tensor4D, kernel: number, stride: number
   return tf.maxPool(xp, kernel, stride, 'valid');
 }
 
-/** Nearest up-sampling by an integer factor: out[y, x] = in[floor(y / f), floor(x / f)]. */
+/**
+ * Nearest up-sampling by an integer factor: out[y, x] = in[floor(y / f), floor(x / f)], as a
+ * broadcast along a new axis for each side, so the gradient is a plain sum over each f x f block.
+ * Not tf.image.resizeNearestNeighbor: the cpu backend's ResizeNearestNeighborGrad (tfjs 4.22)
+ * indexes dy with the input's batch stride and returns wrong gradients for batch > 1.
+ */
 export function upsampleNearest(tf: TF, x: Tensor4D, factor: number): Tensor4D {
-  const [, h, w] = x.shape;
-  // alignCorners = false, halfPixelCenters = false: source index floor(dst * in / out) = floor(dst / f).
-  return tf.image.resizeNearestNeighbor(x, [h * factor, w * factor], false, false);
+  const [n, h, w, c] = x.shape;
+  if (factor === 1) return tf.clone(x);
+  const cols = tf.reshape(tf.broadcastTo(tf.reshape(x, [n * h, w, 1, c]), [n * h, w, factor, c]), [n, h, 1, w * factor * c]);
+  return tf.reshape(tf.broadcastTo(cols, [n, h, factor, w * factor * c]), [n, h * factor, w * factor, c]);
 }
 
 export interface BatchMoments {
