@@ -391,8 +391,15 @@ export class Loader {
 function newWorker(setup: ProducerSetup): Worker {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
-    const boot = { tsxApi: import.meta.resolve('tsx/esm/api'), entry: new URL('./loader-worker.ts', here).href };
-    return new Worker(TSX_BOOTSTRAP, { eval: true, workerData: { setup, boot } });
+    const entry = new URL('./loader-worker.ts', here);
+    let tsxApi: string | undefined;
+    try {
+      tsxApi = import.meta.resolve('tsx/esm/api');
+    } catch {
+      // no tsx: a Node that strips types itself can still run the .ts worker directly
+    }
+    if (tsxApi) return new Worker(TSX_BOOTSTRAP, { eval: true, workerData: { setup, boot: { tsxApi, entry: entry.href } } });
+    return new Worker(entry, { workerData: { setup } });
   }
   return new Worker(new URL('./loader-worker.js', here), { workerData: { setup } });
 }
