@@ -121,18 +121,17 @@ function bnAffine(ctx: Ctx, prefix: string): { scale: Tensor1D; shift: Tensor1D 
 }
 
 /**
- * The runtime's folding: w' = w * gamma / sqrt(var + eps) along the output-channel axis,
- * b' = (b - mean) * gamma / sqrt(var + eps) + beta (b = 0 without a bias).
+ * The runtime's folding (runtime/engine/fold.ts), same formula and order of operations:
+ * scale = gamma / sqrt(var + eps), shift = beta - mean * scale; w' = w * scale along the
+ * output-channel axis, b' = b * scale + shift (b = 0 without a bias).
  */
 function foldBatchNorm(ctx: Ctx, prefix: string, w: Tensor4D, b: Tensor1D | undefined, outAxis: 2 | 3): { w: Tensor4D; b: Tensor1D } {
   const { tf } = ctx;
-  const gamma = param(ctx, `${prefix}weight`);
-  const scale = tf.div(gamma, tf.sqrt(tf.add(param(ctx, `${prefix}running_var`), BN_EPS))) as Tensor1D;
+  const { scale, shift } = bnAffine(ctx, prefix);
   const shape = [1, 1, 1, 1];
   shape[outAxis] = scale.shape[0];
   const wf = tf.mul(w, tf.reshape(scale, shape)) as Tensor4D;
-  const centred = b ? tf.sub(b, param(ctx, `${prefix}running_mean`)) : tf.neg(param(ctx, `${prefix}running_mean`));
-  const bf = tf.add(tf.mul(centred, scale), param(ctx, `${prefix}bias`)) as Tensor1D;
+  const bf = (b ? tf.add(tf.mul(b, scale), shift) : shift) as Tensor1D;
   return { w: wf, b: bf };
 }
 
