@@ -1,6 +1,6 @@
 // Training data loader throughput on the synthetic dataset at 256x256 (decode, CenterNet
-// augmentation, CenterNet targets), with one worker thread against batches made on the main
-// thread: alone (images/s the loader can deliver, first epoch decoding, second from the cache),
+// augmentation, CenterNet targets from trainer/targets), with one worker thread against batches
+// made on the main thread: alone (images/s the loader can deliver, first epoch decoding, second from the cache),
 // and next to a busy main thread that stands in for the training step (how long the step waits
 // for its batch). Env: BENCH_LOADER_IMAGES (default 256), BENCH_LOADER_STEP_MS (default 150).
 import { existsSync } from 'node:fs';
@@ -9,22 +9,11 @@ import path from 'node:path';
 import { loadCocoDataset } from '../trainer/data/coco.js';
 import { createLoader } from '../trainer/data/loader.js';
 import { synthDataset } from '../trainer/data/synth.js';
-import type { ResolvedTargetSpec } from '../trainer/data/target-spec.js';
-import type { BoxXYXY } from '../trainer/data/types.js';
-import { centerNetTargets } from '../trainer/targets/centernet-targets.js';
 
 const IMAGES = Number(process.env.BENCH_LOADER_IMAGES ?? 256);
 const STEP_MS = Number(process.env.BENCH_LOADER_STEP_MS ?? 150);
 const BATCH = 16;
 const SIZE = 256;
-
-/** The loader's target builder for this benchmark (workers import it from this module). */
-export function buildTargets(spec: ResolvedTargetSpec, boxes: BoxXYXY[], classIds: number[], crowd: boolean[]) {
-  const { count, dropped, ...arrays } = centerNetTargets({ boxes, classIds, iscrowd: crowd }, { inputSize: spec.inputSize, outputSize: spec.outputSize, numClasses: spec.numClasses, maxObjs: spec.maxObjects });
-  void count;
-  void dropped;
-  return arrays;
-}
 
 function spin(ms: number): void {
   const end = performance.now() + ms;
@@ -47,7 +36,7 @@ export async function run(): Promise<void> {
         mean: [0.47, 0.45, 0.41],
         std: [0.28, 0.27, 0.29],
         workers,
-        targets: { kind: 'centernet', outputStride: 4, numClasses: data.labels.length, maxObjects: 128, module: import.meta.url },
+        targets: { kind: 'centernet', outputStride: 4, numClasses: data.labels.length, maxObjects: 128 },
       });
     // alone: the loader's own rate
     const loader = await make();

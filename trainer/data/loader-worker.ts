@@ -1,5 +1,5 @@
 // Loader worker thread: makes the batches the main thread's Loader asks for (decode, augment,
-// targets) one at a time, and transfers their buffers back instead of copying them.
+// targets) and transfers their buffers back instead of copying them.
 // In: workerData.setup (ProducerSetup); messages { type: 'batch', id, epoch, indices }.
 // Out: 'ready' | 'init-error' once, then per job { type: 'batch', id, data } or { type: 'error', id, message }.
 import { parentPort, workerData } from 'node:worker_threads';
@@ -22,25 +22,12 @@ try {
 
 if (produce) {
   const make = produce;
-  const queue: WorkerRequest[] = [];
-  let busy = false;
-  // One job at a time: bounded memory, and the jobs come back in the order they were sent.
-  const pump = async () => {
-    if (busy) return;
-    busy = true;
-    while (queue.length > 0) {
-      const job = queue.shift()!;
-      try {
-        const data = await make(job.epoch, job.indices);
-        post({ type: 'batch', id: job.id, data }, batchBuffers(data));
-      } catch (e) {
-        post({ type: 'error', id: job.id, message: (e as Error).message });
-      }
-    }
-    busy = false;
-  };
-  port.on('message', (msg: WorkerRequest) => {
-    queue.push(msg);
-    void pump();
+  // Jobs run concurrently: the decodes of the next batch (sharp's threads) overlap the
+  // augmentation of this one (this thread). The main thread bounds how many are in flight.
+  port.on('message', (job: WorkerRequest) => {
+    make(job.epoch, job.indices).then(
+      (data) => post({ type: 'batch', id: job.id, data }, batchBuffers(data)),
+      (e: Error) => post({ type: 'error', id: job.id, message: e.message }),
+    );
   });
 }
