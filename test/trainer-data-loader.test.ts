@@ -112,6 +112,26 @@ test('a batch holds the ordered images, their objects in input pixels and the co
   });
 });
 
+test('the default target builder (trainer/targets buildTargets) fills the batch, in a worker too', async () => {
+  const numClasses = data.labels.length;
+  for (const workers of [0, 1]) {
+    await withLoader({ workers, targets: { kind: 'centernet', outputStride: 4, numClasses } }, async (l) => {
+      const batch = await l.batch(0, 0);
+      const t = batch.targets;
+      assert.is(t.heatmap.length, 4 * 16 * 16 * numClasses);
+      assert.is(t.index.length, 4 * 128);
+      assert.instance(t.index, Int32Array);
+      batch.objects.forEach((o, b) => {
+        const mask = t.mask.subarray(b * 128, (b + 1) * 128);
+        assert.is(mask.reduce((a, v) => a + v, 0), t.count[b]);
+        // at most one slot per kept box (no crowd in synthetic data; a box squeezed to nothing on the
+        // output map is no target); these crops keep objects in every image
+        assert.ok(t.count[b] > 0 && t.count[b] <= o.classIds.length);
+      });
+    });
+  }
+});
+
 test('resuming at startStep gives exactly the remaining batches; stream() runs on across epochs', async () => {
   const opts = { dropLast: false };
   const full = await withLoader(opts, async (l) => [...(await collect(l.epoch(1))), ...(await collect(l.epoch(2)))]);
