@@ -2,7 +2,7 @@
 // TensorFlow.js wasm backend with our training kernels, against the plain cpu backend, in one
 // process on the same batch. Goal (trainer issue): wasm >= 20x faster than cpu.
 // Env: BENCH_TRAIN_SIZE (input side, default 128), BENCH_TRAIN_BATCH (default 8).
-import type { Tensor4D, Variable } from '@tensorflow/tfjs-core';
+import type { Optimizer, Tensor4D, Variable } from '@tensorflow/tfjs-core';
 import { preset } from '../runtime/model/presets.js';
 import { buildGraph } from '../runtime/model/registry.js';
 import { inferShapes } from '../runtime/model/graph.js';
@@ -37,7 +37,7 @@ export async function run(): Promise<void> {
 
   const timeStep = async (tf: TF, steps: number): Promise<number> => {
     const params = initParams(tf, graph, 1);
-    const optimizer = tf.train.adam(1e-3);
+    const optimizer: Optimizer = tf.train.adam(1e-3);
     const x = tf.tensor4d(input, [BATCH, SIZE, SIZE, 3]) as Tensor4D;
     const t = centerNetTargetTensors(tf, targets, outputSize, 6);
     const step = () =>

@@ -163,8 +163,19 @@ function cornerHeads(out: Record<string, Tensor>) {
   };
 }
 
+/**
+ * Boxes into original-image pixels. A negative predicted size (possible early in training: the
+ * official decode does not clamp wh) would give xmax < xmin; such a box collapses to its centre
+ * line, so every returned box is well formed.
+ */
 function toOriginal(dets: Detection[], t: ImageTransform, clip = false): Detection[] {
-  return dets.map((d) => ({ ...d, box: boxToOriginal(d.box, t, clip) }));
+  return dets.map((d) => ({ ...d, box: wellFormed(boxToOriginal(d.box, t, clip)) }));
+}
+
+function wellFormed(b: Box): Box {
+  const x = b.xmax < b.xmin ? (b.xmin + b.xmax) / 2 : undefined;
+  const y = b.ymax < b.ymin ? (b.ymin + b.ymax) / 2 : undefined;
+  return { xmin: x ?? b.xmin, xmax: x ?? b.xmax, ymin: y ?? b.ymin, ymax: y ?? b.ymax };
 }
 
 function imageWidth(image: ImageInput): number {

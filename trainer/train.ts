@@ -119,7 +119,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   const saveCheckpoint = async () => {
     const weights = await optimizer.getWeights();
-    const optimizerWeights = await Promise.all(weights.map(async (w) => ({ name: w.name, data: (await w.tensor.data()) as Float32Array, shape: w.tensor.shape })));
+    const optimizerWeights = await Promise.all(weights.map(async (w) => ({ name: w.name, data: Float32Array.from(await w.tensor.data()), shape: w.tensor.shape })));
     await writeCheckpoint(ckptFile, { config, state, params: exportParams(params), optimizer: optimizerWeights }, specShapes);
   };
 
