@@ -123,7 +123,7 @@ test('the default target builder (trainer/targets buildTargets) fills the batch,
       assert.instance(t.index, Int32Array);
       batch.objects.forEach((o, b) => {
         const mask = t.mask.subarray(b * 128, (b + 1) * 128);
-        assert.is(mask.reduce((a, v) => a + v, 0), t.count[b]);
+        assert.is(Array.from(mask).reduce((a, v) => a + v, 0), t.count[b]);
         // at most one slot per kept box (no crowd in synthetic data; a box squeezed to nothing on the
         // output map is no target); these crops keep objects in every image
         assert.ok(t.count[b] > 0 && t.count[b] <= o.classIds.length);
