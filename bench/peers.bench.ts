@@ -1,0 +1,364 @@
+// Our runtime next to what users would pick instead (DESIGN.md "Peers"), in one process, on the same
+// weights and the same input: the network forward pass of centernet-resnet18 (512x512, 80 classes),
+// centernet-tiny and cornernet-tiny (256x256, 6 classes) on
+//   - ours: ExecutionPlan.run on our wasm SIMD128 build (and the relaxed-SIMD build where the engine
+//     has it: Node 20 needs --experimental-wasm-relaxed-simd),
+//   - @tensorflow/tfjs-backend-wasm (XNNPACK, single-threaded: its threaded build does not load in
+//     Node) running the same graph through trainer/model/tf-graph.ts with batch norm pre-folded,
+//   - onnxruntime-node (native, CPU execution provider) on our ONNX export, one intra-op thread
+//     and its default thread count,
+//   - onnxruntime-web (wasm, one thread) on the same export,
+// and the CenterNet decode step (80 x 128 x 128 heads, k = 100): decodeCenterNet against a plain
+// TypeScript port of the official ctdet_decode (sigmoid, _nms as a 3x3 max-pool, torch.topk as a
+// full sort per class, then over the C*K candidates).
+// Every time includes handing the input over and reading the heads back, in each runtime's native
+// layout (NHWC for ours and tfjs, NCHW for ONNX). Each peer's outputs are checked against ours first.
+// Env: BENCH_PEERS_MODELS=centernet-tiny,... to run a subset.
+import os from 'node:os';
+import { Bench } from 'tinybench';
+import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
+import { decodeCenterNet } from '../runtime/decode/index.js';
+import { foldBatchNorm } from '../runtime/engine/fold.js';
+import { ExecutionPlan } from '../runtime/engine/plan.js';
+import { exportOnnx } from '../runtime/export/onnx.js';
+import { paramSpecs, type Graph } from '../runtime/model/graph.js';
+import { preset } from '../runtime/model/presets.js';
+import { buildGraph, inferenceHeads } from '../runtime/model/registry.js';
+import { relaxedSimdSupported } from '../runtime/wasm/features.js';
+import { init } from '../runtime/wasm/loader.js';
+import { selectBackend, type TF } from '../trainer/backend.js';
+import { runGraph } from '../trainer/model/tf-graph.js';
+import { randomWeights } from '../test/helpers/random-weights.js';
+import { rng } from '../test/helpers/random.js';
+
+interface ModelCase {
+  name: string;
+  size: number;
+  classes: number;
+  /** tinybench budget per peer: minimum iterations and milliseconds. */
+  iterations: number;
+  time: number;
+}
+
+const MODELS: ModelCase[] = [
+  { name: 'centernet-resnet18', size: 512, classes: 80, iterations: 4, time: 0 },
+  { name: 'centernet-tiny', size: 256, classes: 6, iterations: 10, time: 1000 },
+  { name: 'cornernet-tiny', size: 256, classes: 6, iterations: 10, time: 1000 },
+];
+
+/** A runnable peer: `run` does one forward pass and returns the heads (for the check, NHWC or NCHW). */
+interface Peer {
+  label: string;
+  layout: 'NHWC' | 'NCHW';
+  run: () => Promise<Record<string, Float32Array>> | Record<string, Float32Array>;
+  close?: () => Promise<void> | void;
+}
+
+interface Row {
+  peer: string;
+  'mean ms': string;
+  'p50 ms': string;
+  'vs ours': string;
+  'max err': string;
+}
+
+type OrtModule = typeof import('onnxruntime-node');
+type OrtWebModule = typeof import('onnxruntime-web');
+
+export async function run(): Promise<void> {
+  const only = process.env.BENCH_PEERS_MODELS?.split(',').filter(Boolean);
+  const models = only ? MODELS.filter((m) => only.includes(m.name)) : MODELS;
+  const cpus = os.cpus();
+  console.log(`${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} logical cores, Node ${process.versions.node}`);
+  console.log("'vs ours': the peer's mean time / the first row's (ours); above 1 ours is faster. 'max err': max |peer - ours| / max |ours| over the heads.");
+
+  const ours = [await init({ variant: 'simd' })];
+  if (relaxedSimdSupported()) ours.push(await init({ variant: 'relaxed' }));
+  else console.log('ours: SIMD128 build only (relaxed SIMD is not enabled in this engine; Node 20: --experimental-wasm-relaxed-simd)');
+
+  const tfWasm = await selectBackend('wasm', { log: () => undefined });
+  console.log('tfjs-backend-wasm: single-threaded (its threaded build does not load in Node: WASM_HAS_MULTITHREAD_SUPPORT is off under Node and forcing it fails on a Worker from a blob: URL)');
+  const ortNode = await optional<OrtModule>('onnxruntime-node');
+  const ortWeb = await optional<OrtWebModule>('onnxruntime-web');
+  if (ortWeb) ortWeb.env.wasm.numThreads = 1;
+
+  for (const m of models) {
+    const config = preset(m.name, { numClasses: m.classes, inputSize: [m.size, m.size] });
+    const graph = buildGraph(config);
+    const weights = randomWeights(graph, 1);
+    const heads = inferenceHeads(graph);
+    const h = m.size;
+    const w = m.size;
+    const input = uniform(h * w * 3, 2, -2, 2);
+    const inputNCHW = toNCHW(input, h, w, 3);
+    const onnx = ortNode || ortWeb ? exportOnnx(config, weights) : undefined;
+
+    const peers: Peer[] = [];
+    for (const kn of ours) {
+      const plan = ExecutionPlan.build(kn, graph, weights, heads, h, w);
+      peers.push({
+        label: `ours (wasm ${kn.variant === 'relaxed' ? 'relaxed SIMD' : 'SIMD128'})`,
+        layout: 'NHWC',
+        run: () => {
+          plan.run(input);
+          return Object.fromEntries(Object.keys(heads).map((head) => [head, plan.output(head).data]));
+        },
+        close: () => plan.release(),
+      });
+    }
+    peers.push(tfjsPeer(tfWasm.tf, graph, weights, heads, input, h, w));
+    if (ortNode && onnx) {
+      for (const threads of [1, 0]) {
+        const session = await ortNode.InferenceSession.create(onnx, {
+          executionProviders: ['cpu'],
+          graphOptimizationLevel: 'all',
+          ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' as const } : {}),
+        });
+        peers.push(ortPeer(threads ? 'onnxruntime-node (CPU EP, 1 thread)' : 'onnxruntime-node (CPU EP, default threads)', session, ortNode.Tensor, inputNCHW, h, w));
+      }
+    }
+    if (ortWeb && onnx) {
+      const session = await ortWeb.InferenceSession.create(onnx, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+      peers.push(ortPeer('onnxruntime-web (wasm, 1 thread)', session, ortWeb.Tensor as unknown as OrtModule['Tensor'], inputNCHW, h, w));
+    }
+
+    // check: every peer computes our function
+    const reference = await peers[0].run();
+    const errors = new Map<Peer, number>();
+    for (const p of peers) {
+      const out = await p.run();
+      let worst = 0;
+      for (const head of Object.keys(heads)) {
+        const ref = p.layout === 'NCHW' ? toNCHW(reference[head], h / graph.stride, w / graph.stride, out[head].length / ((h / graph.stride) * (w / graph.stride))) : reference[head];
+        worst = Math.max(worst, relativeError(out[head], ref));
+      }
+      errors.set(p, worst);
+    }
+
+    const bench = new Bench({ iterations: m.iterations, time: m.time, warmupIterations: 1, warmupTime: 0 });
+    for (const p of peers) bench.add(p.label, async () => void (await p.run()));
+    await bench.run();
+    const rows = table(bench, peers, (p) => errors.get(p)!.toExponential(1));
+    console.log(`\n${m.name} ${h}x${w}, ${m.classes} classes: network forward pass (input in, heads out)`);
+    console.table(rows);
+    for (const p of peers) await p.close?.();
+  }
+
+  await decodeBench();
+}
+
+/** The same graph in TensorFlow.js (inference mode), batch norm folded beforehand as a converted tfjs model has it. */
+function tfjsPeer(tf: TF, graph: Graph, weights: Map<string, Float32Array>, heads: Record<string, string>, input: Float32Array, h: number, w: number): Peer {
+  const folded: Graph = { ...graph, nodes: graph.nodes.map((n) => (n.op === 'conv' || n.op === 'deconv' ? { ...n, bn: false, bias: true } : n)) };
+  const params = new Map<string, Tensor>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'conv' && node.op !== 'deconv') continue;
+    const f = foldBatchNorm(node, (suffix) => weights.get(`${node.name}.${suffix}`)!);
+    params.set(`${node.name}.weight`, tf.tensor(f.weight, paramSpecs(folded).find((s) => s.name === `${node.name}.weight`)!.shape));
+    params.set(`${node.name}.bias`, tf.tensor1d(f.bias));
+  }
+  for (const spec of paramSpecs(folded)) if (!params.has(spec.name)) params.set(spec.name, tf.tensor(weights.get(spec.name)!, spec.shape));
+  return {
+    label: 'tfjs-backend-wasm (XNNPACK, 1 thread)',
+    layout: 'NHWC',
+    run: () => {
+      const x = tf.tensor4d(input, [1, h, w, 3]) as Tensor4D;
+      const out = runGraph(tf, folded, params, x, { training: false, stacks: 'last' });
+      const result = Object.fromEntries(Object.keys(heads).map((head) => [head, out.get(head)![0].dataSync() as Float32Array]));
+      for (const [, ts] of out) tf.dispose(ts);
+      x.dispose();
+      return result;
+    },
+    close: () => {
+      for (const t of params.values()) t.dispose();
+    },
+  };
+}
+
+interface OrtSession {
+  run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>>;
+  release(): Promise<void>;
+  outputNames: readonly string[];
+}
+
+function ortPeer(label: string, session: OrtSession, TensorCtor: OrtModule['Tensor'], input: Float32Array, h: number, w: number): Peer {
+  return {
+    label,
+    layout: 'NCHW',
+    run: async () => {
+      const out = await session.run({ image: new TensorCtor('float32', input, [1, 3, h, w]) });
+      return Object.fromEntries(session.outputNames.map((name) => [name, out[name].data as Float32Array]));
+    },
+    close: () => session.release(),
+  };
+}
+
+// --- decode ----------------------------------------------------------------------------------------
+
+async function decodeBench(): Promise<void> {
+  const [C, H, W, K] = [80, 128, 128, 100];
+  const { hm, wh, reg } = centerNetHeads(C, H, W);
+  const nhwc = { heatmap: { data: toNHWC(hm, H, W, C), shape: [1, H, W, C] }, wh: { data: toNHWC(wh, H, W, 2), shape: [1, H, W, 2] }, offset: { data: toNHWC(reg, H, W, 2), shape: [1, H, W, 2] } };
+  const ours = () => decodeCenterNet(nhwc, { k: K });
+  const official = () => officialCtdetDecode(hm, wh, reg, C, H, W, K);
+
+  // both find the same detections (official: feature-map coordinates; ours: x stride 4)
+  const a = ours();
+  const b = official();
+  let agree = a.length === K;
+  for (let i = 0; i < K && agree; i++) {
+    const [x1, y1, x2, y2, score, cls] = b[i];
+    const d = a[i];
+    agree = d.classId === cls && Math.abs(d.score - score) <= 1e-6 && [d.box.xmin - 4 * x1, d.box.ymin - 4 * y1, d.box.xmax - 4 * x2, d.box.ymax - 4 * y2].every((e) => Math.abs(e) <= 1e-3);
+  }
+
+  const bench = new Bench({ iterations: 10, time: 1000, warmupIterations: 1, warmupTime: 0 });
+  const peers: Peer[] = [
+    { label: 'ours: decodeCenterNet (wasm peaks + top-K)', layout: 'NHWC', run: () => (ours(), {}) },
+    { label: 'official ctdet_decode, TypeScript port', layout: 'NCHW', run: () => (official(), {}) },
+  ];
+  for (const p of peers) bench.add(p.label, () => void p.run());
+  await bench.run();
+  console.log(`\nCenterNet decode, heads ${C}x${H}x${W} (logits), k = ${K}: same ${K} detections: ${agree ? 'yes' : 'NO'}`);
+  console.table(table(bench, peers, () => '-'));
+}
+
+/**
+ * src/lib/models/decode.py ctdet_decode (after ctdet's hm.sigmoid_()), batch 1, NCHW: _nms keeps the
+ * cells equal to their 3x3 max-pool (-inf padding), _topk takes torch.topk(K) of every class's H*W
+ * map, then topk(K) of those C*K, gathers reg and wh at the winners; boxes in feature-map units.
+ * topk is a full sort here (larger first, then lower index) as a straightforward port would do it.
+ */
+function officialCtdetDecode(hmLogits: Float32Array, wh: Float32Array, reg: Float32Array, C: number, H: number, W: number, K: number): number[][] {
+  const HW = H * W;
+  const heat = new Float32Array(hmLogits.length);
+  for (let i = 0; i < heat.length; i++) heat[i] = 1 / (1 + Math.exp(-hmLogits[i]));
+  // _nms
+  const kept = new Float32Array(heat.length);
+  for (let c = 0; c < C; c++) {
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        let m = -Infinity;
+        for (let dy = -1; dy <= 1; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= H) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = x + dx;
+            if (xx >= 0 && xx < W) m = Math.max(m, heat[c * HW + yy * W + xx]);
+          }
+        }
+        const v = heat[c * HW + y * W + x];
+        kept[c * HW + y * W + x] = m === v ? v : 0;
+      }
+    }
+  }
+  // _topk: per class, then over the C*K candidates
+  const topk = (values: Float32Array, offset: number, n: number, k: number): Int32Array => {
+    const idx = new Int32Array(n);
+    for (let i = 0; i < n; i++) idx[i] = i;
+    idx.sort((p, q) => values[offset + q] - values[offset + p] || p - q);
+    return idx.subarray(0, k);
+  };
+  const candScores = new Float32Array(C * K);
+  const candInds = new Int32Array(C * K);
+  for (let c = 0; c < C; c++) {
+    const inds = topk(kept, c * HW, HW, K);
+    for (let j = 0; j < K; j++) {
+      candInds[c * K + j] = inds[j];
+      candScores[c * K + j] = kept[c * HW + inds[j]];
+    }
+  }
+  const best = topk(candScores, 0, C * K, K);
+  const dets: number[][] = [];
+  for (const t of best) {
+    const ind = candInds[t];
+    const cls = Math.floor(t / K);
+    const xs = (ind % W) + reg[ind];
+    const ys = Math.floor(ind / W) + reg[HW + ind];
+    const bw = wh[ind];
+    const bh = wh[HW + ind];
+    dets.push([xs - bw / 2, ys - bh / 2, xs + bw / 2, ys + bh / 2, candScores[t], cls]);
+  }
+  return dets;
+}
+
+/** NCHW head logits: a low noisy background and a few hundred Gaussian objects; sizes and offsets. */
+function centerNetHeads(C: number, H: number, W: number): { hm: Float32Array; wh: Float32Array; reg: Float32Array } {
+  const r = rng(5);
+  const prob = new Float32Array(C * H * W);
+  for (let i = 0; i < prob.length; i++) prob[i] = 0.002 + 0.02 * r() * r();
+  for (let o = 0; o < 300; o++) {
+    const cy = r() * H;
+    const cx = r() * W;
+    const c = Math.floor(r() * C);
+    const radius = 1 + r() * 5;
+    const peak = 0.1 + 0.85 * r();
+    for (let y = Math.max(0, Math.floor(cy - 3 * radius)); y < Math.min(H, cy + 3 * radius); y++) {
+      for (let x = Math.max(0, Math.floor(cx - 3 * radius)); x < Math.min(W, cx + 3 * radius); x++) {
+        const i = (c * H + y) * W + x;
+        prob[i] = Math.max(prob[i], peak * Math.exp(-((y - cy) ** 2 + (x - cx) ** 2) / (2 * radius * radius)));
+      }
+    }
+  }
+  const hm = prob.map((p) => Math.log(p / (1 - p)));
+  const wh = Float32Array.from({ length: 2 * H * W }, () => 2 + 30 * r());
+  const reg = Float32Array.from({ length: 2 * H * W }, () => r());
+  return { hm, wh, reg };
+}
+
+// --- helpers ---------------------------------------------------------------------------------------
+
+function table(bench: Bench, peers: Peer[], err: (p: Peer) => string): Row[] {
+  const stats = bench.tasks.map((t) => {
+    const r = t.result;
+    if (!('latency' in r)) throw new Error(`bench ${t.name} did not complete: ${r.state}${'error' in r ? ` (${String(r.error)})` : ''}`);
+    return r.latency;
+  });
+  const base = stats[0].mean;
+  return peers.map((p, i) => ({
+    peer: p.label,
+    'mean ms': stats[i].mean.toFixed(1),
+    'p50 ms': stats[i].p50.toFixed(1),
+    'vs ours': i === 0 ? '1.00' : `${(stats[i].mean / base).toFixed(2)}x`,
+    'max err': err(p),
+  }));
+}
+
+async function optional<T>(pkg: string): Promise<T | undefined> {
+  try {
+    const mod = (await import(pkg)) as T & { default?: T };
+    return (mod as { InferenceSession?: unknown }).InferenceSession ? mod : mod.default;
+  } catch (e) {
+    console.log(`${pkg}: not available (${(e as Error).message.split('\n')[0]}), skipped`);
+    return undefined;
+  }
+}
+
+function uniform(n: number, seed: number, lo: number, hi: number): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
+}
+
+function toNCHW(x: Float32Array, h: number, w: number, c: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let y = 0; y < h; y++) for (let i = 0; i < w; i++) for (let k = 0; k < c; k++) out[(k * h + y) * w + i] = x[(y * w + i) * c + k];
+  return out;
+}
+
+function toNHWC(x: Float32Array, h: number, w: number, c: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let k = 0; k < c; k++) for (let y = 0; y < h; y++) for (let i = 0; i < w; i++) out[(y * w + i) * c + k] = x[(k * h + y) * w + i];
+  return out;
+}
+
+/** max |a - b| / max |b|: the error relative to the scale of the output map. */
+function relativeError(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Infinity;
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return Number.isFinite(diff) ? diff / Math.max(scale, 1e-6) : Infinity;
+}
