@@ -1,165 +1,105 @@
-// Training steps end to end: graph + targets + losses + Adam reduce the loss on a fixed batch on
-// the cpu and the wasm backend, both backends compute the same gradients, and the CPU-sized
-// presets (centernet-tiny, cornernet-tiny) run a forward and backward pass with their real losses.
+// The trainer end to end, small enough for CI: a synthetic dataset, a few dozen steps of
+// centernet-tiny on the wasm backend, the loss falls, and the exported file loads and runs in
+// the runtime. Then killing `train` at random moments and resuming: no broken file is ever left,
+// and the resumed run ends with exactly the weights of an uninterrupted one.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Scalar, Tensor, Tensor4D } from '@tensorflow/tfjs-core';
-import { GraphBuilder, INPUT, type Graph } from '../runtime/model/graph.js';
-import { CENTERNET_HEADS } from '../runtime/model/names.js';
-import { preset } from '../runtime/model/presets.js';
-import { buildGraph } from '../runtime/model/registry.js';
-import type { TF } from '../trainer/backend.js';
-import { centerNetLoss, centerNetTargetTensors } from '../trainer/losses/centernet-loss.js';
-import { cornerNetLoss, cornerNetTargetTensors } from '../trainer/losses/cornernet-loss.js';
-import { exportParams, initParams, type ModelParams } from '../trainer/model/params.js';
-import { runGraph } from '../trainer/model/tf-graph.js';
-import { centerNetTargets } from '../trainer/targets/centernet-targets.js';
-import { cornerNetTargets } from '../trainer/targets/cornernet-targets.js';
-import type { Box } from '../trainer/targets/objects.js';
-import { randomF32 } from './helpers/random.js';
-import { relErr, withBackend } from './helpers/trainer.js';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ObjectDetector } from '../runtime/detector.js';
+import { readModelFile } from '../runtime/weights/model-file.js';
+import { readCheckpoint } from '../trainer/checkpoint.js';
+import { synthDataset } from '../trainer/data/synth.js';
+import { train } from '../trainer/train.js';
+import { loadKernels } from './helpers/kernels.js';
+import { rng } from './helpers/random.js';
 
-/**
- * conv s2 - max-pool s2 - conv - corner pools (top + left) - up-sample x2 - conv - heads hm
- * (2 classes), wh, reg: input 32 x 32 -> maps 16 x 16. Every op kind but deconv and concat.
- */
-function tinyCenterGraph(): Graph {
-  const b = new GraphBuilder(3);
-  let x = b.conv('c1', INPUT, { cout: 8, kernel: 3, stride: 2 });
-  x = b.maxpool('pool1', x, 3, 2, 1);
-  x = b.conv('c2', x, { cout: 8, kernel: 3 });
-  const t = b.cornerpool('top', x, 'top');
-  const l = b.cornerpool('left', x, 'left');
-  x = b.sum('pool', t, l, 'relu');
-  x = b.upsample('up', x, 2);
-  x = b.conv('c3', x, { cout: 8, kernel: 3 });
-  const heads: Record<string, string[]> = {};
-  for (const [name, c] of [[CENTERNET_HEADS.heatmap, 2], [CENTERNET_HEADS.size, 2], [CENTERNET_HEADS.offset, 2]] as const) {
-    heads[name] = [b.conv(name, x, { cout: c, kernel: 1, bn: false, act: 'none' })];
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dir = mkdtempSync(path.join(tmpdir(), 'anchorless-train-'));
+const data = path.join(dir, 'synth');
+const quiet = () => undefined;
+// 48 images of 64 px, batch 8: 6 steps per epoch
+const ARGS = { data: path.join(data, 'train'), arch: 'centernet-tiny', inputSize: [64, 64] as [number, number], batch: 8, lr: 2e-3, workers: 0, backend: 'wasm', log: quiet };
+
+test.before(async () => {
+  await synthDataset({ out: data, train: 48, val: 8, size: 64, seed: 3 });
+});
+
+test('a few dozen steps: the loss falls and the exported model runs in the runtime', async () => {
+  const out = path.join(dir, 'run');
+  const result = await train({ ...ARGS, val: path.join(data, 'val'), out, epochs: 6, valEvery: 6 });
+  assert.ok(result.modelFile, 'model.safetensors written');
+  const losses = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; total?: number; AP?: number });
+  const steps = losses.filter((l) => l.type === 'train').map((l) => l.total!);
+  assert.is(steps.length, 36);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const first = mean(steps.slice(0, 6));
+  const last = mean(steps.slice(-6));
+  assert.ok(last < 0.6 * first, `loss fell from ${first.toFixed(3)} to ${last.toFixed(3)}`);
+  assert.ok(losses.some((l) => l.type === 'val' && typeof l.AP === 'number'), 'a validation line with AP');
+
+  await loadKernels();
+  const bytes = new Uint8Array(readFileSync(result.modelFile!));
+  const file = readModelFile(bytes, result.modelFile!);
+  assert.equal(file.config.labels, ['circle', 'square', 'triangle', 'plus', 'ring', 'star']);
+  const det = await ObjectDetector.create({ model: bytes, scoreThreshold: 0 });
+  const img = new Uint8Array(64 * 64 * 3).fill(128);
+  assert.ok((await det.detect({ data: img, width: 64, height: 64 })).length > 0);
+  det.close();
+});
+
+test('an existing checkpoint is never overwritten without --resume', async () => {
+  const out = path.join(dir, 'run');
+  try {
+    await train({ ...ARGS, out, epochs: 1 });
+    assert.unreachable('must refuse');
+  } catch (e) {
+    assert.match((e as Error).message, /already holds a checkpoint; add --resume/);
   }
-  return { inputChannels: 3, stride: 2, sizeMultiple: 2, nodes: b.nodes, heads };
-}
+});
 
-const BOXES: Box[][] = [
-  [[4, 6, 14, 20], [18, 2, 30, 12]],
-  [[10, 10, 26, 28]],
-];
-const CLASSES = [[0, 1], [1]];
-
-function centerBatch(tf: TF) {
-  const geometry = { inputSize: [32, 32] as const, outputSize: [16, 16] as const, numClasses: 2, maxObjs: 8 };
-  const targets = centerNetTargetTensors(tf, BOXES.map((boxes, i) => centerNetTargets({ boxes, classIds: CLASSES[i] }, geometry)), [16, 16], 2);
-  const images = tf.tensor4d(randomF32(2 * 32 * 32 * 3, 5), [2, 32, 32, 3]);
-  return { targets, images };
-}
-
-function lossOf(tf: TF, graph: Graph, params: ModelParams, batch: ReturnType<typeof centerBatch>): Scalar {
-  return centerNetLoss(tf, runGraph(tf, graph, params.values, batch.images, { training: true }), batch.targets).total;
-}
-
-function trainSteps(tf: TF, steps: number): { first: number; last: number } {
-  const graph = tinyCenterGraph();
-  const params = initParams(tf, graph, 3);
-  const batch = centerBatch(tf);
-  const opt = tf.train.adam(1e-2);
-  const losses: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const loss = opt.minimize(() => lossOf(tf, graph, params, batch), true, params.trainable)!;
-    losses.push(loss.dataSync()[0]);
-    loss.dispose();
-  }
-  assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
-  const stats = exportParams(params).get('c1.bn.running_mean')!;
-  assert.ok(stats.some((v) => v !== 0), 'training-mode forward passes moved the running mean');
-  opt.dispose();
-  tf.dispose([batch.images, ...Object.values(batch.targets), ...params.values.values()]);
-  return { first: losses[0], last: losses[losses.length - 1] };
-}
-
-test('Adam on a fixed batch lowers the CenterNet loss of a small graph (cpu backend)', async () => {
-  await withBackend('cpu', (tf) => {
-    const { first, last } = trainSteps(tf, 25);
-    assert.ok(last < 0.7 * first, `loss ${first} -> ${last}`);
+/** Runs the CLI's train in a child process; kills it after `killAfterMs` (if given). */
+function runTrain(out: string, killAfterMs?: number): Promise<number | null> {
+  const args = ['--import', 'tsx', path.join(root, 'runtime', 'cli.ts'), 'train', '--data', ARGS.data, '--arch', ARGS.arch, '--out', out,
+    '--input-size', '64', '--batch', '8', '--epochs', '3', '--checkpoint-every', '1', '--workers', '0', '--backend', 'wasm', '--resume'];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: 'ignore' });
+    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('exit', (code) => {
+      if (timer) clearTimeout(timer);
+      resolve(code);
+    });
   });
-});
+}
 
-test('Adam on a fixed batch lowers the CenterNet loss of a small graph (wasm backend with its fallback kernels)', async () => {
-  await withBackend('wasm', (tf) => {
-    assert.is(tf.getBackend(), 'wasm');
-    const { first, last } = trainSteps(tf, 25);
-    assert.ok(last < 0.7 * first, `loss ${first} -> ${last}`);
-  });
-});
-
-test('cpu and wasm backends compute the same loss and gradients', async () => {
-  const run = (tf: TF) => {
-    const graph = tinyCenterGraph();
-    const params = initParams(tf, graph, 9);
-    const batch = centerBatch(tf);
-    const { value, grads } = tf.variableGrads(() => lossOf(tf, graph, params, batch), params.trainable);
-    const names = new Map(params.specs.map((s) => [params.values.get(s.name)!.name, s.name]));
-    const out = { loss: value.dataSync()[0], grads: new Map(Object.entries(grads).map(([k, g]) => [names.get(k)!, g.dataSync() as Float32Array])) };
-    tf.dispose([value, ...Object.values(grads), batch.images, ...Object.values(batch.targets), ...params.values.values()]);
-    return out;
-  };
-  const cpu = await withBackend('cpu', run);
-  const wasm = await withBackend('wasm', run);
-  assert.ok(Math.abs(cpu.loss - wasm.loss) < 1e-4 * cpu.loss, `${cpu.loss} vs ${wasm.loss}`);
-  assert.is(wasm.grads.size, cpu.grads.size);
-  for (const [name, g] of cpu.grads) {
-    // Relative to the gradient's own scale: tiny entries differ by summation order only.
-    const scale = g.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    const e = relErr(wasm.grads.get(name)!, g, Math.max(scale * 1e-2, 1e-6));
-    assert.ok(e < 1e-3, `${name}: ${e}`);
-  }
-});
-
-/** One training step of a preset at 64 x 64 with its real loss: finite loss, finite non-zero gradients. */
-function presetStep(tf: TF, name: 'centernet-tiny' | 'cornernet-tiny'): void {
-  const config = preset(name, { numClasses: 3, inputSize: [64, 64] });
-  const graph = buildGraph(config);
-  const params = initParams(tf, graph, 1);
-  const images = tf.tensor4d(randomF32(2 * 64 * 64 * 3, 7), [2, 64, 64, 3]);
-  const objects = [
-    { boxes: [[4, 8, 40, 30], [30, 30, 60, 62]] as Box[], classIds: [0, 2] },
-    { boxes: [[10, 5, 22, 50]] as Box[], classIds: [1] },
-  ];
-  const geometry = { inputSize: [64, 64] as const, outputSize: [16, 16] as const, numClasses: 3, maxObjs: 16 };
-  const lossFn = (): Scalar => {
-    const outputs = runGraph(tf, graph, params.values, images, { training: true });
-    for (const [head, maps] of outputs) assert.equal(maps[0].shape.slice(0, 3), [2, 16, 16], head);
-    if (name === 'centernet-tiny') {
-      const t = centerNetTargetTensors(tf, objects.map((o) => centerNetTargets(o, geometry)), [16, 16], 3);
-      return centerNetLoss(tf, outputs, t).total;
+test('killed at random moments, --resume finishes with the weights of an uninterrupted run', async () => {
+  const straight = path.join(dir, 'straight');
+  assert.is(await runTrain(straight), 0);
+  const killed = path.join(dir, 'killed');
+  const r = rng(Date.now() % 100000);
+  for (let i = 0; i < 4; i++) {
+    await runTrain(killed, 2500 + r() * 4000);
+    for (const name of readdirSync(killed)) {
+      // whatever the moment of the kill: the checkpoint (if any) is whole
+      if (name === 'checkpoint.safetensors') await readCheckpoint(path.join(killed, name));
     }
-    const t = cornerNetTargetTensors(tf, objects.map((o) => cornerNetTargets(o, geometry)), [16, 16], 3);
-    return cornerNetLoss(tf, outputs, t).total;
-  };
-  const { value, grads } = tf.variableGrads(lossFn, params.trainable);
-  assert.ok(Number.isFinite(value.dataSync()[0]), `${name} loss ${value.dataSync()[0]}`);
-  assert.is(Object.keys(grads).length, params.trainable.length);
-  let nonZero = 0;
-  for (const g of Object.values(grads)) {
-    const v = g.dataSync();
-    assert.ok(v.every(Number.isFinite), `${name}: a gradient is not finite`);
-    if (v.some((x) => x !== 0)) nonZero++;
   }
-  // Every trainable parameter feeds the loss; a few may see an all-zero gradient by ReLU sparsity.
-  assert.ok(nonZero > 0.9 * params.trainable.length, `${name}: ${nonZero} of ${params.trainable.length} gradients non-zero`);
-  const inference = runGraph(tf, graph, params.values, images, { training: false, stacks: 'last' });
-  assert.equal([...inference.keys()].sort(), Object.keys(graph.heads).sort());
-  tf.dispose([value, ...Object.values(grads), images, ...params.values.values(), ...[...inference.values()].flat()]);
-}
-
-test('presets centernet-tiny and cornernet-tiny: forward + backward with their losses (cpu)', async () => {
-  await withBackend('cpu', (tf) => {
-    presetStep(tf, 'centernet-tiny');
-    presetStep(tf, 'cornernet-tiny');
-  });
+  assert.is(await runTrain(killed), 0);
+  assert.equal(readdirSync(killed).filter((n) => n.includes('.tmp-')), [], 'no temporary files left');
+  const a = readModelFile(new Uint8Array(readFileSync(path.join(straight, 'model.safetensors'))));
+  const b = readModelFile(new Uint8Array(readFileSync(path.join(killed, 'model.safetensors'))));
+  // (element by element: uvu's equal compares typed-array views by their whole underlying buffers)
+  for (const [name, t] of a.tensors) {
+    const u = b.tensors.get(name)!;
+    assert.ok(u.length === t.length && t.every((v, i) => Object.is(v, u[i])), `${name} equal after resume`);
+  }
+  const lines = readFileSync(path.join(killed, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number });
+  assert.equal(lines.filter((l) => l.type === 'train').map((l) => l.step), Array.from({ length: 18 }, (_, i) => i + 1), 'one metrics line per step');
 });
 
-test('preset cornernet-tiny: forward + backward on the wasm backend', async () => {
-  await withBackend('wasm', (tf) => presetStep(tf, 'cornernet-tiny'));
-});
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test.run();

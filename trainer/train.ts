@@ -1,7 +1,7 @@
 // The training loop: dataset -> augmented batches -> targets -> the papers' losses -> Adam with
 // step decay; metrics.jsonl, a progress bar, periodic validation through the runtime, atomic
 // checkpoints with exact resume, and the exported model.safetensors at the end.
-import { appendFile, mkdir, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Optimizer, Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import { preset } from '../runtime/model/presets.js';
@@ -67,6 +67,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const opts = { ...TRAIN_DEFAULTS, ...definedOnly(o) } as typeof TRAIN_DEFAULTS & TrainOptions;
   checkOptions(opts);
   await mkdir(o.out, { recursive: true });
+  await removeStaleTemporaries(o.out);
   const ckptFile = path.join(o.out, CHECKPOINT_FILE);
   const hasCheckpoint = await exists(ckptFile);
   if (hasCheckpoint && !o.resume) throw new Error(`train: ${o.out} already holds a checkpoint; add --resume to continue it, or choose another --out`);
@@ -113,6 +114,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     workers: opts.workers,
   });
   const metricsFile = path.join(o.out, 'metrics.jsonl');
+  if (ckpt) await trimMetrics(metricsFile, state.globalStep);
   const specShapes = new Map(paramSpecs(graph).map((s) => [s.name, s.shape]));
   const lrAt = (epoch: number) => opts.lr * 0.1 ** opts.lrSteps.filter((s) => epoch >= (s < 1 ? s * opts.epochs : s)).length;
   log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, backend ${backendName}`);
@@ -222,6 +224,31 @@ function checkOptions(o: typeof TRAIN_DEFAULTS & TrainOptions): void {
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * On resume: keep the metrics of the steps the checkpoint holds (the steps after it are redone)
+ * and drop a line a kill cut short.
+ */
+async function trimMetrics(file: string, globalStep: number): Promise<void> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  const kept = text.split('\n').filter((line) => {
+    try {
+      const entry = JSON.parse(line) as { step?: number };
+      return typeof entry.step === 'number' && entry.step <= globalStep;
+    } catch {
+      return false;
+    }
+  });
+  await writeFileAtomic(file, kept.map((l) => `${l}\n`).join(''));
+}
+
+/** Temporary files of writes a kill interrupted (writeFileAtomic names them .NAME.tmp-PID-TIME). */
+async function removeStaleTemporaries(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (/^\.(checkpoint|model)\.safetensors\.tmp-\d+-\d+$/.test(name)) await rm(path.join(dir, name), { force: true });
+  }
 }
 
 async function exists(file: string): Promise<boolean> {
