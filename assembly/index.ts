@@ -31,4 +31,6 @@ export { conv2dTransposeIgemm, conv2dTransposeScratchBytes } from './conv/conv2d
 export { conv2dBackpropFilterScalar } from './conv/backprop-filter-scalar';
 export { conv2dBackpropFilter } from './conv/backprop-filter';
 export { depthwiseBackpropFilter } from './conv/depthwise-backprop-filter';
+export { depthwiseBackpropInputScalar } from './conv/depthwise-backprop-input-scalar';
+export { depthwiseBackpropInput } from './conv/depthwise-backprop-input';
 export { simdPeakLoop, simdPeakFlopsPerIter } from './conv/peak';

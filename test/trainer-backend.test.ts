@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tfCore from '@tensorflow/tfjs-core';
 import { selectBackend } from '../trainer/backend.js';
-import { WASM_TRAINING_KERNELS } from '../trainer/wasm-kernels/register.js';
+import { WASM_NATIVE_KERNELS, WASM_TRAINING_KERNELS } from '../trainer/wasm-kernels/register.js';
 import { withBackend } from './helpers/trainer.js';
 
 async function rejects(fn: () => Promise<unknown>, pattern: RegExp): Promise<void> {
@@ -26,12 +26,14 @@ test('selectBackend: without native bindings the default choice is wasm, saying 
     assert.is(b.skipped.length, 2);
     assert.match(b.skipped[0], /^tfjs-node-gpu: @tensorflow\/tfjs-node-gpu is not installed .*libtensorflow, which needs internet/);
     assert.match(b.skipped[1], /^tfjs-node: @tensorflow\/tfjs-node is not installed/);
-    assert.equal(b.wasmKernels?.cpuFallback, [...WASM_TRAINING_KERNELS]);
+    assert.equal(b.wasmKernels?.native, [...WASM_NATIVE_KERNELS]);
+    assert.equal(b.wasmKernels?.cpuFallback, ['UnsortedSegmentSum']);
   });
   const log = lines.join('\n');
   assert.match(log, /^backend: wasm\n/);
   assert.match(log, /skipped tfjs-node-gpu: /);
-  assert.match(log, /training kernels run on the cpu backend's code \(data copied in and out\): Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter/);
+  assert.match(log, /training kernels from our wasm SIMD build: Conv2DBackpropFilter, Conv2DBackpropInput, DepthwiseConv2dNativeBackpropFilter/);
+  assert.match(log, /training kernels run on the cpu backend's code \(data copied in and out\): UnsortedSegmentSum/);
 });
 
 test('selectBackend: a forced backend that cannot load is an error naming it; unknown names list the valid ones', async () => {

@@ -54,6 +54,8 @@ export interface KernelExports {
   conv2dBackpropFilterScalar(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, kh: number, kw: number, groups: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
   conv2dBackpropFilter(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
   depthwiseBackpropFilter(x: number, n: number, h: number, w: number, c: number, dy: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
+  depthwiseBackpropInputScalar(dy: number, n: number, oh: number, ow: number, c: number, mult: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, h: number, wd: number, dx: number): void;
+  depthwiseBackpropInput(dy: number, n: number, oh: number, ow: number, c: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, h: number, wd: number, dx: number): void;
   simdPeakLoop(iters: number): number;
   simdPeakFlopsPerIter(): number;
 }

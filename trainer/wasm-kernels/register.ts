@@ -1,10 +1,15 @@
-// The kernels a training step needs that @tensorflow/tfjs-backend-wasm (4.22) does not register,
-// and the hook that supplies them. Today every one of them runs the cpu backend's code through
-// registerCpuFallbackKernels; kernels from our own SIMD build get registered here first as they
-// land, and the fallback then only fills what is still missing.
+// The kernels a training step needs on @tensorflow/tfjs-backend-wasm (4.22) beyond what it ships,
+// and the hook that supplies them: our own wasm SIMD kernels first (native), the cpu backend's code
+// through registerCpuFallbackKernels for whatever is still missing.
 
 import type { TF } from '../backend.js';
+import { init } from '../../runtime/wasm/loader.js';
+import { conv2dBackpropFilterConfig } from './conv-backprop-filter.js';
+import { conv2dBackpropInputConfig } from './conv-backprop-input.js';
+import type { NativeContext } from './context.js';
 import { registerCpuFallbackKernels } from './cpu-fallback.js';
+import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop.js';
+import { GrowBuffers } from './scratch.js';
 
 /**
  * Gradient kernels of the ops our graphs use that the wasm backend lacks (found with
@@ -21,6 +26,18 @@ export const WASM_TRAINING_KERNELS = [
   'UnsortedSegmentSum',
 ] as const;
 
+/**
+ * Kernels registered from our SIMD build: the three gradients above, and Conv2DBackpropInput, which
+ * the wasm backend has but runs as a scalar loop (input gradient of every conv, and the forward
+ * pass of every transposed conv).
+ */
+export const WASM_NATIVE_KERNELS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+] as const;
+
 export interface WasmKernelReport {
   /** Kernels supplied by our own wasm SIMD code. */
   native: string[];
@@ -28,16 +45,45 @@ export interface WasmKernelReport {
   cpuFallback: string[];
 }
 
-let report: WasmKernelReport | undefined;
+let report: Promise<WasmKernelReport> | undefined;
+let context: NativeContext | undefined;
 
 /**
- * Makes the wasm backend able to train: registers what WASM_TRAINING_KERNELS lists and it lacks.
- * Idempotent; every call returns the report of the first.
+ * Makes the wasm backend able to train, fast: loads our kernel module (init()), registers
+ * WASM_NATIVE_KERNELS from it for the 'wasm' backend, then the cpu fallback for the rest of
+ * WASM_TRAINING_KERNELS. Call after tf.setBackend('wasm') resolved. Idempotent; every call returns
+ * the report of the first.
  */
-export function registerWasmTrainingKernels(tf: TF): WasmKernelReport {
-  if (report) return report;
-  const native: string[] = [];
-  const cpuFallback = registerCpuFallbackKernels(tf, WASM_TRAINING_KERNELS, 'wasm');
-  report = { native, cpuFallback };
+export function registerWasmTrainingKernels(tf: TF): Promise<WasmKernelReport> {
+  report ??= (async () => {
+    const k = await init();
+    const ctx: NativeContext = { tf, k, bufs: new GrowBuffers(k) };
+    context = ctx;
+    const original = tf.getKernel('Conv2DBackpropInput', 'wasm');
+    if (!original) throw new Error('registerWasmTrainingKernels: the wasm backend has no Conv2DBackpropInput kernel (is @tensorflow/tfjs-backend-wasm loaded?)');
+    const configs = [
+      conv2dBackpropFilterConfig(ctx),
+      conv2dBackpropInputConfig(ctx, original),
+      depthwiseBackpropFilterConfig(ctx),
+      depthwiseBackpropInputConfig(ctx),
+    ];
+    const native: string[] = [];
+    for (const config of configs) {
+      if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
+      tf.registerKernel(config);
+      native.push(config.kernelName);
+    }
+    const cpuFallback = registerCpuFallbackKernels(tf, WASM_TRAINING_KERNELS, 'wasm');
+    return { native, cpuFallback };
+  })();
+  // A failed load can be retried.
+  report.catch(() => {
+    report = undefined;
+  });
   return report;
+}
+
+/** Bytes of our kernel heap the native kernels hold between calls (grow-only buffers); 0 before registration. */
+export function wasmTrainingScratchBytes(): number {
+  return context?.bufs.heldBytes ?? 0;
 }
