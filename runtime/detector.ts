@@ -48,6 +48,8 @@ export interface DetectedObject {
 
 export class ObjectDetector {
   private plan: ExecutionPlan | undefined;
+  /** Head outputs of the unflipped run, copied out of kernel memory into arrays reused by every call. */
+  private readonly headBuffers = new Map<string, Float32Array>();
 
   private constructor(
     readonly config: ModelConfig,
@@ -102,12 +104,14 @@ export class ObjectDetector {
     let dets: Detection[] = [];
     for (const scale of this.scales) {
       if (this.config.detector === 'centernet') {
-        const pre = preprocessCenterNet(image, { ...norm, inputWidth, inputHeight, scale });
-        const out = this.forward(pre.input);
+        const pre = preprocessCenterNet(image, { ...norm, inputWidth, inputHeight, scale, out: plan.inputView() });
+        // mirrored now: pre.input is a view of kernel memory, which later calls may grow (detach)
+        const mirrored = this.flip ? flipHorizontal(pre.input) : undefined;
+        const out = this.forward();
         let heat = ops.sigmoid(out[CENTERNET_HEADS.heatmap]);
         let wh = out[CENTERNET_HEADS.size];
-        if (this.flip) {
-          const flipped = this.forward(flipHorizontal(pre.input));
+        if (mirrored) {
+          const flipped = this.forward(mirrored);
           heat = averageWithFlipped(heat, ops.sigmoid(flipped[CENTERNET_HEADS.heatmap]));
           wh = averageWithFlipped(wh, flipped[CENTERNET_HEADS.size]);
         }
@@ -115,13 +119,14 @@ export class ObjectDetector {
         dets.push(...toOriginal(found, pre.transform));
       } else {
         const fit = Math.min(inputWidth / imageWidth(image), inputHeight / imageHeight(image));
-        const pre = preprocessCornerNet(image, { ...norm, inputWidth, inputHeight, scale: fit * scale });
+        const pre = preprocessCornerNet(image, { ...norm, inputWidth, inputHeight, scale: fit * scale, out: plan.inputView() });
+        const mirrored = this.flip ? flipHorizontal(pre.input) : undefined;
         const options = { k: settings.k, kernel: settings.kernel, aeThreshold: settings.aeThreshold, numDets: settings.numDets, stride };
-        const found = decodeCornerNet(cornerHeads(this.forward(pre.input)), options);
+        const found = decodeCornerNet(cornerHeads(this.forward()), options);
         dets.push(...toOriginal(found, pre.transform, true));
-        if (this.flip) {
-          const mirrored = mirrorDetections(decodeCornerNet(cornerHeads(this.forward(flipHorizontal(pre.input))), options), inputWidth);
-          dets.push(...toOriginal(mirrored, pre.transform, true));
+        if (mirrored) {
+          const back = mirrorDetections(decodeCornerNet(cornerHeads(this.forward(mirrored)), options), inputWidth);
+          dets.push(...toOriginal(back, pre.transform, true));
         }
       }
     }
@@ -145,10 +150,23 @@ export class ObjectDetector {
     return this.plan;
   }
 
-  private forward(input: Tensor): Record<string, Tensor> {
+  /**
+   * Runs the network on `input`, or on what preprocessing wrote into the plan's input buffer; the
+   * latter copies the heads into the detector's reused buffers, so a plain detect() allocates no
+   * large arrays (process memory stays flat over many calls).
+   */
+  private forward(input?: Tensor): Record<string, Tensor> {
     const plan = this.livePlan();
-    plan.run(input.data);
-    return Object.fromEntries(Object.keys(this.heads).map((head) => [head, plan.output(head)]));
+    plan.run(input?.data);
+    return Object.fromEntries(
+      Object.keys(this.heads).map((head) => {
+        if (input) return [head, plan.output(head)];
+        const view = plan.outputView(head);
+        let buffer = this.headBuffers.get(head);
+        if (!buffer) this.headBuffers.set(head, (buffer = new Float32Array(view.shape[1] * view.shape[2] * view.shape[3])));
+        return [head, plan.output(head, buffer)];
+      }),
+    );
   }
 }
 

@@ -186,21 +186,34 @@ export class ExecutionPlan {
     }
   }
 
-  /** Runs the network on a normalised NHWC input of exactly `inputShape`. */
-  run(input: Float32Array): void {
+  /**
+   * Runs the network on a normalised NHWC input of exactly `inputShape`; without one, on what
+   * was written into inputView().
+   */
+  run(input?: Float32Array): void {
     if (this.released) throw new Error('execution plan: used after release()');
-    const n = this.inputShape[1] * this.inputShape[2] * this.inputShape[3];
-    if (input.length !== n) throw new Error(`execution plan: input has ${input.length} values, expected ${n} (${this.inputShape.join('x')})`);
-    this.kn.heap.f32(this.inputPtr, n).set(input);
+    if (input !== undefined) {
+      const n = this.inputShape[1] * this.inputShape[2] * this.inputShape[3];
+      if (input.length !== n) throw new Error(`execution plan: input has ${input.length} values, expected ${n} (${this.inputShape.join('x')})`);
+      this.kn.heap.f32(this.inputPtr, n).set(input);
+    }
     for (const step of this.steps) step();
   }
 
-  /** A copy of a head's output after run(), NHWC [1, h, w, c]. */
-  output(head: string): Tensor {
+  /** The input buffer itself, to fill before run() (valid until the kernel memory next grows). */
+  inputView(): Float32Array {
+    if (this.released) throw new Error('execution plan: used after release()');
+    return this.kn.heap.f32(this.inputPtr, this.inputShape[1] * this.inputShape[2] * this.inputShape[3]);
+  }
+
+  /** A copy of a head's output after run(), NHWC [1, h, w, c]; into `into` when given (of the right length). */
+  output(head: string, into?: Float32Array): Tensor {
     const o = this.outputs.get(head);
     if (!o) throw new Error(`execution plan: no head ${head} (heads: ${[...this.outputs.keys()].join(', ')})`);
     const n = o.shape[1] * o.shape[2] * o.shape[3];
-    return { data: this.kn.heap.f32(o.ptr, n).slice(), shape: [...o.shape] };
+    if (into !== undefined && into.length !== n) throw new Error(`execution plan: output buffer for ${head} has ${into.length} values, expected ${n}`);
+    const view = this.kn.heap.f32(o.ptr, n);
+    return { data: into ? (into.set(view), into) : view.slice(), shape: [...o.shape] };
   }
 
   /** A head's output in place on the kernel heap (valid until the next run()). */

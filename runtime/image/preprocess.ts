@@ -11,6 +11,8 @@ export interface NormaliseOptions {
   mean: readonly number[];
   std: readonly number[];
   channelOrder?: 'rgb' | 'bgr';
+  /** Write the input here instead of a new array (length inputHeight * inputWidth * 3). */
+  out?: Float32Array;
 }
 
 export interface CenterNetPreprocessOptions extends NormaliseOptions {
@@ -40,7 +42,7 @@ export function preprocessCenterNet(image: ImageInput, options: CenterNetPreproc
   }
   if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) throw new Error(`${fn}: options.scale must be a positive number, got ${String(scale)}`);
   const transform = centerNetTransform(src.width, src.height, inputWidth, inputHeight, scale);
-  return { input: warpNormalise(src, transform, norm), transform };
+  return { input: warpNormalise(src, transform, norm, options.out), transform };
 }
 
 export function preprocessCornerNet(image: ImageInput, options: CornerNetPreprocessOptions): Preprocessed {
@@ -49,7 +51,7 @@ export function preprocessCornerNet(image: ImageInput, options: CornerNetPreproc
   const norm = checkNormalisation(fn, options);
   const { scale, ...size } = options;
   const transform = paddedTransform(fn, src.width, src.height, { ...size, testScale: scale });
-  return { input: warpNormalise(src, transform, norm), transform };
+  return { input: warpNormalise(src, transform, norm, options.out), transform };
 }
 
 function checkNormalisation(fn: string, options: NormaliseOptions): Normalisation {

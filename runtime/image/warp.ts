@@ -16,9 +16,13 @@ export interface Normalisation {
   channelOrder: 'rgb' | 'bgr';
 }
 
-export function warpNormalise(src: ImageSource, t: ImageTransform, norm: Normalisation): Tensor {
+/** `out` (optional) receives the input in place of a new array: a detector passes its network's input buffer. */
+export function warpNormalise(src: ImageSource, t: ImageTransform, norm: Normalisation, out?: Float32Array): Tensor {
   const { inputWidth: outW, inputHeight: outH } = t;
-  const out = new Float32Array(outH * outW * 3);
+  if (out !== undefined && out.length !== outH * outW * 3) {
+    throw new Error(`warpNormalise: out has ${out.length} values, the ${outW}x${outH} input needs ${outH * outW * 3}`);
+  }
+  out ??= new Float32Array(outH * outW * 3);
   // Source channel feeding each output channel, and the affine normalisation v * a + b.
   const srcChannel = norm.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
   const a = norm.std.map((s) => 1 / (255 * s));
