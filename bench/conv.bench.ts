@@ -10,6 +10,7 @@ import { relaxedSimdSupported } from '../runtime/wasm/features.js';
 import { init, type Kernels } from '../runtime/wasm/loader.js';
 import { conv2dInto, conv2dOutputShape, conv2dTransposeInto, conv2dTransposeOutputShape, packConv2d, packConv2dTranspose } from '../runtime/ops/conv-packed.js';
 import { convGeometry } from '../runtime/ops/conv-params.js';
+import { randomF32 } from '../test/helpers/random.js';
 
 /**
  * Milliseconds per call: the fastest of the tinybench samples. The CPU is shared (other processes,
@@ -36,19 +37,6 @@ async function fastest(tasks: { name: string; fn: () => void }[], slow = false):
   return best;
 }
 
-/** Deterministic values in [-1, 1) (mulberry32). */
-function random(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
 
 const PEAK_ITERS = 4_000_000;
 
@@ -66,10 +54,10 @@ const RESNET_3X3: Layer[] = [
 
 /** Packs a 3x3 pad-1 conv and returns a runner over heap buffers for an input of `size`, plus a cleanup. */
 function conv3x3(k: Kernels, l: Layer, size: number, scalar: boolean) {
-  const w = random(9 * l.c * l.c, 1);
-  const bias = random(l.c, 2);
+  const w = randomF32(9 * l.c * l.c, 1);
+  const bias = randomF32(l.c, 2);
   const xShape = [1, size, size, l.c];
-  const x = k.heap.allocF32(random(size * size * l.c, 3));
+  const x = k.heap.allocF32(randomF32(size * size * l.c, 3));
   const out = k.heap.alloc(size * size * l.c * 4);
   if (scalar) {
     const wp = k.heap.allocF32(w);
@@ -183,9 +171,9 @@ interface OtherLayer {
 }
 
 function otherLayer(k: Kernels, layer: string, xShape: number[], wShape: number[], groups: number, pad: number, stride = 1): OtherLayer {
-  const packed = packConv2d(k, random(wShape.reduce((a, b) => a * b, 1), 4), wShape, { bias: random(wShape[3], 5), groups });
+  const packed = packConv2d(k, randomF32(wShape.reduce((a, b) => a * b, 1), 4), wShape, { bias: randomF32(wShape[3], 5), groups });
   const outShape = conv2dOutputShape(xShape, packed, { pad, stride });
-  const x = k.heap.allocF32(random(xShape.reduce((a, b) => a * b, 1), 6));
+  const x = k.heap.allocF32(randomF32(xShape.reduce((a, b) => a * b, 1), 6));
   const out = k.heap.alloc(outShape.reduce((a, b) => a * b, 1) * 4);
   const g = convGeometry('bench', xShape[1], xShape[2], wShape[0], wShape[1], { pad, stride });
   const flops = 2 * g.oh * g.ow * wShape[3] * wShape[0] * wShape[1] * wShape[2];
@@ -203,9 +191,9 @@ function otherLayer(k: Kernels, layer: string, xShape: number[], wShape: number[
 }
 
 function deconvLayer(k: Kernels, layer: string, xShape: number[], wShape: number[]): OtherLayer {
-  const packed = packConv2dTranspose(k, random(wShape.reduce((a, b) => a * b, 1), 7), wShape, { bias: random(wShape[2], 8), stride: 2 });
+  const packed = packConv2dTranspose(k, randomF32(wShape.reduce((a, b) => a * b, 1), 7), wShape, { bias: randomF32(wShape[2], 8), stride: 2 });
   const outShape = conv2dTransposeOutputShape(xShape, packed, { pad: 1 });
-  const x = k.heap.allocF32(random(xShape.reduce((a, b) => a * b, 1), 9));
+  const x = k.heap.allocF32(randomF32(xShape.reduce((a, b) => a * b, 1), 9));
   const out = k.heap.alloc(outShape.reduce((a, b) => a * b, 1) * 4);
   // useful work only: each output pixel receives (kh/stride) * (kw/stride) taps
   const flops = 2 * outShape[1] * outShape[2] * wShape[2] * wShape[3] * (wShape[0] / 2) * (wShape[1] / 2);

@@ -29,7 +29,7 @@ import { init } from '../runtime/wasm/loader.js';
 import { selectBackend, type TF } from '../trainer/backend.js';
 import { runGraph } from '../trainer/model/tf-graph.js';
 import { randomWeights } from '../test/helpers/random-weights.js';
-import { rng } from '../test/helpers/random.js';
+import { rng, scaleRelativeError } from '../test/helpers/random.js';
 
 interface ModelCase {
   name: string;
@@ -130,7 +130,7 @@ export async function run(): Promise<void> {
       let worst = 0;
       for (const head of Object.keys(heads)) {
         const ref = p.layout === 'NCHW' ? toNCHW(reference[head], h / graph.stride, w / graph.stride, out[head].length / ((h / graph.stride) * (w / graph.stride))) : reference[head];
-        worst = Math.max(worst, relativeError(out[head], ref));
+        worst = Math.max(worst, scaleRelativeError(out[head], ref));
       }
       errors.set(p, worst);
     }
@@ -351,14 +351,3 @@ function toNHWC(x: Float32Array, h: number, w: number, c: number): Float32Array 
   return out;
 }
 
-/** max |a - b| / max |b|: the error relative to the scale of the output map. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Infinity;
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return Number.isFinite(diff) ? diff / Math.max(scale, 1e-6) : Infinity;
-}

@@ -6,6 +6,7 @@ import { Bench } from 'tinybench';
 import { init, type Kernels } from '../runtime/wasm/loader.js';
 import { heatmapPeaks, softNms } from '../runtime/ops/select.js';
 import { nmsScratchBytes, softNmsScratchBytes } from '../runtime/ops/select.js';
+import { rng } from '../test/helpers/random.js';
 
 interface Row {
   op: string;
@@ -24,17 +25,6 @@ async function measure(name: string, fn: () => void, slow = false): Promise<numb
   return result.latency.mean;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A realistic post-sigmoid heatmap: a low noisy background and a few hundred Gaussian objects. */
 function heatmap(h: number, w: number, c: number, objects: number): Float32Array {

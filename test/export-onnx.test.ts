@@ -10,7 +10,7 @@ import { BN_EPS, pruneTo, type ConvNode, type DeconvNode, type Graph, type Graph
 import { preset } from '../runtime/model/presets.js';
 import { buildGraph, inferenceHeads } from '../runtime/model/registry.js';
 import { loadKernels } from './helpers/kernels.js';
-import { randomF32 } from './helpers/random.js';
+import { randomF32, scaleRelativeError } from './helpers/random.js';
 import { randomWeights } from './helpers/random-weights.js';
 
 // --- a minimal protobuf reader -------------------------------------------------------------------
@@ -450,7 +450,7 @@ for (const run of RUNS) {
       assert.equal(got.dims, nhwc ? [1, oh, ow, oc] : [1, oc, oh, ow], `${head} dims`);
       const theirs = got.data as Float32Array;
       const mine = nhwc ? ours[head].data : toNCHW(ours[head].data, oh, ow, oc);
-      const err = relativeError(theirs, mine);
+      const err = scaleRelativeError(theirs, mine);
       assert.ok(err <= 1e-4, `${run.name} ${head}: max error relative to the output's scale ${err.toExponential(2)} > 1e-4`);
     }
   });
@@ -473,15 +473,5 @@ function toNCHW(x: Float32Array, h: number, w: number, c: number): Float32Array 
   return out;
 }
 
-/** max |a - b| / max |b|: the error relative to the scale of the output map. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return Number.isFinite(diff) && a.length === b.length ? diff / Math.max(scale, 1e-6) : Infinity;
-}
 
 test.run();

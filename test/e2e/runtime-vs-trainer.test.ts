@@ -14,7 +14,7 @@ import { buildGraph, inferenceHeads } from '../../runtime/model/registry.js';
 import type { Tensor } from '../../runtime/ops/tensor.js';
 import { runGraph } from '../../trainer/model/tf-graph.js';
 import { loadKernels } from '../helpers/kernels.js';
-import { randomF32 } from '../helpers/random.js';
+import { randomF32, scaleRelativeError } from '../helpers/random.js';
 import { randomWeights } from '../helpers/random-weights.js';
 import { tfCpu } from '../helpers/tf.js';
 
@@ -61,7 +61,7 @@ for (const name of PRESET_NAMES) {
 
     for (const head of Object.keys(heads)) {
       assert.equal(ours[head].shape, reference[head].shape, `${head} shape`);
-      const err = relativeError(ours[head].data, reference[head].data);
+      const err = scaleRelativeError(ours[head].data, reference[head].data);
       assert.ok(err <= 1e-4, `${name} ${head}: max error relative to the output's scale ${err.toExponential(2)} > 1e-4`);
     }
 
@@ -92,15 +92,5 @@ for (const name of PRESET_NAMES) {
   });
 }
 
-/** max |a - b| / max |b|: the error relative to the scale of the output map. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return Number.isFinite(diff) ? diff / Math.max(scale, 1e-6) : Infinity;
-}
 
 test.run();

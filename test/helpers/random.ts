@@ -1,15 +1,9 @@
-// Seeded pseudo-random data for tests and benchmarks (mulberry32): the same inputs on every run.
+// Seeded pseudo-random data for tests and benchmarks (mulberry32): the same inputs on every run,
+// and the error measures the acceptance criteria use.
+import { mulberry32 } from '../../trainer/util/random.js';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Uniform numbers in [0, 1) from a seed (the project's mulberry32 stream). */
+export const rng = mulberry32;
 
 /** Uniform values in [lo, hi). */
 export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Array {
@@ -28,4 +22,19 @@ export function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>, floor = 
     if (!(e <= worst)) worst = Number.isNaN(e) ? Infinity : e;
   }
   return worst;
+}
+
+/**
+ * max |a - b| / max |b|: the error relative to the scale of the whole map (network outputs, where
+ * element-wise relative error is meaningless near zero). Infinity for different lengths or NaN.
+ */
+export function scaleRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return Number.isFinite(diff) ? diff / Math.max(scale, 1e-6) : Infinity;
 }

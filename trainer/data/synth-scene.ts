@@ -52,17 +52,9 @@ const ALIKE_DISTANCE = 70;
 /** At most this fraction of an object's pixels may lie on something of an alike colour. */
 const MAX_ALIKE = 0.1;
 
-/** mulberry32: small, fast, good enough for image synthesis; the same seed gives the same stream. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../util/random.js';
+
+export { mulberry32 };
 
 /** Mixes several integers into one 32-bit seed (murmur3 finaliser per step). */
 export function mixSeed(...parts: number[]): number {

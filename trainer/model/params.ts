@@ -4,6 +4,7 @@
 import type { Variable } from '@tensorflow/tfjs-core';
 import { HEATMAP_PRIOR_BIAS, paramSpecs, type Graph, type ParamSpec } from '../../runtime/model/graph.js';
 import type { TF } from '../backend.js';
+import { mulberry32 } from '../util/random.js';
 
 export interface ModelParams {
   /** paramSpecs(graph): names, shapes, init kinds, in the order weight files use. */
@@ -85,14 +86,7 @@ function bilinear1d(k: number): Float64Array {
 
 /** Standard normal samples from a seeded mulberry32 stream (Box-Muller). */
 export function gaussianRng(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   let spare: number | undefined;
   return () => {
     if (spare !== undefined) {
