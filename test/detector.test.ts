@@ -110,7 +110,7 @@ test('bad options and bad images are Errors naming what is wrong', async () => {
     [{ model: bytes, maxResults: 0 }, /maxResults/],
     [{ model: bytes, scales: [] }, /scales/],
     [{ model: bytes, flip: 'yes' }, /flip/],
-    [{ model: bytes, inputSize: [60, 60] }, /multiples of 32/],
+    [{ model: bytes, inputSize: [60, 60] }, /multiples of 16/],
     [{ model: '/nonexistent/model.safetensors' }, /nonexistent\/model\.safetensors.*no such file/],
   ];
   for (const [opts, pattern] of cases) {

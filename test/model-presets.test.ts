@@ -12,7 +12,7 @@ import { validateConfig } from '../runtime/model/config.js';
 // name -> [output stride, stacks, input multiple, default size, another allowed (non-square) size]
 const EXPECTED: Record<string, { stride: number; stacks: number; multiple: number; size: number; other: [number, number] }> = {
   'centernet-resnet18': { stride: 4, stacks: 1, multiple: 32, size: 512, other: [384, 416] },
-  'centernet-tiny': { stride: 4, stacks: 1, multiple: 32, size: 256, other: [128, 192] },
+  'centernet-tiny': { stride: 4, stacks: 1, multiple: 16, size: 128, other: [64, 96] },
   'centernet-hourglass104': { stride: 4, stacks: 2, multiple: 128, size: 512, other: [384, 640] },
   'cornernet-hourglass104': { stride: 4, stacks: 2, multiple: 128, size: 512, other: [256, 384] },
   'cornernet-squeeze': { stride: 8, stacks: 2, multiple: 128, size: 512, other: [256, 384] },

@@ -44,6 +44,11 @@ export interface TrainOptions {
   checkpointEvery?: number;
   /** Stop after this many optimiser steps in this run (CI, benchmarks); the checkpoint allows resuming. */
   maxSteps?: number;
+  /**
+   * 'full': the papers' augmentation (random scale 0.6-1.3 and crop, flip, colour jitter, PCA
+   * lighting); 'none': images as they are (centred, no flip). Default 'full'.
+   */
+  augment?: 'full' | 'none';
   /** Loader worker threads (0: decode and augment in this thread). */
   workers?: number;
   /** Export F16 weights (half the size). */
@@ -111,6 +116,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     std: config.std,
     seed: state.seed,
     targets: { kind: config.detector, numClasses: config.numClasses },
+    augment: opts.augment === 'none' ? false : {},
     workers: opts.workers,
   });
   const metricsFile = path.join(o.out, 'metrics.jsonl');
@@ -219,6 +225,7 @@ function checkOptions(o: typeof TRAIN_DEFAULTS & TrainOptions): void {
   if (o.maxSteps !== undefined) positiveInt('max-steps', o.maxSteps);
   if (!(o.lr > 0 && o.lr < 1)) throw new Error(`train: --lr must be in (0, 1), got ${o.lr}`);
   if (!o.arch) throw new Error('train: --arch is required');
+  if (o.augment !== undefined && o.augment !== 'full' && o.augment !== 'none') throw new Error(`train: --augment must be full or none, got ${String(o.augment)}`);
   if (!o.out) throw new Error('train: --out is required');
 }
 

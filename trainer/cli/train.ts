@@ -20,6 +20,7 @@ const SPEC: Record<string, OptionSpec> = {
   'checkpoint-every': { type: 'string', help: `checkpoint every N steps (default ${TRAIN_DEFAULTS.checkpointEvery}) and at each epoch end` },
   'max-steps': { type: 'string', help: 'stop after N steps in this run (resume later with --resume)' },
   workers: { type: 'string', help: 'data loader worker threads (default 1; 0 = in-process)' },
+  augment: { type: 'string', help: "full (the papers': scale/crop, flip, colour) or none (default full)" },
   f16: { type: 'boolean', help: 'export F16 weights (half the file size)' },
   json: { type: 'boolean', help: 'print the result as JSON' },
   help: { type: 'boolean', help: 'show this help' },
@@ -47,6 +48,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     checkpointEvery: int('checkpoint-every'),
     maxSteps: int('max-steps'),
     workers: int('workers'),
+    augment: o.augment as 'full' | 'none' | undefined,
     f16: o.f16 === true,
   });
   if (o.json) console.log(JSON.stringify(result, null, 2));

@@ -1,7 +1,7 @@
 // ResNet backbone (torchvision layout, node names as torchvision's module paths): 7x7/2 conv-BN-ReLU,
-// 3x3/2 max-pool (pad 1), four stages of BasicBlocks (ResNet-18/34) or Bottlenecks (ResNet-50+,
+// 3x3/2 max-pool (pad 1), one to four stages of BasicBlocks (ResNet-18/34) or Bottlenecks (ResNet-50+,
 // stride on the 3x3 as torchvision v1.5), a 1x1/stride conv-BN down-sample where the shape changes.
-// [H, W, 3] -> [H / 32, W / 32, channels[3] (x4 for bottleneck)]; no classifier.
+// [H, W, 3] -> [H / s, W / s, last channels (x4 for bottleneck)], s = 4 * 2^(stages - 1); no classifier.
 
 import type { GraphBuilder } from '../graph.js';
 import type { ParamReader } from './params.js';
@@ -17,25 +17,27 @@ export interface ResNetParams {
 }
 
 export const resnet: BackbonePart<ResNetParams> = {
-  description: 'ResNet (torchvision): 7x7/2 stem, 3x3/2 max-pool, 4 stages of basic or bottleneck blocks, stride 32',
+  description: 'ResNet (torchvision): 7x7/2 stem, 3x3/2 max-pool, 1-4 stages of basic or bottleneck blocks (4: stride 32)',
   parse(r: ParamReader): ResNetParams {
     const block = r.oneOf('block', ['basic', 'bottleneck'] as const, 'basic');
-    const layers = r.intArray('layers', { minLength: 4, maxLength: 4, max: 256, default: [2, 2, 2, 2] });
-    const channels = r.intArray('channels', { minLength: 4, maxLength: 4, default: [64, 128, 256, 512] });
+    const layers = r.intArray('layers', { minLength: 1, maxLength: 4, max: 256, default: [2, 2, 2, 2] });
+    const channels = r.intArray('channels', { minLength: layers.length, maxLength: layers.length, default: [64, 128, 256, 512].slice(0, layers.length) });
     const stemChannels = r.int('stemChannels', { default: 64 });
     return { block, layers, channels, stemChannels };
   },
   build(b: GraphBuilder, input: string, p: ResNetParams) {
     let x = b.conv('conv1', input, { cout: p.stemChannels, kernel: 7, stride: 2, pad: 3 });
     x = b.maxpool('maxpool', x, 3, 2, 1);
-    for (let stage = 0; stage < 4; stage++) {
+    // fewer stages keep a larger bottleneck map: small inputs still localise well (centernet-tiny)
+    for (let stage = 0; stage < p.layers.length; stage++) {
       for (let i = 0; i < p.layers[stage]; i++) {
         const stride = stage > 0 && i === 0 ? 2 : 1;
         const name = `layer${stage + 1}.${i}`;
         x = p.block === 'basic' ? basicBlock(b, name, x, p.channels[stage], stride) : bottleneck(b, name, x, p.channels[stage], stride);
       }
     }
-    return { features: [x], channels: b.channelsOf(x), stride: 32, sizeMultiple: 32 };
+    const stride = 4 * 2 ** (p.layers.length - 1);
+    return { features: [x], channels: b.channelsOf(x), stride, sizeMultiple: stride };
   },
 };
 
