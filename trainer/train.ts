@@ -33,7 +33,7 @@ export interface TrainOptions {
   lr?: number;
   /** [height, width]; default the preset's. */
   inputSize?: [number, number];
-  /** Epochs (fractions of `epochs` if < 1) after which the learning rate is divided by 10. */
+  /** Where the learning rate is divided by 10: fractions of all steps (< 1), or epoch numbers (>= 1). */
   lrSteps?: number[];
   resume?: boolean;
   backend?: string;
@@ -122,7 +122,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const metricsFile = path.join(o.out, 'metrics.jsonl');
   if (ckpt) await trimMetrics(metricsFile, state.globalStep);
   const specShapes = new Map(paramSpecs(graph).map((s) => [s.name, s.shape]));
-  const lrAt = (epoch: number) => opts.lr * 0.1 ** opts.lrSteps.filter((s) => epoch >= (s < 1 ? s * opts.epochs : s)).length;
+  // step decay by progress: a step s < 1 is a fraction of all the steps, s >= 1 an epoch number
+  const totalSteps = opts.epochs * loader.stepsPerEpoch;
+  const lrAt = (step: number) => opts.lr * 0.1 ** opts.lrSteps.filter((s) => (s < 1 ? step >= s * totalSteps : step >= s * loader.stepsPerEpoch)).length;
   log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, backend ${backendName}`);
 
   const saveCheckpoint = async () => {
@@ -140,10 +142,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   try {
     outer: while (state.epoch < opts.epochs) {
       const epoch = state.epoch;
-      setLearningRate(optimizer, lrAt(epoch));
       const progress = new Progress(`epoch ${epoch + 1}/${opts.epochs}`, loader.stepsPerEpoch);
       for await (const batch of loader.epoch(epoch, { startStep: state.stepInEpoch })) {
         const t0 = Date.now();
+        setLearningRate(optimizer, lrAt(state.globalStep));
         const parts = trainStep(tf, graph, params, optimizer, batch, config, outputSize);
         const loss = parts.total;
         if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at step ${state.globalStep + 1} (lower --lr?)`);
@@ -153,7 +155,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         stepsThisRun++;
         const imgPerSec = batch.shape[0] / ((Date.now() - t0) / 1000);
         progress.update(state.stepInEpoch, `loss ${loss.toFixed(3)} ${imgPerSec.toFixed(1)} img/s`);
-        await appendFile(metricsFile, `${JSON.stringify({ type: 'train', epoch: epoch + 1, step: state.globalStep, lr: lrAt(epoch), ...round(parts), imgPerSec: round1(imgPerSec), time: round1(state.elapsed) })}\n`);
+        await appendFile(metricsFile, `${JSON.stringify({ type: 'train', epoch: epoch + 1, step: state.globalStep, lr: lrAt(state.globalStep - 1), ...round(parts), imgPerSec: round1(imgPerSec), time: round1(state.elapsed) })}\n`);
         const stop = opts.maxSteps !== undefined && stepsThisRun >= opts.maxSteps;
         if (state.globalStep % opts.checkpointEvery === 0 || stop) await saveCheckpoint();
         if (stop) {
