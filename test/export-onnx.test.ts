@@ -401,7 +401,7 @@ test('exportOnnx: bad weights and options are errors naming what is wrong', () =
     [{ opset: 12 }, /options\.opset must be an integer in 13\.\.21, got 12/],
     [{ opset: '13' as unknown as number }, /options\.opset/],
     [{ layout: 'HWC' as 'NCHW' }, /options\.layout must be 'NCHW' or 'NHWC'/],
-    [{ inputSize: [64, 60] }, /multiples of 32/],
+    [{ inputSize: [64, 60] }, /multiples of 16/],
     [{ inputSize: [64] as unknown as [number, number] }, /options\.inputSize must be \[height, width\]/],
   ];
   for (const [opts, re] of bad) assert.throws(() => exportOnnx(config, weights, opts), re);

@@ -51,7 +51,7 @@ test('name, detector, classes and labels', () => {
 test('inputSize, mean and std', () => {
   refuses(edit((c) => (c.inputSize = [256])), /inputSize must be an array of 2 numbers/);
   refuses(edit((c) => (c.inputSize = [256, -32])), /inputSize\[1\] must be an integer/);
-  refuses(edit((c) => (c.inputSize = [256, 250])), /inputSize \[256,250\] must be multiples of 32 for this architecture \(output stride 4\)/);
+  refuses(edit((c) => (c.inputSize = [256, 250])), /inputSize \[256,250\] must be multiples of 16 for this architecture \(output stride 4\)/);
   refuses(edit((c) => (c.inputSize = [250, 256]), corner), /inputSize \[250,256\] must be multiples of 32/);
   refuses(edit((c) => (c.mean = [0.5, 0.5])), /mean must be an array of 3 numbers/);
   refuses(edit((c) => (c.mean = [0.5, 'x', 0.5])), /mean\[1\] must be a number/);
@@ -63,7 +63,8 @@ test('parts: unknown type, bad or unknown parameters, parts that do not fit', ()
   refuses(edit((c) => (c.backbone = 'resnet')), /backbone must be an object with a "type" field/);
   refuses(edit((c) => (c.backbone.type = 'vgg')), /backbone.type must be one of "resnet", "hourglass", "squeeze-hourglass", got "vgg"/);
   refuses(edit((c) => (c.backbone.channels[2] = -1)), /backbone.channels\[2\] must be an integer in \[1, 65536\], got -1/);
-  refuses(edit((c) => (c.backbone.layers = [2, 2, 2])), /backbone.layers must have 4 entries, got 3/);
+  refuses(edit((c) => (c.backbone.layers = [2, 2, 2, 2, 2])), /backbone.layers must have 1 to 4 entries, got 5/);
+  refuses(edit((c) => (c.backbone.layers = [2, 2])), /backbone.channels must have 2 entries, got 3/);
   refuses(edit((c) => (c.backbone.chanels = [1, 2, 3, 4])), /backbone.chanels: unknown field for type "resnet"/);
   refuses(edit((c) => (c.backbone.block = 'dense')), /backbone.block must be one of "basic", "bottleneck", got "dense"/);
   refuses(edit((c) => (c.neck.type = 'fpn')), /neck.type must be one of "deconv", got "fpn"/);
