@@ -43,3 +43,21 @@ export function iouS(inter: f32, areaA: f32, areaB: f32): f32 {
 export function ceil4(n: i32): i32 {
   return (n + 3) & ~3;
 }
+
+/**
+ * Box [x1, y1, x2, y2] at `box` into structure-of-arrays slot `o` (bytes) of five consecutive
+ * columns `col` bytes apart starting at X1: x1, y1, x2, y2, area (the layout the NMS kernels scan).
+ */
+// @ts-ignore: decorator
+@inline
+export function storeBoxColumns(box: usize, X1: usize, col: usize, o: usize): void {
+  const x1 = load<f32>(box);
+  const y1 = load<f32>(box, 4);
+  const x2 = load<f32>(box, 8);
+  const y2 = load<f32>(box, 12);
+  store<f32>(X1 + o, x1);
+  store<f32>(X1 + col + o, y1);
+  store<f32>(X1 + 2 * col + o, x2);
+  store<f32>(X1 + 3 * col + o, y2);
+  store<f32>(X1 + 4 * col + o, (x2 - x1) * (y2 - y1));
+}

@@ -2,7 +2,7 @@
 // score order), returns the count. Same contract as nmsF32Scalar (the spec): boxes are sorted by
 // score once (topKF32) into structure-of-arrays columns; each kept box then suppresses every later
 // box with IoU > iouThreshold, four boxes per step. scratch: 8 columns of ceil4(n) 32-bit values.
-import { ceil4, interS, interV, iouS, iouV } from './iou';
+import { ceil4, interS, interV, iouS, iouV, storeBoxColumns } from './iou';
 import { topKF32 } from './topk-simd';
 
 export function nmsF32(boxes: usize, scores: usize, n: i32, iouThreshold: f32, scratch: usize, keep: usize): i32 {
@@ -19,15 +19,7 @@ export function nmsF32(boxes: usize, scores: usize, n: i32, iouThreshold: f32, s
   for (let r = 0; r < n; r++) {
     const b = boxes + (<usize>load<i32>(order + (<usize>r << 2)) << 4);
     const o = <usize>r << 2;
-    const x1 = load<f32>(b);
-    const y1 = load<f32>(b, 4);
-    const x2 = load<f32>(b, 8);
-    const y2 = load<f32>(b, 12);
-    store<f32>(X1 + o, x1);
-    store<f32>(Y1 + o, y1);
-    store<f32>(X2 + o, x2);
-    store<f32>(Y2 + o, y2);
-    store<f32>(AREA + o, (x2 - x1) * (y2 - y1));
+    storeBoxColumns(b, X1, col, o);
     store<i32>(ALIVE + o, -1);
   }
   const zero = f32x4.splat(0);

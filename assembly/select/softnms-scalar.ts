@@ -7,7 +7,7 @@
 // so it can return scores below the threshold), and ties go to the lower index (the Cython's
 // swaps make them depend on earlier steps). No "+1" in areas. Scores must be finite (the ops check).
 // scratch: 7 columns of ceil4(n) 32-bit values (the SIMD kernel's layout; this one uses 6).
-import { ceil4, interS, iouS } from './iou';
+import { ceil4, interS, iouS, storeBoxColumns } from './iou';
 import { decayS } from './softnms-weight';
 
 export function softNmsF32Scalar(
@@ -24,15 +24,7 @@ export function softNmsF32Scalar(
   for (let i = 0; i < n; i++) {
     const b = boxes + (<usize>i << 4);
     const o = <usize>i << 2;
-    const x1 = load<f32>(b);
-    const y1 = load<f32>(b, 4);
-    const x2 = load<f32>(b, 8);
-    const y2 = load<f32>(b, 12);
-    store<f32>(X1 + o, x1);
-    store<f32>(Y1 + o, y1);
-    store<f32>(X2 + o, x2);
-    store<f32>(Y2 + o, y2);
-    store<f32>(AREA + o, (x2 - x1) * (y2 - y1));
+    storeBoxColumns(b, X1, col, o);
     const s = load<f32>(scores + o);
     store<f32>(S + o, s >= scoreThreshold ? s : <f32>-Infinity);
   }

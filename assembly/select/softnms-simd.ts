@@ -6,7 +6,7 @@
 // same pass. Selected and dropped boxes are marked -infinity and squeezed out (stably, so ties
 // still go to the lower index) once they are an eighth of the columns.
 // scratch: 7 columns of ceil4(n) 32-bit values: x1, y1, x2, y2, area, score, original index.
-import { ceil4, interS, interV, iouS, iouV } from './iou';
+import { ceil4, interS, interV, iouS, iouV, storeBoxColumns } from './iou';
 import { decayS, decayV } from './softnms-weight';
 
 // boxes dropped by the last decay pass (a second return value of decayPass)
@@ -31,15 +31,7 @@ export function softNmsF32(
     if (!(s >= scoreThreshold)) continue;
     const b = boxes + (<usize>i << 4);
     const o = <usize>m << 2;
-    const x1 = load<f32>(b);
-    const y1 = load<f32>(b, 4);
-    const x2 = load<f32>(b, 8);
-    const y2 = load<f32>(b, 12);
-    store<f32>(X1 + o, x1);
-    store<f32>(Y1 + o, y1);
-    store<f32>(X2 + o, x2);
-    store<f32>(Y2 + o, y2);
-    store<f32>(AREA + o, (x2 - x1) * (y2 - y1));
+    storeBoxColumns(b, X1, col, o);
     store<f32>(S + o, s);
     store<i32>(IDX + o, i);
     m++;
