@@ -89,16 +89,33 @@ test('killed at random moments, --resume finishes with the weights of an uninter
   }
   assert.is(await runTrain(killed), 0);
   assert.equal(readdirSync(killed).filter((n) => n.includes('.tmp-')), [], 'no temporary files left');
-  const a = readModelFile(new Uint8Array(readFileSync(path.join(straight, 'model.safetensors'))));
-  const b = readModelFile(new Uint8Array(readFileSync(path.join(killed, 'model.safetensors'))));
+  assertSameModel(straight, killed);
+  const lines = readFileSync(path.join(killed, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number });
+  assert.equal(lines.filter((l) => l.type === 'train').map((l) => l.step), Array.from({ length: 18 }, (_, i) => i + 1), 'one metrics line per step');
+});
+
+// Adam's bias-correction accumulators (beta^t) must come back bit for bit: tfjs' setWeights would
+// recompute them with pow(), which differs in float32 from the per-step products at t = 2 and 5.
+test('stopped after 2, then 5 steps (--max-steps) and resumed: the same weights as without stopping', async () => {
+  const stopped = path.join(dir, 'stopped');
+  const opts = { ...ARGS, out: stopped, epochs: 3, checkpointEvery: 1, resume: true };
+  await train({ ...opts, maxSteps: 2 });
+  await train({ ...opts, maxSteps: 3 });
+  const result = await train(opts);
+  assert.is(result.state.globalStep, 18);
+  assertSameModel(path.join(dir, 'straight'), stopped);
+});
+
+/** Both runs' model.safetensors hold bit-identical tensors. */
+function assertSameModel(dirA: string, dirB: string): void {
+  const a = readModelFile(new Uint8Array(readFileSync(path.join(dirA, 'model.safetensors'))));
+  const b = readModelFile(new Uint8Array(readFileSync(path.join(dirB, 'model.safetensors'))));
   // (element by element: uvu's equal compares typed-array views by their whole underlying buffers)
   for (const [name, t] of a.tensors) {
     const u = b.tensors.get(name)!;
     assert.ok(u.length === t.length && t.every((v, i) => Object.is(v, u[i])), `${name} equal after resume`);
   }
-  const lines = readFileSync(path.join(killed, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number });
-  assert.equal(lines.filter((l) => l.type === 'train').map((l) => l.step), Array.from({ length: 18 }, (_, i) => i + 1), 'one metrics line per step');
-});
+}
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 

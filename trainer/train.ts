@@ -18,6 +18,7 @@ import { evaluateModel } from './evaluate.js';
 import { batchLoss } from './batch-loss.js';
 import { exportParams, initParams, loadParams, type ModelParams } from './model/params.js';
 import { runGraph } from './model/tf-graph.js';
+import { createAdam, optimizerState, restoreOptimizer, setLearningRate } from './optimizer.js';
 import { writeFileAtomic } from './util/atomic-write.js';
 import { formatSeconds, Progress } from './util/progress.js';
 
@@ -101,10 +102,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const outputSize: [number, number] = [shapes.get(firstHead)!.h, shapes.get(firstHead)!.w];
 
   const params = initParams(tf, graph, state.seed);
-  const optimizer = tf.train.adam(opts.lr);
+  const optimizer = createAdam(tf, opts.lr);
   if (ckpt) {
     loadParams(tf, params, ckpt.params, ckptFile);
-    if (ckpt.optimizer.length > 0) await optimizer.setWeights(ckpt.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape) })));
+    await restoreOptimizer(tf, optimizer, ckpt.optimizer);
     log(`resuming ${ckptFile}: epoch ${state.epoch + 1}, step ${state.stepInEpoch} of it, ${state.globalStep} steps done`);
   }
 
@@ -128,9 +129,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, backend ${backendName}`);
 
   const saveCheckpoint = async () => {
-    const weights = await optimizer.getWeights();
-    const optimizerWeights = await Promise.all(weights.map(async (w) => ({ name: w.name, data: Float32Array.from(await w.tensor.data()), shape: w.tensor.shape })));
-    await writeCheckpoint(ckptFile, { config, state, params: exportParams(params), optimizer: optimizerWeights }, specShapes);
+    await writeCheckpoint(ckptFile, { config, state, params: exportParams(params), optimizer: await optimizerState(optimizer) }, specShapes);
   };
 
   let firstLoss = NaN;
@@ -209,11 +208,6 @@ async function validate(tf: TF, config: ModelConfig, params: ModelParams, valSet
   log(`validation: AP ${s.AP.toFixed(3)} AP50 ${s.AP50.toFixed(3)} AP75 ${s.AP75.toFixed(3)} AR100 ${s.AR100.toFixed(3)} (${result.images} images, ${result.msPerImage.toFixed(1)} ms/image)`);
   void tf;
   return { ...round(s as unknown as Record<string, number>), voc07: round1000(result.voc07 ?? -1) };
-}
-
-function setLearningRate(optimizer: Optimizer, lr: number): void {
-  // tfjs' Adam reads this field on every applyGradients call
-  (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
 function checkOptions(o: typeof TRAIN_DEFAULTS & TrainOptions): void {
