@@ -253,24 +253,37 @@ test('runGraph: clear errors for a wrong input, a missing or mis-shaped paramete
   assert.equal(last[0].shape, [1, 4, 4, 2]);
 });
 
-test('initParams: seeded He (fan_in) init, bilinear deconv, heatmap prior, running stats not trainable; export/load round trip and errors', async () => {
+test('initParams: seeded He (fan_in) init, bilinear deconv, official head init and heatmap prior, running stats not trainable; export/load round trip and errors', async () => {
   const tf = await cpu();
   const b = new GraphBuilder(3);
   let x = b.conv('body', INPUT, { cout: 64, kernel: 3 });
   x = b.deconv('up', x, { cout: 2, kernel: 4, stride: 2, pad: 1 });
-  const hm = b.conv('hm', x, { cout: 1, kernel: 1, bn: false, act: 'none' });
-  const graph: Graph = { inputChannels: 3, stride: 1, sizeMultiple: 2, nodes: b.nodes, heads: { hm: [hm] } };
+  const feat = b.conv('feat', x, { cout: 64, kernel: 1, bn: false });
+  const hm = b.conv('hm', feat, { cout: 32, kernel: 1, bn: false, act: 'none' });
+  const wh = b.conv('wh', feat, { cout: 32, kernel: 1, bn: false, act: 'none' });
+  const graph: Graph = { inputChannels: 3, stride: 1, sizeMultiple: 2, nodes: b.nodes, heads: { hm: [hm], wh: [wh] } };
   const p1 = initParams(tf, graph, 7);
   const w1 = exportParams(p1);
   assert.equal([...w1.keys()], p1.specs.map((s) => s.name));
   assert.equal(exportParams(initParams(tf, graph, 7)).get('body.weight'), w1.get('body.weight'), 'same seed, same weights');
   assert.not.equal(exportParams(initParams(tf, graph, 8)).get('body.weight'), w1.get('body.weight'));
 
-  const body = w1.get('body.weight')!; // 3 * 3 * 3 * 64 values, fan_in 27
-  const mean = body.reduce((a, v) => a + v, 0) / body.length;
-  const std = Math.sqrt(body.reduce((a, v) => a + (v - mean) ** 2, 0) / body.length);
-  assert.ok(Math.abs(std / Math.sqrt(2 / 27) - 1) < 0.05, `std ${std}`);
-  assert.ok(Math.abs(mean) < 0.02);
+  const moments = (v: Float32Array) => {
+    const mean = v.reduce((a, x) => a + x, 0) / v.length;
+    return { mean, std: Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / v.length) };
+  };
+  const body = moments(w1.get('body.weight')!); // 3 * 3 * 3 * 64 values, fan_in 27
+  assert.ok(Math.abs(body.std / Math.sqrt(2 / 27) - 1) < 0.05, `std ${body.std}`);
+  assert.ok(Math.abs(body.mean) < 0.02);
+  // heads' last convs (2048 values each, fan_in 64): heatmap as PyTorch's default conv init,
+  // std 1 / sqrt(3 * 64); the others std 0.001 (official fill_fc_weights); biases 0 but the prior
+  const hmW = moments(w1.get('hm.weight')!);
+  assert.ok(Math.abs(hmW.std / (1 / Math.sqrt(192)) - 1) < 0.05, `hm std ${hmW.std}`);
+  const whW = moments(w1.get('wh.weight')!);
+  assert.ok(Math.abs(whW.std / 0.001 - 1) < 0.05, `wh std ${whW.std}`);
+  assert.equal(Array.from(w1.get('wh.bias')!), new Array(32).fill(0));
+  const featW = moments(w1.get('feat.weight')!);
+  assert.ok(Math.abs(featW.std / Math.sqrt(2 / 2) - 1) < 0.1, 'a head\'s inner conv keeps He init');
 
   // fill_up_weights for k = 4: f = 2, c = 0.75, 1 - |i / 2 - 0.75| = [0.25, 0.75, 0.75, 0.25]; output o reads input o.
   const up = w1.get('up.weight')!; // [4, 4, cout 2, cin 64]
@@ -296,7 +309,7 @@ test('initParams: seeded He (fan_in) init, bilinear deconv, heatmap prior, runni
   without.delete('hm.bias');
   assert.throws(() => loadParams(tf, p2, without, 'm.safetensors'), /m\.safetensors: parameter hm\.bias is missing/);
   assert.throws(() => loadParams(tf, p2, new Map([...w1, ['extra.weight', new Float32Array(1)]])), /unexpected parameter extra\.weight/);
-  assert.throws(() => loadParams(tf, p2, new Map([...w1, ['hm.bias', new Float32Array(2)]])), /hm\.bias must be a Float32Array of 1 values \(shape \[1\]\), got 2/);
+  assert.throws(() => loadParams(tf, p2, new Map([...w1, ['hm.bias', new Float32Array(2)]])), /hm\.bias must be a Float32Array of 32 values \(shape \[32\]\), got 2/);
 });
 
 test.run();

@@ -120,8 +120,8 @@ export interface Graph {
 export interface ParamSpec {
   name: string;
   shape: number[];
-  /** How the trainer initialises it; the runtime ignores this. */
-  init: 'he' | 'zeros' | 'ones' | 'heatmap-prior' | 'deconv-bilinear';
+  /** How the trainer initialises it (trainer/model/params.ts initialValue); the runtime ignores this. */
+  init: 'he' | 'head-default' | 'head-small' | 'zeros' | 'ones' | 'heatmap-prior' | 'deconv-bilinear';
 }
 
 /**
@@ -138,9 +138,11 @@ export function paramSpecs(graph: Graph, heatmapBiasNodes: ReadonlySet<string> =
     specs.push({ name: `${prefix}running_mean`, shape: [c], init: 'zeros' });
     specs.push({ name: `${prefix}running_var`, shape: [c], init: 'ones' });
   };
+  const headOutputs = new Set(Object.values(graph.heads).flat());
   for (const node of graph.nodes) {
     if (node.op === 'conv') {
-      specs.push({ name: `${node.name}.weight`, shape: [node.kernel, node.kernel, node.cin / node.groups, node.cout], init: 'he' });
+      const init = !headOutputs.has(node.name) ? 'he' : heatmapBiasNodes.has(node.name) ? 'head-default' : 'head-small';
+      specs.push({ name: `${node.name}.weight`, shape: [node.kernel, node.kernel, node.cin / node.groups, node.cout], init });
       if (node.bias) {
         specs.push({ name: `${node.name}.bias`, shape: [node.cout], init: heatmapBiasNodes.has(node.name) ? 'heatmap-prior' : 'zeros' });
       }

@@ -39,8 +39,13 @@ export function initParams(tf: TF, graph: Graph, seed = 317): ModelParams {
  * The initial value of one parameter.
  * - 'he': Kaiming normal, std = sqrt(2 / fan_in) with fan_in = kh * kw * cin / groups (PyTorch's
  *   kaiming_normal_ default mode). fan_in rather than the fan_out of torchvision's ResNet init
- *   because the layers without batch norm after them (the heads) then keep unit-scale outputs;
- *   where batch norm follows, the scale does not matter.
+ *   because the 3x3 head convs (no batch norm after them) then keep unit-scale outputs; where
+ *   batch norm follows, the scale does not matter.
+ * - 'head-default' (the last conv of a heatmap head): PyTorch's default conv init, which the
+ *   official heatmap heads keep: kaiming_uniform(a = sqrt 5), i.e. std = 1 / sqrt(3 fan_in).
+ * - 'head-small' (the last conv of every other head): normal with std 0.001, the official
+ *   CenterNet's fill_fc_weights. Measured on centernet-tiny (synth, 400 steps): with 'he' on these
+ *   layers the first heatmap loss was 75 instead of 7.5 and held-out AP50 0.016 instead of 0.206.
  * - 'deconv-bilinear': the bilinear up-sampling kernel of the official fill_up_weights, placed so
  *   that output channel o up-samples input channel o mod cin (for cin = cout: per-channel bilinear
  *   up-sampling, what fill_up_weights gives the official depthwise up-sampling convs); all other
@@ -63,6 +68,15 @@ export function initialValue(spec: ParamSpec, normal: () => number): Float32Arra
       for (let i = 0; i < size; i++) out[i] = std * normal();
       return out;
     }
+    case 'head-default': {
+      const [kh, kw, cinPerGroup] = spec.shape;
+      const std = 1 / Math.sqrt(3 * kh * kw * cinPerGroup);
+      for (let i = 0; i < size; i++) out[i] = std * normal();
+      return out;
+    }
+    case 'head-small':
+      for (let i = 0; i < size; i++) out[i] = 0.001 * normal();
+      return out;
     case 'deconv-bilinear': {
       const [kh, kw, cout, cin] = spec.shape;
       const fy = bilinear1d(kh);
