@@ -75,6 +75,8 @@ test('parts: unknown type, bad or unknown parameters, parts that do not fit', ()
   refuses(edit((c) => Object.assign(c.backbone, { type: 'squeeze-hourglass', channels: [32, 33, 48, 64] }), corner), /backbone: channels\[1\] is 33: fire modules need even channel counts/);
   refuses(edit((c) => (c.neck = { type: 'deconv', channels: [32, 32, 32] }), corner), /my-model.json: neck: deconv neck: 3 up-sampling stages need an input stride divisible by 8, got 4/);
   refuses(edit((c) => (c.neck.channels = [8, 8, 8, 8, 8, 8])), /neck.channels must have 1 to 5 entries, got 6/);
+  refuses(edit((c) => (c.neck.skips = 'yes')), /neck.skips must be true or false, got "yes"/);
+  refuses(edit((c) => (c.neck = { type: 'deconv', channels: [32], skips: true }), corner), /deconv neck: skips need a single-stack backbone that exposes its levels \(resnet\)/);
 });
 
 test('decode settings: ranges, odd kernel, CornerNet-only fields', () => {

@@ -16,7 +16,7 @@ const EXPECTED: Record<string, { stride: number; stacks: number; multiple: numbe
   'centernet-hourglass104': { stride: 4, stacks: 2, multiple: 128, size: 512, other: [384, 640] },
   'cornernet-hourglass104': { stride: 4, stacks: 2, multiple: 128, size: 512, other: [256, 384] },
   'cornernet-squeeze': { stride: 8, stacks: 2, multiple: 128, size: 512, other: [256, 384] },
-  'cornernet-tiny': { stride: 4, stacks: 1, multiple: 32, size: 256, other: [160, 96] },
+  'cornernet-tiny': { stride: 4, stacks: 1, multiple: 32, size: 128, other: [160, 96] },
 };
 
 test('the preset list is the documented one', () => {
@@ -89,6 +89,22 @@ test('pruneTo the last stack of CenterNet Hourglass-104 keeps exactly the 3 last
   const kept = nodesOf(graph, Object.values(inferenceHeads(graph)));
   const heads = graph.nodes.filter((n) => /^(hm|wh|reg)\./.test(n.name)).map((n) => n.name);
   assert.equal(heads.filter((n) => kept.has(n)).sort(), ['hm.1.0', 'hm.1.1', 'reg.1.0', 'reg.1.1', 'wh.1.0', 'wh.1.1']);
+});
+
+test('centernet-tiny: lateral skips from the stride-8 and stride-4 stages into the up-sampling', () => {
+  const graph = buildGraph(preset('centernet-tiny', { numClasses: 3 }));
+  const node = (name: string) => graph.nodes.find((n) => n.name === name)!;
+  const shapes = inferShapes(graph, 128, 128);
+  // layer2 ends at stride 8 (16x16, 64 ch), layer1 at stride 4 (32x32, 32 ch): the deconv outputs' shapes
+  assert.equal(node('skips.0').inputs, ['layer2.1']);
+  assert.equal(node('skips.1').inputs, ['layer1.1']);
+  assert.equal(node('skips.0.sum').inputs, ['deconv_layers.0', 'skips.0']);
+  assert.equal(node('skips.1.sum').inputs, ['deconv_layers.1', 'skips.1']);
+  assert.equal(shapes.get('skips.0.sum'), { h: 16, w: 16, c: 64 });
+  assert.equal(shapes.get('skips.1.sum'), { h: 32, w: 32, c: 32 });
+  // the heads read the last sum; the official centernet-resnet18 has no skips
+  assert.ok(graph.nodes.some((n) => n.inputs.includes('skips.1.sum') && n.name.startsWith('hm')));
+  assert.not.ok(buildGraph(preset('centernet-resnet18', { numClasses: 3 })).nodes.some((n) => n.name.startsWith('skips')));
 });
 
 test('preset options: classes, labels, sizes, normalisation', () => {

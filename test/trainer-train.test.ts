@@ -61,6 +61,21 @@ test('an existing checkpoint is never overwritten without --resume', async () =>
   }
 });
 
+test('--steps counts optimiser steps across epochs (the last epoch cut short) and sets the schedule; the -tiny recipe fills the rest', async () => {
+  const out = path.join(dir, 'steps');
+  const lines: string[] = [];
+  const result = await train({ ...ARGS, batch: undefined, out, steps: 10, log: (l) => lines.push(l) });
+  assert.is(result.state.globalStep, 10);
+  assert.ok(result.modelFile, 'model written after the 10th step');
+  const metrics = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; epoch: number; lr: number });
+  // 48 images at the recipe's batch 8: 6 steps in epoch 1, 4 in epoch 2
+  assert.equal(metrics.map((m) => m.epoch), [1, 1, 1, 1, 1, 1, 2, 2, 2, 2]);
+  // lr divided by 10 from 0-based step 0.7 * 10 = 7 and again from 0.9 * 10 = 9
+  const [lr0, lr1, lr2] = [2e-3, 2e-3 * 0.1 ** 1, 2e-3 * 0.1 ** 2];
+  assert.equal(metrics.map((m) => m.lr), [lr0, lr0, lr0, lr0, lr0, lr0, lr0, lr1, lr1, lr2]);
+  assert.ok(lines.some((l) => l.includes('on 48 images, 6 steps/epoch')), lines.join('\n'));
+});
+
 /** Runs the CLI's train in a child process; kills it after `killAfterMs` (if given). */
 function runTrain(out: string, killAfterMs?: number): Promise<number | null> {
   const args = ['--import', 'tsx', path.join(root, 'runtime', 'cli.ts'), 'train', '--data', ARGS.data, '--arch', ARGS.arch, '--out', out,

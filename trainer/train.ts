@@ -21,6 +21,7 @@ import { runGraph } from './model/tf-graph.js';
 import { createAdam, optimizerState, restoreOptimizer, setLearningRate } from './optimizer.js';
 import { writeFileAtomic } from './util/atomic-write.js';
 import { formatSeconds, Progress } from './util/progress.js';
+import { trainDefaults, type TrainDefaults } from './recipes.js';
 
 export interface TrainOptions {
   /** Training dataset folder (COCO: annotations.json + images/; or a VOC folder). */
@@ -30,6 +31,8 @@ export interface TrainOptions {
   arch: string;
   out: string;
   epochs?: number;
+  /** Total optimiser steps, instead of whole epochs (the last epoch is cut short). */
+  steps?: number;
   batch?: number;
   lr?: number;
   /** [height, width]; default the preset's. */
@@ -47,7 +50,7 @@ export interface TrainOptions {
   maxSteps?: number;
   /**
    * 'full': the papers' augmentation (random scale 0.6-1.3 and crop, flip, colour jitter, PCA
-   * lighting); 'none': images as they are (centred, no flip). Default 'full'.
+   * lighting); 'none': images as they are (centred, no flip). Default: trainDefaults(arch).
    */
   augment?: 'full' | 'none';
   /** Loader worker threads (0: decode and augment in this thread). */
@@ -66,11 +69,12 @@ export interface TrainResult {
   val?: Record<string, number>;
 }
 
-export const TRAIN_DEFAULTS = { epochs: 30, batch: 16, lr: 2e-3, seed: 1, valEvery: 5, checkpointEvery: 100, lrSteps: [0.7, 0.9] };
-
+/** Unset options take trainDefaults(o.arch) (trainer/recipes.ts): the -tiny presets have their own recipe. */
 export async function train(o: TrainOptions): Promise<TrainResult> {
   const log = o.log ?? ((line: string) => console.error(line));
-  const opts = { ...TRAIN_DEFAULTS, ...definedOnly(o) } as typeof TRAIN_DEFAULTS & TrainOptions;
+  // --epochs given alone means whole epochs, even where the recipe counts steps
+  const defaults = o.epochs !== undefined && o.steps === undefined ? { ...trainDefaults(o.arch), steps: undefined } : trainDefaults(o.arch);
+  const opts = { ...defaults, ...definedOnly(o) } as TrainDefaults & TrainOptions;
   checkOptions(opts);
   await mkdir(o.out, { recursive: true });
   await removeStaleTemporaries(o.out);
@@ -124,9 +128,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (ckpt) await trimMetrics(metricsFile, state.globalStep);
   const specShapes = new Map(paramSpecs(graph).map((s) => [s.name, s.shape]));
   // step decay by progress: a step s < 1 is a fraction of all the steps, s >= 1 an epoch number
-  const totalSteps = opts.epochs * loader.stepsPerEpoch;
+  const totalSteps = opts.steps ?? opts.epochs * loader.stepsPerEpoch;
+  const epochs = Math.ceil(totalSteps / loader.stepsPerEpoch);
   const lrAt = (step: number) => opts.lr * 0.1 ** opts.lrSteps.filter((s) => (s < 1 ? step >= s * totalSteps : step >= s * loader.stepsPerEpoch)).length;
-  log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, backend ${backendName}`);
+  log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, ${totalSteps} steps in all (batch ${state.batch}, lr ${opts.lr}, augment ${opts.augment}), backend ${backendName}`);
 
   const saveCheckpoint = async () => {
     await writeCheckpoint(ckptFile, { config, state, params: exportParams(params), optimizer: await optimizerState(optimizer) }, specShapes);
@@ -139,9 +144,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const runStart = Date.now() - state.elapsed * 1000;
   const elapsed = () => (Date.now() - runStart) / 1000;
   try {
-    outer: while (state.epoch < opts.epochs) {
+    outer: while (state.globalStep < totalSteps) {
       const epoch = state.epoch;
-      const progress = new Progress(`epoch ${epoch + 1}/${opts.epochs}`, loader.stepsPerEpoch);
+      const stepsThisEpoch = Math.min(loader.stepsPerEpoch, totalSteps - (state.globalStep - state.stepInEpoch));
+      const progress = new Progress(`epoch ${epoch + 1}/${epochs}`, stepsThisEpoch);
       for await (const batch of loader.epoch(epoch, { startStep: state.stepInEpoch })) {
         const t0 = Date.now();
         setLearningRate(optimizer, lrAt(state.globalStep));
@@ -161,10 +167,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           log(`train: stopped after --max-steps ${opts.maxSteps}; continue with --resume`);
           break outer;
         }
+        if (state.globalStep >= totalSteps) break;
       }
       state = { ...state, epoch: epoch + 1, stepInEpoch: 0, elapsed: elapsed() };
       await saveCheckpoint();
-      const last = state.epoch === opts.epochs;
+      const last = state.globalStep >= totalSteps;
       if (valSet && (last || state.epoch % opts.valEvery === 0)) {
         val = await validate(tf, config, params, valSet, log);
         await appendFile(metricsFile, `${JSON.stringify({ type: 'val', epoch: state.epoch, step: state.globalStep, ...val, time: round1(elapsed()) })}\n`);
@@ -175,7 +182,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
 
   let modelFile: string | undefined;
-  if (state.epoch >= opts.epochs) {
+  if (state.globalStep >= totalSteps) {
     modelFile = path.join(o.out, 'model.safetensors');
     const metadata = { 'anchorless.trained': JSON.stringify({ data: path.resolve(o.data), epochs: state.epoch, steps: state.globalStep, seconds: Math.round(state.elapsed), backend: backendName, ...(val ?? {}) }) };
     await writeFileAtomic(modelFile, writeModelFile(config, exportParams(params), { dtype: o.f16 ? 'F16' : 'F32', metadata }));
@@ -210,7 +217,7 @@ async function validate(tf: TF, config: ModelConfig, params: ModelParams, valSet
   return { ...round(s as unknown as Record<string, number>), voc07: round1000(result.voc07 ?? -1) };
 }
 
-function checkOptions(o: typeof TRAIN_DEFAULTS & TrainOptions): void {
+function checkOptions(o: TrainDefaults & TrainOptions): void {
   const positiveInt = (name: string, v: number) => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`train: --${name} must be a positive integer, got ${v}`);
   };
@@ -218,6 +225,7 @@ function checkOptions(o: typeof TRAIN_DEFAULTS & TrainOptions): void {
   positiveInt('batch', o.batch);
   positiveInt('val-every', o.valEvery);
   positiveInt('checkpoint-every', o.checkpointEvery);
+  if (o.steps !== undefined) positiveInt('steps', o.steps);
   if (o.maxSteps !== undefined) positiveInt('max-steps', o.maxSteps);
   if (!(o.lr > 0 && o.lr < 1)) throw new Error(`train: --lr must be in (0, 1), got ${o.lr}`);
   if (!o.arch) throw new Error('train: --arch is required');

@@ -49,7 +49,10 @@ export function parseArgs(command: string, argv: string[], spec: Record<string, 
 }
 
 export function helpText(usage: string, spec: Record<string, OptionSpec>): string {
-  const rows = Object.entries(spec).map(([k, s]) => `  --${k}${s.type === 'string' ? ' <value>' : ''}`.padEnd(28) + s.help);
+  const names = Object.entries(spec).map(([k, s]) => `  --${k}${s.type === 'string' ? ' <value>' : ''}`);
+  // the help column starts after the longest option name, so no name runs into its help
+  const width = Math.max(28, ...names.map((n) => n.length + 2));
+  const rows = Object.values(spec).map((s, i) => names[i].padEnd(width) + s.help);
   return `${usage}\n\nOptions:\n${rows.join('\n')}`;
 }
 

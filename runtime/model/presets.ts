@@ -64,11 +64,13 @@ const PRESETS: Record<string, PresetDef> = {
   'centernet-tiny': {
     // Three ResNet stages (stride 16) and two up-sampling stages: at its small default input the
     // bottleneck map stays 8x8, which localised far better in training than four stages' 4x4
-    // (synthetic shapes, 128 px, 375 steps: val AP50 0.058 against 0.003).
-    description: 'CenterNet, narrow 3-stage ResNet (32-64-128) + deconv (64, 32), stride 4, 128x128 input: trains on a CPU',
+    // (synthetic shapes, 128 px, 375 steps: val AP50 0.058 against 0.003). Lateral skips from the
+    // stride-8 and stride-4 stages into the up-sampling (not in the official ResNet models) lifted
+    // held-out AP50 after 800 steps of batch 8 from 0.328 to 0.428.
+    description: 'CenterNet, narrow 3-stage ResNet (32-64-128) + deconv (64, 32) with lateral skips, stride 4, 128x128 input: trains on a CPU',
     detector: 'centernet',
     backbone: { type: 'resnet', block: 'basic', layers: [2, 2, 2], channels: [32, 64, 128], stemChannels: 16 },
-    neck: { type: 'deconv', channels: [64, 32], kernel: 4 },
+    neck: { type: 'deconv', channels: [64, 32], kernel: 4, skips: true },
     head: { type: 'centernet', headChannels: 32, headKernel: 3 },
     inputSize: [128, 128],
     decode: CENTERNET_DECODE,
@@ -121,7 +123,8 @@ const PRESETS: Record<string, PresetDef> = {
       cnvChannels: 32,
     },
     head: { type: 'cornernet', poolChannels: 16, headChannels: 32, headKernel: 3 },
-    inputSize: [256, 256],
+    // 128 as centernet-tiny: the synthetic training images' size, and 4x less work than 256
+    inputSize: [128, 128],
     decode: CORNERNET_DECODE,
   },
 };

@@ -2,16 +2,21 @@
 // --input-size, --resume, --backend, ...): see trainer/train.ts.
 import { describePresets } from '../../runtime/model/presets.js';
 import { helpText, numberOption, parseArgs, type OptionSpec } from '../../runtime/cli/args.js';
-import { train, TRAIN_DEFAULTS } from '../train.js';
+import { train } from '../train.js';
+import { TINY_RECIPES, TRAIN_DEFAULTS } from '../recipes.js';
+
+/** e.g. "centernet-tiny 3300, cornernet-tiny 2400" */
+const tiny = (key: 'steps' | 'batch' | 'augment') => Object.entries(TINY_RECIPES).map(([arch, r]) => `${arch} ${r[key]}`).join(', ');
 
 const SPEC: Record<string, OptionSpec> = {
   data: { type: 'string', help: 'training dataset folder (COCO: annotations.json + images/, or VOC)' },
   val: { type: 'string', help: 'validation dataset folder (AP reported every --val-every epochs)' },
   arch: { type: 'string', help: `model preset: ${Object.keys(describePresets()).join(', ')}` },
   out: { type: 'string', help: 'output folder: checkpoint, metrics.jsonl, model.safetensors' },
-  epochs: { type: 'string', help: `epochs (default ${TRAIN_DEFAULTS.epochs})` },
-  batch: { type: 'string', help: `batch size (default ${TRAIN_DEFAULTS.batch})` },
-  lr: { type: 'string', help: `Adam learning rate (default ${TRAIN_DEFAULTS.lr}), divided by 10 at 70% and 90% of the epochs` },
+  epochs: { type: 'string', help: `epochs (default ${TRAIN_DEFAULTS.epochs}; the -tiny presets count --steps instead)` },
+  steps: { type: 'string', help: `total optimiser steps instead of whole epochs (default: ${tiny('steps')})` },
+  batch: { type: 'string', help: `batch size (default ${TRAIN_DEFAULTS.batch}; ${tiny('batch')})` },
+  lr: { type: 'string', help: `Adam learning rate (default ${TRAIN_DEFAULTS.lr}), divided by 10 at 70% and 90% of the steps` },
   'input-size': { type: 'string', help: 'network input, e.g. 256 or 256x320 (default: the preset\'s)' },
   resume: { type: 'boolean', help: 'continue from the checkpoint in --out' },
   backend: { type: 'string', help: 'force a TensorFlow.js backend: tfjs-node-gpu, tfjs-node, wasm, cpu' },
@@ -20,7 +25,7 @@ const SPEC: Record<string, OptionSpec> = {
   'checkpoint-every': { type: 'string', help: `checkpoint every N steps (default ${TRAIN_DEFAULTS.checkpointEvery}) and at each epoch end` },
   'max-steps': { type: 'string', help: 'stop after N steps in this run (resume later with --resume)' },
   workers: { type: 'string', help: 'data loader worker threads (default 1; 0 = in-process)' },
-  augment: { type: 'string', help: "full (the papers': scale/crop, flip, colour) or none (default full)" },
+  augment: { type: 'string', help: `full (the papers': scale/crop, flip, colour) or none (default ${TRAIN_DEFAULTS.augment}; ${tiny('augment')})` },
   f16: { type: 'boolean', help: 'export F16 weights (half the file size)' },
   json: { type: 'boolean', help: 'print the result as JSON' },
   help: { type: 'boolean', help: 'show this help' },
@@ -38,6 +43,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     arch: o.arch as string,
     out: o.out as string,
     epochs: int('epochs'),
+    steps: int('steps'),
     batch: int('batch'),
     lr: o.lr === undefined ? undefined : numberOption('train', 'lr', o.lr, 0, { min: 1e-9, max: 1 }),
     inputSize: parseSize(o['input-size'] as string | undefined),

@@ -35,6 +35,12 @@ export class ParamReader {
     return v as T;
   }
 
+  bool(key: string, fallback?: boolean): boolean {
+    const v = this.get(key, fallback);
+    if (typeof v !== 'boolean') throw new Error(`${this.at}.${key} must be true or false, got ${show(v)}`);
+    return v;
+  }
+
   /** An error naming this part (for checks that involve several fields). */
   fail(message: string): never {
     throw new Error(`${this.at}: ${message}`);

@@ -29,15 +29,17 @@ export const resnet: BackbonePart<ResNetParams> = {
     let x = b.conv('conv1', input, { cout: p.stemChannels, kernel: 7, stride: 2, pad: 3 });
     x = b.maxpool('maxpool', x, 3, 2, 1);
     // fewer stages keep a larger bottleneck map: small inputs still localise well (centernet-tiny)
+    const levels: { node: string; channels: number; stride: number }[] = [];
     for (let stage = 0; stage < p.layers.length; stage++) {
       for (let i = 0; i < p.layers[stage]; i++) {
         const stride = stage > 0 && i === 0 ? 2 : 1;
         const name = `layer${stage + 1}.${i}`;
         x = p.block === 'basic' ? basicBlock(b, name, x, p.channels[stage], stride) : bottleneck(b, name, x, p.channels[stage], stride);
       }
+      levels.push({ node: x, channels: b.channelsOf(x), stride: 4 * 2 ** stage });
     }
     const stride = 4 * 2 ** (p.layers.length - 1);
-    return { features: [x], channels: b.channelsOf(x), stride, sizeMultiple: stride };
+    return { features: [x], channels: b.channelsOf(x), stride, sizeMultiple: stride, levels: levels.slice(0, -1) };
   },
 };
 

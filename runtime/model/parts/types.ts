@@ -14,6 +14,11 @@ export interface Features {
   stride: number;
   /** Input sides must be multiples of this. */
   sizeMultiple: number;
+  /**
+   * Single-stack backbones: their earlier, finer maps (one per down-sampling stage), which a neck
+   * may merge back in (the deconv neck's `skips`).
+   */
+  levels?: { node: string; channels: number; stride: number }[];
 }
 
 /**
