@@ -5,6 +5,7 @@
 // per step, then 4, then scalar channels.
 import { madd4 } from '../common/simd';
 import { zeroBytes } from './memory';
+import { tapColumnsEnd, tapColumnsStart } from './tap-columns';
 
 export function depthwiseBackpropInput(
   dy: usize, n: i32, oh: i32, ow: i32, c: i32,
@@ -23,10 +24,8 @@ export function depthwiseBackpropInput(
         if (iy < 0 || iy >= h) continue;
         for (let kx = 0; kx < kw; kx++) {
           // output columns whose tap kx lands inside the row: ox in [ox0, ox1)
-          const num0 = padLeft - kx * dw;
-          const ox0 = num0 <= 0 ? 0 : (num0 + sw - 1) / sw;
-          const num1 = wd - 1 + padLeft - kx * dw;
-          const ox1 = min<i32>(ow, num1 < 0 ? 0 : num1 / sw + 1);
+          const ox0 = tapColumnsStart(padLeft, kx, dw, sw);
+          const ox1 = tapColumnsEnd(wd, padLeft, kx, dw, sw, ow);
           if (ox0 >= ox1) continue;
           const xs = image + (<usize>iy * wd + (ox0 * sw - padLeft + kx * dw)) * pixelBytes;
           const gs = grad + (<usize>oy * ow + ox0) * pixelBytes;
