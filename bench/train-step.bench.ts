@@ -3,7 +3,9 @@
 // - wasm: the TensorFlow.js wasm backend with our training kernels (trainer/wasm-kernels);
 // - plain cpu: @tensorflow/tfjs-backend-cpu as shipped, in a child process that never registers
 //   the trainer's replacement kernels (the acceptance baseline: wasm >= 20x faster);
-// - patched cpu: the cpu backend with trainer/cpu-kernels' weight-gradient loops (for information).
+// - patched cpu: the cpu backend with trainer/cpu-kernels' weight-gradient loops (for information);
+// - wasm on 2 threads: the same step data parallel (trainer/parallel: a worker thread computes the
+//   gradients of half the batch), what `train` does by default on the wasm backend.
 // Env: BENCH_TRAIN_SIZE (input side, default 128), BENCH_TRAIN_BATCH (default 8), BENCH_TRAIN_STEPS
 // (timed wasm steps, default 10), BENCH_TRAIN_PLAIN_CPU=0 skips the plain cpu run (~80 s a step).
 import { spawn } from 'node:child_process';
@@ -20,6 +22,8 @@ import { runGraph } from '../trainer/model/tf-graph.js';
 import { centerNetLoss, centerNetTargetTensors } from '../trainer/losses/centernet-loss.js';
 import { centerNetTargets } from '../trainer/targets/centernet-targets.js';
 import { rng } from '../test/helpers/random.js';
+import { concatTargets } from '../trainer/data/batches.js';
+import { GradientWorkers } from '../trainer/parallel/gradient-workers.js';
 
 const SIZE = Number(process.env.BENCH_TRAIN_SIZE ?? 128);
 const BATCH = Number(process.env.BENCH_TRAIN_BATCH ?? 8);
@@ -52,7 +56,7 @@ function setup() {
     }
     return centerNetTargets({ boxes, classIds }, { inputSize: [SIZE, SIZE], outputSize, numClasses: 6 });
   });
-  return { graph, outputSize, input, targets };
+  return { config, graph, outputSize, input, targets };
 }
 
 /** `warmup` untimed steps (kernel set-up, memory pools), then the mean of `steps` timed ones. */
@@ -84,6 +88,35 @@ function timeSteps(tf: TF, warmup: number, steps: number): Timing {
   return { ms, firstLoss };
 }
 
+/** The same step as timeSteps, its gradients computed by `threads` threads (GradientWorkers). */
+async function timeParallelSteps(tf: TF, threads: number, warmup: number, steps: number): Promise<Timing> {
+  const { graph, outputSize, input, targets, config } = setup();
+  const params = initParams(tf, graph, 1);
+  const optimizer: Optimizer = tf.train.adam(1e-3);
+  const batch = { input, shape: [BATCH, SIZE, SIZE, 3] as [number, number, number, number], targets: concatTargets(targets.map(({ count, dropped, ...arrays }) => (void count, void dropped, arrays))) };
+  const workers = await GradientWorkers.start({ tf, backend: 'wasm', graph, config, params, outputSize, threads });
+  const step = async () => {
+    const { grads, parts } = await workers.gradients(batch);
+    optimizer.applyGradients(grads);
+    tf.dispose(Object.values(grads));
+    return parts.total;
+  };
+  try {
+    let firstLoss = NaN;
+    for (let i = 0; i < warmup; i++) {
+      const loss = await step();
+      if (i === 0) firstLoss = loss;
+    }
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) await step();
+    return { ms: (performance.now() - t0) / steps, firstLoss };
+  } finally {
+    await workers.close();
+    tf.dispose(params.trainable);
+    optimizer.dispose();
+  }
+}
+
 /** The plain cpu measurement, in a child process (this file with PLAIN_FLAG). */
 function plainCpuInChild(): Promise<Timing> {
   const file = fileURLToPath(import.meta.url);
@@ -110,11 +143,13 @@ export async function run(): Promise<void> {
   const plainCpu = await plain;
   const wasm = await selectBackend('wasm', { log: () => undefined });
   const wasmT = timeSteps(wasm.tf, 1, STEPS);
+  const parallelT = await timeParallelSteps(wasm.tf, 2, 1, STEPS);
   const cpu = await selectBackend('cpu', { log: () => undefined });
   const patchedT = timeSteps(cpu.tf, 1, 1);
   const row = (backend: string, t: Timing) => ({ backend, 'ms/step': t.ms.toFixed(0), 'img/s': ((BATCH * 1000) / t.ms).toFixed(1), 'first loss': t.firstLoss.toFixed(5) });
   console.table([
     row('wasm + our SIMD training kernels', wasmT),
+    row('the same on 2 threads (data parallel)', parallelT),
     ...(plainCpu ? [row('plain cpu (tfjs-backend-cpu as shipped)', plainCpu)] : []),
     row('cpu + trainer/cpu-kernels loops', patchedT),
   ]);
@@ -126,6 +161,7 @@ export async function run(): Promise<void> {
     console.log('plain cpu skipped (BENCH_TRAIN_PLAIN_CPU=0): no acceptance ratio');
   }
   console.log(`wasm is ${(patchedT.ms / wasmT.ms).toFixed(1)}x faster than the patched cpu backend`);
+  console.log(`2 threads: ${(wasmT.ms / parallelT.ms).toFixed(2)}x the images per second of one (first loss is the mean of the two halves' losses)`);
   if (wasm.wasmKernels) console.log(`wasm training kernels: ours ${wasm.wasmKernels.native.join(', ') || '(none)'}; cpu fallback ${wasm.wasmKernels.cpuFallback.join(', ') || '(none)'}`);
 }
 

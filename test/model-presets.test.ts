@@ -125,6 +125,7 @@ test('preset options: classes, labels, sizes, normalisation', () => {
   assert.throws(() => preset('centernet-resnet50'), /unknown model "centernet-resnet50".*centernet-resnet18/);
   assert.equal(preset('cornernet-squeeze').decode, { k: 20, kernel: 3, aeThreshold: 0.5, numDets: 100 });
   assert.equal(preset('cornernet-hourglass104').decode, { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000 });
+  assert.equal(preset('cornernet-tiny').decode, { k: 100, kernel: 3, aeThreshold: 1, numDets: 1000 });
   assert.equal(preset('centernet-resnet18').decode, { k: 100, kernel: 3 });
 });
 

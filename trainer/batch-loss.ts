@@ -8,7 +8,7 @@ import { centerNetLoss } from './losses/centernet-loss.js';
 import { cornerNetLoss } from './losses/cornernet-loss.js';
 import type { GraphOutputs } from './model/tf-graph.js';
 
-export function batchLoss(tf: TF, config: ModelConfig, outputs: GraphOutputs, batch: Batch, outputSize: [number, number]): Record<string, Scalar> {
+export function batchLoss(tf: TF, config: ModelConfig, outputs: GraphOutputs, batch: Pick<Batch, 'shape' | 'targets'>, outputSize: [number, number]): Record<string, Scalar> {
   const b = batch.shape[0];
   const [oh, ow] = outputSize;
   const c = config.numClasses;

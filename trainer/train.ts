@@ -3,11 +3,11 @@
 // checkpoints with exact resume, and the exported model.safetensors at the end.
 import { appendFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Optimizer, Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
+import type { Optimizer, Tensor } from '@tensorflow/tfjs-core';
 import { preset } from '../runtime/model/presets.js';
 import { buildGraph } from '../runtime/model/registry.js';
 import type { ModelConfig } from '../runtime/model/config.js';
-import { inferShapes, paramSpecs } from '../runtime/model/graph.js';
+import { inferShapes, paramSpecs, type Graph } from '../runtime/model/graph.js';
 import { writeModelFile } from '../runtime/weights/model-file.js';
 import { selectBackend, type TF } from './backend.js';
 import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint, type TrainState } from './checkpoint.js';
@@ -15,9 +15,9 @@ import { loadDataset } from './data/load.js';
 import { createLoader, type Batch } from './data/loader.js';
 import type { Dataset } from './data/types.js';
 import { evaluateModel } from './evaluate.js';
-import { batchLoss } from './batch-loss.js';
 import { exportParams, initParams, loadParams, type ModelParams } from './model/params.js';
-import { runGraph } from './model/tf-graph.js';
+import { GradientWorkers } from './parallel/gradient-workers.js';
+import { shardGradients } from './step.js';
 import { createAdam, optimizerState, restoreOptimizer, setLearningRate } from './optimizer.js';
 import { writeFileAtomic } from './util/atomic-write.js';
 import { formatSeconds, Progress } from './util/progress.js';
@@ -53,6 +53,12 @@ export interface TrainOptions {
    * lighting); 'none': images as they are (centred, no flip). Default: trainDefaults(arch).
    */
   augment?: 'full' | 'none';
+  /**
+   * Threads that compute a step's gradients, each on a share of the batch (data parallel, as
+   * PyTorch's DataParallel); wasm and cpu backends only (the native ones run their own threads).
+   * Default trainDefaults(arch).threads (2) there, 1 on native backends.
+   */
+  threads?: number;
   /** Loader worker threads (0: decode and augment in this thread). */
   workers?: number;
   /** Export F16 weights (half the size). */
@@ -124,6 +130,19 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     augment: opts.augment === 'none' ? false : {},
     workers: opts.workers,
   });
+  const native = backendName === 'tfjs-node' || backendName === 'tfjs-node-gpu';
+  if (native && o.threads !== undefined && o.threads > 1) throw new Error(`train: --threads ${o.threads} is for the wasm and cpu backends (${backendName} runs its own threads)`);
+  // more threads than images would leave some idle
+  const threads = native ? 1 : Math.min(opts.threads, state.batch);
+  let parallel: GradientWorkers | undefined;
+  if (threads > 1) {
+    try {
+      parallel = await GradientWorkers.start({ tf, backend: backendName, graph, config, params, outputSize, threads });
+    } catch (e) {
+      // the same training, slower: worth a notice, not a failure
+      log(`${(e as Error).message}: training on 1 thread`);
+    }
+  }
   const metricsFile = path.join(o.out, 'metrics.jsonl');
   if (ckpt) await trimMetrics(metricsFile, state.globalStep);
   const specShapes = new Map(paramSpecs(graph).map((s) => [s.name, s.shape]));
@@ -131,7 +150,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const totalSteps = opts.steps ?? opts.epochs * loader.stepsPerEpoch;
   const epochs = Math.ceil(totalSteps / loader.stepsPerEpoch);
   const lrAt = (step: number) => opts.lr * 0.1 ** opts.lrSteps.filter((s) => (s < 1 ? step >= s * totalSteps : step >= s * loader.stepsPerEpoch)).length;
-  log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, ${totalSteps} steps in all (batch ${state.batch}, lr ${opts.lr}, augment ${opts.augment}), backend ${backendName}`);
+  log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, ${totalSteps} steps in all (batch ${state.batch}, lr ${opts.lr}, augment ${opts.augment}), backend ${backendName}${parallel ? ` on ${threads} threads` : ''}`);
 
   const saveCheckpoint = async () => {
     await writeCheckpoint(ckptFile, { config, state, params: exportParams(params), optimizer: await optimizerState(optimizer) }, specShapes);
@@ -151,7 +170,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       for await (const batch of loader.epoch(epoch, { startStep: state.stepInEpoch })) {
         const t0 = Date.now();
         setLearningRate(optimizer, lrAt(state.globalStep));
-        const parts = trainStep(tf, graph, params, optimizer, batch, config, outputSize);
+        const parts = await trainStep(tf, graph, params, optimizer, batch, config, outputSize, parallel);
         const loss = parts.total;
         if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at step ${state.globalStep + 1} (lower --lr?)`);
         if (Number.isNaN(firstLoss)) firstLoss = loss;
@@ -178,6 +197,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       }
     }
   } finally {
+    await parallel?.close();
     await loader.close();
   }
 
@@ -191,20 +211,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   return { modelFile, state, firstLoss, lastLoss, val };
 }
 
-/** One optimiser step; returns the loss and its parts (numbers). */
-function trainStep(tf: TF, graph: ReturnType<typeof buildGraph>, params: ModelParams, optimizer: Optimizer, batch: Batch, config: ModelConfig, outputSize: [number, number]): Record<string, number> {
-  let parts: Record<string, Scalar> = {};
-  const { value, grads } = tf.variableGrads(() => {
-    const input = tf.tensor4d(batch.input, batch.shape);
-    const outputs = runGraph(tf, graph, params.values, input, { training: true });
-    parts = batchLoss(tf, config, outputs, batch, outputSize);
-    for (const p of Object.values(parts)) tf.keep(p);
-    return parts.total;
-  }, params.trainable as Variable[]);
+/** One optimiser step on `batch` (split across `parallel`'s threads when given); returns the loss and its parts. */
+async function trainStep(tf: TF, graph: Graph, params: ModelParams, optimizer: Optimizer, batch: Batch, config: ModelConfig, outputSize: [number, number], parallel: GradientWorkers | undefined): Promise<Record<string, number>> {
+  const { grads, parts } = parallel ? await parallel.gradients(batch) : shardGradients(tf, graph, params, batch, config, outputSize);
   optimizer.applyGradients(grads);
-  const out = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v.dataSync()[0]]));
-  tf.dispose([value, ...Object.values(grads), ...Object.values(parts)] as Tensor[]);
-  return out;
+  tf.dispose(Object.values(grads) as Tensor[]);
+  return parts;
 }
 
 async function validate(tf: TF, config: ModelConfig, params: ModelParams, valSet: Dataset, log: (line: string) => void): Promise<Record<string, number>> {
@@ -225,6 +237,7 @@ function checkOptions(o: TrainDefaults & TrainOptions): void {
   positiveInt('batch', o.batch);
   positiveInt('val-every', o.valEvery);
   positiveInt('checkpoint-every', o.checkpointEvery);
+  positiveInt('threads', o.threads);
   if (o.steps !== undefined) positiveInt('steps', o.steps);
   if (o.maxSteps !== undefined) positiveInt('max-steps', o.maxSteps);
   if (!(o.lr > 0 && o.lr < 1)) throw new Error(`train: --lr must be in (0, 1), got ${o.lr}`);

@@ -5,7 +5,7 @@ import { helpText, numberOption, parseArgs, type OptionSpec } from '../../runtim
 import { train } from '../train.js';
 import { TINY_RECIPES, TRAIN_DEFAULTS } from '../recipes.js';
 
-/** e.g. "centernet-tiny 3300, cornernet-tiny 2400" */
+/** e.g. "centernet-tiny 6300, cornernet-tiny 4000" */
 const tiny = (key: 'steps' | 'batch' | 'augment') => Object.entries(TINY_RECIPES).map(([arch, r]) => `${arch} ${r[key]}`).join(', ');
 
 const SPEC: Record<string, OptionSpec> = {
@@ -24,6 +24,7 @@ const SPEC: Record<string, OptionSpec> = {
   'val-every': { type: 'string', help: `validate every N epochs (default ${TRAIN_DEFAULTS.valEvery})` },
   'checkpoint-every': { type: 'string', help: `checkpoint every N steps (default ${TRAIN_DEFAULTS.checkpointEvery}) and at each epoch end` },
   'max-steps': { type: 'string', help: 'stop after N steps in this run (resume later with --resume)' },
+  threads: { type: 'string', help: `threads that share each step's batch (data parallel; default ${TRAIN_DEFAULTS.threads} on the wasm and cpu backends, 1 on native ones)` },
   workers: { type: 'string', help: 'data loader worker threads (default 1; 0 = in-process)' },
   augment: { type: 'string', help: `full (the papers': scale/crop, flip, colour) or none (default ${TRAIN_DEFAULTS.augment}; ${tiny('augment')})` },
   f16: { type: 'boolean', help: 'export F16 weights (half the file size)' },
@@ -53,6 +54,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     valEvery: int('val-every'),
     checkpointEvery: int('checkpoint-every'),
     maxSteps: int('max-steps'),
+    threads: int('threads'),
     workers: int('workers'),
     augment: o.augment as 'full' | 'none' | undefined,
     f16: o.f16 === true,

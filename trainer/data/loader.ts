@@ -10,7 +10,8 @@
 // same whichever thread makes it and whether the run started at step 0 or resumed at startStep.
 // Workers: `workers` threads (default 1) each run decode + augmentation + targets and transfer the
 // buffers back. If no worker can start, batches are made on the main thread (with a message).
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../util/module-worker.js';
 import { checkSampleConfig, type AugmentConfig, type BatchData, type SampleConfig, type SampleObjects } from './batches.js';
 import { createProducer, type Producer, type ProducerImage, type ProducerSetup } from './batch-producer.js';
 import { countCacheable, countCached, planImageCache, type ImageStore } from './image-cache.js';
@@ -95,16 +96,6 @@ interface PoolWorker {
   jobs: Map<number, Job>;
   alive: boolean;
 }
-
-/**
- * Under tsx (the .ts sources), a worker does not inherit tsx's module hooks on Node 20: this
- * bootstrap registers them in the worker, then imports the .ts worker module. Only dynamic
- * imports, so it runs whether the inherited flags make eval code CommonJS or ESM.
- */
-const TSX_BOOTSTRAP = `
-import('node:worker_threads')
-  .then(({ workerData }) => import(workerData.boot.tsxApi).then((api) => { api.register(); return import(workerData.boot.entry); }));
-`;
 
 export async function createLoader(dataset: Dataset | readonly DatasetImage[], options: LoaderOptions): Promise<Loader> {
   const source = Array.isArray(dataset) ? (dataset as readonly DatasetImage[]) : (dataset as Dataset).images;
@@ -389,19 +380,7 @@ export class Loader {
 }
 
 function newWorker(setup: ProducerSetup): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const entry = new URL('./loader-worker.ts', here);
-    let tsxApi: string | undefined;
-    try {
-      tsxApi = import.meta.resolve('tsx/esm/api');
-    } catch {
-      // no tsx: a Node that strips types itself can still run the .ts worker directly
-    }
-    if (tsxApi) return new Worker(TSX_BOOTSTRAP, { eval: true, workerData: { setup, boot: { tsxApi, entry: entry.href } } });
-    return new Worker(entry, { workerData: { setup } });
-  }
-  return new Worker(new URL('./loader-worker.js', here), { workerData: { setup } });
+  return startModuleWorker(import.meta.url, 'loader-worker', { setup });
 }
 
 function failJobs(w: PoolWorker, e: Error): void {

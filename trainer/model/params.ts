@@ -116,6 +116,11 @@ export function gaussianRng(seed: number): () => number {
   };
 }
 
+/** The parameter names of `params.trainable`, in its order. */
+export function trainableNames(params: ModelParams): string[] {
+  return params.specs.filter((s) => !isRunningStat(s.name)).map((s) => s.name);
+}
+
 /** Every parameter's current value (copies), in specs order: what a weight file stores. */
 export function exportParams(params: ModelParams): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();

@@ -136,9 +136,8 @@ function foldBatchNorm(ctx: Ctx, prefix: string, w: Tensor4D, b: Tensor1D | unde
 }
 
 function trainBatchNorm(ctx: Ctx, prefix: string, x: Tensor4D): Tensor4D {
-  const { y, moments } = batchNormTrain(ctx.tf, x, param(ctx, `${prefix}weight`) as Tensor1D, param(ctx, `${prefix}bias`) as Tensor1D, BN_EPS);
-  if (ctx.updateStats) updateRunningStats(ctx, prefix, moments);
-  return y;
+  const onMoments = ctx.updateStats ? (m: BatchMoments) => updateRunningStats(ctx, prefix, m) : undefined;
+  return batchNormTrain(ctx.tf, x, param(ctx, `${prefix}weight`) as Tensor1D, param(ctx, `${prefix}bias`) as Tensor1D, BN_EPS, onMoments);
 }
 
 /** PyTorch: running = (1 - momentum) running + momentum batch, the variance unbiased (n / (n - 1)). */
