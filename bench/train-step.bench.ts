@@ -7,7 +7,7 @@
 // - wasm on 2 threads: the same step data parallel (trainer/parallel: a worker thread computes the
 //   gradients of half the batch), what `train` does by default on the wasm backend.
 // Env: BENCH_TRAIN_SIZE (input side, default 128), BENCH_TRAIN_BATCH (default 8), BENCH_TRAIN_STEPS
-// (timed wasm steps, default 10), BENCH_TRAIN_PLAIN_CPU=0 skips the plain cpu run (~80 s a step).
+// (timed wasm steps, default 10), BENCH_TRAIN_PLAIN_CPU=0 skips the plain cpu run (~150 s a step here).
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Optimizer, Tensor4D, Variable } from '@tensorflow/tfjs-core';
