@@ -146,11 +146,10 @@ export class GradientWorkers {
     offset = 0;
     trainable.forEach((v, i) => {
       const size = this.sizes[i];
-      const own = local!.grads[v.name];
-      const sum = own.dataSync() as Float32Array;
+      const own = local!.grads[v.name].dataSync() as Float32Array;
       const mean = new Float32Array(size);
       const w0 = weightOf(0);
-      for (let j = 0; j < size; j++) mean[j] = sum[j] * w0;
+      for (let j = 0; j < size; j++) mean[j] = own[j] * w0;
       remoteParts.forEach((_, r) => {
         const g = this.replicas[r].grads.subarray(offset, offset + size);
         const w = weightOf(r + 1);
