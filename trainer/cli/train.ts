@@ -5,7 +5,7 @@ import { helpText, numberOption, parseArgs, type OptionSpec } from '../../runtim
 import { train } from '../train.js';
 import { TINY_RECIPES, TRAIN_DEFAULTS } from '../recipes.js';
 
-/** e.g. "centernet-tiny 6300, cornernet-tiny 4400" */
+/** e.g. "centernet-tiny 6300, cornernet-tiny 2700" */
 const tiny = (key: 'steps' | 'batch' | 'augment') => Object.entries(TINY_RECIPES).map(([arch, r]) => `${arch} ${r[key]}`).join(', ');
 
 const SPEC: Record<string, OptionSpec> = {
