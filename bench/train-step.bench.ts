@@ -23,6 +23,7 @@ import { centerNetLoss, centerNetTargetTensors } from '../trainer/losses/centern
 import { centerNetTargets } from '../trainer/targets/centernet-targets.js';
 import { rng } from '../test/helpers/random.js';
 import { concatTargets } from '../trainer/data/batches.js';
+import type { ImageTargets } from '../trainer/data/target-spec.js';
 import { GradientWorkers } from '../trainer/parallel/gradient-workers.js';
 
 const SIZE = Number(process.env.BENCH_TRAIN_SIZE ?? 128);
@@ -59,8 +60,26 @@ function setup() {
   return { config, graph, outputSize, input, targets };
 }
 
-/** `warmup` untimed steps (kernel set-up, memory pools), then the mean of `steps` timed ones. */
-function timeSteps(tf: TF, warmup: number, steps: number): Timing {
+/**
+ * `warmup` untimed calls of `step` (kernel set-up, memory pools), then the mean time of `steps`
+ * timed ones; the loss of the first call, timed or not.
+ */
+async function timeLoop(step: () => number | Promise<number>, warmup: number, steps: number): Promise<Timing> {
+  let firstLoss = NaN;
+  for (let i = 0; i < warmup; i++) {
+    const loss = await step();
+    if (i === 0) firstLoss = loss;
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) {
+    const loss = await step();
+    if (warmup === 0 && i === 0) firstLoss = loss;
+  }
+  return { ms: (performance.now() - t0) / steps, firstLoss };
+}
+
+/** One thread: variableGrads on the whole batch, then Adam. */
+async function timeSteps(tf: TF, warmup: number, steps: number): Promise<Timing> {
   const { graph, outputSize, input, targets } = setup();
   const params = initParams(tf, graph, 1);
   const optimizer: Optimizer = tf.train.adam(1e-3);
@@ -72,28 +91,21 @@ function timeSteps(tf: TF, warmup: number, steps: number): Timing {
       optimizer.applyGradients(grads);
       return value.dataSync()[0];
     });
-  let firstLoss = NaN;
-  for (let i = 0; i < warmup; i++) {
-    const loss = step();
-    if (i === 0) firstLoss = loss;
+  try {
+    return await timeLoop(step, warmup, steps);
+  } finally {
+    tf.dispose([x, ...Object.values(t), ...params.trainable]);
+    optimizer.dispose();
   }
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) {
-    const loss = step();
-    if (warmup === 0 && i === 0) firstLoss = loss;
-  }
-  const ms = (performance.now() - t0) / steps;
-  tf.dispose([x, ...Object.values(t), ...params.trainable]);
-  optimizer.dispose();
-  return { ms, firstLoss };
 }
 
-/** The same step as timeSteps, its gradients computed by `threads` threads (GradientWorkers). */
+/** The same step, its gradients computed by `threads` threads (GradientWorkers), then Adam. */
 async function timeParallelSteps(tf: TF, threads: number, warmup: number, steps: number): Promise<Timing> {
   const { graph, outputSize, input, targets, config } = setup();
   const params = initParams(tf, graph, 1);
   const optimizer: Optimizer = tf.train.adam(1e-3);
-  const batch = { input, shape: [BATCH, SIZE, SIZE, 3] as [number, number, number, number], targets: concatTargets(targets.map(({ count, dropped, ...arrays }) => (void count, void dropped, arrays))) };
+  // the loader's batch layout: each target array image after image (count and dropped become [B])
+  const batch = { input, shape: [BATCH, SIZE, SIZE, 3] as [number, number, number, number], targets: concatTargets(targets as unknown as ImageTargets[]) };
   const workers = await GradientWorkers.start({ tf, backend: 'wasm', graph, config, params, outputSize, threads });
   const step = async () => {
     const { grads, parts } = await workers.gradients(batch);
@@ -102,14 +114,7 @@ async function timeParallelSteps(tf: TF, threads: number, warmup: number, steps:
     return parts.total;
   };
   try {
-    let firstLoss = NaN;
-    for (let i = 0; i < warmup; i++) {
-      const loss = await step();
-      if (i === 0) firstLoss = loss;
-    }
-    const t0 = performance.now();
-    for (let i = 0; i < steps; i++) await step();
-    return { ms: (performance.now() - t0) / steps, firstLoss };
+    return await timeLoop(step, warmup, steps);
   } finally {
     await workers.close();
     tf.dispose(params.trainable);
@@ -142,10 +147,10 @@ export async function run(): Promise<void> {
   // The child runs alone first: the machine has 2 cores, and the timings must not overlap.
   const plainCpu = await plain;
   const wasm = await selectBackend('wasm', { log: () => undefined });
-  const wasmT = timeSteps(wasm.tf, 1, STEPS);
+  const wasmT = await timeSteps(wasm.tf, 1, STEPS);
   const parallelT = await timeParallelSteps(wasm.tf, 2, 1, STEPS);
   const cpu = await selectBackend('cpu', { log: () => undefined });
-  const patchedT = timeSteps(cpu.tf, 1, 1);
+  const patchedT = await timeSteps(cpu.tf, 1, 1);
   const row = (backend: string, t: Timing) => ({ backend, 'ms/step': t.ms.toFixed(0), 'img/s': ((BATCH * 1000) / t.ms).toFixed(1), 'first loss': t.firstLoss.toFixed(5) });
   console.table([
     row('wasm + our SIMD training kernels', wasmT),
@@ -170,5 +175,5 @@ if (process.argv.includes(PLAIN_FLAG) && process.argv[1] && import.meta.url === 
   await ensureGradients();
   if (!(await tfCore.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
   quietCpuBackend(tfCore);
-  console.log(JSON.stringify(timeSteps(tfCore, 0, 1)));
+  console.log(JSON.stringify(await timeSteps(tfCore, 0, 1)));
 }

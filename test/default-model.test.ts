@@ -1,5 +1,5 @@
-// The bundled default model (centernet-tiny trained on synthetic shapes; held-out AP 0.617, AP50
-// 0.845, see models/README.md) on the bundled sample image: every object of the sample's ground
+// The bundled default model (centernet-tiny trained on synthetic shapes; held-out AP 0.683, AP50
+// 0.905, see models/README.md) on the bundled sample image: every object of the sample's ground
 // truth (models/sample.json, written by the generator, not by the model) is found with its own
 // label at IoU >= 0.5 among the detections scoring 0.2 or more.
 import { test } from 'uvu';

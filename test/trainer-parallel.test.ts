@@ -9,7 +9,7 @@ import path from 'node:path';
 import { preset } from '../runtime/model/presets.js';
 import { buildGraph } from '../runtime/model/registry.js';
 import { inferShapes } from '../runtime/model/graph.js';
-import { selectBackend, type TF } from '../trainer/backend.js';
+import { selectBackend } from '../trainer/backend.js';
 import { createLoader, type Batch } from '../trainer/data/loader.js';
 import { loadDataset } from '../trainer/data/load.js';
 import { synthDataset } from '../trainer/data/synth.js';
@@ -61,7 +61,7 @@ test('splitBatch: clear errors for a bad part count or arrays that do not fit th
   assert.throws(() => splitBatch({ ...numbered(2), shape: [3, 2, 2, 3] }, 2), /input has 24 values, shape \[3,2,2,3\] needs 36/);
 });
 
-async function realBatch(tf: TF, n: number): Promise<{ batch: Batch; graph: ReturnType<typeof buildGraph>; config: ReturnType<typeof preset>; outputSize: [number, number] }> {
+async function realBatch(n: number): Promise<{ batch: Batch; graph: ReturnType<typeof buildGraph>; config: ReturnType<typeof preset>; outputSize: [number, number] }> {
   const ds = await loadDataset(path.join(data, 'train'));
   const config = preset('centernet-tiny', { labels: ds.labels, inputSize: [64, 64] });
   const graph = buildGraph(config);
@@ -72,13 +72,12 @@ async function realBatch(tf: TF, n: number): Promise<{ batch: Batch; graph: Retu
   const batch = (await it.next()).value as Batch;
   await it.return(undefined);
   await loader.close();
-  void tf;
   return { batch, graph, config, outputSize };
 }
 
 test('2 threads on 5 images: the gradient is (3 g(first 3) + 2 g(last 2)) / 5, as computed on one thread', async () => {
   const { tf } = await selectBackend('wasm', { log: () => {} });
-  const { batch, graph, config, outputSize } = await realBatch(tf, 5);
+  const { batch, graph, config, outputSize } = await realBatch(5);
   const params = initParams(tf, graph, 7);
   const [a, b] = splitBatch(batch, 2);
   const ga = shardGradients(tf, graph, params, a, config, outputSize);
@@ -109,7 +108,7 @@ test('2 threads on 5 images: the gradient is (3 g(first 3) + 2 g(last 2)) / 5, a
 
 test('a gradient worker that cannot load its backend fails the start with a clear Error, not a hang', async () => {
   const { tf } = await selectBackend('wasm', { log: () => {} });
-  const { graph, config, outputSize } = await realBatch(tf, 2);
+  const { graph, config, outputSize } = await realBatch(2);
   const params = initParams(tf, graph, 7);
   try {
     await GradientWorkers.start({ tf, backend: 'no-such-backend' as 'wasm', graph, config, params, outputSize, threads: 2 });

@@ -16,12 +16,15 @@ export interface ShardGradients {
   parts: Record<string, number>;
 }
 
-/** Forward (training mode: batch statistics, running statistics updated) and backward pass on one shard. */
-export function shardGradients(tf: TF, graph: Graph, params: ModelParams, shard: Shard, config: ModelConfig, outputSize: [number, number]): ShardGradients {
+/**
+ * Forward (training mode: batch statistics; running statistics updated unless `updateStats` is
+ * false, for a replica whose statistics are never read) and backward pass on one shard.
+ */
+export function shardGradients(tf: TF, graph: Graph, params: ModelParams, shard: Shard, config: ModelConfig, outputSize: [number, number], updateStats = true): ShardGradients {
   let parts: Record<string, Scalar> = {};
   const { value, grads } = tf.variableGrads(() => {
     const input = tf.tensor4d(shard.input, shard.shape);
-    const outputs = runGraph(tf, graph, params.values, input, { training: true });
+    const outputs = runGraph(tf, graph, params.values, input, { training: true, updateStats });
     parts = batchLoss(tf, config, outputs, shard, outputSize);
     for (const p of Object.values(parts)) tf.keep(p);
     return parts.total;

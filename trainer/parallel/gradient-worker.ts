@@ -1,7 +1,7 @@
 // Gradient worker thread: holds a replica of the model on its own TensorFlow.js backend; per step
 // it loads the weights the training thread published, computes the gradients of its shard of the
-// batch, and writes them into its shared buffer. Its batch-norm running statistics are never read
-// (as PyTorch's DataParallel, only the training thread's replica keeps them).
+// batch, and writes them into its shared buffer. It does not update batch-norm running statistics:
+// as in PyTorch's DataParallel, only the training thread's replica keeps them.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Variable } from '@tensorflow/tfjs-core';
 import { buildGraph } from '../../runtime/model/registry.js';
@@ -31,7 +31,8 @@ try {
         tf.tidy(() => v.assign(tf.tensor(weights.subarray(offset, offset + setup.sizes[i]), v.shape, 'float32')));
         offset += setup.sizes[i];
       });
-      const { grads: g, parts } = shardGradients(tf, graph, params, req.shard, setup.config, setup.outputSize);
+      // running statistics: only the training thread's are kept, so the replica skips updating them
+      const { grads: g, parts } = shardGradients(tf, graph, params, req.shard, setup.config, setup.outputSize, false);
       offset = 0;
       trainable.forEach((v, i) => {
         grads.set(g[v.name].dataSync() as Float32Array, offset);
