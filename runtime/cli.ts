@@ -9,6 +9,7 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<(argv: string
   train: { help: 'train a model (TensorFlow.js) and export model.safetensors', load: async () => (await import('../trainer/cli/train.js')).trainCommand },
   eval: { help: 'COCO (or VOC) metrics of a model on a dataset', load: async () => (await import('../trainer/cli/eval.js')).evalCommand },
   export: { help: 'a model file from a checkpoint, or a randomly initialised preset', load: async () => (await import('../trainer/cli/export.js')).exportCommand },
+  import: { help: 'a model file from an official CenterNet / CornerNet PyTorch checkpoint', load: async () => (await import('./cli/import.js')).importCommand },
   bench: { help: 'time detect() on the sample image, and the kernels against their scalar specs', load: async () => (await import('./cli/bench.js')).benchCommand },
 };
 
@@ -25,7 +26,23 @@ async function main(argv: string[]): Promise<void> {
   }
   const command = COMMANDS[name];
   if (!command) throw new Error(`unknown command "${name}"\n${usage()}`);
-  await (await command.load())(rest);
+  try {
+    await (await command.load())(rest);
+  } catch (e) {
+    throw missingTrainerStack(name, e) ?? e;
+  }
+}
+
+/** The trainer's stack (TensorFlow.js, sharp) is an optional peer: an inference install leaves it out. */
+const TRAINER_STACK = ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', 'sharp'];
+
+function missingTrainerStack(command: string, e: unknown): Error | undefined {
+  const err = e as { code?: string; message?: string };
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND' && err?.code !== 'MODULE_NOT_FOUND') return undefined;
+  const missing = TRAINER_STACK.find((name) => err.message?.includes(`'${name}'`) || err.message?.includes(`"${name}"`));
+  if (!missing) return undefined;
+  const use = command === 'detect' || command === 'bench' ? 'read image files' : 'train, evaluate and export';
+  return new Error(`${command}: ${missing} is not installed; the CLI needs it to ${use} (the runtime API does not): npm install ${TRAINER_STACK.join(' ')}`);
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {

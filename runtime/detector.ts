@@ -1,23 +1,31 @@
 // ObjectDetector: a model file and an image in, labelled boxes in original-image pixels out.
-// One execution plan per detector (fixed input size, built once); each scale and the flipped
-// copy run through it in turn. Pre- and post-processing follow the papers' test code.
+// Execution plans are built per input size and cached (the detector's own size, plus one more:
+// infer() on another size, or keepResolution's per-image sizes); each scale and the flipped copy
+// run through them in turn. Pre- and post-processing follow the papers' test code.
 import { byScoreDescending, toXywh, type Box, type Detection } from './decode/boxes.js';
 import { decodeCenterNet } from './decode/centernet.js';
 import { decodeCornerNet } from './decode/cornernet.js';
 import { averageWithFlipped, mirrorDetections } from './decode/flip.js';
 import { cornerNetPostprocess } from './decode/postprocess.js';
-import { ExecutionPlan } from './engine/plan.js';
+import { checkLayout, type Layout } from './decode/layout.js';
+import { checkNetworkInput, fromNHWC, writeNHWC } from './engine/io-layout.js';
+import { PlanCache } from './engine/plan-cache.js';
+import { DEFAULT_MEMORY_LIMIT, ExecutionPlan } from './engine/plan.js';
 import { flipHorizontal } from './image/flip.js';
+import { keepResolutionSide } from './image/keep-resolution.js';
 import { preprocessCenterNet, preprocessCornerNet } from './image/preprocess.js';
-import type { ImageInput } from './image/source.js';
+import { checkImage, type ImageInput } from './image/source.js';
+import { checkOptionNames } from './util/options.js';
 import { boxToOriginal, type ImageTransform } from './image/transform.js';
 import { decodeSettings, type ModelConfig } from './model/config.js';
-import { CENTERNET_HEADS, CORNERNET_HEADS } from './model/names.js';
+import { inferShapes, type Graph } from './model/graph.js';
+import { CENTERNET_HEADS, CORNERNET_HEADS, outputNamesOf } from './model/names.js';
 import { inferenceHeads } from './model/registry.js';
 import * as ops from './ops/index.js';
 import type { Tensor } from './ops/tensor.js';
 import { loadModelBytes, type ModelSource } from './model-source.js';
 import { readModelFile } from './weights/model-file.js';
+import { detectSaccade, isSaccadeModel } from './saccade/index.js';
 import { init, type InitOptions } from './wasm/loader.js';
 
 export interface DetectorOptions {
@@ -27,15 +35,39 @@ export interface DetectorOptions {
   scoreThreshold?: number;
   /** At most this many detections, best first (default 100). */
   maxResults?: number;
-  /** Network input [height, width]; default the model's training size. Multiples of the architecture's size multiple. */
-  inputSize?: [number, number];
+  /** Network input [height, width] (or one number: a square); default the model's training size. Multiples of the architecture's size multiple. */
+  inputSize?: [number, number] | number;
+  /**
+   * Run each image at its own (test-scaled) size instead of resizing it to inputSize, padded as
+   * the official tests do: CenterNet's --keep_res, (side | 31) + 1 ((side | 127) + 1 for
+   * hourglass); CornerNet's test, side | 127 (128k - 1), boxes mapped back by in / out. The mask
+   * is the architecture's preferred multiple (sizeMultiple) minus one. Plans are cached by size
+   * (the detector's own and the last other one).
+   */
+  keepResolution?: boolean;
   /** Flip test: also run the mirrored image and merge (CenterNet averages maps, CornerNet merges boxes). */
   flip?: boolean;
   /** Multi-scale test: image scales, merged by soft-NMS (default [1]). */
   scales?: number[];
   /** Kernel loading options, passed to init(). */
   wasm?: InitOptions['wasm'];
+  /** Most bytes of kernel memory the detector's plan may take (default 2 GiB); a larger need is an Error before memory grows. */
+  memoryLimit?: number;
 }
+
+/** Every option name create() knows: the Record makes the compiler insist that a new option is listed. */
+const OPTION_NAMES: Record<keyof DetectorOptions, true> = {
+  model: true, scoreThreshold: true, maxResults: true, inputSize: true, flip: true, scales: true, wasm: true, memoryLimit: true, keepResolution: true,
+};
+
+export interface InferOptions {
+  /** Layout of the input and of the returned outputs: 'NHWC' [1,H,W,C] (default) or 'NCHW' [1,C,H,W]. */
+  layout?: Layout;
+}
+
+const INFER_OPTIONS: Record<keyof InferOptions, true> = { layout: true };
+/** Plans alive at once: the detector's own input size and one more. */
+const PLAN_CACHE_SIZE = 2;
 
 export interface DetectedObject {
   box: Box;
@@ -47,107 +79,175 @@ export interface DetectedObject {
 }
 
 export class ObjectDetector {
-  private plan: ExecutionPlan | undefined;
+  private plans: PlanCache | undefined;
   /** Head outputs of the unflipped run, copied out of kernel memory into arrays reused by every call. */
   private readonly headBuffers = new Map<string, Float32Array>();
+  /** Head -> the name infer() gives its output (the official model's). */
+  private readonly outputNames: Record<string, string>;
 
   private constructor(
     readonly config: ModelConfig,
-    plan: ExecutionPlan,
+    private readonly graph: Graph,
+    plans: PlanCache,
+    private readonly size: [number, number],
     private readonly heads: Record<string, string>,
     private readonly scoreThreshold: number,
     private readonly maxResults: number,
     private readonly flip: boolean,
     private readonly scales: number[],
+    private readonly keepResolution: boolean,
   ) {
-    this.plan = plan;
+    this.plans = plans;
+    this.outputNames = outputNamesOf(config.detector, Object.keys(heads), config.outputNames);
   }
 
   static async create(options: DetectorOptions = {}): Promise<ObjectDetector> {
     if (typeof options !== 'object' || options === null) throw new Error('ObjectDetector.create: options must be an object');
+    checkOptionNames('ObjectDetector.create', 'option', options, Object.keys(OPTION_NAMES));
     const { scoreThreshold = 0.3, maxResults = 100, flip = false, scales = [1] } = options;
     if (typeof scoreThreshold !== 'number' || !(scoreThreshold >= 0 && scoreThreshold <= 1)) {
       throw new Error(`ObjectDetector.create: scoreThreshold must be a number in [0, 1], got ${String(scoreThreshold)}`);
     }
     if (!Number.isInteger(maxResults) || maxResults < 1) throw new Error(`ObjectDetector.create: maxResults must be a positive integer, got ${String(maxResults)}`);
     if (typeof flip !== 'boolean') throw new Error(`ObjectDetector.create: flip must be a boolean, got ${String(flip)}`);
+    const { keepResolution = false } = options;
+    if (typeof keepResolution !== 'boolean') throw new Error(`ObjectDetector.create: keepResolution must be a boolean, got ${showValue(keepResolution)}`);
     if (!Array.isArray(scales) || scales.length === 0 || !scales.every((s) => typeof s === 'number' && Number.isFinite(s) && s > 0)) {
-      throw new Error(`ObjectDetector.create: scales must be a non-empty array of positive numbers, got ${JSON.stringify(scales)}`);
+      throw new Error(`ObjectDetector.create: scales must be a non-empty array of positive numbers, got ${showValue(scales)}`);
+    }
+    const askedSize = checkInputSize(options.inputSize);
+    const { memoryLimit = DEFAULT_MEMORY_LIMIT } = options;
+    if (typeof memoryLimit !== 'number' || !Number.isInteger(memoryLimit) || memoryLimit < 1 || memoryLimit > MAX_MEMORY_LIMIT) {
+      throw new Error(`ObjectDetector.create: memoryLimit must be a whole number of bytes in [1, ${MAX_MEMORY_LIMIT}], got ${showValue(memoryLimit)}`);
     }
     const kn = await init(options.wasm !== undefined ? { wasm: options.wasm } : {});
     const { bytes, source } = await loadModelBytes(options.model);
     const file = readModelFile(bytes, source);
-    const [height, width] = options.inputSize ?? file.config.inputSize;
+    const [height, width] = askedSize ?? file.config.inputSize;
     const heads = inferenceHeads(file.graph);
-    let plan: ExecutionPlan;
+    const plans = new PlanCache((h, w) => ExecutionPlan.build(kn, file.graph, file.tensors, heads, h, w, { memoryLimit }), PLAN_CACHE_SIZE);
     try {
-      plan = ExecutionPlan.build(kn, file.graph, file.tensors, heads, height, width);
+      plans.get(height, width);
     } catch (e) {
       throw new Error(`ObjectDetector.create: ${source}: ${(e as Error).message}`);
     }
-    return new ObjectDetector(file.config, plan, heads, scoreThreshold, maxResults, flip, [...scales]);
+    return new ObjectDetector(file.config, file.graph, plans, [height, width], heads, scoreThreshold, maxResults, flip, [...scales], keepResolution);
   }
 
-  /** Input size [height, width] of the network. */
+  /** Input size [height, width] that detect() resizes images to (unless keepResolution). */
   get inputSize(): [number, number] {
-    const s = this.livePlan().inputShape;
-    return [s[1], s[2]];
+    this.livePlans();
+    return [this.size[0], this.size[1]];
+  }
+
+  /**
+   * The raw head outputs of the last stack for an already-normalised network input of any size
+   * the architecture takes, before any sigmoid, in `layout`, keyed by the official model's names
+   * (CenterNet `hm`, `wh`, `reg`; CornerNet `tl_heats`, `br_heats`, `tl_tags`, `br_tags`,
+   * `tl_regrs`, `br_regrs`, or CornerNet-Lite's `tl_offs`, `br_offs`; any other head by its name).
+   */
+  async infer(input: Tensor, options: InferOptions = {}): Promise<Record<string, Tensor>> {
+    const fn = 'ObjectDetector.infer';
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new Error(`${fn}: options must be an object { layout? }, got ${showValue(options)}`);
+    checkOptionNames(fn, 'option', options, Object.keys(INFER_OPTIONS));
+    const layout = checkLayout(fn, options.layout ?? 'NHWC');
+    const { height, width } = checkNetworkInput(fn, input, layout, this.graph.inputChannels);
+    const plan = this.planFor(fn, height, width);
+    writeNHWC(input, layout, plan.inputView());
+    plan.run();
+    return Object.fromEntries(Object.keys(this.heads).map((head) => [this.outputNames[head], fromNHWC(plan.output(head), layout)]));
   }
 
   /** Detections score-descending, boxes in original-image pixels. */
   async detect(image: ImageInput): Promise<DetectedObject[]> {
-    const plan = this.livePlan();
-    const [, inputHeight, inputWidth] = plan.inputShape;
+    this.livePlans();
+    // first: errors name detect's argument, and no size is read from an unchecked image
+    checkImage('detect', image);
     const norm = { mean: this.config.mean, std: this.config.std };
     const settings = decodeSettings(this.config);
-    const stride = inputWidth / plan.outputView(Object.keys(this.heads)[0]).shape[2];
     let dets: Detection[] = [];
-    for (const scale of this.scales) {
+    // CornerNet-Saccade runs its own procedure (crops at attended locations), merged by its own soft-NMS
+    const saccade = isSaccadeModel(this.config);
+    for (const scale of saccade ? [] : this.scales) {
+      const [inputHeight, inputWidth] = this.inputSizeFor(image, scale);
+      const plan = this.planFor('detect', inputHeight, inputWidth);
+      // the decodes run at stride 1 (feature-map cells); toInput maps cells to input pixels by in / out per axis
+      const toInput = inputScaler(plan, this.config.detector === 'centernet' ? CENTERNET_HEADS.heatmap : CORNERNET_HEADS.tlHeatmap);
       if (this.config.detector === 'centernet') {
-        const pre = preprocessCenterNet(image, { ...norm, inputWidth, inputHeight, scale, out: plan.inputView() });
+        const pre = this.keepResolution
+          ? preprocessCornerNet(image, { ...norm, inputWidth, inputHeight, scale, out: plan.inputView() })
+          : preprocessCenterNet(image, { ...norm, inputWidth, inputHeight, scale, out: plan.inputView() });
         // mirrored now: pre.input is a view of kernel memory, which later calls may grow (detach)
         const mirrored = this.flip ? flipHorizontal(pre.input) : undefined;
-        const out = this.forward();
+        const out = this.forward(plan);
         let heat = ops.sigmoid(out[CENTERNET_HEADS.heatmap]);
         let wh = out[CENTERNET_HEADS.size];
         if (mirrored) {
-          const flipped = this.forward(mirrored);
+          const flipped = this.forward(plan, mirrored);
           heat = averageWithFlipped(heat, ops.sigmoid(flipped[CENTERNET_HEADS.heatmap]));
           wh = averageWithFlipped(wh, flipped[CENTERNET_HEADS.size]);
         }
-        const found = decodeCenterNet({ heatmap: heat, wh, offset: out[CENTERNET_HEADS.offset] }, { k: settings.k, kernel: settings.kernel, stride, logits: false });
-        dets.push(...toOriginal(found, pre.transform));
+        const found = decodeCenterNet({ heatmap: heat, wh, offset: out[CENTERNET_HEADS.offset] }, { k: settings.k, kernel: settings.kernel, stride: 1, logits: false });
+        dets.push(...toOriginal(toInput(found), pre.transform));
       } else {
-        const fit = Math.min(inputWidth / imageWidth(image), inputHeight / imageHeight(image));
+        // fixed size: the image fitted into the input; keepResolution: the official test's own-size input
+        const fit = this.keepResolution ? 1 : Math.min(inputWidth / imageWidth(image), inputHeight / imageHeight(image));
         const pre = preprocessCornerNet(image, { ...norm, inputWidth, inputHeight, scale: fit * scale, out: plan.inputView() });
         const mirrored = this.flip ? flipHorizontal(pre.input) : undefined;
-        const options = { k: settings.k, kernel: settings.kernel, aeThreshold: settings.aeThreshold, numDets: settings.numDets, stride };
-        const found = decodeCornerNet(cornerHeads(this.forward()), options);
-        dets.push(...toOriginal(found, pre.transform, true));
+        const options = { k: settings.k, kernel: settings.kernel, aeThreshold: settings.aeThreshold, numDets: settings.numDets, stride: 1 };
+        const found = decodeCornerNet(cornerHeads(this.forward(plan)), options);
+        dets.push(...toOriginal(toInput(found), pre.transform, true));
         if (mirrored) {
-          const back = mirrorDetections(decodeCornerNet(cornerHeads(this.forward(mirrored)), options), inputWidth);
+          const back = mirrorDetections(toInput(decodeCornerNet(cornerHeads(this.forward(plan, mirrored)), options)), inputWidth);
           dets.push(...toOriginal(back, pre.transform, true));
         }
       }
     }
     // CornerNet always merges its corner pairs by soft-NMS; CenterNet only when several outputs meet
     const merge = this.config.detector === 'cornernet' || this.scales.length > 1;
-    dets = merge ? cornerNetPostprocess(dets, { maxResults: this.maxResults }) : dets.sort(byScoreDescending);
+    if (saccade) {
+      const plan = this.planFor('detect', this.size[0], this.size[1]);
+      dets = detectSaccade(image, this.config, { inputShape: plan.inputShape, input: () => plan.inputView(), forward: () => this.forward(plan) }, { ...norm, channelOrder: 'rgb' });
+    } else {
+      dets = merge ? cornerNetPostprocess(dets, { maxResults: this.maxResults }) : dets.sort(byScoreDescending);
+    }
     return dets
       .filter((d) => d.score >= this.scoreThreshold)
       .slice(0, this.maxResults)
       .map((d) => ({ box: d.box, bbox: toXywh(d.box), score: d.score, classId: d.classId, label: this.config.labels[d.classId] ?? `class${d.classId}` }));
   }
 
-  /** Frees the detector's kernel memory; detect() afterwards is an Error. */
+  /** Frees the detector's kernel memory (every cached plan); detect() and infer() afterwards are Errors. */
   close(): void {
-    this.plan?.release();
-    this.plan = undefined;
+    this.plans?.clear();
+    this.plans = undefined;
   }
 
-  private livePlan(): ExecutionPlan {
-    if (!this.plan) throw new Error('ObjectDetector: used after close()');
-    return this.plan;
+  private livePlans(): PlanCache {
+    if (!this.plans) throw new Error('ObjectDetector: used after close()');
+    return this.plans;
+  }
+
+  /** The cached plan for an input size; a size the graph cannot compute is an Error listing sizes that fit. */
+  private planFor(fn: string, height: number, width: number): ExecutionPlan {
+    const plans = this.livePlans();
+    try {
+      inferShapes(this.graph, height, width);
+    } catch (e) {
+      throw new Error(`${fn}: ${(e as Error).message}`);
+    }
+    return plans.get(height, width);
+  }
+
+  /** [height, width] of the network input for one image at one test scale. */
+  private inputSizeFor(image: ImageInput, scale: number): [number, number] {
+    if (!this.keepResolution) return this.size;
+    const side = (n: number) => {
+      const resized = Math.floor(n * scale);
+      if (resized < 1) throw new Error(`detect: scale ${scale} shrinks the ${image.width}x${image.height} image to nothing`);
+      return keepResolutionSide(this.config.detector, resized, this.graph.sizeMultiple);
+    };
+    return [side(image.height), side(image.width)];
   }
 
   /**
@@ -155,15 +255,16 @@ export class ObjectDetector {
    * latter copies the heads into the detector's reused buffers, so a plain detect() allocates no
    * large arrays (process memory stays flat over many calls).
    */
-  private forward(input?: Tensor): Record<string, Tensor> {
-    const plan = this.livePlan();
+  private forward(plan: ExecutionPlan, input?: Tensor): Record<string, Tensor> {
     plan.run(input?.data);
     return Object.fromEntries(
       Object.keys(this.heads).map((head) => {
         if (input) return [head, plan.output(head)];
         const view = plan.outputView(head);
+        // one set of buffers, resized when a plan of another size runs
+        const n = view.shape[1] * view.shape[2] * view.shape[3];
         let buffer = this.headBuffers.get(head);
-        if (!buffer) this.headBuffers.set(head, (buffer = new Float32Array(view.shape[1] * view.shape[2] * view.shape[3])));
+        if (buffer?.length !== n) this.headBuffers.set(head, (buffer = new Float32Array(n)));
         return [head, plan.output(head, buffer)];
       }),
     );
@@ -179,6 +280,19 @@ function cornerHeads(out: Record<string, Tensor>) {
     tlOffset: out[CORNERNET_HEADS.tlOffset],
     brOffset: out[CORNERNET_HEADS.brOffset],
   };
+}
+
+/**
+ * Feature-map boxes (a decode at stride 1) to network-input pixels: x * in_w / out_w, y * in_h / out_h,
+ * as the official CornerNet test divides by its ratios out / in (128 / 511 for a 511 input). For
+ * inputs that are multiples of the stride this is the stride itself (CenterNet's post-process).
+ */
+function inputScaler(plan: ExecutionPlan, heatmap: string): (dets: Detection[]) => Detection[] {
+  const [, inH, inW] = plan.inputShape;
+  const [, outH, outW] = plan.outputView(heatmap).shape;
+  const sx = inW / outW;
+  const sy = inH / outH;
+  return (dets) => dets.map((d) => ({ ...d, box: { xmin: d.box.xmin * sx, ymin: d.box.ymin * sy, xmax: d.box.xmax * sx, ymax: d.box.ymax * sy } }));
 }
 
 /**
@@ -202,6 +316,26 @@ function imageWidth(image: ImageInput): number {
 
 function imageHeight(image: ImageInput): number {
   return image.height;
+}
+
+/** The wasm32 ceiling: kernel memory can never exceed 4 GiB. */
+const MAX_MEMORY_LIMIT = 2 ** 32;
+
+/** options.inputSize as [height, width]: one number is a square; NaN and strings are named as they are. */
+function checkInputSize(v: unknown): [number, number] | undefined {
+  if (v === undefined) return undefined;
+  const side = (s: unknown) => typeof s === 'number' && Number.isInteger(s) && s >= 1;
+  if (side(v)) return [v as number, v as number];
+  if (Array.isArray(v) && v.length === 2 && v.every(side)) return [v[0], v[1]];
+  throw new Error(`ObjectDetector.create: inputSize must be a positive integer (a square) or [height, width] of positive integers, got ${showValue(v)}`);
+}
+
+/** A value as the caller wrote it: NaN stays NaN (JSON would print null), strings keep their quotes. */
+function showValue(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(showValue).join(', ')}]`;
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === null || typeof v !== 'object') return String(v);
+  return Object.prototype.toString.call(v);
 }
 
 

@@ -390,6 +390,39 @@ test('cornernet-squeeze: stand-alone batch norm, grouped convs and concats; NHWC
   }
 });
 
+test('centernet-resdcn18: DCNv2 as offset Conv + Slice + Sigmoid + DeformConv (opset 19 by default), batch norm folded; opset < 19 is an Error naming the node', () => {
+  const { config, weights, nodes } = setup('centernet-resdcn18', 64, 64);
+  const m = readModel(exportOnnx(config, weights));
+  assert.equal(m.opsets, [{ domain: '', version: 19 }]);
+  assertTopologicallyValid(m);
+  const dcns = nodes.filter((n) => n.op === 'dcn');
+  assert.is(dcns.length, 3);
+  const deform = m.nodes.filter((n) => n.op === 'DeformConv');
+  assert.equal(deform.map((n) => n.name), dcns.map((n) => n.name));
+  for (const [i, n] of deform.entries()) {
+    const node = dcns[i] as Extract<GraphNode, { op: 'dcn' }>;
+    assert.equal([attrInts(n, 'kernel_shape'), attrInts(n, 'pads'), attrInts(n, 'strides'), attrInts(n, 'dilations')], [[3, 3], [1, 1, 1, 1], [1, 1], [1, 1]]);
+    assert.equal([attrInt(n, 'group'), attrInt(n, 'offset_group')], [1, 1]);
+    const [x, w, offset, bias, mask] = n.inputs;
+    assert.equal(m.inits.get(w)!.dims, [node.cout, node.cin, 3, 3]);
+    assert.equal(m.inits.get(bias)!.dims, [node.cout]);
+    // the offsets are the offset conv's channels [0, 18), the mask the sigmoid of [18, 27)
+    const producer = (t: string) => m.nodes.find((o) => o.outputs.includes(t))!;
+    const offsetSlice = producer(offset);
+    const maskSigmoid = producer(mask);
+    assert.is(offsetSlice.op, 'Slice');
+    assert.is(maskSigmoid.op, 'Sigmoid');
+    const maskSlice = producer(maskSigmoid.inputs[0]);
+    const range = (sl: OnnxNode) => [sl.inputs[1], sl.inputs[2]].map((t) => Array.from(m.inits.get(t)!.values as number[]));
+    assert.equal(range(offsetSlice), [[0], [18]]);
+    assert.equal(range(maskSlice), [[18], [27]]);
+    const omConv = producer(offsetSlice.inputs[0]);
+    assert.equal([omConv.op, omConv.inputs[0], m.inits.get(omConv.inputs[1])!.dims], ['Conv', x, [27, node.cin, 3, 3]]);
+  }
+  assert.not.ok(m.nodes.some((n) => n.op === 'BatchNormalization'));
+  assert.throws(() => exportOnnx(config, weights, { opset: 17 }), /node deconv_layers\.0 is a deformable conv \(DCNv2\), which ONNX has as DeformConv from opset 19; options\.opset is 17/);
+});
+
 test('exportOnnx: bad weights and options are errors naming what is wrong', () => {
   const { config, weights } = setup('centernet-tiny', 64, 64);
   const without = new Map(weights);
@@ -425,6 +458,8 @@ const RUNS: { name: string; size: [number, number]; opts: OnnxExportOptions }[] 
   { name: 'centernet-tiny', size: [64, 96], opts: {} },
   { name: 'cornernet-tiny', size: [64, 96], opts: {} },
   { name: 'cornernet-squeeze', size: [128, 128], opts: { layout: 'NHWC', opset: 17 } },
+  // DCNv2 as DeformConv (the default opset 19 for graphs with deformable convs)
+  { name: 'centernet-resdcn18', size: [64, 96], opts: {} },
 ];
 
 for (const run of RUNS) {

@@ -51,8 +51,8 @@ test('name, detector, classes and labels', () => {
 test('inputSize, mean and std', () => {
   refuses(edit((c) => (c.inputSize = [256])), /inputSize must be an array of 2 numbers/);
   refuses(edit((c) => (c.inputSize = [256, -32])), /inputSize\[1\] must be an integer/);
-  refuses(edit((c) => (c.inputSize = [256, 250])), /inputSize \[256,250\] must be multiples of 16 for this architecture \(output stride 4\)/);
-  refuses(edit((c) => (c.inputSize = [250, 256]), corner), /inputSize \[250,256\] must be multiples of 32/);
+  refuses(edit((c) => (c.inputSize = [256, 250])), /inputSize \[256,250\] does not fit this architecture \(output stride 4\): graph node \S+: add of .*sides that fit near 250: .*multiples of 16/);
+  refuses(edit((c) => (c.inputSize = [250, 256]), corner), /inputSize \[250,256\] does not fit .*multiples of 32/);
   refuses(edit((c) => (c.mean = [0.5, 0.5])), /mean must be an array of 3 numbers/);
   refuses(edit((c) => (c.mean = [0.5, 'x', 0.5])), /mean\[1\] must be a number/);
   refuses(edit((c) => (c.std = [0.2, 0, 0.2])), /std\[1\] must be a number in \[1e-12/);
@@ -61,13 +61,13 @@ test('inputSize, mean and std', () => {
 
 test('parts: unknown type, bad or unknown parameters, parts that do not fit', () => {
   refuses(edit((c) => (c.backbone = 'resnet')), /backbone must be an object with a "type" field/);
-  refuses(edit((c) => (c.backbone.type = 'vgg')), /backbone.type must be one of "resnet", "hourglass", "squeeze-hourglass", got "vgg"/);
+  refuses(edit((c) => (c.backbone.type = 'vgg')), /backbone.type must be one of "resnet", "hourglass", "squeeze-hourglass", "dla", got "vgg"/);
   refuses(edit((c) => (c.backbone.channels[2] = -1)), /backbone.channels\[2\] must be an integer in \[1, 65536\], got -1/);
   refuses(edit((c) => (c.backbone.layers = [2, 2, 2, 2, 2])), /backbone.layers must have 1 to 4 entries, got 5/);
   refuses(edit((c) => (c.backbone.layers = [2, 2])), /backbone.channels must have 2 entries, got 3/);
   refuses(edit((c) => (c.backbone.chanels = [1, 2, 3, 4])), /backbone.chanels: unknown field for type "resnet"/);
   refuses(edit((c) => (c.backbone.block = 'dense')), /backbone.block must be one of "basic", "bottleneck", got "dense"/);
-  refuses(edit((c) => (c.neck.type = 'fpn')), /neck.type must be one of "deconv", got "fpn"/);
+  refuses(edit((c) => (c.neck.type = 'fpn')), /neck.type must be one of "deconv", "dcn-deconv", "dla-up", got "fpn"/);
   refuses(edit((c) => (c.neck.kernel = 5)), /neck.kernel must be an integer in \[2, 4\], got 5/);
   refuses(edit((c) => (c.head.headKernel = 2)), /head: headKernel must be 1 or 3, got 2/);
   refuses(edit((c) => (c.head.type = 'cornernet')), /head.type "cornernet" makes cornernet heads but detector is "centernet"/);

@@ -117,6 +117,31 @@ test('CenterNet ResNet-18: backbone + 3 deconv stages + 3 heads, by hand', () =>
   assert.is(count(buildGraph(preset('centernet-resnet18'))), 14_046_164);
 });
 
+/** resnet_dcn's neck: per stage DCN 3x3 (bias) + its conv_offset_mask 3x3 (27 channels, bias) + BN, deconv 4x4 p -> p (no bias) + BN. */
+function dcnNeck(cin: number, widths: number[]): number {
+  let p = 0;
+  for (const w of widths) {
+    p += conv(3, cin, w, true) + conv(3, cin, 27, true) + bn(w) + 16 * w * w + bn(w);
+    cin = w;
+  }
+  return p;
+}
+
+test('CenterNet ResNet-DCN-18 (80 classes): 14,437,349 parameters, the official ctdet_coco_resdcn18 state dict without BN buffers', () => {
+  const heads = 3 * conv(3, 64, 64, true) + conv(1, 64, 80, true) + 2 * conv(1, 64, 2, true);
+  const graph = buildGraph(preset('centernet-resdcn18'));
+  assert.is(count(graph), 11_176_512 + dcnNeck(512, [256, 128, 64]) + heads);
+  // MANIFEST.json (centernet-resdcn): 14,448,741 floats in 151 float tensors (177 keys less 26 num_batches_tracked)
+  assert.is(count(graph, { buffers: true }), 14_448_741);
+  assert.is(paramSpecs(graph).length, 151);
+});
+
+test('CenterNet ResNet-DCN-101 (80 classes): torchvision ResNet-101 without fc (42,500,160) + the DCN neck from 2048 channels + heads', () => {
+  // torchvision resnet101: 44,549,160 parameters, fc 2048*1000 + 1000 = 2,049,000
+  const heads = 3 * conv(3, 64, 64, true) + conv(1, 64, 80, true) + 2 * conv(1, 64, 2, true);
+  assert.is(count(buildGraph(preset('centernet-resdcn101'))), 42_500_160 + dcnNeck(2048, [256, 128, 64]) + heads);
+});
+
 test('the tiny presets stay small (trainable on a CPU)', () => {
   assert.ok(count(buildGraph(preset('centernet-tiny', { numClasses: 4 }))) < 1_000_000);
   assert.ok(count(buildGraph(preset('cornernet-tiny', { numClasses: 4 }))) < 1_000_000);

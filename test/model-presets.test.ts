@@ -13,11 +13,17 @@ import { validateConfig } from '../runtime/model/config.js';
 const EXPECTED: Record<string, { stride: number; stacks: number; multiple: number; size: number; other: [number, number] }> = {
   'centernet-resnet18': { stride: 4, stacks: 1, multiple: 32, size: 512, other: [384, 416] },
   'centernet-tiny': { stride: 4, stacks: 1, multiple: 16, size: 128, other: [64, 96] },
+  'centernet-resdcn18': { stride: 4, stacks: 1, multiple: 32, size: 512, other: [384, 416] },
+  'centernet-resdcn101': { stride: 4, stacks: 1, multiple: 32, size: 512, other: [384, 416] },
+  'centernet-dla34': { stride: 4, stacks: 1, multiple: 32, size: 512, other: [384, 416] },
   'centernet-hourglass104': { stride: 4, stacks: 2, multiple: 128, size: 512, other: [384, 640] },
   'cornernet-hourglass104': { stride: 4, stacks: 2, multiple: 128, size: 512, other: [256, 384] },
   'cornernet-squeeze': { stride: 8, stacks: 2, multiple: 128, size: 512, other: [256, 384] },
   'cornernet-tiny': { stride: 4, stacks: 1, multiple: 32, size: 128, other: [160, 96] },
 };
+
+// ResNet + plain deconv up-sampling (no skips): every input size computes; checked at 528 = 512 + 16.
+const ANY_SIZE = new Set(['centernet-resnet18', 'centernet-resdcn18', 'centernet-resdcn101']);
 
 test('the preset list is the documented one', () => {
   assert.equal([...PRESET_NAMES].sort(), Object.keys(EXPECTED).sort());
@@ -43,10 +49,17 @@ for (const name of Object.keys(EXPECTED)) {
         for (const n of nodes) assert.equal(shapes.get(n), { h: h / e.stride, w: w / e.stride, c: channels[head] }, `${head} ${n} at ${h}x${w}`);
       }
     }
-    // A size the strides do not divide is refused, naming the multiple.
-    assert.throws(() => inferShapes(graph, e.size + e.multiple / 2, e.size), new RegExp(`multiples of ${e.multiple}`));
-    // And asking the preset for it is refused at validation, naming the field.
-    assert.throws(() => preset(name, { inputSize: [e.size + e.multiple / 2, e.size] }), /inputSize.*multiples of/);
+    const odd = e.size + e.multiple / 2;
+    if (ANY_SIZE.has(name)) {
+      // No skip merges: the graph computes any size, as PyTorch does (528 -> 264 -> 132 -> 66 -> 33 -> 17, up x8 = 136).
+      const head = Object.values(inferenceHeads(graph))[0];
+      assert.equal(inferShapes(graph, odd, e.size).get(head), { h: 136, w: e.size / e.stride, c: channels[Object.keys(inferenceHeads(graph))[0]] });
+    } else {
+      // A side whose up-sampled map misses its skip is refused, naming the node and the preferred multiple.
+      assert.throws(() => inferShapes(graph, odd, e.size), new RegExp(`graph node \\S+: (add|concat) of .*multiples of ${e.multiple}`));
+      // And asking the preset for it is refused at validation, naming the field.
+      assert.throws(() => preset(name, { inputSize: [odd, e.size] }), /inputSize.*multiples of/);
+    }
   });
 
   test(`${name}: unique parameter names, heatmap prior only on the heatmap heads' last convs`, () => {

@@ -43,7 +43,7 @@ export async function writeCheckpoint(file: string, ckpt: Checkpoint, shapes: Re
     [STATE_KEY]: JSON.stringify(ckpt.state),
     'anchorless.optimizer-names': JSON.stringify(ckpt.optimizer.map((w) => w.name)),
   };
-  await writeFileAtomic(file, writeSafetensors(tensors, metadata));
+  await writeFileAtomic(file, writeSafetensors(tensors, metadata), { overwrite: true });
 }
 
 export async function readCheckpoint(file: string): Promise<Checkpoint> {

@@ -9,7 +9,7 @@ import { buildGraph } from '../runtime/model/registry.js';
 import type { ModelConfig } from '../runtime/model/config.js';
 import { inferShapes, paramSpecs, type Graph } from '../runtime/model/graph.js';
 import { writeModelFile } from '../runtime/weights/model-file.js';
-import { selectBackend, type TF } from './backend.js';
+import { BACKENDS, selectBackend, type BackendName, type TF } from './backend.js';
 import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint, type TrainState } from './checkpoint.js';
 import { loadDataset } from './data/load.js';
 import { createLoader, type Batch } from './data/loader.js';
@@ -82,14 +82,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const defaults = o.epochs !== undefined && o.steps === undefined ? { ...trainDefaults(o.arch), steps: undefined } : trainDefaults(o.arch);
   const opts = { ...defaults, ...definedOnly(o) } as TrainDefaults & TrainOptions;
   checkOptions(opts);
-  await mkdir(o.out, { recursive: true });
-  await removeStaleTemporaries(o.out);
+  // every check that needs no backend comes first: a bad argument prints nothing else and
+  // leaves no --out folder behind
+  const outInfo = await stat(o.out).catch(() => undefined);
+  if (outInfo && !outInfo.isDirectory()) throw new Error(`train: --out ${o.out} exists and is not a folder`);
   const ckptFile = path.join(o.out, CHECKPOINT_FILE);
-  const hasCheckpoint = await exists(ckptFile);
+  const hasCheckpoint = outInfo !== undefined && (await exists(ckptFile));
   if (hasCheckpoint && !o.resume) throw new Error(`train: ${o.out} already holds a checkpoint; add --resume to continue it, or choose another --out`);
-  if (!hasCheckpoint && o.resume) log(`train: --resume given but ${ckptFile} does not exist: starting from scratch`);
 
-  const { tf, name: backendName } = await selectBackend(o.backend, { log });
   const trainSet = await loadDataset(o.data);
   const valSet = o.val ? await loadDataset(o.val) : undefined;
   if (valSet && valSet.labels.join() !== trainSet.labels.join()) {
@@ -110,6 +110,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const shapes = inferShapes(graph, inH, inW);
   const firstHead = Object.values(graph.heads)[0][0];
   const outputSize: [number, number] = [shapes.get(firstHead)!.h, shapes.get(firstHead)!.w];
+  if (trainSet.images.length < state.batch) {
+    throw new Error(`train: --data ${o.data} has ${trainSet.images.length} image(s), fewer than one batch of ${state.batch}: give a smaller --batch`);
+  }
+
+  await mkdir(o.out, { recursive: true });
+  await removeStaleTemporaries(o.out);
+  if (!hasCheckpoint && o.resume) log(`train: --resume given but ${ckptFile} does not exist: starting from scratch`);
+  const { tf, name: backendName } = await selectBackend(o.backend, { log });
 
   const params = initParams(tf, graph, state.seed);
   const optimizer = createAdam(tf, opts.lr);
@@ -205,7 +213,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (state.globalStep >= totalSteps) {
     modelFile = path.join(o.out, 'model.safetensors');
     const metadata = { 'anchorless.trained': JSON.stringify({ data: path.resolve(o.data), epochs: state.epoch, steps: state.globalStep, seconds: Math.round(state.elapsed), backend: backendName, ...(val ?? {}) }) };
-    await writeFileAtomic(modelFile, writeModelFile(config, exportParams(params), { dtype: o.f16 ? 'F16' : 'F32', metadata }));
+    await writeFileAtomic(modelFile, writeModelFile(config, exportParams(params), { dtype: o.f16 ? 'F16' : 'F32', metadata }), { overwrite: true });
     log(`model written to ${modelFile} after ${formatSeconds(state.elapsed)}`);
   }
   return { modelFile, state, firstLoss, lastLoss, val };
@@ -244,6 +252,7 @@ function checkOptions(o: TrainDefaults & TrainOptions): void {
   if (!o.arch) throw new Error('train: --arch is required');
   if (o.augment !== undefined && o.augment !== 'full' && o.augment !== 'none') throw new Error(`train: --augment must be full or none, got ${String(o.augment)}`);
   if (!o.out) throw new Error('train: --out is required');
+  if (o.backend !== undefined && !BACKENDS.includes(o.backend as BackendName)) throw new Error(`train: --backend must be one of ${BACKENDS.join(', ')}, got ${JSON.stringify(o.backend)}`);
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
@@ -265,13 +274,13 @@ async function trimMetrics(file: string, globalStep: number): Promise<void> {
       return false;
     }
   });
-  await writeFileAtomic(file, kept.map((l) => `${l}\n`).join(''));
+  await writeFileAtomic(file, kept.map((l) => `${l}\n`).join(''), { overwrite: true });
 }
 
 /** Temporary files of writes a kill interrupted (writeFileAtomic names them .NAME.tmp-PID-TIME). */
 async function removeStaleTemporaries(dir: string): Promise<void> {
   for (const name of await readdir(dir)) {
-    if (/^\.(checkpoint|model)\.safetensors\.tmp-\d+-\d+$/.test(name)) await rm(path.join(dir, name), { force: true });
+    if (/^\.(checkpoint|model)\.safetensors\.tmp-\d+-\d+(-\d+)?$/.test(name)) await rm(path.join(dir, name), { force: true });
   }
 }
 

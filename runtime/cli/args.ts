@@ -42,6 +42,8 @@ export function parseArgs(command: string, argv: string[], spec: Record<string, 
       if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new Error(`${command}: --${name} needs a value`);
       value = argv[++i];
     }
+    // an empty value (`--out ''`, `--out=`) is never meant: say so here, by the flag's name
+    if (value === '') throw new Error(`${command}: --${name} needs a value, got an empty string`);
     if (s.multiple) options[name] = [...((options[name] as string[] | undefined) ?? []), value];
     else options[name] = value;
   }

@@ -2,12 +2,12 @@
 // (through sharp), detections out as a table or JSON [{ image, detections }], and optionally an
 // annotated image. No image: the bundled sample; no model: the bundled default model.
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ObjectDetector, type DetectedObject } from '../detector.js';
 import { annotate } from './annotate.js';
 import { helpText, numberOption, parseArgs, type OptionSpec } from './args.js';
+import { checkWritable } from '../util/atomic-write.js';
 
 const SPEC: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'weight file (.safetensors); default: the bundled centernet-tiny model' },
@@ -39,9 +39,14 @@ export async function detectCommand(argv: string[]): Promise<void> {
   }
   const images = positionals.length > 0 ? positionals : [bundledFile('sample.png')];
   const out = options.out as string | undefined;
-  if (out && existsSync(out) && !options.force) throw new Error(`detect: --out ${out} already exists (add --force to overwrite it)`);
+  const outOptions = { overwrite: options.force === true, label: `detect: --out ${out}` };
   const { readImageRGB } = await import('../../trainer/data/image-io.js');
-  const { writeImageRGB } = await import('./write-image.js');
+  const { checkImageExtension, writeImageRGB } = await import('./write-image.js');
+  // every check on --out before any detection runs
+  if (out !== undefined) {
+    checkImageExtension(out, outOptions.label);
+    await checkWritable(out, outOptions);
+  }
   const detector = await ObjectDetector.create({
     model: options.model as string | undefined,
     scoreThreshold: numberOption('detect', 'score-threshold', options['score-threshold'], 0.3, { min: 0, max: 1 }),
@@ -50,17 +55,28 @@ export async function detectCommand(argv: string[]): Promise<void> {
   });
   try {
     const results: { image: string; detections: DetectedObject[] }[] = [];
+    // one bad image does not hide the others' results: each is reported, the exit code is 1
+    const failed: string[] = [];
     for (const [i, file] of images.entries()) {
-      const img = await readImageRGB(file);
-      const detections = await detector.detect({ data: img.data, width: img.width, height: img.height, channels: 3 });
+      let img: Awaited<ReturnType<typeof readImageRGB>>;
+      let detections: DetectedObject[];
+      try {
+        img = await readImageRGB(file);
+        detections = await detector.detect({ data: img.data, width: img.width, height: img.height, channels: 3 });
+      } catch (e) {
+        failed.push(file);
+        console.error(`anchorless: detect: ${(e as Error).message}`);
+        continue;
+      }
       results.push({ image: file, detections });
       if (!options.json) printTable(file, detections);
       if (out && i === 0) {
-        await writeImageRGB(annotate(img, detections), out);
+        await writeImageRGB(annotate(img, detections), out, outOptions);
         if (!options.json) console.log(`annotated image written to ${path.resolve(out)}`);
       }
     }
     if (options.json) console.log(JSON.stringify(results, roundFloats, 2));
+    if (failed.length > 0) throw new Error(`detect: ${failed.length} of ${images.length} image(s) failed: ${failed.join(', ')}`);
   } finally {
     detector.close();
   }

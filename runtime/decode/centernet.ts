@@ -6,6 +6,7 @@ import * as ops from '../ops/index.js';
 import type { Tensor } from '../ops/tensor.js';
 import type { Detection } from './boxes.js';
 import { at, checkLayout, checkSameGrid, headView, toNHWC, type HeadView, type Layout } from './layout.js';
+import { optionsObject } from '../util/options.js';
 import { boolean, kWithinCells, oddKernel, positiveInt, positiveNumber } from './options.js';
 
 export interface CenterNetHeads {
@@ -34,10 +35,11 @@ export interface Peaks {
 }
 
 const FN = 'decodeCenterNet';
+const OPTION_NAMES = ['k', 'kernel', 'stride', 'layout', 'logits'] as const;
 
 export function decodeCenterNet(heads: CenterNetHeads, options: CenterNetDecodeOptions = {}): Detection[] {
   if (typeof heads !== 'object' || heads === null) throw new Error(`${FN}: heads must be an object { heatmap, wh, offset? }`);
-  const { k = 100, kernel = 3, stride = 4, layout = 'NHWC', logits = true } = options;
+  const { k = 100, kernel = 3, stride = 4, layout = 'NHWC', logits = true } = optionsObject(FN, 'options', options, OPTION_NAMES);
   checkLayout(FN, layout);
   positiveInt(FN, 'k', k);
   oddKernel(FN, kernel);

@@ -7,6 +7,7 @@ import type { Tensor } from '../ops/tensor.js';
 import type { Detection } from './boxes.js';
 import type { Peaks } from './centernet.js';
 import { at, checkLayout, checkSameGrid, headView, toNHWC, type HeadView, type Layout } from './layout.js';
+import { optionsObject } from '../util/options.js';
 import { boolean, kWithinCells, nonNegativeNumber, oddKernel, positiveInt, positiveNumber } from './options.js';
 
 export interface CornerNetHeads {
@@ -43,9 +44,11 @@ const FN = 'decodeCornerNet';
 /** The score _decode gives a rejected pair. */
 export const REJECTED = -1;
 
+const OPTION_NAMES = ['k', 'kernel', 'aeThreshold', 'numDets', 'stride', 'layout', 'logits'] as const;
+
 export function decodeCornerNet(heads: CornerNetHeads, options: CornerNetDecodeOptions = {}): Detection[] {
   if (typeof heads !== 'object' || heads === null) throw new Error(`${FN}: heads must be an object { tlHeatmap, brHeatmap, tlEmbedding, brEmbedding, tlOffset, brOffset }`);
-  const { k = 100, kernel = 3, aeThreshold = 0.5, numDets = 1000, stride = 4, layout = 'NHWC', logits = true } = options;
+  const { k = 100, kernel = 3, aeThreshold = 0.5, numDets = 1000, stride = 4, layout = 'NHWC', logits = true } = optionsObject(FN, 'options', options, OPTION_NAMES);
   checkLayout(FN, layout);
   positiveInt(FN, 'k', k);
   oddKernel(FN, kernel);

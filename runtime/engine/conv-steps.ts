@@ -1,7 +1,8 @@
 // Conv and transposed-conv nodes compiled into plan steps: weights (batch norm already folded in)
 // packed once into the micro-kernels' order, the call bound to its fixed activation buffers.
-import type { ConvNode, DeconvNode } from '../model/graph.js';
+import type { ConvNode, DcnNode, DeconvNode } from '../model/graph.js';
 import { conv2dInto, conv2dOutputShape, conv2dTransposeInto, conv2dTransposeOutputShape, packConv2d, packConv2dTranspose } from '../ops/conv-packed.js';
+import { deformConv2dInto, deformConv2dOutputShape, packDeformConv2d } from '../ops/deform-conv.js';
 import type { Kernels } from '../wasm/loader.js';
 import type { FoldedWeights } from './fold.js';
 
@@ -30,7 +31,7 @@ export function buildConvStep(kn: Kernels, node: ConvNode, w: FoldedWeights, x: 
 }
 
 export function buildDeconvStep(kn: Kernels, node: DeconvNode, w: FoldedWeights, x: number, xShape: Shape4, out: number, outShape: Shape4): BuiltStep {
-  const packed = packConv2dTranspose(kn, w.weight, [node.kernel, node.kernel, node.cout, node.cin], { bias: w.bias, stride: node.stride });
+  const packed = packConv2dTranspose(kn, w.weight, [node.kernel, node.kernel, node.cout / node.groups, node.cin], { bias: w.bias, stride: node.stride, groups: node.groups });
   const opts = { pad: node.pad, outputPadding: node.outputPadding, activation: node.act } as const;
   checkShape(node.name, conv2dTransposeOutputShape(xShape, packed, opts), outShape, packed.release.bind(packed));
   return {
@@ -39,6 +40,48 @@ export function buildDeconvStep(kn: Kernels, node: DeconvNode, w: FoldedWeights,
     scratchBytes: 0,
     release: () => packed.release(),
   };
+}
+
+/**
+ * DCNv2: the offset-and-mask conv (an ordinary packed conv with bias) writes its 3 k k channels
+ * into a scratch map [oh, ow, 3 k k] owned by the step; the deformable kernel reads the offsets
+ * and the mask logits from it as they are (it applies the sigmoid). `offsetMask` holds the
+ * unfolded conv_offset_mask weight and bias; `w` the main weight with batch norm folded in.
+ */
+export function buildDcnStep(
+  kn: Kernels, node: DcnNode, w: FoldedWeights, offsetMask: FoldedWeights,
+  x: number, xShape: Shape4, out: number, outShape: Shape4,
+): BuiltStep {
+  const taps = node.kernel * node.kernel;
+  const window = { stride: node.stride, pad: node.pad, dilation: node.dilation } as const;
+  const releases: (() => void)[] = [];
+  const release = () => {
+    for (const r of releases.splice(0).reverse()) r();
+  };
+  try {
+    const offsetConv = packConv2d(kn, offsetMask.weight, [node.kernel, node.kernel, node.cin, 3 * taps], { bias: offsetMask.bias });
+    releases.push(() => offsetConv.release());
+    const omShape = conv2dOutputShape(xShape, offsetConv, window);
+    const omBytes = omShape[0] * omShape[1] * omShape[2] * omShape[3] * 4;
+    const om = kn.heap.alloc(omBytes);
+    releases.push(() => kn.heap.release(om));
+    const deform = packDeformConv2d(kn, w.weight, [node.kernel, node.kernel, node.cin, node.cout], { bias: w.bias });
+    releases.push(() => deform.release());
+    const opts = { ...window, activation: node.act } as const;
+    checkShape(node.name, deformConv2dOutputShape(xShape, deform, opts), outShape, () => {});
+    return {
+      run: () => {
+        conv2dInto(kn, offsetConv, x, xShape, om, window);
+        deformConv2dInto(kn, deform, x, xShape, om, out, opts);
+      },
+      weightBytes: (w.weight.length + w.bias.length + offsetMask.weight.length + offsetMask.bias.length) * 4,
+      scratchBytes: omBytes,
+      release,
+    };
+  } catch (e) {
+    release();
+    throw e;
+  }
 }
 
 function checkShape(name: string, got: Shape4, want: Shape4, release: () => void): void {

@@ -1,9 +1,9 @@
 // Batch norm folded into the preceding conv at load time (inference only):
 //   scale = gamma / sqrt(running_var + eps), w' = w * scale[cout], b' = (b - running_mean) * scale + beta.
-import { BN_EPS, type ConvNode, type DeconvNode } from '../model/graph.js';
+import { BN_EPS, type ConvNode, type DcnNode, type DeconvNode } from '../model/graph.js';
 
 export interface FoldedWeights {
-  /** Conv: HWIO [kh, kw, cin/groups, cout]; deconv: [kh, kw, cout, cin] (the graph's layouts). */
+  /** Conv and dcn: HWIO [kh, kw, cin/groups, cout]; deconv: [kh, kw, cout/groups, cin] (the graph's layouts). */
   weight: Float32Array;
   /** Always present after folding (zeros when the layer had neither bias nor batch norm). */
   bias: Float32Array;
@@ -24,17 +24,23 @@ export function bnScaleShift(param: (suffix: string) => Float32Array, prefix: st
   return { scale, shift };
 }
 
-export function foldBatchNorm(node: ConvNode | DeconvNode, param: (suffix: string) => Float32Array): FoldedWeights {
+export function foldBatchNorm(node: ConvNode | DeconvNode | DcnNode, param: (suffix: string) => Float32Array): FoldedWeights {
   const weight = param('weight').slice();
   const bias = node.bias ? param('bias').slice() : new Float32Array(node.cout);
   if (!node.bn) return { weight, bias };
   const { scale, shift } = bnScaleShift(param, 'bn.', node.cout);
-  if (node.op === 'conv') {
-    // HWIO: cout is the innermost axis
+  if (node.op !== 'deconv') {
+    // HWIO (conv and dcn): cout is the innermost axis
     for (let i = 0; i < weight.length; i++) weight[i] *= scale[i % node.cout];
   } else {
-    // [kh, kw, cout, cin]: cout is the second innermost axis
-    for (let i = 0; i < weight.length; i++) weight[i] *= scale[Math.floor(i / node.cin) % node.cout];
+    // [kh, kw, cout / groups, cin]: element (o, ci) feeds output channel (ci's group) * cout / groups + o
+    const coutG = node.cout / node.groups;
+    const cinG = node.cin / node.groups;
+    for (let i = 0; i < weight.length; i++) {
+      const ci = i % node.cin;
+      const o = Math.floor(i / node.cin) % coutG;
+      weight[i] *= scale[Math.floor(ci / cinG) * coutG + o];
+    }
   }
   for (let c = 0; c < node.cout; c++) bias[c] = bias[c] * scale[c] + shift[c];
   return { weight, bias };

@@ -2,12 +2,12 @@
 // calls on fixed heap buffers. Batch norm is folded into the preceding conv, conv weights are
 // packed once, activations share liveness-planned slots (memory-plan.ts), so `run` allocates
 // nothing: repeated detections reuse the same memory.
-import { INPUT, inferShapes, pruneTo, type Graph, type GraphNode, type NodeShape } from '../model/graph.js';
+import { DCN_OFFSET_MASK, INPUT, inferShapes, pruneTo, type Graph, type GraphNode, type NodeShape } from '../model/graph.js';
 import { affineChannelsInto, concatChannelsInto, reluInto, upsampleNearestInto } from '../ops/elementwise.js';
 import { cornerPoolInto, cornerPoolPairAddInto, maxPool2dInto, poolGeometry } from '../ops/pooling.js';
 import type { Tensor } from '../ops/tensor.js';
 import type { Kernels } from '../wasm/loader.js';
-import { buildConvStep, buildDeconvStep, type KernelStep } from './conv-steps.js';
+import { buildConvStep, buildDcnStep, buildDeconvStep, type KernelStep } from './conv-steps.js';
 import { foldBatchNorm, bnScaleShift } from './fold.js';
 import { planMemory, type PlannedValue } from './memory-plan.js';
 
@@ -22,6 +22,20 @@ export interface PlanStats {
   scratchBytes: number;
   steps: number;
 }
+
+export interface PlanOptions {
+  /** Most bytes of kernel memory the plan may take (activations and weights); default DEFAULT_MEMORY_LIMIT. */
+  memoryLimit?: number;
+}
+
+/**
+ * 2 GiB: far above what the bundled and official models need at their sizes (hundreds of MiB),
+ * far below the 4 GiB wasm32 ceiling. Kernel memory never shrinks, so an input size a model file
+ * or a caller asks for must be refused before anything grows, not after.
+ */
+export const DEFAULT_MEMORY_LIMIT = 2 ** 31;
+
+const MIB = 2 ** 20;
 
 export class ExecutionPlan {
   private released = false;
@@ -41,7 +55,7 @@ export class ExecutionPlan {
    * Compiles `graph` for a 1 x height x width x channels input, computing `heads` (head name ->
    * node). `weights` holds every parameter by its paramSpecs name (checked by the weight parser).
    */
-  static build(kn: Kernels, graph: Graph, weights: ReadonlyMap<string, Float32Array>, heads: Record<string, string>, height: number, width: number): ExecutionPlan {
+  static build(kn: Kernels, graph: Graph, weights: ReadonlyMap<string, Float32Array>, heads: Record<string, string>, height: number, width: number, options: PlanOptions = {}): ExecutionPlan {
     const shapes = inferShapes(graph, height, width);
     const nodes = pruneTo(graph, Object.values(heads));
     const shape4 = (name: string): [number, number, number, number] => {
@@ -75,6 +89,18 @@ export class ExecutionPlan {
       inPlace: node.op === 'relu' || node.op === 'add' || node.op === 'batchnorm',
     }));
     const memory = planMemory(values, Object.values(heads), [INPUT]);
+    // before the first allocation: a failed plan must not leave the kernel memory grown
+    const activationNeed = (memory.slotSizes.reduce((s, n) => s + n, 0) + size(shapes.get(INPUT)!)) * 4;
+    let weightNeed = 0;
+    for (const t of weights.values()) weightNeed += t.byteLength;
+    const limit = options.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
+    if (activationNeed + weightNeed > limit) {
+      throw new Error(
+        `input size ${height}x${width} needs ${Math.ceil((activationNeed + weightNeed) / MIB)} MiB of kernel memory ` +
+          `(activations ${Math.ceil(activationNeed / MIB)} MiB, weights ${Math.ceil(weightNeed / MIB)} MiB), more than the limit of ` +
+          `${limit < MIB ? `${limit} bytes` : `${Math.floor(limit / MIB)} MiB`}: use a smaller inputSize, or raise memoryLimit`,
+      );
+    }
 
     const owned: number[] = [];
     const releasers: (() => void)[] = [];
@@ -113,6 +139,15 @@ export class ExecutionPlan {
           case 'deconv': {
             const folded = foldBatchNorm(node, param);
             const built = node.op === 'conv' ? buildConvStep(kn, node, folded, x, inShape, out, outShape) : buildDeconvStep(kn, node, folded, x, inShape, out, outShape);
+            weightBytes += built.weightBytes;
+            scratchBytes += built.scratchBytes;
+            releasers.push(built.release);
+            steps.push(built.run);
+            break;
+          }
+          case 'dcn': {
+            const offsetMask = { weight: param(`${DCN_OFFSET_MASK}.weight`), bias: param(`${DCN_OFFSET_MASK}.bias`) };
+            const built = buildDcnStep(kn, node, foldBatchNorm(node, param), offsetMask, x, inShape, out, outShape);
             weightBytes += built.weightBytes;
             scratchBytes += built.scratchBytes;
             releasers.push(built.release);

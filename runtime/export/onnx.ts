@@ -9,7 +9,7 @@
 
 import { foldBatchNorm } from '../engine/fold.js';
 import type { ModelConfig } from '../model/config.js';
-import { BN_EPS, INPUT, inferShapes, paramSpecs, pruneTo, type ConvNode, type CornerPoolNode, type DeconvNode, type GraphNode, type NodeShape } from '../model/graph.js';
+import { BN_EPS, DCN_OFFSET_MASK, INPUT, inferShapes, paramSpecs, pruneTo, type ConvNode, type CornerPoolNode, type DcnNode, type DeconvNode, type GraphNode, type NodeShape } from '../model/graph.js';
 import { buildGraph, inferenceHeads } from '../model/registry.js';
 import { float32LE, ProtoWriter } from './protobuf.js';
 
@@ -18,7 +18,10 @@ export type OnnxLayout = 'NCHW' | 'NHWC';
 export interface OnnxExportOptions {
   /** [height, width] of the exported input; default config.inputSize. */
   inputSize?: [number, number];
-  /** ONNX opset of the default domain, 13..21 (every op used keeps its opset-13 form there). Default 13. */
+  /**
+   * ONNX opset of the default domain, 13..21 (every op used keeps its opset-13 form there).
+   * Default 13, or 19 for graphs with deformable convs (ONNX DeformConv needs 19).
+   */
   opset?: number;
   /** Layout of the input and outputs; inside, the graph is NCHW as ONNX's ops are. Default 'NCHW'. */
   layout?: OnnxLayout;
@@ -38,12 +41,16 @@ const FN = 'exportOnnx';
 /** The ONNX ModelProto bytes of `config`'s inference network with `weights` (paramSpecs names, graph layouts). */
 export function exportOnnx(config: ModelConfig, weights: ReadonlyMap<string, Float32Array>, options: OnnxExportOptions = {}): Uint8Array {
   if (typeof options !== 'object' || options === null) throw new Error(`${FN}: options must be an object`);
-  const { inputSize = config.inputSize, opset = 13, layout = 'NCHW' } = options;
+  const { inputSize = config.inputSize, layout = 'NCHW' } = options;
   if (!Array.isArray(inputSize) || inputSize.length !== 2) throw new Error(`${FN}: options.inputSize must be [height, width], got ${JSON.stringify(inputSize)}`);
-  if (typeof opset !== 'number' || IR_VERSION[opset] === undefined) throw new Error(`${FN}: options.opset must be an integer in 13..21, got ${JSON.stringify(opset)}`);
+  if (options.opset !== undefined && (typeof options.opset !== 'number' || IR_VERSION[options.opset] === undefined)) {
+    throw new Error(`${FN}: options.opset must be an integer in 13..21, got ${JSON.stringify(options.opset)}`);
+  }
   if (layout !== 'NCHW' && layout !== 'NHWC') throw new Error(`${FN}: options.layout must be 'NCHW' or 'NHWC', got ${JSON.stringify(layout)}`);
   if (!(weights instanceof Map)) throw new Error(`${FN}: weights must be a Map of parameter name -> Float32Array`);
   const graph = buildGraph(config, `${FN}: config`);
+  // deformable convs (resdcn) exist in ONNX from opset 19 on: their default
+  const opset = options.opset ?? (graph.nodes.some((n) => n.op === 'dcn') ? DEFORM_CONV_OPSET : 13);
   const [h, w] = inputSize;
   const shapes = inferShapes(graph, h, w);
   checkWeights(graph, weights);
@@ -71,7 +78,7 @@ export function exportOnnx(config: ModelConfig, weights: ReadonlyMap<string, Flo
     tensorOf.set(node.name, out);
     const ins = node.inputs.map((n) => tensorOf.get(n)!);
     const param = (suffix: string) => weights.get(`${node.name}.${suffix}`)!;
-    emitNode(e, node, ins, out, param, shapes.get(node.inputs[0])!);
+    emitNode(e, node, ins, out, param, shapes.get(node.inputs[0])!, opset);
   }
 
   const outputs: ProtoWriter[] = [];
@@ -117,7 +124,7 @@ function checkWeights(graph: ReturnType<typeof buildGraph>, weights: ReadonlyMap
   }
 }
 
-function emitNode(e: Emitter, node: GraphNode, ins: string[], out: string, param: (suffix: string) => Float32Array, inShape: NodeShape): void {
+function emitNode(e: Emitter, node: GraphNode, ins: string[], out: string, param: (suffix: string) => Float32Array, inShape: NodeShape, opset: number): void {
   // an activation becomes a Relu after the op, which then writes an intermediate tensor
   const relu = 'act' in node && node.act === 'relu';
   const opOut = relu ? e.unique(`${node.name}.pre_relu`) : out;
@@ -125,6 +132,9 @@ function emitNode(e: Emitter, node: GraphNode, ins: string[], out: string, param
     case 'conv':
     case 'deconv':
       emitConv(e, node, ins[0], opOut, param);
+      break;
+    case 'dcn':
+      emitDcn(e, node, ins[0], opOut, param, opset);
       break;
     case 'batchnorm': {
       const p = (s: string) => e.initializer(`${node.name}.${s}`, [node.channels], param(s));
@@ -169,10 +179,48 @@ function emitConv(e: Emitter, node: ConvNode | DeconvNode, x: string, out: strin
     const weight = e.initializer(`${node.name}.weight`, [node.cout, cig, k, k], hwioToOihw(folded.weight, k, cig, node.cout));
     e.node('Conv', [x, weight, bias], [out], [...geometry, ints('dilations', [node.dilation, node.dilation]), int('group', node.groups)], node.name);
   } else {
-    const weight = e.initializer(`${node.name}.weight`, [node.cin, node.cout, k, k], deconvToOnnx(folded.weight, k, node.cout, node.cin));
-    e.node('ConvTranspose', [x, weight, bias], [out], [...geometry, ints('output_padding', [node.outputPadding, node.outputPadding])], node.name);
+    const coutG = node.cout / node.groups;
+    const weight = e.initializer(`${node.name}.weight`, [node.cin, coutG, k, k], deconvToOnnx(folded.weight, k, coutG, node.cin));
+    const group = node.groups > 1 ? [int('group', node.groups)] : [];
+    e.node('ConvTranspose', [x, weight, bias], [out], [...geometry, ints('output_padding', [node.outputPadding, node.outputPadding]), ...group], node.name);
   }
 }
+
+/**
+ * DCNv2 as ONNX DeformConv (opset 19): the offset-and-mask Conv, its first 2 k k channels as the
+ * offsets (ONNX's layout is DCNv2's and torchvision's: (dy, dx) per tap, taps row-major), the
+ * Sigmoid of the last k k as the mask; batch norm folded into the main weight and bias.
+ */
+function emitDcn(e: Emitter, node: DcnNode, x: string, out: string, param: (suffix: string) => Float32Array, opset: number): void {
+  if (opset < DEFORM_CONV_OPSET) {
+    throw new Error(`${FN}: node ${node.name} is a deformable conv (DCNv2), which ONNX has as DeformConv from opset ${DEFORM_CONV_OPSET}; options.opset is ${opset}`);
+  }
+  const k = node.kernel;
+  const taps = k * k;
+  const geometry = [ints('kernel_shape', [k, k]), ints('strides', [node.stride, node.stride]), ints('pads', [node.pad, node.pad, node.pad, node.pad]), ints('dilations', [node.dilation, node.dilation])];
+  const omName = `${node.name}.${DCN_OFFSET_MASK}`;
+  const omWeight = e.initializer(`${omName}.weight`, [3 * taps, node.cin, k, k], hwioToOihw(param(`${DCN_OFFSET_MASK}.weight`), k, node.cin, 3 * taps));
+  const omBias = e.initializer(`${omName}.bias`, [3 * taps], param(`${DCN_OFFSET_MASK}.bias`));
+  const om = e.unique(omName);
+  e.node('Conv', [x, omWeight, omBias], [om], geometry, omName);
+  const axes = e.constI64('axes_1', [1], [1]);
+  const slice = (from: number, to: number, name: string) => {
+    const t = e.unique(`${node.name}.${name}`);
+    e.node('Slice', [om, e.constI64(`slice_${from}`, [1], [from]), e.constI64(`slice_${to}`, [1], [to]), axes], [t], [], `${node.name}.${name}`);
+    return t;
+  };
+  const offset = slice(0, 2 * taps, 'offset');
+  const logits = slice(2 * taps, 3 * taps, 'mask_logits');
+  const mask = e.unique(`${node.name}.mask`);
+  e.node('Sigmoid', [logits], [mask], [], `${node.name}.mask`);
+  const folded = foldBatchNorm(node, param);
+  const weight = e.initializer(`${node.name}.weight`, [node.cout, node.cin, k, k], hwioToOihw(folded.weight, k, node.cin, node.cout));
+  const bias = e.initializer(`${node.name}.bias`, [node.cout], folded.bias);
+  e.node('DeformConv', [x, weight, offset, bias, mask], [out], [...geometry, int('group', 1), int('offset_group', 1)], node.name);
+}
+
+/** The first opset of the default domain with DeformConv. */
+const DEFORM_CONV_OPSET = 19;
 
 /** HWIO [k, k, ci, co] -> OIHW [co, ci, k, k]. */
 function hwioToOihw(w: Float32Array, k: number, ci: number, co: number): Float32Array {

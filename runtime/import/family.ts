@@ -32,7 +32,8 @@ export interface OfficialFamily {
    * The anchorless parameter name of an official key (prefix stripped), or null for a key that
    * is deliberately not imported (unused at test time: earlier stacks' heads are imported, but
    * e.g. DLA's `base.fc.*` or a tree's unused `project` are not). `num_batches_tracked` never
-   * reaches this. An official key that maps to nothing and is not skipped is an import Error.
+   * reaches this. An official key that maps to nothing and is not skipped is an import Error:
+   * undefined (a key the family does not know), or a name that is not a parameter of the graph.
    */
-  rename(key: string): string | null;
+  rename(key: string): string | null | undefined;
 }

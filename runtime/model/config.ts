@@ -3,8 +3,9 @@
 // untrusted input: validateConfig checks every field and says which one is wrong.
 
 import { checkInt, MAX_CLASSES, show } from './parts/params.js';
+import { inferShapes } from './graph.js';
 import { buildGraph, resolvePart } from './registry.js';
-import { DETECTORS, MODEL_FORMAT, type Detector } from './names.js';
+import { DETECTORS, MODEL_FORMAT, outputNamesOf, type Detector } from './names.js';
 
 /** A part: `type` picks it from the registry, the other fields are its parameters. */
 export interface PartConfig {
@@ -34,15 +35,23 @@ export interface ModelConfig {
   numClasses: number;
   /** One per class, index = class id (heatmap channel). */
   labels: string[];
-  /** [height, width] the model was trained at; both multiples of the graph's sizeMultiple. */
+  /**
+   * [height, width] the model was trained at and detect() resizes to: any size the graph computes
+   * (preferably multiples of its sizeMultiple; 511x511, 128k - 1, for the official CornerNets).
+   */
   inputSize: [number, number];
   /** Per-channel normalisation of 0..1 pixel values, (x - mean) / std, in RGB order. */
   mean: [number, number, number];
   std: [number, number, number];
   decode?: DecodeConfig;
+  /**
+   * Head -> the name detector.infer gives its output, where it differs from the detector's
+   * official default (names.ts OFFICIAL_OUTPUT_NAMES): CornerNet-Lite's `tl_offs`, `br_offs`.
+   */
+  outputNames?: Record<string, string>;
 }
 
-const TOP_LEVEL = ['format', 'name', 'detector', 'backbone', 'neck', 'head', 'numClasses', 'labels', 'inputSize', 'mean', 'std', 'decode'];
+const TOP_LEVEL = ['format', 'name', 'detector', 'backbone', 'neck', 'head', 'numClasses', 'labels', 'inputSize', 'mean', 'std', 'decode', 'outputNames'];
 const MAX_SIDE = 16384;
 
 export const DECODE_DEFAULTS: Record<Detector, DecodeConfig> = {
@@ -86,10 +95,12 @@ export function validateConfig(raw: unknown, source: string): ModelConfig {
 
   const config: ModelConfig = { format: MODEL_FORMAT, name: o.name, detector, backbone, ...(neck ? { neck } : {}), head, numClasses, labels, inputSize, mean, std, decode };
   const graph = buildGraph(config, source);
-  const m = graph.sizeMultiple;
-  if (inputSize[0] % m !== 0 || inputSize[1] % m !== 0) {
-    throw new Error(`${at('inputSize')} [${inputSize}] must be multiples of ${m} for this architecture (output stride ${graph.stride})`);
+  try {
+    inferShapes(graph, inputSize[0], inputSize[1]);
+  } catch (e) {
+    throw new Error(`${at('inputSize')} [${inputSize}] does not fit this architecture (output stride ${graph.stride}): ${(e as Error).message}`);
   }
+  if (o.outputNames !== undefined) config.outputNames = parseOutputNames(o.outputNames, detector, Object.keys(graph.heads), at('outputNames'));
   return config;
 }
 
@@ -128,6 +139,24 @@ function parseDecode(raw: unknown, detector: Detector, at: string): DecodeConfig
     }
   }
   return d;
+}
+
+/** Known heads only, non-empty names, and no two heads with one name once the defaults are filled in. */
+function parseOutputNames(raw: unknown, detector: Detector, heads: string[], at: string): Record<string, string> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${at} must be an object { head: name }, got ${show(raw)}`);
+  const names: Record<string, string> = {};
+  for (const [head, name] of Object.entries(raw)) {
+    if (!heads.includes(head)) throw new Error(`${at}.${head}: unknown head (heads: ${heads.join(', ')})`);
+    if (typeof name !== 'string' || name.length === 0 || name.length > 200) throw new Error(`${at}.${head} must be a non-empty string of at most 200 characters, got ${show(name)}`);
+    names[head] = name;
+  }
+  const seen = new Map<string, string>();
+  for (const [head, name] of Object.entries(outputNamesOf(detector, heads, names))) {
+    const other = seen.get(name);
+    if (other !== undefined) throw new Error(`${at}: heads ${other} and ${head} would both be named ${JSON.stringify(name)}`);
+    seen.set(name, head);
+  }
+  return names;
 }
 
 function tuple(v: unknown, where: string, n: number, check: (x: unknown, where: string) => number): number[] {

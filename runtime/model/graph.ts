@@ -33,7 +33,11 @@ export interface ConvNode extends NodeBase {
   act: Activation;
 }
 
-/** Transposed conv with PyTorch ConvTranspose2d semantics (+ bias) (+ batch norm) (+ activation). */
+/**
+ * Transposed conv with PyTorch ConvTranspose2d semantics (+ bias) (+ batch norm) (+ activation).
+ * With groups > 1, input channel group g (cin / groups channels) feeds only output group g
+ * (DLA-34's up-sampling: groups = cin = cout, depthwise).
+ */
 export interface DeconvNode extends NodeBase {
   op: 'deconv';
   cin: number;
@@ -42,6 +46,27 @@ export interface DeconvNode extends NodeBase {
   stride: number;
   pad: number;
   outputPadding: number;
+  groups: number;
+  bias: boolean;
+  bn: boolean;
+  act: Activation;
+}
+
+/**
+ * DCNv2 modulated deformable conv (one offset group) (+ bias) (+ batch norm) (+ activation):
+ * om = conv_offset_mask(x), a k x k conv with bias to 3 k k channels: [0, 2kk) the offsets (channel
+ * 2t = dy, 2t + 1 = dx of tap t = i k + j), [2kk, 3kk) the mask logits (sigmoid). Tap t of output
+ * (oy, ox) samples x bilinearly at (oy s - p + i d + dy, ox s - p + j d + dx), zero outside the
+ * image, times the mask; then the weight contraction as an ordinary conv's.
+ */
+export interface DcnNode extends NodeBase {
+  op: 'dcn';
+  cin: number;
+  cout: number;
+  kernel: number;
+  stride: number;
+  pad: number;
+  dilation: number;
   bias: boolean;
   bn: boolean;
   act: Activation;
@@ -92,6 +117,7 @@ export interface UpsampleNode extends NodeBase {
 export type GraphNode =
   | ConvNode
   | DeconvNode
+  | DcnNode
   | BatchNormNode
   | AddNode
   | ConcatNode
@@ -117,18 +143,25 @@ export interface Graph {
   heads: Record<string, string[]>;
 }
 
+/** Suffix of a dcn node's offset-and-mask conv parameters (DCNv2's module name). */
+export const DCN_OFFSET_MASK = 'conv_offset_mask';
+
 export interface ParamSpec {
   name: string;
   shape: number[];
   /** How the trainer initialises it (trainer/model/params.ts initialValue); the runtime ignores this. */
   init: 'he' | 'head-default' | 'head-small' | 'zeros' | 'ones' | 'heatmap-prior' | 'deconv-bilinear';
+  /** Grouped transposed convs ('deconv-bilinear' with groups > 1): the node's groups. */
+  groups?: number;
 }
 
 /**
  * Every parameter of a graph in a deterministic order: `${node}.weight`, `${node}.bias`, and for
  * batch norm `${node}.bn.{weight,bias,running_mean,running_var}` (PyTorch's names, so weights
  * converted from the official checkpoints map one to one). A stand-alone batchnorm node uses
- * `${node}.{weight,bias,running_mean,running_var}`.
+ * `${node}.{weight,bias,running_mean,running_var}`. A dcn node adds its offset-and-mask conv as
+ * `${node}.conv_offset_mask.{weight,bias}`, zero at initialisation (DCNv2's init_offset: the
+ * layer starts as a plain conv with mask 0.5).
  */
 export function paramSpecs(graph: Graph, heatmapBiasNodes: ReadonlySet<string> = heatmapNodes(graph)): ParamSpec[] {
   const specs: ParamSpec[] = [];
@@ -148,8 +181,16 @@ export function paramSpecs(graph: Graph, heatmapBiasNodes: ReadonlySet<string> =
       }
       if (node.bn) bn(`${node.name}.bn.`, node.cout);
     } else if (node.op === 'deconv') {
-      specs.push({ name: `${node.name}.weight`, shape: [node.kernel, node.kernel, node.cout, node.cin], init: 'deconv-bilinear' });
+      const groups = node.groups > 1 ? { groups: node.groups } : {};
+      specs.push({ name: `${node.name}.weight`, shape: [node.kernel, node.kernel, node.cout / node.groups, node.cin], init: 'deconv-bilinear', ...groups });
       if (node.bias) specs.push({ name: `${node.name}.bias`, shape: [node.cout], init: 'zeros' });
+      if (node.bn) bn(`${node.name}.bn.`, node.cout);
+    } else if (node.op === 'dcn') {
+      const taps = node.kernel * node.kernel;
+      specs.push({ name: `${node.name}.weight`, shape: [node.kernel, node.kernel, node.cin, node.cout], init: 'he' });
+      if (node.bias) specs.push({ name: `${node.name}.bias`, shape: [node.cout], init: 'zeros' });
+      specs.push({ name: `${node.name}.${DCN_OFFSET_MASK}.weight`, shape: [node.kernel, node.kernel, node.cin, 3 * taps], init: 'zeros' });
+      specs.push({ name: `${node.name}.${DCN_OFFSET_MASK}.bias`, shape: [3 * taps], init: 'zeros' });
       if (node.bn) bn(`${node.name}.bn.`, node.cout);
     } else if (node.op === 'batchnorm') {
       bn(`${node.name}.`, node.channels);
@@ -158,11 +199,14 @@ export function paramSpecs(graph: Graph, heatmapBiasNodes: ReadonlySet<string> =
   return specs;
 }
 
-/** Heads whose name ends in "heat"/"hm" get the focal-loss prior bias -log((1 - 0.1) / 0.1). */
+/**
+ * Heads whose name ends in "heat"/"hm", and CornerNet-Saccade's attention maps `atts.i`, get the
+ * focal-loss prior bias -log((1 - 0.1) / 0.1).
+ */
 export function heatmapNodes(graph: Graph): Set<string> {
   const out = new Set<string>();
   for (const [head, nodes] of Object.entries(graph.heads)) {
-    if (/(^|_)(hm|heat)$/.test(head)) for (const n of nodes) out.add(n);
+    if (/(^|_)(hm|heat)$/.test(head) || /^atts\.\d+$/.test(head)) for (const n of nodes) out.add(n);
   }
   return out;
 }
@@ -177,16 +221,74 @@ export interface NodeShape {
 }
 
 /**
- * Output shape of every node for an input of h x w; throws an Error naming the node when the
- * graph does not fit (channel mismatch, sizes that the strides do not divide, unknown input).
+ * Output shape of every node for an input of h x w. Sizes are worked out through every op, so any
+ * input the graph can really compute is accepted (511x511 for an hourglass: 7x7/2 stem 511 -> 256,
+ * then 128): the only size errors are an op whose inputs disagree (an up-sampled map added to its
+ * skip) or a map that shrinks to nothing; those name the node and the sizes, and list the nearest
+ * sides that fit. Other mistakes (channels, unknown input) throw an Error naming the node too.
  */
 export function inferShapes(graph: Graph, h: number, w: number): Map<string, NodeShape> {
   if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) {
     throw new Error(`input size must be positive integers, got ${h}x${w}`);
   }
-  if (h % graph.sizeMultiple !== 0 || w % graph.sizeMultiple !== 0) {
-    throw new Error(`input size ${h}x${w}: both sides must be multiples of ${graph.sizeMultiple} for this architecture`);
+  try {
+    return computeShapes(graph, h, w);
+  } catch (e) {
+    if (!(e instanceof SizeMismatch)) throw e;
+    throw new Error(`${e.message} (input ${h}x${w} does not fit this architecture; ${sizeHint(graph, h, w)})`);
   }
+}
+
+/** A size the graph cannot compute: inferShapes adds the hint to it. */
+class SizeMismatch extends Error {}
+
+/** Whether a side length fits the graph (height and width go through the same per-axis ops). */
+export function fitsSide(graph: Graph, side: number): boolean {
+  try {
+    computeShapes(graph, side, side);
+    return true;
+  } catch (e) {
+    if (e instanceof SizeMismatch) return false;
+    throw e;
+  }
+}
+
+/** "sides that fit near 130: 125..128, 253..256; preferred: multiples of 128" for each failing side. */
+function sizeHint(graph: Graph, h: number, w: number): string {
+  const m = graph.sizeMultiple;
+  const window = Math.max(2 * m, 64);
+  const parts: string[] = [];
+  for (const side of h === w ? [h] : [h, w]) {
+    if (fitsSide(graph, side)) continue;
+    const runs: string[] = [];
+    const below = nearestFit(graph, side, -1, window);
+    const above = nearestFit(graph, side, +1, window);
+    if (below !== undefined) runs.push(run(graph, below, -1, window));
+    if (above !== undefined) runs.push(run(graph, above, +1, window));
+    parts.push(runs.length > 0 ? `sides that fit near ${side}: ${runs.join(', ')}` : `no side within ${window} of ${side} fits`);
+  }
+  parts.push(`preferred: multiples of ${m}`);
+  return parts.join('; ');
+}
+
+function nearestFit(graph: Graph, side: number, dir: -1 | 1, window: number): number | undefined {
+  for (let d = 1; d <= window; d++) {
+    const s = side + dir * d;
+    if (s < 1) return undefined;
+    if (fitsSide(graph, s)) return s;
+  }
+  return undefined;
+}
+
+/** The run of fitting sides that starts at `from` and extends away from the failing side, as "a..b". */
+function run(graph: Graph, from: number, dir: -1 | 1, window: number): string {
+  let end = from;
+  for (let d = 1; d <= window && end + dir >= 1 && fitsSide(graph, end + dir); d++) end += dir;
+  const [a, b] = dir < 0 ? [end, from] : [from, end];
+  return a === b ? String(a) : `${a}..${b}`;
+}
+
+function computeShapes(graph: Graph, h: number, w: number): Map<string, NodeShape> {
   const shapes = new Map<string, NodeShape>([[INPUT, { h, w, c: graph.inputChannels }]]);
   const get = (node: GraphNode, name: string): NodeShape => {
     const s = shapes.get(name);
@@ -212,8 +314,22 @@ export function inferShapes(graph: Graph, h: number, w: number): Map<string, Nod
         };
         break;
       }
+      case 'dcn': {
+        // the same output size as a plain conv of that geometry; the offsets only move the taps
+        expectChannels(node, x, node.cin);
+        const span = node.dilation * (node.kernel - 1) + 1;
+        out = {
+          h: Math.floor((x.h + 2 * node.pad - span) / node.stride) + 1,
+          w: Math.floor((x.w + 2 * node.pad - span) / node.stride) + 1,
+          c: node.cout,
+        };
+        break;
+      }
       case 'deconv':
         expectChannels(node, x, node.cin);
+        if (node.cin % node.groups !== 0 || node.cout % node.groups !== 0) {
+          throw new Error(`graph node ${node.name}: groups ${node.groups} must divide cin ${node.cin} and cout ${node.cout}`);
+        }
         out = {
           h: (x.h - 1) * node.stride - 2 * node.pad + node.kernel + node.outputPadding,
           w: (x.w - 1) * node.stride - 2 * node.pad + node.kernel + node.outputPadding,
@@ -226,14 +342,13 @@ export function inferShapes(graph: Graph, h: number, w: number): Map<string, Nod
         break;
       case 'add':
         if (ins.length !== 2) throw new Error(`graph node ${node.name}: add takes 2 inputs, got ${ins.length}`);
-        if (ins[1].h !== x.h || ins[1].w !== x.w || ins[1].c !== x.c) {
-          throw new Error(`graph node ${node.name}: add of ${fmt(x)} and ${fmt(ins[1])}`);
-        }
+        if (ins[1].c !== x.c) throw new Error(`graph node ${node.name}: add of ${fmt(x)} and ${fmt(ins[1])}`);
+        if (ins[1].h !== x.h || ins[1].w !== x.w) throw new SizeMismatch(`graph node ${node.name}: add of ${fmt(x)} and ${fmt(ins[1])}`);
         out = x;
         break;
       case 'concat':
         for (const s of ins) {
-          if (s.h !== x.h || s.w !== x.w) throw new Error(`graph node ${node.name}: concat of ${fmt(x)} and ${fmt(s)}`);
+          if (s.h !== x.h || s.w !== x.w) throw new SizeMismatch(`graph node ${node.name}: concat of ${fmt(x)} and ${fmt(s)}`);
         }
         out = { h: x.h, w: x.w, c: ins.reduce((sum, s) => sum + s.c, 0) };
         break;
@@ -252,7 +367,7 @@ export function inferShapes(graph: Graph, h: number, w: number): Map<string, Nod
         out = { h: x.h * node.factor, w: x.w * node.factor, c: x.c };
         break;
     }
-    if (out.h < 1 || out.w < 1) throw new Error(`graph node ${node.name}: input ${h}x${w} is too small (output ${fmt(out)})`);
+    if (out.h < 1 || out.w < 1) throw new SizeMismatch(`graph node ${node.name}: input ${h}x${w} is too small (output ${fmt(out)})`);
     shapes.set(node.name, out);
   }
   for (const [head, nodes] of Object.entries(graph.heads)) {
@@ -325,7 +440,7 @@ export class GraphBuilder {
   deconv(
     name: string,
     x: string,
-    o: { cout: number; kernel: number; stride: number; pad: number; outputPadding?: number; bias?: boolean; bn?: boolean; act?: Activation },
+    o: { cout: number; kernel: number; stride: number; pad: number; outputPadding?: number; groups?: number; bias?: boolean; bn?: boolean; act?: Activation },
   ): string {
     const bn = o.bn ?? true;
     return this.push({
@@ -338,6 +453,31 @@ export class GraphBuilder {
       stride: o.stride,
       pad: o.pad,
       outputPadding: o.outputPadding ?? 0,
+      groups: o.groups ?? 1,
+      bias: o.bias ?? !bn,
+      bn,
+      act: o.act ?? 'relu',
+    }, o.cout);
+  }
+
+  /** DCNv2 (see DcnNode); PyTorch-like defaults as conv: pad keeps the size, bias only without BN. */
+  dcn(
+    name: string,
+    x: string,
+    o: { cout: number; kernel: number; stride?: number; pad?: number; dilation?: number; bias?: boolean; bn?: boolean; act?: Activation },
+  ): string {
+    const bn = o.bn ?? true;
+    const dilation = o.dilation ?? 1;
+    return this.push({
+      op: 'dcn',
+      name,
+      inputs: [x],
+      cin: this.channelsOf(x),
+      cout: o.cout,
+      kernel: o.kernel,
+      stride: o.stride ?? 1,
+      pad: o.pad ?? (dilation * (o.kernel - 1)) >> 1,
+      dilation,
       bias: o.bias ?? !bn,
       bn,
       act: o.act ?? 'relu',

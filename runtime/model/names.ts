@@ -44,3 +44,39 @@ export function headChannels(detector: Detector, numClasses: number): Record<str
     [CORNERNET_HEADS.brOffset]: 2,
   };
 }
+
+/**
+ * The names the official models' forward gives each head's output (what `detector.infer` returns
+ * and the published case files hold): CenterNet's ctdet dict keys; CornerNet's module lists
+ * (`tl_heats`, ...). CornerNet-Lite calls the offsets `tl_offs`/`br_offs`: such a model sets
+ * `outputNames` in its config. A head missing here keeps its own name (e.g. extra heads whose
+ * graph name already is the official one, like CornerNet-Saccade's `atts.0`).
+ */
+export const OFFICIAL_OUTPUT_NAMES: Record<Detector, Readonly<Record<string, string>>> = {
+  centernet: {
+    [CENTERNET_HEADS.heatmap]: 'hm',
+    [CENTERNET_HEADS.size]: 'wh',
+    [CENTERNET_HEADS.offset]: 'reg',
+  },
+  cornernet: {
+    [CORNERNET_HEADS.tlHeatmap]: 'tl_heats',
+    [CORNERNET_HEADS.brHeatmap]: 'br_heats',
+    [CORNERNET_HEADS.tlEmbedding]: 'tl_tags',
+    [CORNERNET_HEADS.brEmbedding]: 'br_tags',
+    [CORNERNET_HEADS.tlOffset]: 'tl_regrs',
+    [CORNERNET_HEADS.brOffset]: 'br_regrs',
+  },
+};
+
+/** CornerNet-Lite's offset names (its CornerNet, Squeeze and Saccade models): the importer sets these. */
+export const CORNERNET_LITE_OUTPUT_NAMES: Readonly<Record<string, string>> = {
+  [CORNERNET_HEADS.tlOffset]: 'tl_offs',
+  [CORNERNET_HEADS.brOffset]: 'br_offs',
+};
+
+/** Head -> output name for every given head: the config's names over the detector's defaults over the head's own. */
+export function outputNamesOf(detector: Detector, heads: readonly string[], overrides: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const defaults = OFFICIAL_OUTPUT_NAMES[detector];
+  const own = (table: Readonly<Record<string, string>>, head: string) => (Object.prototype.hasOwnProperty.call(table, head) ? table[head] : undefined);
+  return Object.fromEntries(heads.map((head) => [head, own(overrides, head) ?? own(defaults, head) ?? head]));
+}

@@ -1,5 +1,5 @@
-// Named model configs: the official architectures (CenterNet ResNet-18 / Hourglass-104, CornerNet
-// Hourglass-104 / Squeeze) and two tiny ones that train on a CPU. preset(name, opts) returns a
+// Named model configs: the official architectures (CenterNet ResNet-18 / ResNet-DCN-18 and -101 /
+// Hourglass-104, CornerNet Hourglass-104 / Squeeze) and two tiny ones that train on a CPU. preset(name, opts) returns a
 // validated config; any input size the architecture's strides allow can be asked for.
 
 import { validateConfig, type DecodeConfig, type ModelConfig, type PartConfig } from './config.js';
@@ -61,6 +61,38 @@ const PRESETS: Record<string, PresetDef> = {
     inputSize: [512, 512],
     decode: CENTERNET_DECODE,
   },
+  // The official CenterNet ResNet-DCN models (resnet_dcn.py, ctdet_coco_resdcn18/101.pth): the
+  // neck's stages are DCNv2 3x3 + BN + ReLU then a 4x4 transposed conv + BN + ReLU, widths 256,
+  // 128, 64; head_conv 64.
+  'centernet-resdcn18': {
+    description: 'CenterNet, ResNet-18 + three DCNv2-3x3 / 4x4-deconv up-sampling stages (256, 128, 64), stride 4 (official ctdet resdcn18)',
+    detector: 'centernet',
+    backbone: { type: 'resnet', block: 'basic', layers: [2, 2, 2, 2], channels: [64, 128, 256, 512], stemChannels: 64 },
+    neck: { type: 'dcn-deconv', channels: [256, 128, 64] },
+    head: { type: 'centernet', headChannels: 64, headKernel: 3 },
+    inputSize: [512, 512],
+    decode: CENTERNET_DECODE,
+  },
+  'centernet-resdcn101': {
+    description: 'CenterNet, ResNet-101 (bottleneck) + three DCNv2-3x3 / 4x4-deconv up-sampling stages (256, 128, 64), stride 4 (official ctdet resdcn101)',
+    detector: 'centernet',
+    backbone: { type: 'resnet', block: 'bottleneck', layers: [3, 4, 23, 3], channels: [64, 128, 256, 512], stemChannels: 64 },
+    neck: { type: 'dcn-deconv', channels: [256, 128, 64] },
+    head: { type: 'centernet', headChannels: 64, headKernel: 3 },
+    inputSize: [512, 512],
+    decode: CENTERNET_DECODE,
+  },
+  // The official CenterNet DLA-34 model (pose_dla_dcn.py DLASeg, down_ratio 4, head_conv 256,
+  // ctdet_coco_dla_2x.pth): DLA-34 backbone, DLA-up neck with DCNv2 aggregation nodes.
+  'centernet-dla34': {
+    description: 'CenterNet, DLA-34 + DLA-up (DCNv2 aggregation, depthwise transposed-conv up-sampling), head conv 256, stride 4 (official ctdet dla_2x)',
+    detector: 'centernet',
+    backbone: { type: 'dla', levels: [1, 1, 1, 2, 2, 1], channels: [16, 32, 64, 128, 256, 512] },
+    neck: { type: 'dla-up', downRatio: 4 },
+    head: { type: 'centernet', headChannels: 256, headKernel: 3 },
+    inputSize: [512, 512],
+    decode: CENTERNET_DECODE,
+  },
   'centernet-tiny': {
     // Three ResNet stages (stride 16) and two up-sampling stages: at its small default input the
     // bottleneck map stays 8x8, which localised far better in training than four stages' 4x4
@@ -109,6 +141,27 @@ const PRESETS: Record<string, PresetDef> = {
     inputSize: [512, 512],
     // The official CornerNet-Squeeze test settings: top_k 20, num_dets 100, ae_threshold 0.5.
     decode: { k: 20, kernel: 3, aeThreshold: 0.5, numDets: 100 },
+  },
+  // core/models/CornerNet_Saccade.py: 3 stacks of an order-3 hourglass (dims 256, 384, 384, 512,
+  // one residual per level), the CornerNet heads and an attention head per level; detect() runs
+  // the saccade test procedure (runtime/saccade/) instead of one pass over the whole image.
+  'cornernet-saccade': {
+    description: 'CornerNet-Saccade: 3-stack order-3 hourglass, corner heads + attention maps (strides 16, 8, 4), crops around attended locations, stride 4',
+    detector: 'cornernet',
+    backbone: {
+      type: 'hourglass',
+      stacks: 3,
+      stemChannels: 128,
+      stemResiduals: 1,
+      channels: [256, 384, 384, 512],
+      modules: [1, 1, 1, 1],
+      cnvChannels: 256,
+    },
+    head: { type: 'cornernet-saccade', poolChannels: 128, headChannels: 256, headKernel: 3, attChannels: 256 },
+    // The official input_size: 255 x 255 (output 64 x 64), the crops' size.
+    inputSize: [255, 255],
+    // The official test settings (configs/CornerNet_Saccade.json): top_k 12, num_dets 12, ae_threshold 0.3.
+    decode: { k: 12, kernel: 3, aeThreshold: 0.3, numDets: 12 },
   },
   'cornernet-tiny': {
     description: 'CornerNet, one small hourglass (order 3, 32-64 channels, 1 block per level), stride 4: trains on a CPU',

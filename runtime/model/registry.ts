@@ -5,7 +5,11 @@ import type { ModelConfig, PartConfig } from './config.js';
 import { GraphBuilder, INPUT, type Graph } from './graph.js';
 import { centernetHead } from './parts/centernet-head.js';
 import { cornernetHead } from './parts/cornernet-head.js';
+import { cornernetSaccadeHead } from './parts/cornernet-saccade-head.js';
+import { dcnDeconvNeck } from './parts/dcn-deconv-neck.js';
 import { deconvNeck } from './parts/deconv-neck.js';
+import { dla } from './parts/dla.js';
+import { dlaUpNeck } from './parts/dla-up.js';
 import { hourglass } from './parts/hourglass.js';
 import { checkInt, MAX_CLASSES, ParamReader, show } from './parts/params.js';
 import { resnet } from './parts/resnet.js';
@@ -19,9 +23,9 @@ export const registry: {
   necks: Record<string, NeckPart<any>>;
   heads: Record<string, HeadPart<any>>;
 } = {
-  backbones: { resnet, hourglass, 'squeeze-hourglass': squeezeHourglass },
-  necks: { deconv: deconvNeck },
-  heads: { centernet: centernetHead, cornernet: cornernetHead },
+  backbones: { resnet, hourglass, 'squeeze-hourglass': squeezeHourglass, dla },
+  necks: { deconv: deconvNeck, 'dcn-deconv': dcnDeconvNeck, 'dla-up': dlaUpNeck },
+  heads: { centernet: centernetHead, cornernet: cornernetHead, 'cornernet-saccade': cornernetSaccadeHead },
 };
 
 type Kind = keyof typeof registry;

@@ -159,9 +159,16 @@ export function conv2dInto(k: Kernels, packed: PackedConv2d, xPtr: number, xShap
 // ---- transposed convolution ----
 
 export interface PackedConv2dTranspose {
-  /** [kh, kw, cout, cin] (TF.js layout). */
+  /** [kh, kw, cout / groups, cin] (TF.js layout; PyTorch's grouped [cin, cout / groups, kh, kw] transposed (2, 3, 1, 0)). */
   readonly filterShape: readonly [number, number, number, number];
   readonly stride: readonly [number, number];
+  readonly groups: number;
+  /**
+   * 'gemm': phase panels for the igemm kernel (groups 1); 'depthwise': [bias | taps x channels] for
+   * the SIMD depthwise kernel (groups = cin = cout); 'grouped': the weights as given, for the
+   * scalar grouped kernel (any other grouping).
+   */
+  readonly layout: 'gemm' | 'depthwise' | 'grouped';
   readonly ptr: number;
   release(): void;
 }
@@ -179,7 +186,10 @@ class PackedTranspose implements PackedConv2dTranspose {
     private readonly k: Kernels,
     readonly filterShape: readonly [number, number, number, number],
     readonly stride: readonly [number, number],
+    readonly groups: number,
+    readonly layout: 'gemm' | 'depthwise' | 'grouped',
     readonly ptr: number,
+    /** igemm's scratch (gemm layout); the grouped layout's bias (0 without one); else 0. */
     readonly scratch: number,
   ) {}
 
@@ -192,19 +202,40 @@ class PackedTranspose implements PackedConv2dTranspose {
     if (!this.live) return;
     this.live = false;
     this.k.heap.release(this.ptr);
-    this.k.heap.release(this.scratch);
+    if (this.scratch) this.k.heap.release(this.scratch);
   }
 }
 
-/** Packs transposed-conv weights w [kh, kw, cout, cin] (and bias [cout]) for one stride. */
-export function packConv2dTranspose(k: Kernels, w: Float32Array, shape: readonly number[], opts: { bias?: Float32Array; stride?: Pair } = {}): PackedConv2dTranspose {
+/**
+ * Packs transposed-conv weights w [kh, kw, cout / groups, cin] (and bias [cout]) for one stride.
+ * groups = cin = cout (depthwise) runs a SIMD kernel; other groupings > 1 the scalar spec.
+ */
+export function packConv2dTranspose(k: Kernels, w: Float32Array, shape: readonly number[], opts: { bias?: Float32Array; stride?: Pair; groups?: number } = {}): PackedConv2dTranspose {
   const op = 'packConv2dTranspose';
-  const [kh, kw, cout, cin] = checkShape4(op, 'w shape', shape);
+  const [kh, kw, coutG, cin] = checkShape4(op, 'w shape', shape);
   if (!(w instanceof Float32Array)) throw new Error(`${op}: w must be a Float32Array`);
-  if (w.length !== kh * kw * cout * cin) throw new Error(`${op}: w has ${w.length} values but shape [${shape}] needs ${kh * kw * cout * cin}`);
+  if (w.length !== kh * kw * coutG * cin) throw new Error(`${op}: w has ${w.length} values but shape [${shape}] needs ${kh * kw * coutG * cin}`);
+  const groups = checkPositiveInt(op, 'groups', opts.groups ?? 1);
+  if (cin % groups !== 0) throw new Error(`${op}: groups ${groups} does not divide the ${cin} input channels of w [${shape}]`);
+  const cout = coutG * groups;
   const bias = checkBias(op, opts.bias, cout);
   const [sh, sw] = pair(op, 'stride', opts.stride, 1);
   const ex = k.exports;
+  if (groups > 1) {
+    if (coutG === 1 && groups === cin) {
+      // [kh, kw, 1, c] is already taps x channels: the depthwise forward conv's packing
+      const ptr = k.heap.alloc((cout + kh * kw * cout) * 4);
+      const wPtr = k.heap.allocF32(w);
+      const bPtr = bias ? k.heap.allocF32(bias) : 0;
+      ex.packDepthwiseWeights(wPtr, kh * kw, cout, bPtr, bias ? 1 : 0, ptr);
+      if (bPtr) k.heap.release(bPtr);
+      k.heap.release(wPtr);
+      return new PackedTranspose(k, [kh, kw, coutG, cin], [sh, sw], groups, 'depthwise', ptr, 0);
+    }
+    const ptr = k.heap.allocF32(w);
+    const bPtr = bias ? k.heap.allocF32(bias) : 0;
+    return new PackedTranspose(k, [kh, kw, coutG, cin], [sh, sw], groups, 'grouped', ptr, bPtr);
+  }
   const ptr = k.heap.alloc(ex.deconvPackedFloats(kh, kw, sh, sw, cin, cout) * 4);
   const wPtr = k.heap.allocF32(w);
   const bPtr = bias ? k.heap.allocF32(bias) : 0;
@@ -212,7 +243,7 @@ export function packConv2dTranspose(k: Kernels, w: Float32Array, shape: readonly
   if (bPtr) k.heap.release(bPtr);
   k.heap.release(wPtr);
   const scratch = k.heap.alloc(ex.conv2dTransposeScratchBytes(kh, kw, sh, sw, cin));
-  return new PackedTranspose(k, [kh, kw, cout, cin], [sh, sw], ptr, scratch);
+  return new PackedTranspose(k, [kh, kw, cout, cin], [sh, sw], 1, 'gemm', ptr, scratch);
 }
 
 /** Output shape [n, oh, ow, cout] of conv2dTransposeInto. */
@@ -222,10 +253,10 @@ export function conv2dTransposeOutputShape(xShape: readonly number[], packed: Pa
 
 function transposePlan(op: string, xShape: readonly number[], packed: PackedConv2dTranspose, opts: Conv2dTransposeIntoOptions) {
   const [n, h, w, cin] = checkShape4(op, 'x shape', xShape);
-  const [kh, kw, cout, cinW] = packed.filterShape;
+  const [kh, kw, coutG, cinW] = packed.filterShape;
   if (cin !== cinW) throw new Error(`${op}: x has ${cin} channels but the filter [${packed.filterShape}] takes ${cinW}`);
   const g = convTransposeGeometry(op, h, w, kh, kw, { ...opts, stride: packed.stride });
-  return { g, out: [n, g.oh, g.ow, cout] as [number, number, number, number] };
+  return { g, out: [n, g.oh, g.ow, coutG * packed.groups] as [number, number, number, number] };
 }
 
 /** out = act(convTranspose(x, packed) + bias) with PyTorch semantics; returns the output shape. */
@@ -236,9 +267,19 @@ export function conv2dTransposeInto(k: Kernels, packed: PackedConv2dTranspose, x
   const { g, out } = transposePlan(op, xShape, packed, opts);
   const relu = checkActivation(op, opts.activation);
   const [n, h, w, cin] = xShape;
-  const [kh, kw, cout] = packed.filterShape;
+  const [kh, kw] = packed.filterShape;
+  const cout = out[3];
   checkBuffer(op, 'x', k, xPtr, n * h * w * cin * 4);
   checkBuffer(op, 'out', k, outPtr, n * g.oh * g.ow * cout * 4);
+  if (packed.layout === 'depthwise') {
+    k.exports.conv2dTransposeDepthwise(xPtr, n, h, w, cin, packed.ptr, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, relu, outPtr);
+    return out;
+  }
+  if (packed.layout === 'grouped') {
+    const bias = packed.scratch;
+    k.exports.conv2dTransposeGroupedScalar(xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, packed.groups, bias, bias ? 1 : 0, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, relu, outPtr);
+    return out;
+  }
   k.exports.conv2dTransposeIgemm(xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, relu, outPtr, packed.scratch);
   return out;
 }

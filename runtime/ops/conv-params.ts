@@ -92,7 +92,21 @@ export function convGeometry(
         `is smaller than the ${kh}x${kw} filter at dilation [${dh}, ${dw}]`,
     );
   }
+  checkOutputSize(op, oh, ow, [padTop, padBottom, padLeft, padRight]);
   return { kh, kw, sh, sw, dh, dw, padTop, padBottom, padLeft, padRight, oh, ow };
+}
+
+/**
+ * 2^26 output pixels (8192 x 8192): one channel of it is 256 MiB of the 4 GiB kernel memory. A
+ * larger output comes from a padding or stride that is surely a mistake: say which, instead of
+ * failing later in the allocator.
+ */
+const MAX_OUTPUT_PIXELS = 2 ** 26;
+
+function checkOutputSize(op: string, oh: number, ow: number, pad: number[]): void {
+  if (oh * ow > MAX_OUTPUT_PIXELS) {
+    throw new Error(`${op}: output size ${oh}x${ow} is too large for kernel memory (pad [${pad.join(', ')}]; at most ${MAX_OUTPUT_PIXELS} output pixels)`);
+  }
 }
 
 /** Geometry of a transposed convolution (PyTorch ConvTranspose2d: dilation 1). */
@@ -109,6 +123,7 @@ export function convTransposeGeometry(
   if (oh < 1 || ow < 1) {
     throw new Error(`${op}: output size ${oh}x${ow} < 1: pad [${padTop}, ${padBottom}, ${padLeft}, ${padRight}] crops more than the ${(h - 1) * sh + kh}x${(w - 1) * sw + kw} full output`);
   }
+  checkOutputSize(op, oh, ow, [padTop, padBottom, padLeft, padRight]);
   return { kh, kw, sh, sw, dh: 1, dw: 1, padTop, padBottom, padLeft, padRight, oh, ow };
 }
 

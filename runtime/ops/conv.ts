@@ -12,6 +12,10 @@ import {
   type Activation, type ConvPad, type Pair,
 } from './conv-params.js';
 import { checkPositiveInt, checkTensor, type Tensor } from './tensor.js';
+import { checkOptionNames } from '../util/options.js';
+
+const CONV2D_OPTIONS = ['bias', 'stride', 'pad', 'dilation', 'groups', 'activation', 'kernel'] as const;
+const CONV2D_TRANSPOSE_OPTIONS = ['bias', 'stride', 'pad', 'outputPadding', 'groups', 'activation', 'kernel'] as const;
 
 export interface Conv2dOptions {
   /** [cout] values added before the activation. */
@@ -36,6 +40,11 @@ export interface Conv2dTransposeOptions {
   pad?: number | readonly [number, number, number, number];
   /** Extra rows/columns at the bottom/right (PyTorch output_padding), smaller than the stride. */
   outputPadding?: Pair;
+  /**
+   * Grouped (PyTorch ConvTranspose2d groups): input group g feeds only output group g; w is then
+   * [kh, kw, cout / groups, cin]. groups = cin = cout (depthwise) has a SIMD kernel. Default 1.
+   */
+  groups?: number;
   activation?: Activation;
   /** For tests and benchmarks: 'scalar' runs the spec kernel. Default 'auto'. */
   kernel?: 'auto' | 'scalar';
@@ -47,6 +56,7 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   checkTensor(op, 'x', x, 4);
   checkTensor(op, 'w', w, 4);
   if (typeof opts !== 'object' || opts === null) throw new Error(`${op}: options must be an object`);
+  checkOptionNames(op, 'options', opts, CONV2D_OPTIONS);
   const [n, h, wd, cin] = x.shape;
   const [kh, kw, cinG, cout] = w.shape;
   if (x.data.length === 0) throw new Error(`${op}: x must not be empty, got shape [${x.shape}]`);
@@ -88,17 +98,21 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   });
 }
 
-/** y [n, oh, ow, cout] = act(convTranspose(x [n, h, w, cin], w [kh, kw, cout, cin]) + bias), PyTorch semantics. */
+/** y [n, oh, ow, cout] = act(convTranspose(x [n, h, w, cin], w [kh, kw, cout / groups, cin]) + bias), PyTorch semantics. */
 export function conv2dTranspose(x: Tensor, w: Tensor, opts: Conv2dTransposeOptions = {}): Tensor {
   const op = 'conv2dTranspose';
   checkTensor(op, 'x', x, 4);
   checkTensor(op, 'w', w, 4);
   if (typeof opts !== 'object' || opts === null) throw new Error(`${op}: options must be an object`);
+  checkOptionNames(op, 'options', opts, CONV2D_TRANSPOSE_OPTIONS);
   const [n, h, wd, cin] = x.shape;
-  const [kh, kw, cout, cinW] = w.shape;
+  const [kh, kw, coutG, cinW] = w.shape;
   if (x.data.length === 0) throw new Error(`${op}: x must not be empty, got shape [${x.shape}]`);
   if (w.data.length === 0) throw new Error(`${op}: w must not be empty, got shape [${w.shape}]`);
   if (cinW !== cin) throw new Error(`${op}: x has ${cin} channels but w [${w.shape}] ([kh, kw, cout, cin]) takes ${cinW}`);
+  const groups = checkPositiveInt(op, 'groups', opts.groups ?? 1);
+  if (cin % groups !== 0) throw new Error(`${op}: groups ${groups} does not divide the ${cin} input channels of x`);
+  const cout = coutG * groups;
   const bias = checkBias(op, opts.bias, cout);
   const relu = checkActivation(op, opts.activation);
   const g = convTransposeGeometry(op, h, wd, kh, kw, opts);
@@ -112,9 +126,10 @@ export function conv2dTranspose(x: Tensor, w: Tensor, opts: Conv2dTransposeOptio
     if (kernel === 'scalar') {
       const pw = s.f32(w.data);
       const pb = bias ? s.f32(bias) : 0;
-      k.exports.conv2dTransposeScalar(px, n, h, wd, cin, pw, kh, kw, cout, pb, bias ? 1 : 0, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, relu, pout);
+      if (groups === 1) k.exports.conv2dTransposeScalar(px, n, h, wd, cin, pw, kh, kw, cout, pb, bias ? 1 : 0, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, relu, pout);
+      else k.exports.conv2dTransposeGroupedScalar(px, n, h, wd, cin, pw, kh, kw, cout, groups, pb, bias ? 1 : 0, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, relu, pout);
     } else {
-      const packed = packConv2dTranspose(k, w.data, w.shape, { bias, stride: [g.sh, g.sw] });
+      const packed = packConv2dTranspose(k, w.data, w.shape, { bias, stride: [g.sh, g.sw], groups });
       try {
         conv2dTransposeInto(k, packed, px, x.shape, pout, { pad: [g.padTop, g.padBottom, g.padLeft, g.padRight], outputPadding: opts.outputPadding, activation: opts.activation });
       } finally {

@@ -4,6 +4,7 @@ import type { CornerDirection } from '../model/graph.js';
 import { kernels, type Kernels } from '../wasm/loader.js';
 import { checkBuffer, withScope } from './heap-scope.js';
 import { checkNonNegativeInt, checkPositiveInt, checkTensor, type Tensor } from './tensor.js';
+import { checkOptionNames } from '../util/options.js';
 
 export type { CornerDirection } from '../model/graph.js';
 
@@ -33,6 +34,7 @@ export interface PoolGeometry {
 
 export function poolGeometry(op: string, opts: MaxPoolOptions): PoolGeometry {
   if (typeof opts !== 'object' || opts === null) throw new Error(`${op}: options { kernel, stride?, pad? } are required`);
+  checkOptionNames(op, 'options', opts, ['kernel', 'stride', 'pad']);
   const [kh, kw] = pair(op, 'kernel', opts.kernel);
   const [sh, sw] = opts.stride === undefined ? [kh, kw] : pair(op, 'stride', opts.stride);
   const pad = opts.pad ?? 0;

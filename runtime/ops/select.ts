@@ -4,6 +4,7 @@
 import { kernels, type Kernels } from '../wasm/loader.js';
 import { checkBuffer, withScope } from './heap-scope.js';
 import { checkNonNegativeInt, checkPositiveInt, checkTensor, describe, type Tensor } from './tensor.js';
+import { checkOptionNames } from '../util/options.js';
 
 export interface TopK {
   values: Float32Array;
@@ -113,6 +114,7 @@ export function heatmapPeaks(heat: Tensor, opts: PeaksOptions = {}): Peaks {
   if (shape.length !== 3 && shape.length !== 4) throw new Error(`${op}: heat must have shape [h, w, c] or [1, h, w, c], got [${shape}]`);
   const [h, w, c] = shape.slice(-3);
   if (typeof opts !== 'object' || opts === null) throw new Error(`${op}: options must be an object { k?, kernel? }, got ${String(opts)}`);
+  checkOptionNames(op, 'options', opts, ['k', 'kernel']);
   const k = opts.k ?? 100;
   const kernel = opts.kernel ?? 3;
   checkPositiveInt(op, 'kernel', kernel);
@@ -153,6 +155,7 @@ export function nms(boxes: Float32Array, scores: Float32Array, opts: NmsOptions)
   const op = 'nms';
   const n = checkBoxes(op, boxes, scores);
   if (typeof opts !== 'object' || opts === null) throw new Error(`${op}: options { iouThreshold } are required`);
+  checkOptionNames(op, 'options', opts, ['iouThreshold']);
   checkIou(op, opts.iouThreshold);
   const kn = kernels();
   return withScope(kn, (s) => {
@@ -193,6 +196,7 @@ export function softNmsScratchBytes(n: number): number {
 /** Validated soft-NMS parameters (defaults filled in) and the kernel's method number. */
 export function softNmsParams(op: string, opts: SoftNmsOptions): { method: number; iouThreshold: number; sigma: number; scoreThreshold: number } {
   if (typeof opts !== 'object' || opts === null) throw new Error(`${op}: options { method, iouThreshold?, sigma?, scoreThreshold? } are required`);
+  checkOptionNames(op, 'options', opts, ['method', 'iouThreshold', 'sigma', 'scoreThreshold']);
   const method = typeof opts.method === 'string' && Object.hasOwn(SOFT_NMS_METHODS, opts.method) ? SOFT_NMS_METHODS[opts.method] : undefined;
   if (method === undefined) throw new Error(`${op}: method must be 'linear', 'gaussian' or 'hard', got ${JSON.stringify(opts.method)}`);
   const iouThreshold = opts.iouThreshold ?? 0.5;

@@ -51,11 +51,17 @@ export interface KernelExports {
   conv2dTransposeScalar(x: number, n: number, h: number, w: number, cin: number, wts: number, kh: number, kw: number, cout: number, bias: number, hasBias: number, sh: number, sw: number, padTop: number, padLeft: number, oh: number, ow: number, relu: number, out: number): void;
   conv2dTransposeIgemm(x: number, n: number, h: number, w: number, cin: number, packed: number, kh: number, kw: number, cout: number, sh: number, sw: number, padTop: number, padLeft: number, oh: number, ow: number, relu: number, out: number, scratch: number): void;
   conv2dTransposeScratchBytes(kh: number, kw: number, sh: number, sw: number, cin: number): number;
+  conv2dTransposeGroupedScalar(x: number, n: number, h: number, w: number, cin: number, wts: number, kh: number, kw: number, cout: number, groups: number, bias: number, hasBias: number, sh: number, sw: number, padTop: number, padLeft: number, oh: number, ow: number, relu: number, out: number): void;
+  conv2dTransposeDepthwise(x: number, n: number, h: number, w: number, c: number, packed: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, oh: number, ow: number, relu: number, out: number): void;
   conv2dBackpropFilterScalar(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, kh: number, kw: number, groups: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
   conv2dBackpropFilter(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
   depthwiseBackpropFilter(x: number, n: number, h: number, w: number, c: number, dy: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
   depthwiseBackpropInputScalar(dy: number, n: number, oh: number, ow: number, c: number, mult: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, h: number, wd: number, dx: number): void;
   depthwiseBackpropInput(dy: number, n: number, oh: number, ow: number, c: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, h: number, wd: number, dx: number): void;
   simdPeakLoop(iters: number): number;
+  // deformable convolution (DCNv2): offsets and mask per output pixel at offsetStride / maskStride floats; see runtime/ops/deform-conv.ts
+  deformConv2dScalar(x: number, n: number, h: number, w: number, cin: number, wts: number, kh: number, kw: number, cout: number, bias: number, hasBias: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, offset: number, offsetStride: number, mask: number, maskStride: number, maskLogits: number, relu: number, out: number): void;
+  deformConv2dGemm(x: number, n: number, h: number, w: number, cin: number, packed: number, kh: number, kw: number, cout: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, offset: number, offsetStride: number, mask: number, maskStride: number, maskLogits: number, relu: number, out: number, scratch: number): void;
+  deformConv2dGemmScratchBytes(cin: number, ks: number): number;
   simdPeakFlopsPerIter(): number;
 }

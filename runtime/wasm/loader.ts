@@ -1,10 +1,13 @@
 // Loads the kernel module once per process, choosing the relaxed-SIMD build where the engine
-// validates relaxed SIMD and the SIMD128 build elsewhere. Works in Node, Deno, browsers and
-// workers: the binaries are embedded (runtime/wasm/embedded.ts), or given by the caller.
-import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './embedded.js';
+// validates relaxed SIMD and the SIMD128 build elsewhere. Works in Node, Deno, Bun, browsers and
+// workers: the binaries come from the file beside this module, from modules the runtime's entry
+// imported (default-kernels.ts, runtime/entries/), or from the caller.
+import { defaultKernels } from './default-kernels.js';
 import { relaxedSimdSupported, simdSupported } from './features.js';
 import { WasmHeap } from './heap.js';
 import type { KernelExports } from './exports.js';
+import { checkOptionNames } from '../util/options.js';
+import { nodeFs } from '../util/node-fs.js';
 
 export type WasmVariant = 'simd' | 'relaxed';
 export type WasmSource = WebAssembly.Module | BufferSource | URL | string;
@@ -22,11 +25,15 @@ export interface Kernels {
   readonly variant: WasmVariant;
 }
 
+const INIT_OPTIONS = ['wasm', 'variant'] as const;
+
 let current: Kernels | undefined;
 let pending: Promise<Kernels> | undefined;
 
 /** Loads the kernels once; later calls return the same instance (unless a different variant is forced). */
 export async function init(opts: InitOptions = {}): Promise<Kernels> {
+  if (typeof opts !== 'object' || opts === null) throw new Error(`init: opts must be an object { wasm?, variant? }, got ${opts === null ? 'null' : typeof opts}`);
+  checkOptionNames('init', 'opts', opts, INIT_OPTIONS);
   if (opts.variant !== undefined && opts.variant !== 'simd' && opts.variant !== 'relaxed') {
     throw new Error(`init: opts.variant must be 'simd' or 'relaxed', got ${String(opts.variant)}`);
   }
@@ -53,9 +60,21 @@ async function load(opts: InitOptions): Promise<Kernels> {
   if (variant === 'relaxed' && !relaxedSimdSupported()) {
     throw new Error("init: variant 'relaxed' requested but this engine lacks relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)");
   }
-  const module = await compile(opts.wasm ?? base64Bytes(variant === 'relaxed' ? RELAXED_WASM_BASE64 : SIMD_WASM_BASE64));
-  const instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
+  // errors name what was loaded: the caller's opts.wasm, or the package's own kernels
+  const what = opts.wasm === undefined ? `the bundled ${variant} kernels` : 'opts.wasm';
+  const module = await compile(opts.wasm ?? (await defaultKernels(variant)), what);
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
+  } catch (e) {
+    throw new Error(`init: ${what} is not an anchorless kernel module (it cannot be instantiated: ${(e as Error).message})`);
+  }
   const exports = instance.exports as unknown as KernelExports;
+  // a valid but unrelated module lacks our exports: say so instead of a TypeError on first use
+  const missing = ['memory', 'heapBase', 'isRelaxedBuild'].filter((name) => !(name in exports) || (name !== 'memory' && typeof (exports as unknown as Record<string, unknown>)[name] !== 'function'));
+  if (missing.length > 0 || !(exports.memory instanceof WebAssembly.Memory)) {
+    throw new Error(`init: ${what} is not an anchorless kernel module (it lacks the exports ${missing.join(', ') || 'memory'})`);
+  }
   const loaded = exports.isRelaxedBuild() === 1 ? 'relaxed' : 'simd';
   if (opts.wasm !== undefined && opts.variant !== undefined && loaded !== opts.variant) {
     throw new Error(`init: opts.wasm is the '${loaded}' build but opts.variant asked for '${opts.variant}'`);
@@ -63,24 +82,39 @@ async function load(opts: InitOptions): Promise<Kernels> {
   return { exports, heap: new WasmHeap(exports.memory, exports.heapBase()), variant: loaded };
 }
 
-async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+async function compile(source: WasmSource, what: string): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
     try {
       return await WebAssembly.compile(source);
     } catch (e) {
-      throw new Error(`init: opts.wasm is not a valid kernel module: ${(e as Error).message}`);
+      const message = (e as Error).message;
+      // workerd (Cloudflare Workers) and other edge runtimes compile only modules imported at build time
+      if (/disallowed by embedder|code generation/i.test(message)) {
+        throw new Error(
+          `init: this runtime forbids compiling WebAssembly from bytes (${message}), so ${what} cannot be given as bytes or a URL. ` +
+            "Import the kernels as a module instead: `import wasm from 'anchorless/wasm/simd'; await init({ wasm })`, " +
+            "or import 'anchorless' with the 'workerd' condition (wrangler does), which does that for you",
+        );
+      }
+      throw new Error(`init: ${what} is not a valid kernel module: ${message}`);
     }
   }
-  if (typeof source === 'string' || source instanceof URL) return compile(await readSource(source));
+  if (typeof source === 'string' || source instanceof URL) return compile(await readSource(source), what);
   throw new Error('init: opts.wasm must be a WebAssembly.Module, BufferSource, URL or path string');
 }
 
 async function readSource(source: string | URL): Promise<ArrayBuffer> {
-  const url = typeof source === 'string' && !/^[a-z]+:/i.test(source) ? undefined : new URL(source);
+  // a scheme has two or more letters: "C:\\kernels.wasm" is a Windows path, not a URL
+  let url: URL | undefined;
+  try {
+    url = typeof source === 'string' && !/^[a-z][a-z0-9+.-]+:/i.test(source) ? undefined : new URL(source);
+  } catch {
+    throw new Error(`init: opts.wasm ${String(source)} is not a valid URL`);
+  }
   if (url === undefined || url.protocol === 'file:') {
     // A file path (Node, Deno, Bun): read it with the runtime's own file API.
-    const fs = await import('node:fs/promises').catch(() => undefined);
+    const fs = await nodeFs();
     if (!fs) throw new Error(`init: cannot read ${String(source)}: no file system in this runtime; pass the bytes instead`);
     try {
       const bytes = await fs.readFile(url ?? (source as string));
@@ -89,20 +123,17 @@ async function readSource(source: string | URL): Promise<ArrayBuffer> {
       throw new Error(`init: cannot read wasm file ${String(source)}: ${(e as Error).message}`);
     }
   }
-  const response = await fetch(url);
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`init: cannot fetch ${url.href} (${cause?.code ?? cause?.message ?? (e as Error).message})`);
+  }
   if (!response.ok) throw new Error(`init: fetching ${url.href} failed with HTTP ${response.status}`);
   return response.arrayBuffer();
 }
 
-function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
-  if (typeof atob === 'function') {
-    const bin = atob(b64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return bytes;
-  }
-  throw new Error('anchorless: no base64 decoder (atob) in this runtime');
-}
 
 function onAbort(msgPtr: number, filePtr: number, line: number, column: number): never {
   throw new Error(`anchorless: kernel assertion failed at line ${line}:${column} (a bug: please report it)`);

@@ -22,6 +22,9 @@ import { tfCpu } from '../helpers/tf.js';
 const CASES: Record<string, [number, number]> = {
   'centernet-tiny': [64, 96],
   'centernet-resnet18': [64, 64],
+  'centernet-resdcn18': [64, 64],
+  'centernet-resdcn101': [64, 64],
+  'centernet-dla34': [32, 64],
   'cornernet-tiny': [64, 64],
   'cornernet-squeeze': [128, 128],
   'cornernet-hourglass104': [128, 128],

@@ -1,16 +1,21 @@
-// `anchorless eval --model FILE --data DIR [--results out.json] [--json] [--voc]`: COCO's twelve
-// numbers (pycocotools' COCOeval), or with --voc the VOC07 11-point mAP at IoU 0.5.
-import { readFile } from 'node:fs/promises';
+// `anchorless eval --model FILE|URL --data DIR [--results out.json] [--json] [--voc] [--class-map FILE]`:
+// COCO's twelve numbers (pycocotools' COCOeval), or with --voc the VOC07 11-point mAP at IoU 0.5.
+// Model classes are scored against dataset categories by label name (or --class-map); every
+// check (classes, --results) happens before the first image runs.
 import { helpText, numberOption, parseArgs, type OptionSpec } from '../../runtime/cli/args.js';
 import { loadDataset } from '../data/load.js';
+import { readClassMap } from '../eval/class-map.js';
 import { writeCocoResults } from '../eval/results.js';
 import { evaluateModel } from '../evaluate.js';
+import { checkWritable } from '../util/atomic-write.js';
 import { Progress } from '../util/progress.js';
 
 const SPEC: Record<string, OptionSpec> = {
-  model: { type: 'string', help: 'weight file (.safetensors)' },
+  model: { type: 'string', help: 'weight file (.safetensors): a path or an http(s) URL' },
   data: { type: 'string', help: 'dataset folder (COCO or VOC)' },
   results: { type: 'string', help: 'write the detections here in COCO results format' },
+  force: { type: 'boolean', help: 'overwrite --results if it exists' },
+  'class-map': { type: 'string', help: 'JSON { "model label": dataset category id or name, or null }; default: match by name' },
   json: { type: 'boolean', help: 'print the metrics as JSON' },
   voc: { type: 'boolean', help: 'report VOC07 11-point mAP at IoU 0.5 instead of the COCO numbers' },
   flip: { type: 'boolean', help: 'flip test' },
@@ -18,20 +23,28 @@ const SPEC: Record<string, OptionSpec> = {
   help: { type: 'boolean', help: 'show this help' },
 };
 
+/** How many dataset warnings (skipped annotations) are printed before "... and N more". */
+const SHOWN_WARNINGS = 5;
+
 export async function evalCommand(argv: string[]): Promise<void> {
   const { options: o, positionals } = parseArgs('eval', argv, SPEC);
-  if (o.help) return void console.log(helpText('anchorless eval --model FILE --data DIR [--results out.json] [--json] [--voc]', SPEC));
+  if (o.help) return void console.log(helpText('anchorless eval --model FILE|URL --data DIR [--results out.json] [--json] [--voc] [--class-map FILE]', SPEC));
   if (positionals.length) throw new Error(`eval: unexpected argument ${positionals[0]}`);
   if (typeof o.model !== 'string') throw new Error('eval: --model FILE is required');
   if (typeof o.data !== 'string') throw new Error('eval: --data DIR is required');
-  const bytes = await readFile(o.model).catch((e: NodeJS.ErrnoException) => {
-    throw new Error(`eval: --model ${o.model}: cannot read it (${e.code ?? e.message})`);
-  });
-  const ds = await loadDataset(o.data);
   const limit = o.limit === undefined ? undefined : numberOption('eval', 'limit', o.limit, 0, { integer: true, min: 1, max: 1e9 });
+  const results = o.results as string | undefined;
+  const resultsOptions = { overwrite: o.force === true, label: `eval: --results ${results}` };
+  if (results !== undefined) await checkWritable(results, resultsOptions);
+  const classMap = typeof o['class-map'] === 'string' ? await readClassMap(o['class-map']) : undefined;
+  const ds = await loadDataset(o.data);
+  // skipped annotations change the ground truth: never silently
+  for (const w of (ds.warnings ?? []).slice(0, SHOWN_WARNINGS)) console.error(`eval: warning: ${w}`);
+  if ((ds.warnings?.length ?? 0) > SHOWN_WARNINGS) console.error(`eval: warning: ... and ${ds.warnings!.length - SHOWN_WARNINGS} more`);
   const progress = new Progress('eval', Math.min(limit ?? Infinity, ds.images.length));
-  const r = await evaluateModel(new Uint8Array(bytes), ds, { flip: o.flip === true, limit, onProgress: (d) => progress.update(d) });
-  if (typeof o.results === 'string') await writeCocoResults(o.results, r.results);
+  // the path or URL itself, not its bytes: errors about the file then name it
+  const r = await evaluateModel(o.model, ds, { flip: o.flip === true, limit, classMap, onProgress: (d) => progress.update(d) });
+  if (results !== undefined) await writeCocoResults(results, r.results, resultsOptions);
   const metrics = o.voc ? { mAP50_voc07: r.voc07 } : r.coco.stats;
   if (o.json) {
     console.log(JSON.stringify({ model: o.model, data: o.data, images: r.images, msPerImage: r.msPerImage, metrics }, null, 2));

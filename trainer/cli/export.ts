@@ -1,6 +1,5 @@
 // `anchorless export --checkpoint DIR | --arch NAME --init random --out FILE`: a model file from a
 // training checkpoint, or a randomly initialised preset (for tests and benchmarks).
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { preset } from '../../runtime/model/presets.js';
 import { buildGraph } from '../../runtime/model/registry.js';
@@ -9,7 +8,7 @@ import { helpText, numberOption, parseArgs, type OptionSpec } from '../../runtim
 import { CHECKPOINT_FILE, readCheckpoint } from '../checkpoint.js';
 import { initialValue, gaussianRng } from '../model/params.js';
 import { paramSpecs } from '../../runtime/model/graph.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { checkWritable, writeFileAtomic } from '../util/atomic-write.js';
 
 const SPEC: Record<string, OptionSpec> = {
   checkpoint: { type: 'string', help: 'a training output folder (or its checkpoint.safetensors)' },
@@ -29,7 +28,8 @@ export async function exportCommand(argv: string[]): Promise<void> {
   if (o.help) return void console.log(helpText('anchorless export --checkpoint DIR | --arch NAME --init random --out FILE', SPEC));
   if (positionals.length) throw new Error(`export: unexpected argument ${positionals[0]}`);
   if (typeof o.out !== 'string') throw new Error('export: --out FILE is required');
-  if (existsSync(o.out) && !o.force) throw new Error(`export: ${o.out} already exists (add --force to overwrite it)`);
+  const outOptions = { overwrite: o.force === true, label: `export: --out ${o.out}` };
+  await checkWritable(o.out, outOptions);
   const dtype = o.f16 ? 'F16' : 'F32';
   let bytes: Uint8Array;
   if (typeof o.checkpoint === 'string') {
@@ -40,16 +40,20 @@ export async function exportCommand(argv: string[]): Promise<void> {
   } else if (typeof o.arch === 'string') {
     if (o.init !== 'random') throw new Error('export: --arch needs --init random (the only initialisation there is without a checkpoint)');
     const side = o['input-size'] === undefined ? undefined : numberOption('export', 'input-size', o['input-size'], 0, { integer: true, min: 1, max: 16384 });
-    const config = preset(o.arch, {
-      numClasses: numberOption('export', 'classes', o.classes, 80, { integer: true, min: 1, max: 100000 }),
-      ...(side ? { inputSize: [side, side] as [number, number] } : {}),
-    });
+    const numClasses = numberOption('export', 'classes', o.classes, 80, { integer: true, min: 1, max: 100000 });
+    let config: ReturnType<typeof preset>;
+    try {
+      config = preset(o.arch, { numClasses, ...(side ? { inputSize: [side, side] as [number, number] } : {}) });
+    } catch (e) {
+      // the preset's message names its API; here the flags
+      throw new Error(`export: --arch ${o.arch}${side ? ` --input-size ${side}` : ''}: ${(e as Error).message.replace(/^preset: /, '')}`);
+    }
     const normal = gaussianRng(numberOption('export', 'seed', o.seed, 1, { integer: true, min: 0, max: 2 ** 31 - 1 }));
     const weights = new Map(paramSpecs(buildGraph(config)).map((s) => [s.name, initialValue(s, normal)]));
     bytes = writeModelFile(config, weights, { dtype });
   } else {
     throw new Error('export: give --checkpoint DIR, or --arch NAME --init random');
   }
-  await writeFileAtomic(o.out, bytes);
+  await writeFileAtomic(o.out, bytes, outOptions);
   console.log(`${o.out}: ${(bytes.length / 1e6).toFixed(2)} MB (${dtype})`);
 }

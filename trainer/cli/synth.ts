@@ -1,5 +1,6 @@
 // `anchorless synth --out DIR [--train N] [--val M] [--size S] [--seed K]`: a synthetic COCO-format
 // dataset (OUT/train, OUT/val, each annotations.json + images/) for tests, demos and the default model.
+import { readdir, stat } from 'node:fs/promises';
 import { helpText, numberOption, parseArgs, type OptionSpec } from '../../runtime/cli/args.js';
 import { synthDataset } from '../data/synth.js';
 import { Progress } from '../util/progress.js';
@@ -23,6 +24,12 @@ export async function synthCommand(argv: string[]): Promise<void> {
   if (typeof options.out !== 'string') throw new Error('synth: --out DIR is required');
   const train = numberOption('synth', 'train', options.train, 1000, { integer: true, min: 0, max: 1e6 });
   const val = numberOption('synth', 'val', options.val, 200, { integer: true, min: 0, max: 1e6 });
+  // the library's own message names its API option; here the flag
+  const info = await stat(options.out).catch(() => undefined);
+  if (info && !info.isDirectory()) throw new Error(`synth: --out ${options.out} exists and is not a folder`);
+  if (info && options.overwrite !== true && (await readdir(options.out)).length > 0) {
+    throw new Error(`synth: --out ${options.out} is not empty (add --overwrite to replace its train/ and val/)`);
+  }
   const bars = { train: new Progress('synth train', train), val: new Progress('synth val', val) };
   const summary = await synthDataset({
     out: options.out,

@@ -102,7 +102,7 @@ export async function synthDataset(options: SynthOptions): Promise<SynthSummary>
       annotations,
       categories: classes.map((name, c) => ({ id: c + 1, name, supercategory: 'shape' })),
     };
-    await writeFileAtomic(path.join(dir, 'annotations.json'), JSON.stringify(json));
+    await writeFileAtomic(path.join(dir, 'annotations.json'), JSON.stringify(json), { overwrite: true });
     summary.splits.push({ split, dir, images: images.length, annotations: annotations.length });
   }
   return summary;

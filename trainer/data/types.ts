@@ -66,6 +66,8 @@ export interface DatasetImage {
   iscrowd: boolean[];
   /** VOC `difficult` flags (always false for COCO and synthetic data). */
   difficult: boolean[];
+  /** VOC `truncated` flags, where the format has them (VOC only). */
+  truncated?: boolean[];
   /** Object areas: COCO `area` field; box w*h for VOC. Decides COCO small/medium/large. */
   areas: number[];
 }
@@ -80,6 +82,8 @@ export interface Dataset {
   labels: string[];
   /** Non-fatal notes from loading (e.g. degenerate boxes that were skipped), each naming the file. */
   warnings: string[];
+  /** One line saying what was read (format, folder, split, where the classes came from), for the CLI to report. */
+  description?: string;
 }
 
 /** A detector output box, as the runtime returns it. */

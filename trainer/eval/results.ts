@@ -2,7 +2,7 @@
 // a COCO results list (the JSON pycocotools' loadRes reads), and a loaded dataset back to a COCO
 // ground-truth object (for VOC and synthetic data, or COCO data already in memory).
 import type { CocoAnnotation, CocoJson, CocoResult, Dataset, Detection, ImageId } from '../data/types.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-write.js';
 
 export interface ImageDetections {
   imageId: ImageId;
@@ -20,7 +20,7 @@ export function toCocoResults(perImage: readonly ImageDetections[], categoryIds:
     entry.detections.forEach((d, j) => {
       const where = `image ${JSON.stringify(entry.imageId)} (entry ${n}) detection ${j}`;
       const categoryId = categoryIds[d.classId];
-      if (!Number.isInteger(d.classId) || categoryId === undefined) {
+      if (!Number.isInteger(d.classId) || typeof categoryId !== 'number' || !Number.isFinite(categoryId)) {
         throw new Error(`${where}: classId ${d.classId} has no category id (categoryIds has ${categoryIds.length} entries)`);
       }
       const { xmin, ymin, xmax, ymax } = d.box;
@@ -33,8 +33,8 @@ export function toCocoResults(perImage: readonly ImageDetections[], categoryIds:
 }
 
 /** Writes a COCO results JSON file (atomically: a crash leaves the old file or the new one). */
-export async function writeCocoResults(file: string, results: readonly CocoResult[]): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(results));
+export async function writeCocoResults(file: string, results: readonly CocoResult[], options: AtomicWriteOptions = {}): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(results), options);
 }
 
 export interface DatasetToCocoOptions {

@@ -48,8 +48,8 @@ export function initParams(tf: TF, graph: Graph, seed = 317): ModelParams {
  *   layers the first heatmap loss was 75 instead of 7.5 and held-out AP50 0.016 instead of 0.206.
  * - 'deconv-bilinear': the bilinear up-sampling kernel of the official fill_up_weights, placed so
  *   that output channel o up-samples input channel o mod cin (for cin = cout: per-channel bilinear
- *   up-sampling, what fill_up_weights gives the official depthwise up-sampling convs); all other
- *   weights 0.
+ *   up-sampling, what fill_up_weights gives the official depthwise up-sampling convs); grouped
+ *   (groups > 1): within each group likewise; all other weights 0.
  * - 'heatmap-prior': HEATMAP_PRIOR_BIAS (sigmoid = 0.1), 'zeros', 'ones'.
  */
 export function initialValue(spec: ParamSpec, normal: () => number): Float32Array {
@@ -78,12 +78,16 @@ export function initialValue(spec: ParamSpec, normal: () => number): Float32Arra
       for (let i = 0; i < size; i++) out[i] = 0.001 * normal();
       return out;
     case 'deconv-bilinear': {
-      const [kh, kw, cout, cin] = spec.shape;
+      // [kh, kw, cout / groups, cin]: output o of group g reads input g * cinG + (o mod cinG)
+      const [kh, kw, coutG, cin] = spec.shape;
+      const cinG = cin / (spec.groups ?? 1);
       const fy = bilinear1d(kh);
       const fx = bilinear1d(kw);
       for (let i = 0; i < kh; i++) {
         for (let j = 0; j < kw; j++) {
-          for (let o = 0; o < cout; o++) out[((i * kw + j) * cout + o) * cin + (o % cin)] = fy[i] * fx[j];
+          for (let o = 0; o < coutG; o++) {
+            for (let ci = o % cinG; ci < cin; ci += cinG) out[((i * kw + j) * coutG + o) * cin + ci] = fy[i] * fx[j];
+          }
         }
       }
       return out;

@@ -4,9 +4,10 @@
 // before it exactly as the runtime does, so both compute the same function.
 
 import type { Tensor, Tensor1D, Tensor4D, Variable } from '@tensorflow/tfjs-core';
-import { BN_EPS, BN_MOMENTUM, inferShapes, paramSpecs, pruneTo, type Graph, type GraphNode } from '../../runtime/model/graph.js';
+import { BN_EPS, BN_MOMENTUM, DCN_OFFSET_MASK, inferShapes, paramSpecs, pruneTo, type Graph, type GraphNode } from '../../runtime/model/graph.js';
 import type { TF } from '../backend.js';
 import { cornerPool } from '../layers/corner-pool.js';
+import { deformConv2dTorch } from '../layers/deform-conv.js';
 import { batchNormTrain, conv2dTorch, deconvTorch, maxPoolTorch, upsampleNearest, type BatchMoments } from './torch-ops.js';
 
 export interface RunOptions {
@@ -74,8 +75,26 @@ function runNode(ctx: Ctx, node: GraphNode, ins: Tensor4D[]): Tensor4D {
         let w = param(ctx, `${node.name}.weight`) as Tensor4D;
         let b = node.bias ? (param(ctx, `${node.name}.bias`) as Tensor1D) : undefined;
         const bn = `${node.name}.bn.`;
-        if (node.bn && !ctx.training) ({ w, b } = foldBatchNorm(ctx, bn, w, b, node.op === 'conv' ? 3 : 2));
+        if (node.bn && !ctx.training) ({ w, b } = foldBatchNorm(ctx, bn, w, b, node.op === 'conv' ? 3 : 2, node.op === 'deconv' ? node.groups : 1));
         let y = node.op === 'conv' ? conv2dTorch(tf, x, w, node) : deconvTorch(tf, x, w, node);
+        if (b) y = tf.add(y, b) as Tensor4D;
+        if (node.bn && ctx.training) y = trainBatchNorm(ctx, bn, y);
+        return node.act === 'relu' ? tf.relu(y) : y;
+      }
+      case 'dcn': {
+        const taps = node.kernel * node.kernel;
+        const om = tf.add(
+          conv2dTorch(tf, x, param(ctx, `${node.name}.${DCN_OFFSET_MASK}.weight`) as Tensor4D, { ...node, groups: 1 }),
+          param(ctx, `${node.name}.${DCN_OFFSET_MASK}.bias`),
+        ) as Tensor4D;
+        const [n, oh, ow] = om.shape;
+        const offset = tf.slice(om, [0, 0, 0, 0], [n, oh, ow, 2 * taps]);
+        const mask = tf.sigmoid(tf.slice(om, [0, 0, 0, 2 * taps], [n, oh, ow, taps]));
+        let w = param(ctx, `${node.name}.weight`) as Tensor4D;
+        let b = node.bias ? (param(ctx, `${node.name}.bias`) as Tensor1D) : undefined;
+        const bn = `${node.name}.bn.`;
+        if (node.bn && !ctx.training) ({ w, b } = foldBatchNorm(ctx, bn, w, b, 3));
+        let y = deformConv2dTorch(tf, x, offset, mask, w, node);
         if (b) y = tf.add(y, b) as Tensor4D;
         if (node.bn && ctx.training) y = trainBatchNorm(ctx, bn, y);
         return node.act === 'relu' ? tf.relu(y) : y;
@@ -125,12 +144,21 @@ function bnAffine(ctx: Ctx, prefix: string): { scale: Tensor1D; shift: Tensor1D 
  * scale = gamma / sqrt(var + eps), shift = beta - mean * scale; w' = w * scale along the
  * output-channel axis, b' = b * scale + shift (b = 0 without a bias).
  */
-function foldBatchNorm(ctx: Ctx, prefix: string, w: Tensor4D, b: Tensor1D | undefined, outAxis: 2 | 3): { w: Tensor4D; b: Tensor1D } {
+function foldBatchNorm(ctx: Ctx, prefix: string, w: Tensor4D, b: Tensor1D | undefined, outAxis: 2 | 3, groups = 1): { w: Tensor4D; b: Tensor1D } {
   const { tf } = ctx;
   const { scale, shift } = bnAffine(ctx, prefix);
-  const shape = [1, 1, 1, 1];
-  shape[outAxis] = scale.shape[0];
-  const wf = tf.mul(w, tf.reshape(scale, shape)) as Tensor4D;
+  let wScale: Tensor;
+  if (groups > 1) {
+    // grouped deconv [kh, kw, cout / groups, cin]: element (o, ci) feeds output (ci's group) * cout / groups + o
+    const [, , coutG, cin] = w.shape;
+    const perGroup = tf.transpose(tf.reshape(scale, [groups, coutG])); // [coutG, groups]
+    wScale = tf.reshape(tf.broadcastTo(tf.reshape(perGroup, [coutG, groups, 1]), [coutG, groups, cin / groups]), [1, 1, coutG, cin]);
+  } else {
+    const shape = [1, 1, 1, 1];
+    shape[outAxis] = scale.shape[0];
+    wScale = tf.reshape(scale, shape);
+  }
+  const wf = tf.mul(w, wScale) as Tensor4D;
   const bf = (b ? tf.add(tf.mul(b, scale), shift) : shift) as Tensor1D;
   return { w: wf, b: bf };
 }

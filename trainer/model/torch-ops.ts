@@ -56,7 +56,9 @@ function dilateKernel(tf: TF, w: Tensor4D, d: number): Tensor4D {
  * output (h - 1) stride + k + outputPadding (the extra outputPadding rows only receive zeros);
  * PyTorch's `padding` then removes `pad` rows and columns from each side.
  */
-export function deconvTorch(tf: TF, x: Tensor4D, w: Tensor4D, g: { stride: number; pad: number; outputPadding: number }): Tensor4D {
+export function deconvTorch(tf: TF, x: Tensor4D, w: Tensor4D, g: { stride: number; pad: number; outputPadding: number; groups?: number }): Tensor4D {
+  const groups = g.groups ?? 1;
+  if (groups > 1) return groupedDeconvTorch(tf, x, w, { ...g, groups });
   const [n, h, wd] = x.shape;
   const [k, k2, cout] = w.shape;
   const fullH = (h - 1) * g.stride + k + g.outputPadding;
@@ -64,6 +66,48 @@ export function deconvTorch(tf: TF, x: Tensor4D, w: Tensor4D, g: { stride: numbe
   const full = tf.conv2dTranspose(x, w, [n, fullH, fullW, cout], [g.stride, g.stride], 'valid');
   if (g.pad === 0) return full;
   return tf.slice(full, [0, g.pad, g.pad, 0], [n, fullH - 2 * g.pad, fullW - 2 * g.pad, cout]);
+}
+
+/**
+ * Grouped ConvTranspose2d, w [k, k, cout / groups, cin]. Depthwise (one input and one output
+ * channel per group, DLA-34's up-sampling) is the equivalent forward conv: zeros inserted between
+ * the input pixels (stride - 1 per gap), k - 1 - pad of zero padding (plus outputPadding at the
+ * bottom and right; a negative amount crops), a depthwise conv with the spatially flipped kernel.
+ * Other groupings run one transposed conv per group.
+ */
+function groupedDeconvTorch(tf: TF, x: Tensor4D, w: Tensor4D, g: { stride: number; pad: number; outputPadding: number; groups: number }): Tensor4D {
+  const [n, h, wd, cin] = x.shape;
+  const [k, k2, coutG] = w.shape;
+  if (cin % g.groups !== 0) throw new Error(`deconvTorch: groups ${g.groups} does not divide the ${cin} input channels`);
+  if (coutG === 1 && g.groups === cin) {
+    const s = g.stride;
+    let y: Tensor4D = x;
+    if (s > 1) {
+      // [n, h, 1, w, 1, c] padded to [n, h, s, w, s, c]: every pixel followed by s - 1 zeros each way
+      const spread = tf.pad(tf.reshape(x, [n, h, 1, wd, 1, cin]), [[0, 0], [0, 0], [0, s - 1], [0, 0], [0, s - 1], [0, 0]]);
+      y = tf.slice(tf.reshape(spread, [n, h * s, wd * s, cin]) as Tensor4D, [0, 0, 0, 0], [n, (h - 1) * s + 1, (wd - 1) * s + 1, cin]);
+    }
+    y = padOrCrop(tf, y, k - 1 - g.pad, k - 1 - g.pad + g.outputPadding, k2 - 1 - g.pad, k2 - 1 - g.pad + g.outputPadding);
+    const flipped = tf.reshape(tf.reverse(w, [0, 1]), [k, k2, cin, 1]) as Tensor4D;
+    return tf.depthwiseConv2d(y, flipped, 1, 'valid');
+  }
+  const xs = tf.split(x, g.groups, 3);
+  const ws = tf.split(w, g.groups, 3);
+  const one = { stride: g.stride, pad: g.pad, outputPadding: g.outputPadding };
+  return tf.concat(xs.map((xi, i) => deconvTorch(tf, xi as Tensor4D, ws[i] as Tensor4D, one)), 3) as Tensor4D;
+}
+
+/** Zero padding of rows / columns on each side; a negative amount crops that many instead. */
+function padOrCrop(tf: TF, x: Tensor4D, top: number, bottom: number, left: number, right: number): Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const p = (v: number) => Math.max(v, 0);
+  let y = top > 0 || bottom > 0 || left > 0 || right > 0 ? tf.pad(x, [[0, 0], [p(top), p(bottom)], [p(left), p(right)], [0, 0]]) : x;
+  if (top < 0 || bottom < 0 || left < 0 || right < 0) {
+    const t = p(-top);
+    const l = p(-left);
+    y = tf.slice(y, [0, t, l, 0], [n, h + top + bottom, w + left + right, c]);
+  }
+  return y;
 }
 
 /** MaxPool2d: -inf padding, floor rounding. */

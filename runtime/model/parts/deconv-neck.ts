@@ -1,6 +1,6 @@
 // Up-sampling neck of CenterNet's ResNet models (msra_resnet `_make_deconv_layer`): per stage a
 // transposed conv (no bias, stride 2) + BN + ReLU. No 3x3 conv before each stage: that is the DCN
-// variant (resdcn), whose deformable conv this project does not implement.
+// variant (resdcn), the `dcn-deconv` neck (dcn-deconv-neck.ts).
 // [h, w, c] -> [h * 2^n, w * 2^n, channels[n - 1]] for n stages, applied to every stack's map.
 // With `skips` (not in the official models; centernet-tiny uses it), each stage's output is
 // summed with the backbone's map of the same stride through a 1x1 conv-BN, then ReLU: the

@@ -65,8 +65,13 @@ export function buildHourglass(b: GraphBuilder, input: string, p: HourglassParam
   for (let i = 0; i < p.stemResiduals; i++) x = residual(b, `hg.pre.${i + 1}`, x, dim, 2);
   let inter = x;
   const features: string[] = [];
+  const stemStride = 2 ** (1 + p.stemResiduals);
+  const ups: NonNullable<Features['ups']> = [];
   for (let s = 0; s < p.stacks; s++) {
-    const hg = hourglassModule(b, `hg.hgs.${s}`, inter, p.channels, p.modules, style);
+    const mergs: string[] = [];
+    const hg = hourglassModule(b, `hg.hgs.${s}`, inter, p.channels, p.modules, style, mergs);
+    // mergs is deepest level first: level d (0 = outermost) runs at stemStride * 2^d
+    ups.push(mergs.map((node, i) => ({ node, channels: b.channelsOf(node), stride: stemStride * 2 ** (mergs.length - 1 - i) })));
     const cnv = convolution(b, `hg.cnvs.${s}`, hg, 3, p.cnvChannels);
     features.push(cnv);
     if (s < p.stacks - 1) {
@@ -75,16 +80,17 @@ export function buildHourglass(b: GraphBuilder, input: string, p: HourglassParam
       inter = residual(b, `hg.inters.${s}`, b.sum(`hg.inters_sum.${s}`, a, c, 'relu'), dim, 1);
     }
   }
-  const stride = 2 ** (1 + p.stemResiduals);
-  return { features, channels: p.cnvChannels, stride, sizeMultiple: stride * 2 ** (p.channels.length - 1) };
+  const stride = stemStride;
+  return { features, channels: p.cnvChannels, stride, sizeMultiple: stride * 2 ** (p.channels.length - 1), ups };
 }
 
 /**
  * `hg_module(n, dims, modules)`: up1 (blocks at full resolution) + up2(low3(low2(low1(x)))), low1
  * starting with a stride-2 block, low2 the next level (or the bottom blocks), low3 ending with the
  * block back to this level's channels. [h, w, dims[0]] -> [h, w, dims[0]], h divisible by 2^n.
+ * Appends every level's merged output to `mergs`, deepest first (the official saccade_module's).
  */
-function hourglassModule(b: GraphBuilder, name: string, x: string, dims: number[], modules: number[], style: HourglassStyle): string {
+function hourglassModule(b: GraphBuilder, name: string, x: string, dims: number[], modules: number[], style: HourglassStyle, mergs: string[]): string {
   const [curr, next] = dims;
   const [currMod, nextMod] = modules;
   let up1 = x;
@@ -93,13 +99,15 @@ function hourglassModule(b: GraphBuilder, name: string, x: string, dims: number[
   let low = x;
   for (let i = 0; i < currMod; i++) low = style.block(b, `${name}.low1.${i}`, low, next, i === 0 ? 2 : 1);
   if (dims.length > 2) {
-    low = hourglassModule(b, `${name}.low2`, low, dims.slice(1), modules.slice(1), style);
+    low = hourglassModule(b, `${name}.low2`, low, dims.slice(1), modules.slice(1), style, mergs);
   } else {
     for (let i = 0; i < nextMod; i++) low = style.block(b, `${name}.low2.${i}`, low, next, 1);
   }
   for (let i = 0; i < currMod; i++) low = style.block(b, `${name}.low3.${i}`, low, i === currMod - 1 ? curr : next, 1);
   const up2 = style.unpool(b, `${name}.up2`, low);
-  return b.sum(`${name}.merg`, up1, up2);
+  const merg = b.sum(`${name}.merg`, up1, up2);
+  mergs.push(merg);
+  return merg;
 }
 
 export const hourglass: BackbonePart<HourglassParams> = {

@@ -19,6 +19,12 @@ export interface Features {
    * may merge back in (the deconv neck's `skips`).
    */
   levels?: { node: string; channels: number; stride: number }[];
+  /**
+   * Hourglass backbones: per stack, the merged (up1 + up2) output of every hourglass level,
+   * deepest first: the official saccade_module's `mergs`, which CornerNet-Saccade's attention
+   * heads read.
+   */
+  ups?: { node: string; channels: number; stride: number }[][];
 }
 
 /**

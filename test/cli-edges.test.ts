@@ -1,0 +1,118 @@
+// Issue 10, defect 9: the CLI's rough edges, each command called in-process as the CLI calls it.
+// detect --json reports every bad image and still prints the good ones; --out and train's
+// arguments are checked before any work; messages name flags, not API options; eval says when it
+// skips annotations and refuses image sizes that contradict the file.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { detectCommand } from '../runtime/cli/detect.js';
+import { evalCommand } from '../trainer/cli/eval.js';
+import { synthCommand } from '../trainer/cli/synth.js';
+import { trainCommand } from '../trainer/cli/train.js';
+import { synthDataset } from '../trainer/data/synth.js';
+import type { CocoJson } from '../trainer/data/types.js';
+import { loadKernels } from './helpers/kernels.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'anchorless-cli-edges-'));
+const SAMPLE = path.resolve('models/sample.png');
+
+/** Runs a command with console.log / console.error captured; returns what it printed and its error. */
+async function run(command: (argv: string[]) => Promise<void>, argv: string[]): Promise<{ out: string; err: string; error?: Error }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  const write = process.stderr.write;
+  console.log = (...a: unknown[]) => out.push(a.join(' '));
+  console.error = (...a: unknown[]) => err.push(a.join(' '));
+  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  try {
+    await command(argv);
+    return { out: out.join('\n'), err: err.join('\n') };
+  } catch (e) {
+    return { out: out.join('\n'), err: err.join('\n'), error: e as Error };
+  } finally {
+    console.log = log;
+    console.error = error;
+    process.stderr.write = write;
+  }
+}
+
+test.before(async () => {
+  await loadKernels();
+  await synthDataset({ out: path.join(dir, 'synth'), train: 2, val: 2, size: 64, seed: 3 });
+});
+
+test('detect --json: one bad image among good ones: the good ones printed, the bad one reported, an Error at the end', async () => {
+  const bad = path.join(dir, 'not-an-image.png');
+  writeFileSync(bad, 'hello');
+  const r = await run(detectCommand, [SAMPLE, bad, SAMPLE, '--json']);
+  const json = JSON.parse(r.out) as { image: string }[];
+  assert.equal(json.map((j) => j.image), [SAMPLE, SAMPLE]);
+  assert.match(r.err, /not-an-image\.png: cannot decode/);
+  assert.match(r.error?.message ?? '', /^detect: 1 of 3 image\(s\) failed: .*not-an-image\.png$/);
+});
+
+test('detect --out into a missing folder: refused before any detection, without a libvips dump', async () => {
+  const r = await run(detectCommand, [SAMPLE, '--out', path.join(dir, 'missing', 'a.png')]);
+  assert.is(r.out, '', 'nothing detected or printed');
+  assert.match(r.error?.message ?? '', /^detect: --out .*missing\/a\.png: the folder .*missing does not exist$/);
+  const unsupported = await run(detectCommand, [SAMPLE, '--out', path.join(dir, 'a.gif')]);
+  assert.is(unsupported.out, '');
+  assert.match(unsupported.error?.message ?? '', /unsupported extension "\.gif"/);
+});
+
+test('train: bad arguments print nothing else and leave no --out folder; --out a file; --batch named', async () => {
+  const out = path.join(dir, 'train-out');
+  const missingData = await run(trainCommand, ['--data', path.join(dir, 'nope'), '--arch', 'centernet-tiny', '--out', out]);
+  assert.match(missingData.error?.message ?? '', /nope: no such folder/);
+  assert.is(missingData.err, '', 'no backend selection printed first');
+  assert.not.ok(existsSync(out), 'no empty --out folder left');
+  const badArch = await run(trainCommand, ['--data', path.join(dir, 'synth', 'train'), '--arch', 'centernet-tiny-typo', '--out', out]);
+  assert.ok(badArch.error);
+  assert.not.ok(existsSync(out));
+  const file = path.join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  const onFile = await run(trainCommand, ['--data', path.join(dir, 'synth', 'train'), '--arch', 'centernet-tiny', '--out', file]);
+  assert.match(onFile.error?.message ?? '', /^train: --out .*a-file exists and is not a folder$/);
+  const bigBatch = await run(trainCommand, ['--data', path.join(dir, 'synth', 'train'), '--arch', 'centernet-tiny', '--out', out, '--batch', '8']);
+  assert.match(bigBatch.error?.message ?? '', /has 2 image\(s\), fewer than one batch of 8: give a smaller --batch/);
+  assert.not.match(bigBatch.error?.message ?? '', /dropLast/);
+  assert.not.ok(existsSync(out));
+});
+
+test('synth into a non-empty folder names --overwrite, not the API option', async () => {
+  const r = await run(synthCommand, ['--out', path.join(dir, 'synth'), '--train', '1', '--val', '1', '--size', '64']);
+  assert.match(r.error?.message ?? '', /^synth: --out .*synth is not empty \(add --overwrite/);
+  assert.not.match(r.error?.message ?? '', /overwrite: true/);
+});
+
+test('eval: skipped zero-size boxes are reported; an image size that contradicts the file is refused', async () => {
+  const model = path.resolve('models/centernet-tiny-synth.safetensors');
+  const val = path.join(dir, 'synth', 'val');
+  const json = JSON.parse(readFileSync(path.join(val, 'annotations.json'), 'utf8')) as CocoJson;
+  const zero = path.join(dir, 'zero');
+  mkdirSync(zero);
+  const withZero: CocoJson = { ...json, annotations: [...json.annotations, { id: 999, image_id: json.images[0].id, category_id: json.categories[0].id, bbox: [5, 5, 0, 0], area: 0 }] };
+  writeFileSync(path.join(zero, 'annotations.json'), JSON.stringify(withZero));
+  const link = (d: string) => readdirSync(path.join(val, 'images')).forEach((f) => {
+    mkdirSync(path.join(d, 'images'), { recursive: true });
+    writeFileSync(path.join(d, 'images', f), readFileSync(path.join(val, 'images', f)));
+  });
+  link(zero);
+  const r = await run(evalCommand, ['--model', model, '--data', zero, '--json']);
+  assert.is(r.error, undefined);
+  assert.match(r.err, /eval: warning: .*annotations\[\d+\] \(id 999\): degenerate bbox \[5,5,0,0\] skipped/);
+
+  const wrong = path.join(dir, 'wrong-size');
+  mkdirSync(wrong);
+  writeFileSync(path.join(wrong, 'annotations.json'), JSON.stringify({ ...json, images: json.images.map((im) => ({ ...im, width: 640, height: 480 })) }));
+  link(wrong);
+  const w = await run(evalCommand, ['--model', model, '--data', wrong]);
+  assert.match(w.error?.message ?? '', /^image .*000001\.png: the file is 64x64 but the annotations say 640x480/);
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test.run();

@@ -1,0 +1,46 @@
+// The packed package installed for inference in an empty folder: what it brings (<= 5 MB, no
+// install scripts, no native code, no TensorFlow.js or sharp), and the Node example detecting from
+// it with relaxed SIMD off (Node 20's default) and on, equal to the repository's detections.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { assertSameDetections, copyExample, folderBytes, installPackage, referenceDetections, runJson } from './install.js';
+
+test('inference install: at most 5 MB of node_modules, one package, no install scripts, no native code', () => {
+  const { dir } = installPackage();
+  const modules = path.join(dir, 'node_modules');
+  const packages = readdirSync(modules).filter((name) => !name.startsWith('.'));
+  assert.equal(packages, ['anchorless'], 'only the package itself is installed');
+  const bytes = folderBytes(modules);
+  console.log(`  inference install: node_modules ${(bytes / 1e6).toFixed(2)} MB`);
+  assert.ok(bytes <= 5e6, `node_modules is ${bytes} bytes`);
+  const manifest = JSON.parse(readFileSync(path.join(modules, 'anchorless', 'package.json'), 'utf8'));
+  for (const hook of ['preinstall', 'install', 'postinstall']) assert.not.ok(manifest.scripts?.[hook], `install script ${hook}`);
+  assert.equal(manifest.dependencies ?? {}, {}, 'no dependencies');
+  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? walk(path.join(d, n)) : [n]));
+  const files = walk(modules);
+  assert.equal(files.filter((f) => f.endsWith('.node') || f.endsWith('.so') || f.endsWith('.dylib') || f.endsWith('.dll')), [], 'native code');
+  assert.equal(files.filter((f) => f === 'embedded.js'), [], 'no base64 copy of the kernels');
+});
+
+test('Node (relaxed SIMD off): the example detects the same as the repository', async () => {
+  const install = installPackage();
+  const script = copyExample(install, 'node/detect.mjs');
+  // off by default in Node 20; later versions ship it, so turn it off there
+  const flags = process.versions.node.startsWith('20.') ? [] : ['--no-experimental-wasm-relaxed-simd'];
+  const result = runJson(process.execPath, [...flags, script, 'sample.png'], install.dir);
+  assert.is(result.kernels, 'simd');
+  assertSameDetections(result.detections, await referenceDetections(), result.runtime);
+});
+
+test('Node (relaxed SIMD on): the relaxed build, the same detections', async () => {
+  const install = installPackage();
+  const script = copyExample(install, 'node/detect.mjs');
+  const flags = process.versions.node.startsWith('20.') ? ['--experimental-wasm-relaxed-simd'] : [];
+  const result = runJson(process.execPath, [...flags, script, 'sample.png'], install.dir);
+  assert.is(result.kernels, 'relaxed');
+  assertSameDetections(result.detections, await referenceDetections(), `${result.runtime} relaxed`);
+});
+
+test.run();
