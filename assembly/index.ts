@@ -16,6 +16,7 @@ export { cornerPoolNhwcScalar, cornerPoolPairAddNhwcScalar } from './pool/corner
 export { topKF32 } from './select/topk-simd';
 export { topKF32Scalar } from './select/topk-scalar';
 export { heatmapPeaksNhwc, peaksMaskNhwc } from './select/peaks-simd';
+export { heatmapPeaksLogitsNhwc } from './select/peaks-logits-simd';
 export { peaksMaskNhwcScalar } from './select/peaks-scalar';
 export { nmsF32 } from './select/nms-simd';
 export { nmsF32Scalar } from './select/nms-scalar';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `anchorless` command: detect, synth, train, eval, export, bench. Each command lives in its
+// The `anchorless` command: detect, synth, train, data, eval, export, bench. Each command lives in its
 // own module, loaded only when used (the trainer's TensorFlow.js stays out of `detect`).
 // Errors are printed as one line naming the file or option at fault, with exit code 1.
 
@@ -7,6 +7,7 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<(argv: string
   detect: { help: 'detect objects in images (default: the bundled model and sample image)', load: async () => (await import('./cli/detect.js')).detectCommand },
   synth: { help: 'write a synthetic COCO-format dataset', load: async () => (await import('../trainer/cli/synth.js')).synthCommand },
   train: { help: 'train a model (TensorFlow.js) and export model.safetensors', load: async () => (await import('../trainer/cli/train.js')).trainCommand },
+  data: { help: 'a look at a dataset (COCO, VOC, YOLO): counts, box sizes, broken files, a picture', load: async () => (await import('../trainer/cli/data.js')).dataCommand },
   eval: { help: 'COCO (or VOC) metrics of a model on a dataset', load: async () => (await import('../trainer/cli/eval.js')).evalCommand },
   export: { help: 'a model file from a checkpoint, or a randomly initialised preset', load: async () => (await import('../trainer/cli/export.js')).exportCommand },
   import: { help: 'a model file from an official CenterNet / CornerNet PyTorch checkpoint', load: async () => (await import('./cli/import.js')).importCommand },

@@ -27,6 +27,8 @@ import { loadModelBytes, type ModelSource } from './model-source.js';
 import { readModelFile } from './weights/model-file.js';
 import { detectSaccade, isSaccadeModel } from './saccade/index.js';
 import { init, type InitOptions } from './wasm/loader.js';
+import { RemoteDetector } from './threads/remote-detector.js';
+import { resolveThreads, type ThreadsOption } from './threads/threads-option.js';
 
 export interface DetectorOptions {
   /** The weight file: bytes, a path or URL, or omitted for the bundled default model. */
@@ -53,11 +55,21 @@ export interface DetectorOptions {
   wasm?: InitOptions['wasm'];
   /** Most bytes of kernel memory the detector's plan may take (default 2 GiB); a larger need is an Error before memory grows. */
   memoryLimit?: number;
+  /**
+   * Threads the kernels use (default 1; 'auto': the cores up to 4 where SharedArrayBuffer and
+   * workers exist, else 1). More than one runs the detector in a worker with a pool of helpers.
+   */
+  threads?: ThreadsOption;
+  /**
+   * Run detect() and infer() in a worker, off the calling thread, so a server's event loop keeps
+   * answering (default: when threads > 1). Calls queue in order; create several detectors to run them side by side.
+   */
+  worker?: boolean;
 }
 
 /** Every option name create() knows: the Record makes the compiler insist that a new option is listed. */
 const OPTION_NAMES: Record<keyof DetectorOptions, true> = {
-  model: true, scoreThreshold: true, maxResults: true, inputSize: true, flip: true, scales: true, wasm: true, memoryLimit: true, keepResolution: true,
+  model: true, scoreThreshold: true, maxResults: true, inputSize: true, flip: true, scales: true, wasm: true, memoryLimit: true, keepResolution: true, threads: true, worker: true,
 };
 
 export interface InferOptions {
@@ -66,8 +78,14 @@ export interface InferOptions {
 }
 
 const INFER_OPTIONS: Record<keyof InferOptions, true> = { layout: true };
-/** Plans alive at once: the detector's own input size and one more. */
+/** Plans alive at once: the detector's own input size and one more... */
 const PLAN_CACHE_SIZE = 2;
+/**
+ * ...unless the model's packed weights exceed this: each plan packs its own copy, and wasm memory
+ * never shrinks, so a second Hourglass-104 plan would cost another ~800 MB for good. Such models
+ * keep one plan and rebuild it when the size changes.
+ */
+const LARGE_MODEL_WEIGHT_BYTES = 64 * 2 ** 20;
 
 export interface DetectedObject {
   box: Box;
@@ -80,6 +98,8 @@ export interface DetectedObject {
 
 export class ObjectDetector {
   private plans: PlanCache | undefined;
+  /** Worker mode: the detector lives in a worker and this object forwards to it. */
+  private remote: RemoteDetector | undefined;
   /** Head outputs of the unflipped run, copied out of kernel memory into arrays reused by every call. */
   private readonly headBuffers = new Map<string, Float32Array>();
   /** Head -> the name infer() gives its output (the official model's). */
@@ -88,7 +108,7 @@ export class ObjectDetector {
   private constructor(
     readonly config: ModelConfig,
     private readonly graph: Graph,
-    plans: PlanCache,
+    plans: PlanCache | undefined,
     private readonly size: [number, number],
     private readonly heads: Record<string, string>,
     private readonly scoreThreshold: number,
@@ -120,22 +140,48 @@ export class ObjectDetector {
     if (typeof memoryLimit !== 'number' || !Number.isInteger(memoryLimit) || memoryLimit < 1 || memoryLimit > MAX_MEMORY_LIMIT) {
       throw new Error(`ObjectDetector.create: memoryLimit must be a whole number of bytes in [1, ${MAX_MEMORY_LIMIT}], got ${showValue(memoryLimit)}`);
     }
+    const threads = await resolveThreads('ObjectDetector.create', options.threads === undefined ? 1 : options.threads);
+    const { worker = threads > 1 } = options;
+    if (typeof worker !== 'boolean') throw new Error(`ObjectDetector.create: worker must be a boolean, got ${showValue(worker)}`);
+    if (threads > 1 && !worker) throw new Error(`ObjectDetector.create: threads ${threads} runs in a worker; worker: false allows only threads: 1`);
+    if (worker) return ObjectDetector.inWorker(options, threads);
     const kn = await init(options.wasm !== undefined ? { wasm: options.wasm } : {});
     const { bytes, source } = await loadModelBytes(options.model);
     const file = readModelFile(bytes, source);
     const [height, width] = askedSize ?? file.config.inputSize;
     const heads = inferenceHeads(file.graph);
-    const plans = new PlanCache((h, w) => ExecutionPlan.build(kn, file.graph, file.tensors, heads, h, w, { memoryLimit }), PLAN_CACHE_SIZE);
+    const build = (h: number, w: number) => ExecutionPlan.build(kn, file.graph, file.tensors, heads, h, w, { memoryLimit });
+    let first: ExecutionPlan;
     try {
-      plans.get(height, width);
+      first = build(height, width);
     } catch (e) {
       throw new Error(`ObjectDetector.create: ${source}: ${(e as Error).message}`);
     }
+    const plans = new PlanCache(build, first.stats.weightBytes > LARGE_MODEL_WEIGHT_BYTES ? 1 : PLAN_CACHE_SIZE);
+    plans.add(height, width, first);
     return new ObjectDetector(file.config, file.graph, plans, [height, width], heads, scoreThreshold, maxResults, flip, [...scales], keepResolution);
+  }
+
+  /** Worker mode: the same detector built in a worker (runtime/threads/), this object its proxy. */
+  private static async inWorker(options: DetectorOptions, threads: number): Promise<ObjectDetector> {
+    const { threads: _threads, worker: _worker, ...rest } = options;
+    // what structured clone cannot carry: a URL goes as its href
+    const cloneable = { ...rest, ...(rest.model instanceof URL ? { model: rest.model.href } : {}), ...(rest.wasm instanceof URL ? { wasm: rest.wasm.href } : {}) };
+    const { remote, created } = await RemoteDetector.start({ options: cloneable, threads });
+    const c = created as { config: ModelConfig; graph: Graph; inputSize: [number, number]; heads: Record<string, string> };
+    const det = new ObjectDetector(c.config, c.graph, undefined, c.inputSize, c.heads, 0, 1, false, [1], false);
+    det.remote = remote;
+    return det;
+  }
+
+  /** What a proxy in another thread needs besides the config (detector-worker.ts). */
+  remoteParts(): { graph: Graph; heads: Record<string, string> } {
+    return { graph: this.graph, heads: this.heads };
   }
 
   /** Input size [height, width] that detect() resizes images to (unless keepResolution). */
   get inputSize(): [number, number] {
+    if (this.remote) return [this.size[0], this.size[1]];
     this.livePlans();
     return [this.size[0], this.size[1]];
   }
@@ -150,6 +196,10 @@ export class ObjectDetector {
     const fn = 'ObjectDetector.infer';
     if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new Error(`${fn}: options must be an object { layout? }, got ${showValue(options)}`);
     checkOptionNames(fn, 'option', options, Object.keys(INFER_OPTIONS));
+    if (this.remote) {
+      checkNetworkInput(fn, input, checkLayout(fn, options.layout ?? 'NHWC'), this.graph.inputChannels);
+      return (await this.remote.request('infer', { input: { data: input.data, shape: input.shape }, options })) as Record<string, Tensor>;
+    }
     const layout = checkLayout(fn, options.layout ?? 'NHWC');
     const { height, width } = checkNetworkInput(fn, input, layout, this.graph.inputChannels);
     const plan = this.planFor(fn, height, width);
@@ -160,6 +210,11 @@ export class ObjectDetector {
 
   /** Detections score-descending, boxes in original-image pixels. */
   async detect(image: ImageInput): Promise<DetectedObject[]> {
+    if (this.remote) {
+      checkImage('detect', image);
+      const { data, width, height, channels } = image;
+      return (await this.remote.request('detect', { image: { data, width, height, channels } })) as DetectedObject[];
+    }
     this.livePlans();
     // first: errors name detect's argument, and no size is read from an unchecked image
     checkImage('detect', image);
@@ -180,18 +235,19 @@ export class ObjectDetector {
         // mirrored now: pre.input is a view of kernel memory, which later calls may grow (detach)
         const mirrored = this.flip ? flipHorizontal(pre.input) : undefined;
         const out = this.forward(plan);
-        let heat = ops.sigmoid(out[CENTERNET_HEADS.heatmap]);
+        // one run: the decode takes the logits (only its candidates get a sigmoid); flip test: averaged probabilities
+        let heat = out[CENTERNET_HEADS.heatmap];
         let wh = out[CENTERNET_HEADS.size];
         if (mirrored) {
           const flipped = this.forward(plan, mirrored);
-          heat = averageWithFlipped(heat, ops.sigmoid(flipped[CENTERNET_HEADS.heatmap]));
+          heat = averageWithFlipped(ops.sigmoid(heat), ops.sigmoid(flipped[CENTERNET_HEADS.heatmap]));
           wh = averageWithFlipped(wh, flipped[CENTERNET_HEADS.size]);
         }
-        const found = decodeCenterNet({ heatmap: heat, wh, offset: out[CENTERNET_HEADS.offset] }, { k: settings.k, kernel: settings.kernel, stride: 1, logits: false });
+        const found = decodeCenterNet({ heatmap: heat, wh, offset: out[CENTERNET_HEADS.offset] }, { k: settings.k, kernel: settings.kernel, stride: 1, logits: !mirrored });
         dets.push(...toOriginal(toInput(found), pre.transform));
       } else {
         // fixed size: the image fitted into the input; keepResolution: the official test's own-size input
-        const fit = this.keepResolution ? 1 : Math.min(inputWidth / imageWidth(image), inputHeight / imageHeight(image));
+        const fit = this.keepResolution ? 1 : Math.min(inputWidth / image.width, inputHeight / image.height);
         const pre = preprocessCornerNet(image, { ...norm, inputWidth, inputHeight, scale: fit * scale, out: plan.inputView() });
         const mirrored = this.flip ? flipHorizontal(pre.input) : undefined;
         const options = { k: settings.k, kernel: settings.kernel, aeThreshold: settings.aeThreshold, numDets: settings.numDets, stride: 1 };
@@ -219,6 +275,7 @@ export class ObjectDetector {
 
   /** Frees the detector's kernel memory (every cached plan); detect() and infer() afterwards are Errors. */
   close(): void {
+    this.remote?.close();
     this.plans?.clear();
     this.plans = undefined;
   }
@@ -308,14 +365,6 @@ function wellFormed(b: Box): Box {
   const x = b.xmax < b.xmin ? (b.xmin + b.xmax) / 2 : undefined;
   const y = b.ymax < b.ymin ? (b.ymin + b.ymax) / 2 : undefined;
   return { xmin: x ?? b.xmin, xmax: x ?? b.xmax, ymin: y ?? b.ymin, ymax: y ?? b.ymax };
-}
-
-function imageWidth(image: ImageInput): number {
-  return image.width;
-}
-
-function imageHeight(image: ImageInput): number {
-  return image.height;
 }
 
 /** The wasm32 ceiling: kernel memory can never exceed 4 GiB. */

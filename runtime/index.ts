@@ -26,3 +26,4 @@ export { readModelFile, writeModelFile, type ModelFile } from './weights/model-f
 export { readTorchCheckpoint, readStateDict, tensorToFloat32, type TorchTensor, type TorchDtype } from './weights/torch/index.js';
 export { importCheckpoint, importStateDict, type ImportedModel, type StateDictTensor } from './import/import.js';
 export { ExecutionPlan } from './engine/plan.js';
+export { exportOnnx, ONNX_INPUT, type OnnxExportOptions, type OnnxLayout } from './export/onnx.js';

@@ -1,5 +1,5 @@
-// Builds the two kernel binaries (SIMD128 and relaxed-SIMD) from assembly/ with AssemblyScript and
-// post-link optimises them with Binaryen into runtime/wasm/anchorless-{simd,relaxed}.wasm. They ship
+// Builds the kernel binaries (SIMD128, relaxed-SIMD, and SIMD128 on shared memory for threads) from assembly/ with AssemblyScript and
+// post-link optimises them with Binaryen into runtime/wasm/anchorless-{simd,relaxed,simd-threads}.wasm. They ship
 // as files beside the JavaScript (scripts/build-assets.mjs copies them into dist/): no base64 copy.
 // Usage: node scripts/build-wasm.mjs      (deterministic: same sources -> same bytes)
 import asc from 'assemblyscript/asc';
@@ -13,6 +13,9 @@ const outDir = path.join(root, 'runtime', 'wasm');
 const variants = [
   { name: 'simd', features: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals },
   { name: 'relaxed', features: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.RelaxedSIMD | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals },
+  // the worker pool's build (runtime/threads/): SIMD128 kernels on an imported shared memory that
+  // every worker instantiates the same module against; loaded only where SharedArrayBuffer exists
+  { name: 'simd-threads', features: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.Atomics | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals },
 ];
 
 await mkdir(outDir, { recursive: true });

@@ -25,9 +25,9 @@ test('parses the VOC subset of a real-looking annotation', async () => {
   assert.is(ann.filename, '000001.jpg');
   assert.equal(ann.size, { width: 32, height: 24 });
   assert.equal(ann.objects, [
-    { name: 'dog', difficult: false, bndbox: { xmin: 1, ymin: 2, xmax: 10, ymax: 12 } },
+    { name: 'dog', difficult: false, truncated: true, bndbox: { xmin: 1, ymin: 2, xmax: 10, ymax: 12 } },
     // the <part>'s own bndbox (head) is not taken for the person
-    { name: 'person', difficult: true, bndbox: { xmin: 12.5, ymin: 3, xmax: 32, ymax: 24 } },
+    { name: 'person', difficult: true, truncated: false, bndbox: { xmin: 12.5, ymin: 3, xmax: 32, ymax: 24 } },
   ]);
 });
 

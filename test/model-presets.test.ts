@@ -20,7 +20,12 @@ const EXPECTED: Record<string, { stride: number; stacks: number; multiple: numbe
   'cornernet-hourglass104': { stride: 4, stacks: 2, multiple: 128, size: 512, other: [256, 384] },
   'cornernet-squeeze': { stride: 8, stacks: 2, multiple: 128, size: 512, other: [256, 384] },
   'cornernet-tiny': { stride: 4, stacks: 1, multiple: 32, size: 128, other: [160, 96] },
+  // The official 255 (128k - 1): 7x7/2 pad 3 -> 128, stride-2 residual -> 64.
+  'cornernet-saccade': { stride: 4, stacks: 3, multiple: 32, size: 255, other: [256, 384] },
 };
+
+/** CornerNet-Saccade's attention maps, besides the corner heads: one per hourglass level, deepest first (strides 16, 8, 4). */
+const ATTENTION: Record<string, number> = { 'atts.0': 16, 'atts.1': 8, 'atts.2': 4 };
 
 // ResNet + plain deconv up-sampling (no skips): every input size computes; checked at 528 = 512 + 16.
 const ANY_SIZE = new Set(['centernet-resnet18', 'centernet-resdcn18', 'centernet-resdcn101']);
@@ -41,12 +46,16 @@ for (const name of Object.keys(EXPECTED)) {
     const channels: Record<string, number> = config.detector === 'centernet'
       ? { hm: 3, wh: 2, reg: 2 }
       : { tl_heat: 3, br_heat: 3, tl_tag: 1, br_tag: 1, tl_regr: 2, br_regr: 2 };
-    assert.equal(Object.keys(graph.heads).sort(), Object.keys(channels).sort());
+    const attention = name === 'cornernet-saccade' ? ATTENTION : {};
+    assert.equal(Object.keys(graph.heads).sort(), [...Object.keys(channels), ...Object.keys(attention)].sort());
     for (const [h, w] of [[e.size, e.size], e.other]) {
       const shapes = inferShapes(graph, h, w);
       for (const [head, nodes] of Object.entries(graph.heads)) {
         assert.is(nodes.length, e.stacks, head);
-        for (const n of nodes) assert.equal(shapes.get(n), { h: h / e.stride, w: w / e.stride, c: channels[head] }, `${head} ${n} at ${h}x${w}`);
+        // an odd side (128k - 1) rounds up at every stride-2 step
+        const stride = attention[head] ?? e.stride;
+        const want = { h: Math.ceil(h / stride), w: Math.ceil(w / stride), c: channels[head] ?? 1 };
+        for (const n of nodes) assert.equal(shapes.get(n), want, `${head} ${n} at ${h}x${w}`);
       }
     }
     const odd = e.size + e.multiple / 2;
@@ -67,10 +76,12 @@ for (const name of Object.keys(EXPECTED)) {
     const specs = paramSpecs(graph);
     assert.is(new Set(specs.map((s) => s.name)).size, specs.length);
     const heatHeads = graph.heads[CENTERNET_HEADS.heatmap] ?? [...graph.heads[CORNERNET_HEADS.tlHeatmap], ...graph.heads[CORNERNET_HEADS.brHeatmap]];
-    assert.equal([...heatmapNodes(graph)].sort(), [...heatHeads].sort());
+    // CornerNet-Saccade's attention maps are focal-loss heatmaps too (one channel each)
+    const attHeads = Object.keys(ATTENTION).flatMap((head) => graph.heads[head] ?? []);
+    assert.equal([...heatmapNodes(graph)].sort(), [...heatHeads, ...attHeads].sort());
     const prior = specs.filter((s) => s.init === 'heatmap-prior');
-    assert.equal(prior.map((s) => s.name).sort(), heatHeads.map((n) => `${n}.bias`).sort());
-    for (const s of prior) assert.equal(s.shape, [5]);
+    assert.equal(prior.map((s) => s.name).sort(), [...heatHeads, ...attHeads].map((n) => `${n}.bias`).sort());
+    for (const s of prior) assert.equal(s.shape, attHeads.some((n) => s.name === `${n}.bias`) ? [1] : [5]);
   });
 
   test(`${name}: the config survives a JSON round trip unchanged`, () => {

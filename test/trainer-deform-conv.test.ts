@@ -188,9 +188,9 @@ test('a narrow centernet-resdcn18 takes a training step on the wasm backend: fin
     const batch = (await it.next()).value as Batch;
     await it.return(undefined);
     await loader.close();
-    await withBackend('wasm', (tf) => {
+    await withBackend('wasm', async (tf) => {
       const params = initParams(tf, graph, 11);
-      const { grads, parts } = shardGradients(tf, graph, params, batch, config, outputSize);
+      const { grads, parts } = await shardGradients(tf, graph, params, batch, config, outputSize);
       assert.ok(Number.isFinite(parts.total) && parts.total > 0, `loss ${parts.total}`);
       const names = trainableNames(params);
       assert.is(Object.keys(grads).length, names.length);

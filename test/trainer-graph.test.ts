@@ -198,7 +198,7 @@ test('runGraph inference: conv-bn-relu chain (depthwise, deconv, stand-alone bn)
   assert.ok(e < 1e-4, `rel err ${e}`);
   tf.dispose([input, hm]);
   // Inference leaves the running statistics alone.
-  assert.equal(exportParams(params).get('c1.bn.running_mean'), W.get('c1.bn.running_mean'));
+  assert.equal((await exportParams(params)).get('c1.bn.running_mean'), W.get('c1.bn.running_mean'));
   tf.dispose([...params.values.values()]);
 });
 
@@ -215,7 +215,7 @@ test('runGraph training: batch norm uses batch moments and updates running stats
   const x = randomF32(n * 3, 21, -2, 3);
   const input = tf.tensor4d(x, [2, 3, 4, 3]);
   const out = runGraph(tf, graph, params.values, input, { training: true }).get('out')![0].dataSync();
-  const W = exportParams(params);
+  const W = await exportParams(params);
   for (let c = 0; c < 3; c++) {
     const xs = Array.from({ length: n }, (_, i) => x[i * 3 + c]);
     const mean = xs.reduce((a, v) => a + v, 0) / n;
@@ -228,7 +228,7 @@ test('runGraph training: batch norm uses batch moments and updates running stats
   }
   // updateStats: false leaves them as they are.
   runGraph(tf, graph, params.values, input, { training: true, updateStats: false });
-  assert.equal(exportParams(params).get('bn.running_var'), W.get('bn.running_var'));
+  assert.equal((await exportParams(params)).get('bn.running_var'), W.get('bn.running_var'));
   tf.dispose([input, ...params.values.values()]);
 });
 
@@ -293,10 +293,10 @@ test('initParams: seeded He (fan_in) init, bilinear deconv, official head init a
   const wh = b.conv('wh', feat, { cout: 32, kernel: 1, bn: false, act: 'none' });
   const graph: Graph = { inputChannels: 3, stride: 1, sizeMultiple: 2, nodes: b.nodes, heads: { hm: [hm], wh: [wh] } };
   const p1 = initParams(tf, graph, 7);
-  const w1 = exportParams(p1);
+  const w1 = await exportParams(p1);
   assert.equal([...w1.keys()], p1.specs.map((s) => s.name));
-  assert.equal(exportParams(initParams(tf, graph, 7)).get('body.weight'), w1.get('body.weight'), 'same seed, same weights');
-  assert.not.equal(exportParams(initParams(tf, graph, 8)).get('body.weight'), w1.get('body.weight'));
+  assert.equal((await exportParams(initParams(tf, graph, 7))).get('body.weight'), w1.get('body.weight'), 'same seed, same weights');
+  assert.not.equal((await exportParams(initParams(tf, graph, 8))).get('body.weight'), w1.get('body.weight'));
 
   const moments = (v: Float32Array) => {
     const mean = v.reduce((a, x) => a + x, 0) / v.length;
@@ -334,7 +334,7 @@ test('initParams: seeded He (fan_in) init, bilinear deconv, official head init a
 
   const p2 = initParams(tf, graph, 99);
   loadParams(tf, p2, w1);
-  for (const [k, v] of exportParams(p2)) assert.equal(v, w1.get(k), k);
+  for (const [k, v] of await exportParams(p2)) assert.equal(v, w1.get(k), k);
   const without = new Map(w1);
   without.delete('hm.bias');
   assert.throws(() => loadParams(tf, p2, without, 'm.safetensors'), /m\.safetensors: parameter hm\.bias is missing/);

@@ -80,8 +80,8 @@ test('2 threads on 5 images: the gradient is (3 g(first 3) + 2 g(last 2)) / 5, a
   const { batch, graph, config, outputSize } = await realBatch(5);
   const params = initParams(tf, graph, 7);
   const [a, b] = splitBatch(batch, 2);
-  const ga = shardGradients(tf, graph, params, a, config, outputSize);
-  const gb = shardGradients(tf, graph, params, b, config, outputSize);
+  const ga = await shardGradients(tf, graph, params, a, config, outputSize);
+  const gb = await shardGradients(tf, graph, params, b, config, outputSize);
   const workers = await GradientWorkers.start({ tf, backend: 'wasm', graph, config, params, outputSize, threads: 2 });
   try {
     const both = await workers.gradients(batch);

@@ -1,7 +1,8 @@
 // Picks the TensorFlow.js backend the trainer runs on, best first: tfjs-node-gpu, tfjs-node (both
 // native, optional: their install downloads libtensorflow, which fails where only the npm registry
-// is reachable), the wasm backend with the training kernels it lacks supplied by us, then the
-// plain cpu backend. Says which one it chose and why it skipped the others.
+// is reachable), webgpu when its adapter is a real GPU (a software one only when asked for), the
+// wasm backend with the training kernels it lacks supplied by us, then the plain cpu backend.
+// Says which one it chose and why it skipped the others.
 
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -10,22 +11,25 @@ import '@tensorflow/tfjs-backend-cpu';
 import { registerFastCpuKernels } from './cpu-kernels/register.js';
 import { quietCpuBackend } from './wasm-kernels/cpu-fallback.js';
 import { registerWasmTrainingKernels, type WasmKernelReport } from './wasm-kernels/register.js';
+import { registerWebGpu, type WebGpuAdapter } from './webgpu.js';
 
 export type TF = typeof tf;
-export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'webgpu' | 'wasm' | 'cpu';
 /** In order of preference. */
-export const BACKENDS: readonly BackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+export const BACKENDS: readonly BackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'webgpu', 'wasm', 'cpu'];
 
 export interface SelectedBackend {
   name: BackendName;
   /** The tfjs-core namespace, with every op's gradient registered. */
   tf: TF;
-  /** tf.getBackend() afterwards: 'tensorflow' for the native ones, else 'wasm' or 'cpu'. */
+  /** tf.getBackend() afterwards: 'tensorflow' for the native ones, else 'webgpu', 'wasm' or 'cpu'. */
   tfBackend: string;
   /** One line per preferred backend that was skipped, saying why. */
   skipped: string[];
   /** wasm only: where the training kernels the wasm backend lacks come from. */
   wasmKernels?: WasmKernelReport;
+  /** webgpu only: the adapter it runs on. */
+  adapter?: WebGpuAdapter;
   /** cpu and wasm: tfjs cpu kernels replaced by our faster TypeScript ones (cpu-kernels/). */
   cpuKernels?: string[];
 }
@@ -60,11 +64,11 @@ export async function selectBackend(forced?: string, opts: SelectOptions = {}): 
   const candidates = forced ? [forced as BackendName] : BACKENDS;
   const skipped: string[] = [];
   for (const name of candidates) {
-    let wasmKernels: WasmKernelReport | undefined;
+    let loaded: Loaded;
     try {
       // Before the wasm fallback registration: the fallback runs whatever the cpu backend has.
       if (name === 'cpu' || name === 'wasm') registerFastCpuKernels(tf);
-      wasmKernels = await LOADERS[name]();
+      loaded = await LOADERS[name](forced !== undefined);
     } catch (e) {
       const why = (e as Error).message;
       if (forced) throw new Error(`--backend ${name}: ${why}`);
@@ -73,7 +77,7 @@ export async function selectBackend(forced?: string, opts: SelectOptions = {}): 
     }
     await tf.ready();
     const cpuKernels = name === 'cpu' || name === 'wasm' ? registerFastCpuKernels(tf) : undefined;
-    const chosen: SelectedBackend = { name, tf, tfBackend: tf.getBackend(), skipped, ...(wasmKernels ? { wasmKernels } : {}), ...(cpuKernels ? { cpuKernels } : {}) };
+    const chosen: SelectedBackend = { name, tf, tfBackend: tf.getBackend(), skipped, ...loaded, ...(cpuKernels ? { cpuKernels } : {}) };
     log(describe(chosen, forced !== undefined));
     return chosen;
   }
@@ -81,7 +85,7 @@ export async function selectBackend(forced?: string, opts: SelectOptions = {}): 
 }
 
 function describe(b: SelectedBackend, forced: boolean): string {
-  const lines = [`backend: ${b.name}${forced ? ' (forced)' : ''}`];
+  const lines = [`backend: ${b.name}${forced ? ' (forced)' : ''}${b.adapter ? ` on ${b.adapter.description}` : ''}`];
   for (const s of b.skipped) lines.push(`  skipped ${s}`);
   if (b.wasmKernels) {
     if (b.wasmKernels.native.length) lines.push(`  training kernels from our wasm SIMD build: ${b.wasmKernels.native.join(', ')}`);
@@ -91,18 +95,28 @@ function describe(b: SelectedBackend, forced: boolean): string {
   return lines.join('\n');
 }
 
-const LOADERS: Record<BackendName, () => Promise<WasmKernelReport | undefined>> = {
+/** What a loader reports beyond success. */
+type Loaded = Pick<SelectedBackend, 'wasmKernels' | 'adapter'>;
+
+/** Each loads its backend and makes it the current one, or throws saying why not. */
+const LOADERS: Record<BackendName, (forced: boolean) => Promise<Loaded>> = {
   'tfjs-node-gpu': () => loadNative('@tensorflow/tfjs-node-gpu'),
   'tfjs-node': () => loadNative('@tensorflow/tfjs-node'),
-  wasm: loadWasm,
+  // a software adapter only when forced: automatic selection wants a real GPU here
+  webgpu: async (forced) => {
+    const adapter = await registerWebGpu(tf, forced);
+    if (!(await tf.setBackend('webgpu'))) throw new Error(`the webgpu backend failed to initialise on ${adapter.description} (see the warning above)`);
+    return { adapter };
+  },
+  wasm: async () => ({ wasmKernels: await loadWasm() }),
   cpu: async () => {
     if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
     quietCpuBackend(tf);
-    return undefined;
+    return {};
   },
 };
 
-async function loadNative(pkg: string): Promise<undefined> {
+async function loadNative(pkg: string): Promise<Loaded> {
   try {
     // A variable specifier: the package is optional and absent from package.json.
     const specifier: string = pkg;
@@ -115,7 +129,7 @@ async function loadNative(pkg: string): Promise<undefined> {
     throw new Error(`native binding failed to load: libtensorflow is downloaded at install time, which needs internet (${firstLine(err.message)})`);
   }
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its 'tensorflow' backend failed to initialise`);
-  return undefined;
+  return {};
 }
 
 let wasmPathsSet = false;

@@ -24,6 +24,13 @@ export interface TrainState {
   batch: number;
   /** Wall-clock seconds spent training so far (over all runs). */
   elapsed: number;
+  /** The best validation so far (its weights are in best.safetensors) and validations since it. */
+  best?: { step: number; val: Record<string, number> };
+  sinceBest?: number;
+  /** Why the run ended before its last step ('patience'). */
+  stopped?: string;
+  /** The number of steps --time-budget fitted (kept on --resume). */
+  plannedSteps?: number;
 }
 
 export interface Checkpoint {

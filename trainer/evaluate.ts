@@ -6,6 +6,7 @@ import { evaluateCoco, type CocoEvalResult } from './eval/coco-eval.js';
 import { datasetToCocoGt, toCocoResults, type ImageDetections } from './eval/results.js';
 import { vocAp } from './eval/voc-ap.js';
 import { mapClasses, type ClassMap } from './eval/class-map.js';
+import { dropUnmatchedObjects, withAbsentClassesLeftOut } from './eval/drop-unmatched.js';
 import { readImageRGB } from './data/image-io.js';
 import type { CocoResult, Dataset } from './data/types.js';
 
@@ -17,6 +18,16 @@ export interface EvaluateOptions {
   onProgress?: (done: number, total: number) => void;
   /** Model label -> dataset category (id or name, or null: leave out); default: match by name. */
   classMap?: ClassMap;
+  /** Objects of a category no model class maps to: an Error (default), or 'ignore': dropped, with a warning. */
+  unmatchedCategories?: 'error' | 'ignore';
+  /**
+   * The dataset's categories are only the class names its objects use (a VOC folder read without
+   * a class list): a model class with no such name simply has no objects here, and is left out
+   * of the scores (with a warning) instead of being an Error.
+   */
+  categoriesFromObjects?: boolean;
+  /** Receives the warnings of unmatchedCategories: 'ignore' and categoriesFromObjects. */
+  onWarning?: (message: string) => void;
 }
 
 export interface Evaluation {
@@ -33,14 +44,16 @@ export async function evaluateModel(model: ModelSource, ds: Dataset, opts: Evalu
   // every scored box counts for AP: no score threshold, the decode's 100 best
   const detector = await ObjectDetector.create({ model, scoreThreshold: 0, maxResults: 100, flip: opts.flip ?? false });
   const images = opts.limit !== undefined ? ds.images.slice(0, opts.limit) : ds.images;
-  const subset: Dataset = { ...ds, images };
+  let subset: Dataset = { ...ds, images };
   const perImage: ImageDetections[] = [];
   let detectMs = 0;
   let mapping: ReturnType<typeof mapClasses>;
   try {
     // before any image runs: a class scored against the wrong category gives a wrong AP silently
-    mapping = mapClasses(detector.config.labels, subset, opts.classMap);
-    for (const [i, image] of images.entries()) {
+    const classMap = opts.categoriesFromObjects ? withAbsentClassesLeftOut(detector.config.labels, subset, opts.classMap, opts.onWarning) : opts.classMap;
+    if (opts.unmatchedCategories === 'ignore') subset = dropUnmatchedObjects(detector.config.labels, subset, classMap, opts.onWarning);
+    mapping = mapClasses(detector.config.labels, subset, classMap);
+    for (const [i, image] of subset.images.entries()) {
       const rgb = await readImageRGB(image.file);
       if (rgb.width !== image.width || rgb.height !== image.height) {
         throw new Error(`image ${image.file}: the file is ${rgb.width}x${rgb.height} but the annotations say ${image.width}x${image.height} (image id ${JSON.stringify(image.id)})`);
@@ -60,7 +73,7 @@ export async function evaluateModel(model: ModelSource, ds: Dataset, opts: Evalu
   // VOC AP in model-class space: ground-truth channels through the mapping (every annotated
   // channel has a class, mapClasses made sure)
   const voc = vocAp(
-    images.map((im) => ({ imageId: im.id, boxes: im.boxes, classIds: im.classIds.map((c) => mapping.classOfChannel[c]!), difficult: im.difficult.map((d, k) => d || im.iscrowd[k]) })),
+    subset.images.map((im) => ({ imageId: im.id, boxes: im.boxes, classIds: im.classIds.map((c) => mapping.classOfChannel[c]!), difficult: im.difficult.map((d, k) => d || im.iscrowd[k]) })),
     perImage.flatMap((p) => p.detections.map((d) => ({ imageId: p.imageId, box: d.box, score: d.score, classId: d.classId }))),
     { numClasses: detector.config.labels.length },
   );

@@ -20,7 +20,7 @@ export interface ShardGradients {
  * Forward (training mode: batch statistics; running statistics updated unless `updateStats` is
  * false, for a replica whose statistics are never read) and backward pass on one shard.
  */
-export function shardGradients(tf: TF, graph: Graph, params: ModelParams, shard: Shard, config: ModelConfig, outputSize: [number, number], updateStats = true): ShardGradients {
+export async function shardGradients(tf: TF, graph: Graph, params: ModelParams, shard: Shard, config: ModelConfig, outputSize: [number, number], updateStats = true): Promise<ShardGradients> {
   let parts: Record<string, Scalar> = {};
   const { value, grads } = tf.variableGrads(() => {
     const input = tf.tensor4d(shard.input, shard.shape);
@@ -29,7 +29,8 @@ export function shardGradients(tf: TF, graph: Graph, params: ModelParams, shard:
     for (const p of Object.values(parts)) tf.keep(p);
     return parts.total;
   }, params.trainable as Variable[]);
-  const numbers = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v.dataSync()[0]]));
+  // data(), not dataSync(): the webgpu backend cannot read synchronously in Node (no OffscreenCanvas)
+  const numbers = Object.fromEntries(await Promise.all(Object.entries(parts).map(async ([k, v]) => [k, (await v.data())[0]] as const)));
   tf.dispose([value, ...Object.values(parts)] as Tensor[]);
   return { grads, parts: numbers };
 }

@@ -1,6 +1,7 @@
 // The training loop: dataset -> augmented batches -> targets -> the papers' losses -> Adam with
-// step decay; metrics.jsonl, a progress bar, periodic validation through the runtime, atomic
-// checkpoints with exact resume, and the exported model.safetensors at the end.
+// step decay; metrics.jsonl (+ metrics.svg), a progress bar, validation through the runtime every
+// few steps keeping the best model (best.safetensors) and stopping when it no longer improves,
+// atomic checkpoints with exact resume, and the exported model.safetensors (the best one) at the end.
 import { appendFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Optimizer, Tensor } from '@tensorflow/tfjs-core';
@@ -8,7 +9,7 @@ import { preset } from '../runtime/model/presets.js';
 import { buildGraph } from '../runtime/model/registry.js';
 import type { ModelConfig } from '../runtime/model/config.js';
 import { inferShapes, paramSpecs, type Graph } from '../runtime/model/graph.js';
-import { writeModelFile } from '../runtime/weights/model-file.js';
+import { readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
 import { BACKENDS, selectBackend, type BackendName, type TF } from './backend.js';
 import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint, type TrainState } from './checkpoint.js';
 import { loadDataset } from './data/load.js';
@@ -21,13 +22,27 @@ import { shardGradients } from './step.js';
 import { createAdam, optimizerState, restoreOptimizer, setLearningRate } from './optimizer.js';
 import { writeFileAtomic } from './util/atomic-write.js';
 import { formatSeconds, Progress } from './util/progress.js';
-import { trainDefaults, type TrainDefaults } from './recipes.js';
+import { chooseRecipe, type RecipeChoice, type TrainDefaults } from './recipes.js';
+import { afterValidation, type BestRecord } from './best-model.js';
+import { defaultValSteps, fitSchedule } from './schedule.js';
+import { metricsSvg, type MetricsLine } from './util/metrics-plot.js';
+
+/** The best validated model so far (F32), kept next to the checkpoint. */
+export const BEST_FILE = 'best.safetensors';
+/** --time-budget: steps before the measurement starts (compilation, caches), and steps measured. */
+const BUDGET_WARMUP_STEPS = 3;
+const BUDGET_MEASURED_STEPS = 20;
 
 export interface TrainOptions {
   /** Training dataset folder (COCO: annotations.json + images/; or a VOC folder). */
   data: string;
   /** Validation dataset folder (optional: without it, no AP is reported). */
   val?: string;
+  /** VOC/YOLO split of `data` (default trainval, else train) and of `val` (default test, else val). */
+  split?: string;
+  valSplit?: string;
+  /** Class names in channel order (VOC: default the sorted names in the XML files; YOLO: names for a folder without them). */
+  classes?: string[];
   arch: string;
   out: string;
   epochs?: number;
@@ -42,8 +57,23 @@ export interface TrainOptions {
   resume?: boolean;
   backend?: string;
   seed?: number;
-  /** Validate every this many epochs (and at the end). */
+  /** Also validate at the end of every this many epochs (default: by steps only, see valSteps). */
   valEvery?: number;
+  /** Validate every this many steps (and after the last); default: 20 validations per run. */
+  valSteps?: number;
+  /** Stop after this many validations in a row without a better AP (0: never). Default 5. */
+  patience?: number;
+  /** Fit the number of steps (and so the lr decay points) to this many seconds of wall clock, measured on the first steps. */
+  timeBudget?: number;
+  /** Decoupled weight decay of the conv kernels (AdamW); default by the recipe. */
+  weightDecay?: number;
+  /** Random scales of the crop augmentation; default by the recipe (the official 0.6..1.3). */
+  scales?: number[];
+  /**
+   * Replaces the validation through the runtime (tests): gets the model file (F32) and the step,
+   * returns at least { AP }.
+   */
+  validateWith?: (model: Uint8Array, valSet: Dataset, step: number) => Promise<Record<string, number>>;
   /** Write a checkpoint every this many steps (and at every epoch end). */
   checkpointEvery?: number;
   /** Stop after this many optimiser steps in this run (CI, benchmarks); the checkpoint allows resuming. */
@@ -72,16 +102,25 @@ export interface TrainResult {
   state: TrainState;
   lastLoss: number;
   firstLoss: number;
+  /** The exported model's validation numbers (the best validation). */
   val?: Record<string, number>;
+  /** The best validation: its step and numbers (undefined without --val). */
+  best?: BestRecord;
+  /** Why training ended before its last step ('patience'), if it did. */
+  stopped?: string;
+  recipe: RecipeChoice;
 }
 
-/** Unset options take trainDefaults(o.arch) (trainer/recipes.ts): the -tiny presets have their own recipe. */
+/**
+ * Unset options take chooseRecipe(o.arch, images) (trainer/recipes.ts): the -tiny presets have their
+ * own recipe, and a fixed set (many passes over the same images) gets augmentation on top.
+ */
 export async function train(o: TrainOptions): Promise<TrainResult> {
+  const startedAt = Date.now();
   const log = o.log ?? ((line: string) => console.error(line));
   // --epochs given alone means whole epochs, even where the recipe counts steps
-  const defaults = o.epochs !== undefined && o.steps === undefined ? { ...trainDefaults(o.arch), steps: undefined } : trainDefaults(o.arch);
-  const opts = { ...defaults, ...definedOnly(o) } as TrainDefaults & TrainOptions;
-  checkOptions(opts);
+  const withDefaults = (defaults: TrainDefaults) => ({ ...(o.epochs !== undefined && o.steps === undefined ? { ...defaults, steps: undefined } : defaults), ...definedOnly(o) }) as TrainDefaults & TrainOptions;
+  checkOptions(withDefaults(chooseRecipe(o.arch, 1).defaults), o);
   // every check that needs no backend comes first: a bad argument prints nothing else and
   // leaves no --out folder behind
   const outInfo = await stat(o.out).catch(() => undefined);
@@ -90,8 +129,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const hasCheckpoint = outInfo !== undefined && (await exists(ckptFile));
   if (hasCheckpoint && !o.resume) throw new Error(`train: ${o.out} already holds a checkpoint; add --resume to continue it, or choose another --out`);
 
-  const trainSet = await loadDataset(o.data);
-  const valSet = o.val ? await loadDataset(o.val) : undefined;
+  const trainSet = await loadDataset(o.data, { role: 'train', split: o.split, classes: o.classes });
+  if (trainSet.description) log(`train: --data ${trainSet.description}`);
+  const recipe = chooseRecipe(o.arch, Math.max(1, trainSet.images.length), { steps: o.steps, epochs: o.epochs, batch: o.batch });
+  const opts = withDefaults(recipe.defaults);
+  // the validation set takes the training set's channels (a VOC split may lack some classes)
+  const valSet = o.val ? await loadDataset(o.val, { role: 'eval', split: o.valSplit, classes: trainSet.labels }) : undefined;
   if (valSet && valSet.labels.join() !== trainSet.labels.join()) {
     throw new Error(`train: --val ${o.val} has classes [${valSet.labels}] but --data ${o.data} has [${trainSet.labels}]`);
   }
@@ -135,10 +178,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     std: config.std,
     seed: state.seed,
     targets: { kind: config.detector, numClasses: config.numClasses },
-    augment: opts.augment === 'none' ? false : {},
+    augment: opts.augment === 'none' ? false : { ...(opts.scales ? { scales: opts.scales } : {}) },
     workers: opts.workers,
   });
-  const native = backendName === 'tfjs-node' || backendName === 'tfjs-node-gpu';
+  // the native backends and webgpu run their own parallelism: one thread drives them
+  const native = backendName === 'tfjs-node' || backendName === 'tfjs-node-gpu' || backendName === 'webgpu';
   if (native && o.threads !== undefined && o.threads > 1) throw new Error(`train: --threads ${o.threads} is for the wasm and cpu backends (${backendName} runs its own threads)`);
   // more threads than images would leave some idle
   const threads = native ? 1 : Math.min(opts.threads, state.batch);
@@ -154,31 +198,75 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const metricsFile = path.join(o.out, 'metrics.jsonl');
   if (ckpt) await trimMetrics(metricsFile, state.globalStep);
   const specShapes = new Map(paramSpecs(graph).map((s) => [s.name, s.shape]));
-  // step decay by progress: a step s < 1 is a fraction of all the steps, s >= 1 an epoch number
-  const totalSteps = opts.steps ?? opts.epochs * loader.stepsPerEpoch;
-  const epochs = Math.ceil(totalSteps / loader.stepsPerEpoch);
+  // step decay by progress: a step s < 1 is a fraction of all the steps, s >= 1 an epoch number;
+  // with --time-budget the steps are provisional until the first steps are measured
+  let totalSteps = state.plannedSteps ?? opts.steps ?? opts.epochs * loader.stepsPerEpoch;
+  let budgetPending = opts.timeBudget !== undefined && state.plannedSteps === undefined;
+  let valSteps = opts.valSteps ?? defaultValSteps(totalSteps);
+  const epochsOf = () => Math.ceil(totalSteps / loader.stepsPerEpoch);
   const lrAt = (step: number) => opts.lr * 0.1 ** opts.lrSteps.filter((s) => (s < 1 ? step >= s * totalSteps : step >= s * loader.stepsPerEpoch)).length;
-  log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, ${totalSteps} steps in all (batch ${state.batch}, lr ${opts.lr}, augment ${opts.augment}), backend ${backendName}${parallel ? ` on ${threads} threads` : ''}`);
+  log(`recipe: ${recipe.why}${o.augment !== undefined || o.weightDecay !== undefined || o.scales !== undefined ? ' (options given override it)' : ''}`);
+  log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, ${budgetPending ? `steps fitted to --time-budget ${formatSeconds(opts.timeBudget!)} after ${BUDGET_WARMUP_STEPS + BUDGET_MEASURED_STEPS}` : `${totalSteps} steps in all`} (batch ${state.batch}, lr ${opts.lr}, augment ${opts.augment}${opts.weightDecay > 0 ? `, weight decay ${opts.weightDecay}` : ''}${valSet ? `, validation every ${budgetPending ? '~10% of the' : valSteps} steps, patience ${opts.patience}` : ''}), backend ${backendName}${parallel ? ` on ${threads} threads` : ''}`);
 
   const saveCheckpoint = async () => {
-    await writeCheckpoint(ckptFile, { config, state, params: exportParams(params), optimizer: await optimizerState(optimizer) }, specShapes);
+    await writeCheckpoint(ckptFile, { config, state, params: await exportParams(params), optimizer: await optimizerState(optimizer) }, specShapes);
+  };
+  const bestFile = path.join(o.out, BEST_FILE);
+  // the best validated weights: exported at the end instead of the last ones
+  let bestParams: Map<string, Float32Array> | undefined;
+  if (state.best) {
+    const kept = await readBest(bestFile, state);
+    bestParams = kept.params;
+    if (kept.best.step !== state.best.step) state = { ...state, best: kept.best, sinceBest: 0 };
+    log(`best so far: step ${state.best!.step}, AP ${state.best!.val.AP} (${bestFile})`);
+  }
+  const writePlot = async () => {
+    const text = await readFile(metricsFile, 'utf8').catch(() => '');
+    const lines = text.split('\n').flatMap((l) => {
+      try {
+        return l ? [JSON.parse(l) as MetricsLine] : [];
+      } catch {
+        return [];
+      }
+    });
+    await writeFileAtomic(path.join(o.out, 'metrics.svg'), metricsSvg(lines, `${config.name} on ${path.basename(path.resolve(o.data))}`), { overwrite: true });
+  };
+  let lastValStep = -1;
+  /** Validates the current weights, keeps them if best; true when patience has run out. */
+  const validateAndKeepBest = async (): Promise<boolean> => {
+    const bytes = writeModelFile(config, await exportParams(params));
+    const v = opts.validateWith ? await opts.validateWith(bytes, valSet!, state.globalStep) : await validate(bytes, valSet!, log);
+    lastValStep = state.globalStep;
+    const outcome = afterValidation(state, state.globalStep, v, opts.patience);
+    await appendFile(metricsFile, `${JSON.stringify({ type: 'val', epoch: state.epoch + 1, step: state.globalStep, ...v, best: outcome.improved, time: round1(elapsed()) })}\n`);
+    if (outcome.improved) {
+      bestParams = await exportParams(params);
+      const metadata = { 'anchorless.trained': JSON.stringify({ data: path.resolve(o.data), steps: state.globalStep, ...v }) };
+      await writeFileAtomic(bestFile, writeModelFile(config, bestParams, { metadata }), { overwrite: true });
+    } else {
+      log(`validation: AP ${v.AP} is not better than step ${outcome.best.step}'s ${outcome.best.val.AP} (${outcome.sinceBest} of --patience ${opts.patience})`);
+    }
+    state = { ...state, best: outcome.best, sinceBest: outcome.sinceBest, ...(outcome.stop ? { stopped: 'patience' } : {}) };
+    await writePlot();
+    return outcome.stop;
   };
 
   let firstLoss = NaN;
   let lastLoss = NaN;
   let stepsThisRun = 0;
-  let val: Record<string, number> | undefined;
+  let measureFrom = 0;
   const runStart = Date.now() - state.elapsed * 1000;
   const elapsed = () => (Date.now() - runStart) / 1000;
   try {
-    outer: while (state.globalStep < totalSteps) {
+    outer: while (state.globalStep < totalSteps && state.stopped === undefined) {
       const epoch = state.epoch;
       const stepsThisEpoch = Math.min(loader.stepsPerEpoch, totalSteps - (state.globalStep - state.stepInEpoch));
-      const progress = new Progress(`epoch ${epoch + 1}/${epochs}`, stepsThisEpoch);
+      const progress = new Progress(`epoch ${epoch + 1}/${epochsOf()}`, stepsThisEpoch);
       for await (const batch of loader.epoch(epoch, { startStep: state.stepInEpoch })) {
         const t0 = Date.now();
-        setLearningRate(optimizer, lrAt(state.globalStep));
-        const parts = await trainStep(tf, graph, params, optimizer, batch, config, outputSize, parallel);
+        const lr = lrAt(state.globalStep);
+        setLearningRate(optimizer, lr);
+        const parts = await trainStep(tf, graph, params, optimizer, batch, config, outputSize, parallel, lr * opts.weightDecay);
         const loss = parts.total;
         if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at step ${state.globalStep + 1} (lower --lr?)`);
         if (Number.isNaN(firstLoss)) firstLoss = loss;
@@ -187,21 +275,50 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         stepsThisRun++;
         const imgPerSec = batch.shape[0] / ((Date.now() - t0) / 1000);
         progress.update(state.stepInEpoch, `loss ${loss.toFixed(3)} ${imgPerSec.toFixed(1)} img/s`);
-        await appendFile(metricsFile, `${JSON.stringify({ type: 'train', epoch: epoch + 1, step: state.globalStep, lr: lrAt(state.globalStep - 1), ...round(parts), imgPerSec: round1(imgPerSec), time: round1(state.elapsed) })}\n`);
+        await appendFile(metricsFile, `${JSON.stringify({ type: 'train', epoch: epoch + 1, step: state.globalStep, lr, ...round(parts), imgPerSec: round1(imgPerSec), time: round1(state.elapsed) })}\n`);
+        let measuredNow = false;
+        if (budgetPending && stepsThisRun === BUDGET_WARMUP_STEPS) measureFrom = Date.now();
+        if (budgetPending && stepsThisRun === BUDGET_WARMUP_STEPS + BUDGET_MEASURED_STEPS) {
+          // the cost of a step (a checkpoint write shared out over the steps between two), then of one validation
+          const stepS = (Date.now() - measureFrom) / 1000 / BUDGET_MEASURED_STEPS;
+          const c0 = Date.now();
+          await saveCheckpoint();
+          const ckptS = (Date.now() - c0) / 1000;
+          const v0 = Date.now();
+          if (valSet && (await validateAndKeepBest())) break outer;
+          const valS = valSet ? (Date.now() - v0) / 1000 : 0;
+          const plan = fitSchedule({ budgetS: opts.timeBudget!, elapsedS: (Date.now() - startedAt) / 1000, stepsDone: state.globalStep, stepS: stepS + ckptS / opts.checkpointEvery, valS });
+          totalSteps = plan.totalSteps;
+          valSteps = opts.valSteps ?? defaultValSteps(totalSteps);
+          budgetPending = false;
+          measuredNow = true;
+          state = { ...state, plannedSteps: totalSteps };
+          const decays = opts.lrSteps.filter((s) => s < 1).map((s) => Math.ceil(s * totalSteps));
+          log(`\ntime budget ${formatSeconds(opts.timeBudget!)}: measured ${stepS.toFixed(3)} s/step, ${ckptS.toFixed(2)} s/checkpoint, ${valS.toFixed(1)} s/validation, ${formatSeconds((Date.now() - startedAt) / 1000)} so far -> ${totalSteps} steps in all (lr /10 at steps ${decays.join(', ')}; validation every ${valSteps}; expected ${formatSeconds(plan.expectedS)})`);
+          if (totalSteps <= state.globalStep) log('train: the time budget leaves no room for more steps');
+        }
+        const last = state.globalStep >= totalSteps;
+        const valNow = valSet !== undefined && lastValStep !== state.globalStep && !budgetPending && (last || state.globalStep % valSteps === 0);
+        const early = valNow && (await validateAndKeepBest());
         const stop = opts.maxSteps !== undefined && stepsThisRun >= opts.maxSteps;
-        if (state.globalStep % opts.checkpointEvery === 0 || stop) await saveCheckpoint();
+        if (state.globalStep % opts.checkpointEvery === 0 || stop || valNow || early || measuredNow) await saveCheckpoint();
+        if (early) {
+          log(`\ntrain: stopped early at step ${state.globalStep}: no better AP in ${opts.patience} validations (--patience); the best was step ${state.best!.step}`);
+          break outer;
+        }
         if (stop) {
           log(`train: stopped after --max-steps ${opts.maxSteps}; continue with --resume`);
           break outer;
         }
-        if (state.globalStep >= totalSteps) break;
+        if (last) break;
       }
       state = { ...state, epoch: epoch + 1, stepInEpoch: 0, elapsed: elapsed() };
       await saveCheckpoint();
-      const last = state.globalStep >= totalSteps;
-      if (valSet && (last || state.epoch % opts.valEvery === 0)) {
-        val = await validate(tf, config, params, valSet, log);
-        await appendFile(metricsFile, `${JSON.stringify({ type: 'val', epoch: state.epoch, step: state.globalStep, ...val, time: round1(elapsed()) })}\n`);
+      // --val-every N: also at every Nth epoch end
+      if (valSet && o.valEvery !== undefined && state.epoch % o.valEvery === 0 && lastValStep !== state.globalStep && state.globalStep < totalSteps) {
+        const early = await validateAndKeepBest();
+        await saveCheckpoint();
+        if (early) break;
       }
     }
   } finally {
@@ -210,34 +327,60 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
 
   let modelFile: string | undefined;
-  if (state.globalStep >= totalSteps) {
+  if (state.globalStep >= totalSteps || state.stopped !== undefined) {
     modelFile = path.join(o.out, 'model.safetensors');
-    const metadata = { 'anchorless.trained': JSON.stringify({ data: path.resolve(o.data), epochs: state.epoch, steps: state.globalStep, seconds: Math.round(state.elapsed), backend: backendName, ...(val ?? {}) }) };
-    await writeFileAtomic(modelFile, writeModelFile(config, exportParams(params), { dtype: o.f16 ? 'F16' : 'F32', metadata }), { overwrite: true });
-    log(`model written to ${modelFile} after ${formatSeconds(state.elapsed)}`);
+    const best = state.best;
+    const metadata = { 'anchorless.trained': JSON.stringify({ data: path.resolve(o.data), epochs: state.epoch, steps: state.globalStep, ...(best ? { bestStep: best.step } : {}), seconds: Math.round(state.elapsed), backend: backendName, ...(best?.val ?? {}) }) };
+    await writeFileAtomic(modelFile, writeModelFile(config, bestParams ?? (await exportParams(params)), { dtype: o.f16 ? 'F16' : 'F32', metadata }), { overwrite: true });
+    await writePlot();
+    log(`model written to ${modelFile} after ${formatSeconds(state.elapsed)}${best ? `: the best validation, step ${best.step} of ${state.globalStep} (AP ${best.val.AP}, AP50 ${best.val.AP50})` : ''}`);
   }
-  return { modelFile, state, firstLoss, lastLoss, val };
+  return { modelFile, state, firstLoss, lastLoss, val: state.best?.val, best: state.best, stopped: state.stopped, recipe };
 }
 
 /** One optimiser step on `batch` (split across `parallel`'s threads when given); returns the loss and its parts. */
-async function trainStep(tf: TF, graph: Graph, params: ModelParams, optimizer: Optimizer, batch: Batch, config: ModelConfig, outputSize: [number, number], parallel: GradientWorkers | undefined): Promise<Record<string, number>> {
-  const { grads, parts } = parallel ? await parallel.gradients(batch) : shardGradients(tf, graph, params, batch, config, outputSize);
+async function trainStep(tf: TF, graph: Graph, params: ModelParams, optimizer: Optimizer, batch: Batch, config: ModelConfig, outputSize: [number, number], parallel: GradientWorkers | undefined, decay = 0): Promise<Record<string, number>> {
+  const { grads, parts } = parallel ? await parallel.gradients(batch) : await shardGradients(tf, graph, params, batch, config, outputSize);
   optimizer.applyGradients(grads);
   tf.dispose(Object.values(grads) as Tensor[]);
+  // decoupled weight decay (AdamW) of the conv kernels: w -= lr * wd * w
+  if (decay > 0) tf.tidy(() => params.trainable.filter((v) => v.shape.length === 4).forEach((v) => v.assign(tf.mul(v, 1 - decay))));
   return parts;
 }
 
-async function validate(tf: TF, config: ModelConfig, params: ModelParams, valSet: Dataset, log: (line: string) => void): Promise<Record<string, number>> {
-  const bytes = writeModelFile(config, exportParams(params));
+/**
+ * best.safetensors on --resume: its weights, and its record (step, validation). They differ from
+ * the checkpoint's record only when a kill fell between writing it and the next checkpoint; it then
+ * holds a later model that scored better still, and the steps redone from the checkpoint reach it again.
+ */
+async function readBest(file: string, state: TrainState): Promise<{ params: Map<string, Float32Array>; best: BestRecord }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (e) {
+    throw new Error(`train --resume: the checkpoint records a best model (step ${state.best!.step}) but ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const model = readModelFile(bytes, file);
+  let best = state.best!;
+  try {
+    const { steps, data: _data, ...val } = JSON.parse(model.metadata['anchorless.trained'] ?? '{}') as Record<string, number> & { data?: string };
+    if (Number.isInteger(steps) && steps !== best.step) best = { step: steps, val };
+  } catch {
+    // no record: the checkpoint's stands
+  }
+  return { params: model.tensors as Map<string, Float32Array>, best };
+}
+
+async function validate(bytes: Uint8Array, valSet: Dataset, log: (line: string) => void): Promise<Record<string, number>> {
   const progress = new Progress('validation', valSet.images.length);
   const result = await evaluateModel(bytes, valSet, { onProgress: (d) => progress.update(d) });
   const s = result.coco.stats;
   log(`validation: AP ${s.AP.toFixed(3)} AP50 ${s.AP50.toFixed(3)} AP75 ${s.AP75.toFixed(3)} AR100 ${s.AR100.toFixed(3)} (${result.images} images, ${result.msPerImage.toFixed(1)} ms/image)`);
-  void tf;
   return { ...round(s as unknown as Record<string, number>), voc07: round1000(result.voc07 ?? -1) };
 }
 
-function checkOptions(o: TrainDefaults & TrainOptions): void {
+/** `given`: the options as passed (what the user set explicitly). */
+function checkOptions(o: TrainDefaults & TrainOptions, given: TrainOptions): void {
   const positiveInt = (name: string, v: number) => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`train: --${name} must be a positive integer, got ${v}`);
   };
@@ -248,6 +391,15 @@ function checkOptions(o: TrainDefaults & TrainOptions): void {
   positiveInt('threads', o.threads);
   if (o.steps !== undefined) positiveInt('steps', o.steps);
   if (o.maxSteps !== undefined) positiveInt('max-steps', o.maxSteps);
+  if (o.valSteps !== undefined) positiveInt('val-steps', o.valSteps);
+  if (!(Number.isInteger(o.patience) && o.patience >= 0)) throw new Error(`train: --patience must be a non-negative integer (0: never stop early), got ${o.patience}`);
+  if (!(o.weightDecay >= 0 && o.weightDecay < 1)) throw new Error(`train: --weight-decay must be in [0, 1), got ${o.weightDecay}`);
+  if (o.scales !== undefined && !(Array.isArray(o.scales) && o.scales.length > 0 && o.scales.every((v) => v > 0 && Number.isFinite(v)))) throw new Error(`train: scales must be a non-empty list of positive numbers, got ${JSON.stringify(o.scales)}`);
+  if (o.timeBudget !== undefined) {
+    if (!(o.timeBudget > 0 && Number.isFinite(o.timeBudget))) throw new Error(`train: --time-budget must be a positive number of seconds, got ${o.timeBudget}`);
+    if (given.steps !== undefined || given.epochs !== undefined) throw new Error('train: --time-budget sets the number of steps; leave out --steps and --epochs');
+  }
+  if (o.validateWith !== undefined && typeof o.validateWith !== 'function') throw new Error('train: validateWith must be a function');
   if (!(o.lr > 0 && o.lr < 1)) throw new Error(`train: --lr must be in (0, 1), got ${o.lr}`);
   if (!o.arch) throw new Error('train: --arch is required');
   if (o.augment !== undefined && o.augment !== 'full' && o.augment !== 'none') throw new Error(`train: --augment must be full or none, got ${String(o.augment)}`);

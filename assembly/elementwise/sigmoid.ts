@@ -15,7 +15,7 @@ export function sigmoidF32Scalar(x: usize, out: usize, n: i32): void {
 
 // @ts-ignore: decorator
 @inline
-function sigmoidV(v: v128): v128 {
+export function sigmoidV(v: v128): v128 {
   const e = expV(f32x4.neg(f32x4.abs(v)));
   const r = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e));
   return v128.bitselect(r, f32x4.mul(e, r), f32x4.ge(v, f32x4.splat(0)));

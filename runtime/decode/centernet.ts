@@ -3,6 +3,7 @@
 // score-descending, in feature-map coordinates x stride. Always k: when the map has fewer peaks,
 // the rest are score-0 cells (non-peaks), as the official top-K over the masked map returns them.
 import * as ops from '../ops/index.js';
+import { heatmapPeaksOfLogits } from '../ops/select.js';
 import type { Tensor } from '../ops/tensor.js';
 import type { Detection } from './boxes.js';
 import { at, checkLayout, checkSameGrid, headView, toNHWC, type HeadView, type Layout } from './layout.js';
@@ -56,8 +57,8 @@ export function decodeCenterNet(heads: CenterNetHeads, options: CenterNetDecodeO
   kWithinCells(FN, k, 'heads.heatmap', heat.height * heat.width * heat.channels);
 
   const nhwc = toNHWC(heat);
-  const probs = logits ? ops.sigmoid(nhwc) : nhwc;
-  const peaks = ops.heatmapPeaks(probs, { k, kernel });
+  // from logits: the probabilities of the candidates only, the same peaks as sigmoid first
+  const peaks = logits ? heatmapPeaksOfLogits(nhwc, { k, kernel }) : ops.heatmapPeaks(nhwc, { k, kernel });
   return centerNetBoxes(peaks, wh, offset, stride);
 }
 

@@ -34,6 +34,13 @@ export class PlanCache {
     return plan;
   }
 
+  /** Holds an already built plan (the first one, built by the caller to report its errors its own way). */
+  add(height: number, width: number, plan: ExecutionPlan): void {
+    const key = `${height}x${width}`;
+    if (this.plans.has(key) || this.plans.size >= this.capacity) throw new Error(`PlanCache: no room for a ${key} plan`);
+    this.plans.set(key, plan);
+  }
+
   /** Input sizes held, least recently used first. */
   sizes(): [number, number][] {
     return [...this.plans.keys()].map((k) => k.split('x').map(Number) as [number, number]);

@@ -7,6 +7,7 @@ import { affineChannelsInto, concatChannelsInto, reluInto, upsampleNearestInto }
 import { cornerPoolInto, cornerPoolPairAddInto, maxPool2dInto, poolGeometry } from '../ops/pooling.js';
 import type { Tensor } from '../ops/tensor.js';
 import type { Kernels } from '../wasm/loader.js';
+import { runRows } from '../threads/run-rows.js';
 import { buildConvStep, buildDcnStep, buildDeconvStep, type KernelStep } from './conv-steps.js';
 import { foldBatchNorm, bnScaleShift } from './fold.js';
 import { planMemory, type PlannedValue } from './memory-plan.js';
@@ -178,7 +179,7 @@ export class ExecutionPlan {
               const b = ptrOf(node.inputs[1]);
               const n = outShape[1] * outShape[2] * outShape[3];
               const relu = node.act === 'relu' ? 1 : 0;
-              steps.push(() => kn.exports.addF32(x, b, out, n, relu));
+              steps.push(() => runRows(kn, { fn: 'addF32', args: [x, b, out, n, relu], rows: n, rowsArg: 3, perRow: [[0, 4], [1, 4], [2, 4]], align: 4 }, n / 4));
             }
             break;
           }

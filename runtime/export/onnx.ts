@@ -12,6 +12,7 @@ import type { ModelConfig } from '../model/config.js';
 import { BN_EPS, DCN_OFFSET_MASK, INPUT, inferShapes, paramSpecs, pruneTo, type ConvNode, type CornerPoolNode, type DcnNode, type DeconvNode, type GraphNode, type NodeShape } from '../model/graph.js';
 import { buildGraph, inferenceHeads } from '../model/registry.js';
 import { float32LE, ProtoWriter } from './protobuf.js';
+import { checkOptionNames } from '../util/options.js';
 
 export type OnnxLayout = 'NCHW' | 'NHWC';
 
@@ -41,6 +42,7 @@ const FN = 'exportOnnx';
 /** The ONNX ModelProto bytes of `config`'s inference network with `weights` (paramSpecs names, graph layouts). */
 export function exportOnnx(config: ModelConfig, weights: ReadonlyMap<string, Float32Array>, options: OnnxExportOptions = {}): Uint8Array {
   if (typeof options !== 'object' || options === null) throw new Error(`${FN}: options must be an object`);
+  checkOptionNames(FN, 'options', options, ['inputSize', 'opset', 'layout']);
   const { inputSize = config.inputSize, layout = 'NCHW' } = options;
   if (!Array.isArray(inputSize) || inputSize.length !== 2) throw new Error(`${FN}: options.inputSize must be [height, width], got ${JSON.stringify(inputSize)}`);
   if (options.opset !== undefined && (typeof options.opset !== 'number' || IR_VERSION[options.opset] === undefined)) {

@@ -12,6 +12,7 @@ import {
   type Activation, type ConvGeometry, type ConvPad, type Pair,
 } from './conv-params.js';
 import { checkPositiveInt } from './tensor.js';
+import { poolThreads, runRows, scratchStride } from '../threads/run-rows.js';
 
 /** The fast kernels: 'gemm1x1' (1x1, stride 1, no padding), 'igemm' (any), 'depthwise' (groups = cin = cout). */
 export type FastConvKernel = 'gemm1x1' | 'igemm' | 'depthwise';
@@ -94,7 +95,8 @@ export function packConv2d(k: Kernels, w: Float32Array, shape: readonly number[]
   else ex.packDepthwiseWeights(wPtr, ks, cout, bPtr, bias ? 1 : 0, ptr);
   if (bPtr) k.heap.release(bPtr);
   k.heap.release(wPtr);
-  const scratch = layout === 'gemm' ? k.heap.alloc(ex.conv2dIgemmScratchBytes(cinG, ks)) : 0;
+  // one scratch area per pool thread: each builds its own indirection buffer
+  const scratch = layout === 'gemm' ? k.heap.alloc(scratchStride(ex.conv2dIgemmScratchBytes(cinG, ks)) * poolThreads(k)) : 0;
   return new Packed(k, layout, [kh, kw, cinG, cout], groups, ptr, scratch);
 }
 
@@ -140,15 +142,26 @@ export function conv2dInto(k: Kernels, packed: PackedConv2d, xPtr: number, xShap
   switch (kernel) {
     case 'gemm1x1':
       if (auto !== 'gemm1x1') throw new Error(`${op}: kernel 'gemm1x1' needs gemm-packed 1x1 weights, stride 1 and no padding`);
-      ex.conv2d1x1Gemm(xPtr, n * h * w, cin, packed.ptr, cout, packed.groups, relu, outPtr);
+      // split by pixels, in whole 4-pixel tiles
+      runRows(k, { fn: 'conv2d1x1Gemm', args: [xPtr, n * h * w, cin, packed.ptr, cout, packed.groups, relu, outPtr], rows: n * h * w, rowsArg: 1, perRow: [[0, cin * 4], [7, cout * 4]], align: 4 }, n * h * w * cin * cout / packed.groups);
       break;
     case 'igemm':
       if (packed.layout !== 'gemm') throw new Error(`${op}: kernel 'igemm' needs weights packed with layout 'gemm'`);
-      ex.conv2dIgemm(xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, packed.groups, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, relu, outPtr, packed.scratch);
+      // split by output rows (one image): rows r0.. are the conv of the same input with the top padding r0 * sh smaller
+      runRows(k, {
+        fn: 'conv2dIgemm',
+        args: [xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, packed.groups, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, relu, outPtr, packed.scratch],
+        rows: n === 1 ? g.oh : 1, rowsArg: 16, perRow: [[12, -g.sh], [19, g.ow * cout * 4]],
+        scratch: [20, scratchStride(ex.conv2dIgemmScratchBytes(cin / packed.groups, kh * kw))],
+      }, n * g.oh * g.ow * cout * kh * kw * (cin / packed.groups));
       break;
     case 'depthwise':
       if (packed.layout !== 'depthwise') throw new Error(`${op}: kernel 'depthwise' needs weights packed with layout 'depthwise'`);
-      ex.depthwiseConv2d(xPtr, n, h, w, cin, packed.ptr, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, relu, outPtr);
+      runRows(k, {
+        fn: 'depthwiseConv2d',
+        args: [xPtr, n, h, w, cin, packed.ptr, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, relu, outPtr],
+        rows: n === 1 ? g.oh : 1, rowsArg: 14, perRow: [[10, -g.sh], [17, g.ow * cin * 4]],
+      }, n * g.oh * g.ow * cin * kh * kw);
       break;
     default:
       throw new Error(`${op}: kernel must be 'auto', 'gemm1x1', 'igemm' or 'depthwise', got ${JSON.stringify(kernel)}`);
@@ -242,7 +255,7 @@ export function packConv2dTranspose(k: Kernels, w: Float32Array, shape: readonly
   ex.packDeconvWeights(wPtr, kh, kw, sh, sw, cin, cout, bPtr, bias ? 1 : 0, ptr);
   if (bPtr) k.heap.release(bPtr);
   k.heap.release(wPtr);
-  const scratch = k.heap.alloc(ex.conv2dTransposeScratchBytes(kh, kw, sh, sw, cin));
+  const scratch = k.heap.alloc(scratchStride(ex.conv2dTransposeScratchBytes(kh, kw, sh, sw, cin)) * poolThreads(k));
   return new PackedTranspose(k, [kh, kw, cout, cin], [sh, sw], 1, 'gemm', ptr, scratch);
 }
 
@@ -272,7 +285,12 @@ export function conv2dTransposeInto(k: Kernels, packed: PackedConv2dTranspose, x
   checkBuffer(op, 'x', k, xPtr, n * h * w * cin * 4);
   checkBuffer(op, 'out', k, outPtr, n * g.oh * g.ow * cout * 4);
   if (packed.layout === 'depthwise') {
-    k.exports.conv2dTransposeDepthwise(xPtr, n, h, w, cin, packed.ptr, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, relu, outPtr);
+    // split by output rows: rows r0.. see the top padding r0 larger
+    runRows(k, {
+      fn: 'conv2dTransposeDepthwise',
+      args: [xPtr, n, h, w, cin, packed.ptr, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, relu, outPtr],
+      rows: n === 1 ? g.oh : 1, rowsArg: 12, perRow: [[10, 1], [15, g.ow * cout * 4]],
+    }, n * g.oh * g.ow * cout * kh * kw / (g.sh * g.sw));
     return out;
   }
   if (packed.layout === 'grouped') {
@@ -280,6 +298,11 @@ export function conv2dTransposeInto(k: Kernels, packed: PackedConv2dTranspose, x
     k.exports.conv2dTransposeGroupedScalar(xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, packed.groups, bias, bias ? 1 : 0, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, relu, outPtr);
     return out;
   }
-  k.exports.conv2dTransposeIgemm(xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, relu, outPtr, packed.scratch);
+  runRows(k, {
+    fn: 'conv2dTransposeIgemm',
+    args: [xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, relu, outPtr, packed.scratch],
+    rows: n === 1 ? g.oh : 1, rowsArg: 13, perRow: [[11, 1], [16, g.ow * cout * 4]],
+    scratch: [17, scratchStride(k.exports.conv2dTransposeScratchBytes(kh, kw, g.sh, g.sw, cin))],
+  }, n * g.oh * g.ow * cout * cin * kh * kw / (g.sh * g.sw));
   return out;
 }

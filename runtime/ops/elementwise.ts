@@ -2,6 +2,7 @@
 // calls them on kernel-heap buffers): sigmoid, exp, ReLU, nearest up-sampling, channel concat,
 // per-channel affine (stand-alone batch norm). `sigmoid` also has a tensor form for the decodes.
 import { kernels, type Kernels } from '../wasm/loader.js';
+import { runRows } from '../threads/run-rows.js';
 import { checkBuffer, withScope } from './heap-scope.js';
 import { checkNonNegativeInt, checkPositiveInt, checkTensor, type Tensor } from './tensor.js';
 
@@ -20,7 +21,8 @@ export function expInto(kn: Kernels, x: number, out: number, n: number): void {
 /** out[i] = max(x[i], 0), n floats; out may be x (in place). */
 export function reluInto(kn: Kernels, x: number, out: number, n: number): void {
   unary('reluInto', kn, x, out, n);
-  kn.exports.reluF32(x, out, n);
+  // memory-bound: a quarter of a multiply-add's worth of work per element, for the pool's threshold
+  runRows(kn, { fn: 'reluF32', args: [x, out, n], rows: n, rowsArg: 2, perRow: [[0, 4], [1, 4]], align: 4 }, n / 4);
 }
 
 /** Element-wise logistic sigmoid of a tensor (any shape): heatmap logits -> probabilities. */
@@ -41,7 +43,8 @@ export function upsampleNearestInto(kn: Kernels, x: number, shape: readonly numb
   checkPositiveInt(op, 'factor', factor);
   checkBuffer(op, 'x', kn, x, n * h * w * c * 4);
   checkBuffer(op, 'out', kn, out, n * h * w * c * factor * factor * 4);
-  kn.exports.upsampleNearestNhwc(x, n, h, w, c, factor, out);
+  // split by input rows (one image)
+  runRows(kn, { fn: 'upsampleNearestNhwc', args: [x, n, h, w, c, factor, out], rows: n === 1 ? h : 1, rowsArg: 2, perRow: [[0, w * c * 4], [6, factor * factor * w * c * 4]] }, (n * h * w * c * factor * factor) / 4);
 }
 
 /**
@@ -56,7 +59,7 @@ export function concatChannelsInto(kn: Kernels, inputs: readonly { ptr: number; 
   let offset = 0;
   inputs.forEach((t, i) => {
     checkBuffer(op, `inputs[${i}]`, kn, t.ptr, pixels * t.channels * 4);
-    kn.exports.copyChannelsNhwc(t.ptr, pixels, t.channels, out, total, offset);
+    runRows(kn, { fn: 'copyChannelsNhwc', args: [t.ptr, pixels, t.channels, out, total, offset], rows: pixels, rowsArg: 1, perRow: [[0, t.channels * 4], [3, total * 4]] }, (pixels * t.channels) / 4);
     offset += t.channels;
   });
 }
@@ -75,7 +78,7 @@ export function affineChannelsInto(
   checkBuffer(op, 'scale', kn, scale, channels * 4);
   checkBuffer(op, 'shift', kn, shift, channels * 4);
   checkBuffer(op, 'out', kn, out, pixels * channels * 4);
-  kn.exports.affineChannelsNhwc(x, pixels, channels, scale, shift, relu ? 1 : 0, out);
+  runRows(kn, { fn: 'affineChannelsNhwc', args: [x, pixels, channels, scale, shift, relu ? 1 : 0, out], rows: pixels, rowsArg: 1, perRow: [[0, channels * 4], [6, channels * 4]] }, (pixels * channels) / 4);
 }
 
 function unary(op: string, kn: Kernels, x: number, out: number, n: number): void {

@@ -2,6 +2,7 @@
 // and the pointer-level entry points the execution plan calls on kernel-heap buffers (*Into).
 import type { CornerDirection } from '../model/graph.js';
 import { kernels, type Kernels } from '../wasm/loader.js';
+import { runRows } from '../threads/run-rows.js';
 import { checkBuffer, withScope } from './heap-scope.js';
 import { checkNonNegativeInt, checkPositiveInt, checkTensor, type Tensor } from './tensor.js';
 import { checkOptionNames } from '../util/options.js';
@@ -67,7 +68,12 @@ export function maxPool2dInto(kn: Kernels, x: number, shape: readonly number[], 
   const [oh, ow] = poolOutputSize('maxPool2dInto', h, w, g);
   checkBuffer('maxPool2dInto', 'x', kn, x, n * h * w * c * 4);
   checkBuffer('maxPool2dInto', 'out', kn, out, n * oh * ow * c * 4);
-  kn.exports.maxPool2dNhwc(x, n, h, w, c, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, oh, ow, out);
+  // split by output rows (one image): rows r0.. see the top padding r0 * sh smaller
+  runRows(kn, {
+    fn: 'maxPool2dNhwc',
+    args: [x, n, h, w, c, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, oh, ow, out],
+    rows: n === 1 ? oh : 1, rowsArg: 11, perRow: [[9, -g.sh], [13, ow * c * 4]],
+  }, (n * oh * ow * c * g.kh * g.kw) / 4);
 }
 
 /** Max pooling with -infinity padding, floor mode (PyTorch MaxPool2d): x [n, h, w, c] -> [n, oh, ow, c]. */

@@ -64,7 +64,7 @@ export interface PeaksOptions {
  * fewer than k, the masked map is built in scratch and ranked whole, so the zeros rank as PyTorch's
  * topk over `heat * (hmax == heat)` ranks them.
  */
-export function heatmapPeaksAt(kn: Kernels, heat: number, h: number, w: number, c: number, k: number, kernel: number): Peaks {
+export function heatmapPeaksAt(kn: Kernels, heat: number, h: number, w: number, c: number, k: number, kernel: number, logits = false): Peaks {
   const op = 'heatmapPeaks';
   [h, w, c].forEach((d, i) => checkNonNegativeInt(op, ['h', 'w', 'c'][i], d));
   const cells = h * w * c;
@@ -75,10 +75,16 @@ export function heatmapPeaksAt(kn: Kernels, heat: number, h: number, w: number, 
   return withScope(kn, (s) => {
     const scores = s.alloc(k * 4);
     const flat = s.alloc(k * 4);
-    const found = k > 0 ? kn.exports.heatmapPeaksNhwc(heat, h, w, c, kernel, k, scores, flat) : 0;
+    const peaks = logits ? kn.exports.heatmapPeaksLogitsNhwc : kn.exports.heatmapPeaksNhwc;
+    const found = k > 0 ? peaks(heat, h, w, c, kernel, k, scores, flat) : 0;
     if (found < k) {
+      let probs = heat;
+      if (logits) {
+        probs = s.alloc(cells * 4);
+        kn.exports.sigmoidF32(heat, probs, cells);
+      }
       const mask = s.alloc(cells * 4);
-      kn.exports.peaksMaskNhwc(heat, h, w, c, kernel, mask);
+      kn.exports.peaksMaskNhwc(probs, h, w, c, kernel, mask);
       kn.exports.topKF32(mask, cells, k, scores, flat);
     }
     const idx = kn.heap.i32(flat, k);
@@ -105,7 +111,18 @@ export function heatmapPeaksAt(kn: Kernels, heat: number, h: number, w: number, 
  * returns them. NaN is never a peak and keeps its neighbours from being peaks.
  */
 export function heatmapPeaks(heat: Tensor, opts: PeaksOptions = {}): Peaks {
-  const op = 'heatmapPeaks';
+  return peaksOf('heatmapPeaks', heat, opts, false);
+}
+
+/**
+ * heatmapPeaks(sigmoid(logits)), exactly, without the sigmoid of the whole map (the decodes' path
+ * from raw heads): only cells that can still make the top k are turned into probabilities.
+ */
+export function heatmapPeaksOfLogits(logits: Tensor, opts: PeaksOptions = {}): Peaks {
+  return peaksOf('heatmapPeaks', logits, opts, true);
+}
+
+function peaksOf(op: string, heat: Tensor, opts: PeaksOptions, logits: boolean): Peaks {
   checkTensor(op, 'heat', heat);
   const shape = heat.shape;
   if (shape.length === 4 && shape[0] !== 1) {
@@ -121,7 +138,7 @@ export function heatmapPeaks(heat: Tensor, opts: PeaksOptions = {}): Peaks {
   if (kernel % 2 !== 1) throw new Error(`${op}: kernel must be odd (a centred neighbourhood), got ${kernel}`);
   checkK(op, k, h * w * c);
   const kn = kernels();
-  return withScope(kn, (s) => heatmapPeaksAt(kn, s.f32(heat.data), h, w, c, k, kernel));
+  return withScope(kn, (s) => heatmapPeaksAt(kn, s.f32(heat.data), h, w, c, k, kernel, logits));
 }
 
 export interface NmsOptions {

@@ -5,7 +5,10 @@
 import type { WasmVariant } from './loader.js';
 import { nodeFs } from '../util/node-fs.js';
 
-export type KernelProvider = (variant: WasmVariant) => WebAssembly.Module | BufferSource | Promise<WebAssembly.Module | BufferSource>;
+/** A kernel build: the two single-threaded variants, or SIMD128 on shared memory for the worker pool (runtime/threads/). */
+export type KernelBuild = WasmVariant | 'simd-threads';
+
+export type KernelProvider = (variant: KernelBuild) => WebAssembly.Module | BufferSource | Promise<WebAssembly.Module | BufferSource>;
 
 let provider: KernelProvider = readKernelFile;
 
@@ -14,15 +17,15 @@ export function setDefaultKernels(next: KernelProvider): void {
   provider = next;
 }
 
-export function defaultKernels(variant: WasmVariant): Promise<WebAssembly.Module | BufferSource> {
+export function defaultKernels(variant: KernelBuild): Promise<WebAssembly.Module | BufferSource> {
   return Promise.resolve(provider(variant));
 }
 
-export function kernelFileName(variant: WasmVariant): string {
+export function kernelFileName(variant: KernelBuild): string {
   return `anchorless-${variant}.wasm`;
 }
 
-async function readKernelFile(variant: WasmVariant): Promise<ArrayBuffer> {
+async function readKernelFile(variant: KernelBuild): Promise<ArrayBuffer> {
   const name = kernelFileName(variant);
   let url: URL;
   try {

@@ -31,6 +31,7 @@ export interface KernelExports {
   topKF32(values: number, n: number, k: number, outValues: number, outIndices: number): void;
   topKF32Scalar(values: number, n: number, k: number, order: number, outValues: number, outIndices: number): void;
   heatmapPeaksNhwc(heat: number, h: number, w: number, c: number, kernel: number, k: number, outScores: number, outIndices: number): number;
+  heatmapPeaksLogitsNhwc(heat: number, h: number, w: number, c: number, kernel: number, k: number, outScores: number, outIndices: number): number;
   peaksMaskNhwc(heat: number, h: number, w: number, c: number, kernel: number, out: number): void;
   peaksMaskNhwcScalar(heat: number, h: number, w: number, c: number, kernel: number, out: number): void;
   nmsF32(boxes: number, scores: number, n: number, iouThreshold: number, scratch: number, keep: number): number;

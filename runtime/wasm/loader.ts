@@ -6,6 +6,7 @@ import { defaultKernels } from './default-kernels.js';
 import { relaxedSimdSupported, simdSupported } from './features.js';
 import { WasmHeap } from './heap.js';
 import type { KernelExports } from './exports.js';
+import type { KernelPool } from '../threads/pool.js';
 import { checkOptionNames } from '../util/options.js';
 import { nodeFs } from '../util/node-fs.js';
 
@@ -23,6 +24,8 @@ export interface Kernels {
   readonly exports: KernelExports;
   readonly heap: WasmHeap;
   readonly variant: WasmVariant;
+  /** The worker pool that splits heavy kernel calls across threads (the shared-memory build only; runtime/threads/). */
+  readonly pool?: KernelPool;
 }
 
 const INIT_OPTIONS = ['wasm', 'variant'] as const;
@@ -46,6 +49,14 @@ export async function init(opts: InitOptions = {}): Promise<Kernels> {
   } finally {
     pending = undefined;
   }
+}
+
+/**
+ * Makes `k` the instance init() and kernels() return: the detector's worker installs its
+ * shared-memory kernels (runtime/threads/) before it builds the detector.
+ */
+export function installKernels(k: Kernels): void {
+  current = k;
 }
 
 /** The loaded kernels; throws a clear Error when init() has not been awaited. */

@@ -42,17 +42,6 @@ export function f16BitsToF32(h: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
-let table: Float32Array | undefined;
-
-/** All 65536 f16 values, built on first use (256 KB) so bulk decoding is one lookup per value. */
-function decodeTable(): Float32Array {
-  if (!table) {
-    table = new Float32Array(65536);
-    for (let h = 0; h < 65536; h++) table[h] = f16BitsToF32(h);
-  }
-  return table;
-}
-
 export function encodeF16(src: Float32Array, out: Uint16Array = new Uint16Array(src.length)): Uint16Array {
   if (out.length !== src.length) throw new Error(`encodeF16: out has ${out.length} elements, src ${src.length}`);
   for (let i = 0; i < src.length; i++) out[i] = f32ToF16Bits(src[i]);
@@ -61,7 +50,16 @@ export function encodeF16(src: Float32Array, out: Uint16Array = new Uint16Array(
 
 export function decodeF16(src: Uint16Array, out: Float32Array = new Float32Array(src.length)): Float32Array {
   if (out.length !== src.length) throw new Error(`decodeF16: out has ${out.length} elements, src ${src.length}`);
-  const t = decodeTable();
-  for (let i = 0; i < src.length; i++) out[i] = t[src[i]];
+  // normal values and zeros by integer ops on the bits (exponent rebased by 127 - 15 = 112, mantissa
+  // shifted up 13): a 256 KB lookup table cost more to build than a cold model load saved with it;
+  // subnormals, infinities and NaN (rare) through f16BitsToF32
+  const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  for (let i = 0; i < src.length; i++) {
+    const h = src[i];
+    const e = h & 0x7c00;
+    if (e !== 0 && e !== 0x7c00) bits[i] = ((h & 0x8000) << 16) | (((h & 0x7fff) + 0x1c000) << 13);
+    else if ((h & 0x7fff) === 0) bits[i] = (h & 0x8000) << 16;
+    else out[i] = f16BitsToF32(h);
+  }
   return out;
 }

@@ -85,6 +85,8 @@ export function readModelFile(bytes: Uint8Array, source = '<bytes>'): ModelFile 
 }
 
 function firstNonFinite(data: Float32Array): number {
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  // on the bits: an all-ones exponent is infinity or NaN (one integer test per value, fast even before the JIT warms up)
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) === 0x7f800000) return i;
   return -1;
 }

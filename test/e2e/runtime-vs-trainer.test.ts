@@ -29,6 +29,7 @@ const CASES: Record<string, [number, number]> = {
   'cornernet-squeeze': [128, 128],
   'cornernet-hourglass104': [128, 128],
   'centernet-hourglass104': [128, 128],
+  'cornernet-saccade': [64, 64],
 };
 
 test('the cases cover every preset', () => {

@@ -2,15 +2,20 @@
 // --input-size, --resume, --backend, ...): see trainer/train.ts.
 import { describePresets } from '../../runtime/model/presets.js';
 import { helpText, numberOption, parseArgs, type OptionSpec } from '../../runtime/cli/args.js';
+import { readClassNames } from '../data/classes-file.js';
 import { train } from '../train.js';
-import { TINY_RECIPES, TRAIN_DEFAULTS } from '../recipes.js';
+import { PLENTY_MAX_PASSES, TINY_RECIPES, TRAIN_DEFAULTS } from '../recipes.js';
+import { parseDuration, VALIDATIONS_PER_RUN } from '../schedule.js';
 
 /** e.g. "centernet-tiny 6300, cornernet-tiny 2700" */
 const tiny = (key: 'steps' | 'batch' | 'augment') => Object.entries(TINY_RECIPES).map(([arch, r]) => `${arch} ${r[key]}`).join(', ');
 
 const SPEC: Record<string, OptionSpec> = {
-  data: { type: 'string', help: 'training dataset folder (COCO: annotations.json + images/, or VOC)' },
-  val: { type: 'string', help: 'validation dataset folder (AP reported every --val-every epochs)' },
+  data: { type: 'string', help: 'training dataset folder (COCO: annotations.json + images/, VOC, or YOLO: a folder or its data.yaml)' },
+  val: { type: 'string', help: `validation dataset folder: AP every --val-steps, best.safetensors kept, the exported model is the best one` },
+  split: { type: 'string', help: 'VOC ImageSets/Main/NAME.txt or YOLO split of --data (default trainval, else train)' },
+  'val-split': { type: 'string', help: 'the same for --val (default test, else val)' },
+  classes: { type: 'string', help: 'class names, one per line: the channel order (default: the names in the VOC XML files, sorted)' },
   arch: { type: 'string', help: `model preset: ${Object.keys(describePresets()).join(', ')}` },
   out: { type: 'string', help: 'output folder: checkpoint, metrics.jsonl, model.safetensors' },
   epochs: { type: 'string', help: `epochs (default ${TRAIN_DEFAULTS.epochs}; the -tiny presets count --steps instead)` },
@@ -19,14 +24,18 @@ const SPEC: Record<string, OptionSpec> = {
   lr: { type: 'string', help: `Adam learning rate (default ${TRAIN_DEFAULTS.lr}), divided by 10 at 70% and 90% of the steps` },
   'input-size': { type: 'string', help: 'network input, e.g. 256 or 256x320 (default: the preset\'s)' },
   resume: { type: 'boolean', help: 'continue from the checkpoint in --out' },
-  backend: { type: 'string', help: 'force a TensorFlow.js backend: tfjs-node-gpu, tfjs-node, wasm, cpu' },
+  backend: { type: 'string', help: 'force a TensorFlow.js backend: tfjs-node-gpu, tfjs-node, webgpu (a software adapter too), wasm, cpu' },
   seed: { type: 'string', help: `random seed (default ${TRAIN_DEFAULTS.seed})` },
-  'val-every': { type: 'string', help: `validate every N epochs (default ${TRAIN_DEFAULTS.valEvery})` },
+  'val-steps': { type: 'string', help: `validate every N steps (default: ${VALIDATIONS_PER_RUN} validations per run)` },
+  'val-every': { type: 'string', help: 'also validate at every Nth epoch end' },
+  patience: { type: 'string', help: `stop after N validations without a better AP (default ${TRAIN_DEFAULTS.patience}; 0: never)` },
+  'time-budget': { type: 'string', help: 'fit the steps and lr decay to a wall-clock budget, e.g. 20m, 1h, 900s (measures the first steps)' },
+  'weight-decay': { type: 'string', help: 'decoupled weight decay of the conv kernels (AdamW; default by the recipe)' },
   'checkpoint-every': { type: 'string', help: `checkpoint every N steps (default ${TRAIN_DEFAULTS.checkpointEvery}) and at each epoch end` },
   'max-steps': { type: 'string', help: 'stop after N steps in this run (resume later with --resume)' },
   threads: { type: 'string', help: `threads that share each step's batch (data parallel; default ${TRAIN_DEFAULTS.threads} on the wasm and cpu backends, 1 on native ones)` },
   workers: { type: 'string', help: 'data loader worker threads (default 1; 0 = in-process)' },
-  augment: { type: 'string', help: `full (the papers': scale/crop, flip, colour) or none (default ${TRAIN_DEFAULTS.augment}; ${tiny('augment')})` },
+  augment: { type: 'string', help: `full (the papers': scale/crop, flip, colour) or none (default ${TRAIN_DEFAULTS.augment}; ${tiny('augment')} when the schedule sees each image <= ${PLENTY_MAX_PASSES} times, else full)` },
   f16: { type: 'boolean', help: 'export F16 weights (half the file size)' },
   json: { type: 'boolean', help: 'print the result as JSON' },
   help: { type: 'boolean', help: 'show this help' },
@@ -41,6 +50,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const result = await train({
     data: o.data as string,
     val: o.val as string | undefined,
+    split: o.split as string | undefined,
+    valSplit: o['val-split'] as string | undefined,
+    classes: typeof o.classes === 'string' ? await readClassNames(o.classes, `train: --classes ${o.classes}`) : undefined,
     arch: o.arch as string,
     out: o.out as string,
     epochs: int('epochs'),
@@ -52,6 +64,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
     backend: o.backend as string | undefined,
     seed: int('seed'),
     valEvery: int('val-every'),
+    valSteps: int('val-steps'),
+    patience: o.patience === undefined ? undefined : numberOption('train', 'patience', o.patience, 0, { integer: true, min: 0, max: 1e9 }),
+    timeBudget: o['time-budget'] === undefined ? undefined : parseDuration(o['time-budget'] as string, 'train: --time-budget'),
+    weightDecay: o['weight-decay'] === undefined ? undefined : numberOption('train', 'weight-decay', o['weight-decay'], 0, { min: 0, max: 0.999 }),
     checkpointEvery: int('checkpoint-every'),
     maxSteps: int('max-steps'),
     threads: int('threads'),

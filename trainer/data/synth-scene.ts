@@ -20,7 +20,16 @@ export interface SceneOptions {
    * lines and noise (each comes from its own random stream). For negatives, and for tests.
    */
   objects?: boolean;
+  /**
+   * 'heavy' adds, from a stream of its own (so 'normal' scenes stay byte-identical): striped
+   * backgrounds, many small dots and more thin lines under the objects, and a few dots over them.
+   * Default 'normal'.
+   */
+  clutter?: Clutter;
 }
+
+export const CLUTTER_LEVELS = ['normal', 'heavy'] as const;
+export type Clutter = (typeof CLUTTER_LEVELS)[number];
 
 export interface SceneObject {
   classId: number;
@@ -171,6 +180,39 @@ function blotch(r: Rng, px: Float32Array, S: number): void {
   }
 }
 
+/** A filled disc of radius rad (pixels whose centre is inside). */
+function dot(px: Float32Array, S: number, cx: number, cy: number, rad: number, col: Rgb): void {
+  for (let y = Math.max(0, Math.floor(cy - rad)); y < Math.min(S, Math.ceil(cy + rad)); y++) {
+    for (let x = Math.max(0, Math.floor(cx - rad)); x < Math.min(S, Math.ceil(cx + rad)); x++) {
+      if ((x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= rad * rad) px.set(col, (y * S + x) * 3);
+    }
+  }
+}
+
+const randomDot = (r: Rng, px: Float32Array, S: number) => dot(px, S, uniform(r, 0, S), uniform(r, 0, S), uniform(r, 0.6, Math.max(1, S / 64)), randColour(r));
+
+/** Heavy clutter under the objects: half the time stripes blended into the background, then dots and thin lines. */
+function heavyClutterUnder(r: Rng, px: Float32Array, S: number): void {
+  if (r() < 0.5) {
+    const col = randColour(r);
+    const a = uniform(r, 0, Math.PI);
+    const period = uniform(r, 4, S / 6);
+    const mix = uniform(r, 0.25, 0.6);
+    const [dx, dy] = [Math.cos(a), Math.sin(a)];
+    for (let y = 0; y < S; y++) {
+      for (let x = 0; x < S; x++) {
+        if (((dx * x + dy * y) / period) % 1 < 0.5) continue;
+        const i = (y * S + x) * 3;
+        for (let c = 0; c < 3; c++) px[i + c] += (col[c] - px[i + c]) * mix;
+      }
+    }
+  }
+  const nDots = randInt(r, 10, 40);
+  for (let i = 0; i < nDots; i++) randomDot(r, px, S);
+  const nLines = randInt(r, 3, 8);
+  for (let i = 0; i < nLines; i++) randomLine(r, px, S, 1.5);
+}
+
 /** A colour channel brightened or darkened by factor f, kept in range. */
 const shaded = (v: number, f: number) => Math.min(255, v * f);
 
@@ -211,12 +253,16 @@ export function renderScene(seed: number, options: SceneOptions): Scene {
   const rScene = mulberry32(mixSeed(seed, 1));
   const r = mulberry32(mixSeed(seed, 2));
   const rFinish = mulberry32(mixSeed(seed, 3));
+  const clutter = options.clutter ?? 'normal';
+  if (!CLUTTER_LEVELS.includes(clutter)) throw new Error(`clutter: expected one of ${CLUTTER_LEVELS.join(', ')}, got ${JSON.stringify(clutter)}`);
+  const rHeavy = clutter === 'heavy' ? mulberry32(mixSeed(seed, 4)) : undefined;
   const px = new Float32Array(S * S * 3);
   background(rScene, S, px);
   const nLines = randInt(rScene, 0, 5);
   for (let i = 0; i < nLines; i++) randomLine(rScene, px, S, Math.max(1.5, S / 64));
   const nBlotches = randInt(rScene, 0, 4);
   for (let i = 0; i < nBlotches; i++) blotch(rScene, px, S);
+  if (rHeavy) heavyClutterUnder(rHeavy, px, S);
   const bare = px.slice();
 
   // objects, painted in order; owner[p] = index of the object visible at p (-1: none)
@@ -274,6 +320,7 @@ export function renderScene(seed: number, options: SceneOptions): Scene {
   // thin lines over everything (occluders that are not objects), then sensor-like noise
   const nOver = randInt(rFinish, 0, 2);
   for (let i = 0; i < nOver; i++) randomLine(rFinish, px, S, 1.5);
+  if (rHeavy) for (let i = randInt(rHeavy, 0, 8); i > 0; i--) randomDot(rHeavy, px, S);
   const noise = uniform(rFinish, 0, 12);
   const data = new Uint8Array(S * S * 3);
   for (let i = 0; i < data.length; i++) {

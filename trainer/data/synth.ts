@@ -8,13 +8,17 @@
 // files, and changing `train` does not change the validation images. Category ids are 1..C in
 // `classes` order; image and annotation ids run from 1. annotations.json is written last
 // (atomically): a split folder without it is an interrupted run.
+//
+// With format 'yolo' the same images and boxes go into the ultralytics layout instead:
+// OUT/images/<split>/000001.png, OUT/labels/<split>/000001.txt, OUT/data.yaml (written last).
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { encodePngRGB } from './image-io.js';
-import { mixSeed, renderScene } from './synth-scene.js';
+import { mixSeed, renderScene, type Clutter } from './synth-scene.js';
 import { SHAPE_NAMES, type ShapeName } from './synth-shapes.js';
 import type { CocoAnnotation, CocoImage, CocoJson } from './types.js';
+import { yoloDataYaml, yoloLabelText } from './yolo-write.js';
 
 export interface SynthOptions {
   /** Output folder; must be absent or empty unless `overwrite`. */
@@ -31,6 +35,10 @@ export interface SynthOptions {
   classes?: readonly string[];
   /** Most objects per image. Default 5. */
   maxObjects?: number;
+  /** 'heavy': striped backgrounds, small dots and more thin lines (renderScene). Default 'normal'. */
+  clutter?: Clutter;
+  /** 'coco' (default): OUT/<split>/annotations.json + images/; 'yolo': OUT/images/<split>, OUT/labels/<split>, OUT/data.yaml. */
+  format?: 'coco' | 'yolo';
   /** Replace OUT/train and OUT/val if OUT is not empty (other entries of OUT are left alone). */
   overwrite?: boolean;
   /** Called after each image. */
@@ -46,7 +54,8 @@ export interface SynthSummary {
 const SPLIT_IDS = { train: 1, val: 2 } as const;
 
 export async function synthDataset(options: SynthOptions): Promise<SynthSummary> {
-  const { out, train = 1000, val = 200, size = 256, seed = 1, maxObjects = 5, overwrite = false } = options;
+  const { out, train = 1000, val = 200, size = 256, seed = 1, maxObjects = 5, overwrite = false, format = 'coco' } = options;
+  if (format !== 'coco' && format !== 'yolo') throw new Error(`format: expected 'coco' or 'yolo', got ${JSON.stringify(format)}`);
   if (typeof out !== 'string' || out === '') throw new Error('out: an output folder is required');
   for (const [name, v] of [['train', train], ['val', val]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new Error(`${name}: expected a non-negative integer image count, got ${v}`);
@@ -60,7 +69,8 @@ export async function synthDataset(options: SynthOptions): Promise<SynthSummary>
   }
   if (new Set(classes).size !== classes.length) throw new Error(`classes: duplicate names in ${JSON.stringify(classes)}`);
   // validates size and maxObjects before anything touches the disk
-  renderScene(0, { size, classes, maxObjects });
+  const clutter = options.clutter ?? 'normal';
+  renderScene(0, { size, classes, maxObjects, clutter });
 
   const root = path.resolve(out);
   const info = await stat(root).catch(() => undefined);
@@ -72,16 +82,24 @@ export async function synthDataset(options: SynthOptions): Promise<SynthSummary>
   const summary: SynthSummary = { out: root, classes: [...classes], splits: [] };
   for (const split of ['train', 'val'] as const) {
     const count = split === 'train' ? train : val;
-    const dir = path.join(root, split);
+    const dir = format === 'coco' ? path.join(root, split) : path.join(root, 'images', split);
+    const imagesDir = format === 'coco' ? path.join(dir, 'images') : dir;
+    const labelsDir = path.join(root, 'labels', split);
     await rm(dir, { recursive: true, force: true });
+    if (format === 'yolo') await rm(labelsDir, { recursive: true, force: true });
     if (count === 0) continue;
-    await mkdir(path.join(dir, 'images'), { recursive: true });
+    await mkdir(imagesDir, { recursive: true });
+    if (format === 'yolo') await mkdir(labelsDir, { recursive: true });
     const images: CocoImage[] = [];
     const annotations: CocoAnnotation[] = [];
     for (let i = 0; i < count; i++) {
-      const scene = renderScene(mixSeed(seed, SPLIT_IDS[split], i), { size, classes, maxObjects });
+      const scene = renderScene(mixSeed(seed, SPLIT_IDS[split], i), { size, classes, maxObjects, clutter });
       const fileName = `${String(i + 1).padStart(6, '0')}.png`;
-      await writeFile(path.join(dir, 'images', fileName), await encodePngRGB(scene));
+      await writeFile(path.join(imagesDir, fileName), await encodePngRGB(scene));
+      if (format === 'yolo') {
+        const text = yoloLabelText(scene.width, scene.height, scene.objects.map((o) => o.box), scene.objects.map((o) => o.classId));
+        await writeFile(path.join(labelsDir, fileName.replace(/\.png$/, '.txt')), text);
+      }
       images.push({ id: i + 1, file_name: fileName, width: scene.width, height: scene.height });
       for (const o of scene.objects) {
         const [x1, y1, x2, y2] = o.box;
@@ -97,13 +115,16 @@ export async function synthDataset(options: SynthOptions): Promise<SynthSummary>
       options.onProgress?.({ split, done: i + 1, total: count });
     }
     const json: CocoJson = {
-      info: { description: 'anchorless synthetic shapes', version: 1, seed, size, split, maxObjects },
+      info: { description: 'anchorless synthetic shapes', version: 1, seed, size, split, maxObjects, ...(clutter !== 'normal' ? { clutter } : {}) },
       images,
       annotations,
       categories: classes.map((name, c) => ({ id: c + 1, name, supercategory: 'shape' })),
     };
-    await writeFileAtomic(path.join(dir, 'annotations.json'), JSON.stringify(json), { overwrite: true });
+    if (format === 'coco') await writeFileAtomic(path.join(dir, 'annotations.json'), JSON.stringify(json), { overwrite: true });
     summary.splits.push({ split, dir, images: images.length, annotations: annotations.length });
+  }
+  if (format === 'yolo') {
+    await writeFileAtomic(path.join(root, 'data.yaml'), yoloDataYaml(summary.splits.map((s) => s.split), classes), { overwrite: true });
   }
   return summary;
 }

@@ -125,11 +125,13 @@ export function trainableNames(params: ModelParams): string[] {
   return params.specs.filter((s) => !isRunningStat(s.name)).map((s) => s.name);
 }
 
-/** Every parameter's current value (copies), in specs order: what a weight file stores. */
-export function exportParams(params: ModelParams): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const spec of params.specs) out.set(spec.name, params.values.get(spec.name)!.dataSync() as Float32Array);
-  return out;
+/**
+ * Every parameter's current value (copies), in specs order: what a weight file stores. Read with
+ * data(): the webgpu backend has no synchronous read in Node.
+ */
+export async function exportParams(params: ModelParams): Promise<Map<string, Float32Array>> {
+  const values = await Promise.all(params.specs.map((spec) => params.values.get(spec.name)!.data() as Promise<Float32Array>));
+  return new Map(params.specs.map((spec, i) => [spec.name, values[i]]));
 }
 
 /**

@@ -83,8 +83,10 @@ function groupedDeconvTorch(tf: TF, x: Tensor4D, w: Tensor4D, g: { stride: numbe
     const s = g.stride;
     let y: Tensor4D = x;
     if (s > 1) {
-      // [n, h, 1, w, 1, c] padded to [n, h, s, w, s, c]: every pixel followed by s - 1 zeros each way
-      const spread = tf.pad(tf.reshape(x, [n, h, 1, wd, 1, cin]), [[0, 0], [0, 0], [0, s - 1], [0, 0], [0, s - 1], [0, 0]]);
+      // every pixel followed by s - 1 zeros each way, in two 4-D pads (the webgpu backend's pad
+      // shader fails for 6-D tensors): each pixel's s - 1 zero columns, then each row's s - 1 zero rows
+      const cols = tf.pad(tf.reshape(x, [n * h, wd, 1, cin]), [[0, 0], [0, 0], [0, s - 1], [0, 0]]);
+      const spread = tf.pad(tf.reshape(cols, [n, h, 1, wd * s * cin]), [[0, 0], [0, 0], [0, s - 1], [0, 0]]);
       y = tf.slice(tf.reshape(spread, [n, h * s, wd * s, cin]) as Tensor4D, [0, 0, 0, 0], [n, (h - 1) * s + 1, (wd - 1) * s + 1, cin]);
     }
     y = padOrCrop(tf, y, k - 1 - g.pad, k - 1 - g.pad + g.outputPadding, k2 - 1 - g.pad, k2 - 1 - g.pad + g.outputPadding);

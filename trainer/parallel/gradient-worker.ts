@@ -24,7 +24,7 @@ try {
   const weights = new Float32Array(setup.weights);
   const grads = new Float32Array(setup.grads);
   post({ type: 'ready' });
-  port.on('message', (req: GradientRequest) => {
+  port.on('message', async (req: GradientRequest) => {
     try {
       let offset = 0;
       trainable.forEach((v, i) => {
@@ -32,10 +32,11 @@ try {
         offset += setup.sizes[i];
       });
       // running statistics: only the training thread's are kept, so the replica skips updating them
-      const { grads: g, parts } = shardGradients(tf, graph, params, req.shard, setup.config, setup.outputSize, false);
+      const { grads: g, parts } = await shardGradients(tf, graph, params, req.shard, setup.config, setup.outputSize, false);
+      const values = await Promise.all(trainable.map((v) => g[v.name].data() as Promise<Float32Array>));
       offset = 0;
-      trainable.forEach((v, i) => {
-        grads.set(g[v.name].dataSync() as Float32Array, offset);
+      values.forEach((value, i) => {
+        grads.set(value, offset);
         offset += setup.sizes[i];
       });
       tf.dispose(Object.values(g));

@@ -121,14 +121,15 @@ export class GradientWorkers {
     const shards = splitBatch(batch, this.replicas.length + 1);
     const trainable = params.trainable as Variable[];
     let offset = 0;
-    trainable.forEach((v, i) => {
-      this.weights.set(v.dataSync() as Float32Array, offset);
+    const current = await Promise.all(trainable.map((v) => v.data() as Promise<Float32Array>));
+    current.forEach((value, i) => {
+      this.weights.set(value, offset);
       offset += this.sizes[i];
     });
     const remote = shards.slice(1).map((shard, i) => this.post(this.replicas[i], shard));
     let local: ShardGradients | undefined;
     try {
-      local = shardGradients(tf, this.s.graph, params, shards[0], this.s.config, this.s.outputSize);
+      local = await shardGradients(tf, this.s.graph, params, shards[0], this.s.config, this.s.outputSize);
     } finally {
       // wait for every worker even when this thread failed: none may still be writing when the caller retries or exits
       await Promise.allSettled(remote);
@@ -143,10 +144,11 @@ export class GradientWorkers {
     const n = batch.shape[0];
     const weightOf = (i: number) => shards[i].shape[0] / n;
     const grads: NamedTensorMap = {};
+    const owns = await Promise.all(trainable.map((v) => local!.grads[v.name].data() as Promise<Float32Array>));
     offset = 0;
     trainable.forEach((v, i) => {
       const size = this.sizes[i];
-      const own = local!.grads[v.name].dataSync() as Float32Array;
+      const own = owns[i];
       const mean = new Float32Array(size);
       const w0 = weightOf(0);
       for (let j = 0; j < size; j++) mean[j] = own[j] * w0;

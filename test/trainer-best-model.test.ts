@@ -1,0 +1,205 @@
+// Validation-driven training: the best model by val AP is kept (best.safetensors) and exported,
+// training stops when AP has not improved for --patience validations, --resume continues with the
+// best-so-far; metrics.svg draws metrics.jsonl's numbers; --time-budget's arithmetic; the recipe
+// chosen by how many times the schedule sees each image. The validation is injected (AP by step),
+// so which model must win is known in advance; the weights are compared with those the injected
+// validation was handed at that step.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readModelFile } from '../runtime/weights/model-file.js';
+import { afterValidation } from '../trainer/best-model.js';
+import { readCheckpoint } from '../trainer/checkpoint.js';
+import { synthDataset } from '../trainer/data/synth.js';
+import { chooseRecipe, trainDefaults } from '../trainer/recipes.js';
+import { fitSchedule, parseDuration } from '../trainer/schedule.js';
+import { train } from '../trainer/train.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'anchorless-best-'));
+const data = path.join(dir, 'synth');
+const quiet = () => undefined;
+// 48 images of 64 px, batch 8: 6 steps per epoch; validation every 2 steps
+const ARGS = { data: path.join(data, 'train'), val: path.join(data, 'val'), arch: 'centernet-tiny', inputSize: [64, 64] as [number, number], batch: 8, workers: 0, backend: 'wasm', augment: 'none' as const, steps: 12, valSteps: 2, patience: 2, log: quiet };
+// val AP by step: rises to step 4, then falls: with patience 2 the run stops at step 8, best step 4
+const AP_AT: Record<number, number> = { 2: 0.1, 4: 0.3, 6: 0.2, 8: 0.25, 10: 0.5, 12: 0.6 };
+
+/** A validation that scores by the table and keeps the model it was handed at each step. */
+function scripted() {
+  const seen = new Map<number, Uint8Array>();
+  const validateWith = async (model: Uint8Array, _val: unknown, step: number) => {
+    seen.set(step, model.slice());
+    return { AP: AP_AT[step], AP50: AP_AT[step] + 0.2 };
+  };
+  return { seen, validateWith };
+}
+
+function tensorsOf(bytes: Uint8Array): Map<string, Float32Array> {
+  return readModelFile(bytes).tensors as Map<string, Float32Array>;
+}
+
+function sameTensors(a: Map<string, Float32Array>, b: Map<string, Float32Array>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, t] of a) {
+    const u = b.get(name);
+    if (!u || u.length !== t.length || !t.every((v, i) => Object.is(v, u[i]))) return false;
+  }
+  return true;
+}
+
+const fileTensors = (file: string) => tensorsOf(new Uint8Array(readFileSync(file)));
+
+test.before(async () => {
+  await synthDataset({ out: data, train: 48, val: 8, size: 64, seed: 5 });
+});
+
+test('afterValidation: strictly better AP becomes the best; patience counts validations since it', () => {
+  let rec = afterValidation({}, 2, { AP: 0.1 }, 2);
+  assert.equal([rec.best.step, rec.improved, rec.sinceBest, rec.stop], [2, true, 0, false]);
+  rec = afterValidation(rec, 4, { AP: 0.3 }, 2);
+  assert.equal([rec.best.step, rec.improved, rec.sinceBest, rec.stop], [4, true, 0, false]);
+  rec = afterValidation(rec, 6, { AP: 0.3 }, 2); // a tie keeps the earlier model
+  assert.equal([rec.best.step, rec.improved, rec.sinceBest, rec.stop], [4, false, 1, false]);
+  rec = afterValidation(rec, 8, { AP: Number.NaN }, 2); // NaN never wins
+  assert.equal([rec.best.step, rec.improved, rec.sinceBest, rec.stop], [4, false, 2, true]);
+  assert.is(afterValidation({ best: { step: 1, val: { AP: 0.5 } }, sinceBest: 99 }, 2, { AP: 0.1 }, 0).stop, false, 'patience 0 never stops');
+});
+
+test('a run whose val AP falls stops early and exports the earlier, better model', async () => {
+  const out = path.join(dir, 'falls');
+  const { seen, validateWith } = scripted();
+  const lines: string[] = [];
+  const result = await train({ ...ARGS, out, validateWith, log: (l) => lines.push(l) });
+  assert.equal([...seen.keys()], [2, 4, 6, 8], 'validated every 2 steps until patience ran out');
+  assert.is(result.stopped, 'patience');
+  assert.is(result.state.globalStep, 8);
+  assert.is(result.best!.step, 4);
+  assert.is(result.val!.AP, 0.3);
+  const atStep4 = tensorsOf(seen.get(4)!);
+  assert.ok(sameTensors(fileTensors(path.join(out, 'best.safetensors')), atStep4), 'best.safetensors holds the step-4 weights');
+  assert.ok(sameTensors(fileTensors(result.modelFile!), atStep4), 'model.safetensors is the step-4 model');
+  assert.not.ok(sameTensors(fileTensors(result.modelFile!), tensorsOf(seen.get(8)!)), 'not the last weights');
+  const trained = JSON.parse(readModelFile(new Uint8Array(readFileSync(result.modelFile!))).metadata['anchorless.trained']) as { bestStep: number; AP: number };
+  assert.equal([trained.bestStep, trained.AP], [4, 0.3]);
+  assert.ok(lines.some((l) => /stopped early at step 8/.test(l)), lines.join('\n'));
+  const metrics = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number; AP?: number; best?: boolean });
+  assert.equal(metrics.filter((m) => m.type === 'val').map((m) => [m.step, m.AP, m.best]), [[2, 0.1, true], [4, 0.3, true], [6, 0.2, false], [8, 0.25, false]]);
+  assert.is(metrics.filter((m) => m.type === 'train').length, 8);
+});
+
+test('--resume keeps the best-so-far: stopped after step 5, resumed, the step-4 model still wins', async () => {
+  const out = path.join(dir, 'resumed');
+  const first = scripted();
+  await train({ ...ARGS, out, validateWith: first.validateWith, maxSteps: 5, resume: true });
+  assert.equal([...first.seen.keys()], [2, 4]);
+  const ckpt = await readCheckpoint(path.join(out, 'checkpoint.safetensors'));
+  assert.equal([ckpt.state.globalStep, ckpt.state.best?.step, ckpt.state.best?.val.AP], [5, 4, 0.3]);
+  const second = scripted();
+  const result = await train({ ...ARGS, out, validateWith: second.validateWith, resume: true });
+  assert.equal([...second.seen.keys()], [6, 8], 'the resumed run validates only its own steps');
+  assert.equal([result.best!.step, result.stopped, result.state.globalStep], [4, 'patience', 8]);
+  assert.ok(sameTensors(fileTensors(result.modelFile!), tensorsOf(first.seen.get(4)!)), 'the model is the first run\'s step-4 weights');
+  assert.ok(sameTensors(fileTensors(result.modelFile!), fileTensors(path.join(dir, 'falls', 'model.safetensors'))), 'and equals the uninterrupted run\'s');
+});
+
+test('metrics.svg is well-formed and its points are metrics.jsonl\'s', () => {
+  const out = path.join(dir, 'falls');
+  const svg = readFileSync(path.join(out, 'metrics.svg'), 'utf8');
+  assertWellFormed(svg);
+  const metrics = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number; total?: number; AP?: number });
+  // validation points: one circle per val line, same step and AP, placed linearly
+  const circles = [...svg.matchAll(/<circle class="val" cx="([\d.]+)" cy="([\d.]+)"[^>]*data-step="(\d+)" data-ap="([\d.]+)"/g)].map((m) => m.slice(1).map(Number));
+  const val = metrics.filter((m) => m.type === 'val');
+  assert.equal(circles.map((c) => [c[2], c[3]]), val.map((m) => [m.step, m.AP]));
+  assertLinear(circles.map((c) => [c[2], c[0]]), 'x against step', 1);
+  assertLinear(circles.map((c) => [c[3], c[1]]), 'y against AP', -1);
+  assert.match(svg, /<circle class="best"[^>]*data-step="4"/);
+  // the loss line: one point per training step (short runs are not averaged), placed linearly
+  const loss = /<polyline class="loss"[^>]*points="([^"]+)"/.exec(svg)![1].split(' ').map((p) => p.split(',').map(Number));
+  const train = metrics.filter((m) => m.type === 'train');
+  assert.is(loss.length, train.length);
+  assertLinear(train.map((m, i) => [m.step, loss[i][0]]), 'loss x against step', 1);
+  assertLinear(train.map((m, i) => [m.total!, loss[i][1]]), 'loss y against loss', -1);
+});
+
+/** Pairs (a, b) lie on one line b = k a + c with sign(k) = sign (to the SVG's 0.01 rounding). */
+function assertLinear(pairs: number[][], what: string, sign: 1 | -1): void {
+  const [a0, b0] = pairs[0];
+  const far = pairs.reduce((p, q) => (Math.abs(q[0] - a0) > Math.abs(p[0] - a0) ? q : p));
+  const k = (far[1] - b0) / (far[0] - a0);
+  assert.ok(Math.sign(k) === sign, `${what}: slope ${k}`);
+  for (const [a, b] of pairs) assert.ok(Math.abs(b0 + k * (a - a0) - b) < 0.05, `${what}: (${a}, ${b}) off the line`);
+}
+
+/** Tags balance, attributes are quoted, no stray '<' or '&' in text. */
+function assertWellFormed(xml: string): void {
+  assert.match(xml, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  const stack: string[] = [];
+  const re = /<(\/?)([a-zA-Z][\w-]*)((?:\s+[\w:-]+="[^"<&]*")*)\s*(\/?)>|([^<]+)/gy;
+  let m: RegExpExecArray | null;
+  let at = 0;
+  while ((m = re.exec(xml))) {
+    at = re.lastIndex;
+    if (m[5] !== undefined) {
+      assert.not.match(m[5], /&(?!(lt|gt|amp|quot);)/, 'unescaped & in text');
+      continue;
+    }
+    if (m[1]) assert.is(stack.pop(), m[2], `</${m[2]}> closes the open element`);
+    else if (!m[4]) stack.push(m[2]);
+  }
+  assert.is(at, xml.length, `unparsable from: ${xml.slice(at, at + 60)}`);
+  assert.equal(stack, [], 'every element closed');
+}
+
+test('--time-budget: the measured costs give the number of steps', () => {
+  // 1200 s, 3% kept back: 1164 s; 30 s spent, 10 validations of 5 s: 1084 s for 0.2 s steps = 5420 more
+  assert.equal(fitSchedule({ budgetS: 1200, elapsedS: 30, stepsDone: 23, stepS: 0.2, valS: 5, validations: 10 }), { totalSteps: 5443, expectedS: 30 + 5420 * 0.2 + 50 });
+  assert.is(fitSchedule({ budgetS: 1200, elapsedS: 30, stepsDone: 23, stepS: 0.2, valS: 0, validations: 10, reserve: 0 }).totalSteps, 23 + 5850);
+  assert.is(fitSchedule({ budgetS: 60, elapsedS: 70, stepsDone: 23, stepS: 0.2, valS: 5 }).totalSteps, 23, 'over budget: no more steps');
+  assert.throws(() => fitSchedule({ budgetS: 60, elapsedS: 1, stepsDone: 1, stepS: 0, valS: 0 }), /stepS must be a positive number/);
+  assert.equal(['20m', '90s', '1h30m', '1.5h', '600'].map((t) => parseDuration(t)), [1200, 90, 5400, 5400, 600]);
+  for (const bad of ['', 'm', '20 minutes', '-5', '0s']) assert.throws(() => parseDuration(bad), /--time-budget must be a/);
+});
+
+test('--time-budget runs the fitted number of steps, validating along the way', async () => {
+  const out = path.join(dir, 'budget');
+  const lines: string[] = [];
+  const { seen, validateWith } = scripted();
+  const result = await train({ ...ARGS, steps: undefined, patience: 0, valSteps: undefined, out, timeBudget: 60, validateWith, log: (l) => lines.push(l) });
+  const plan = lines.find((l) => l.includes('time budget 1m00s: measured'));
+  assert.ok(plan, lines.join('\n'));
+  const [, stepS, planned] = /measured ([\d.]+) s\/step.* -> (\d+) steps in all/.exec(plan!)!.map(Number);
+  // (on a loaded machine the 23 measured steps may use the whole budget: then no more are planned)
+  assert.ok(planned >= 23, `${planned} steps`);
+  assert.ok(planned === 23 || (planned - 23) * stepS < 60, 'the steps planned fit the budget at the measured rate');
+  assert.is(result.state.plannedSteps, planned);
+  assert.is(result.state.globalStep, planned);
+  assert.ok(seen.has(23) && seen.has(planned), 'validated when measuring and after the last step');
+  assert.ok(result.modelFile);
+});
+
+test('the recipe depends on how often the schedule sees each image', () => {
+  // the -tiny recipes on 30,000 generated images (1.7 and 1.4 passes) stay exactly as measured
+  for (const arch of ['centernet-tiny', 'cornernet-tiny']) {
+    const plenty = chooseRecipe(arch, 30000);
+    assert.is(plenty.kind, 'plenty');
+    assert.equal(plenty.defaults, trainDefaults(arch));
+    assert.is(plenty.defaults.augment, 'none');
+    const fixed = chooseRecipe(arch, 2000);
+    assert.is(fixed.kind, 'fixed-set');
+    assert.is(fixed.defaults.augment, 'full');
+    assert.match(fixed.why, /passes over each image/);
+  }
+  assert.is(chooseRecipe('centernet-tiny', 2000).passes, (6300 * 8) / 2000);
+  // fewer steps on the same 2000 images: 500 x 8 = 2 passes, plenty
+  assert.is(chooseRecipe('centernet-tiny', 2000, { steps: 500 }).kind, 'plenty');
+  assert.is(chooseRecipe('centernet-tiny', 2000, { steps: 500, batch: 32 }).kind, 'fixed-set');
+  // presets counting epochs: 30 passes
+  assert.is(chooseRecipe('centernet-dla34', 100000).kind, 'fixed-set');
+  assert.throws(() => chooseRecipe('centernet-tiny', 0), /images must be a positive integer/);
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test.run();

@@ -1,0 +1,61 @@
+// Schedule arithmetic of a training run: how often to validate, and `--time-budget`: how many
+// steps fit a wall-clock budget, from the measured cost of the first steps and of one validation.
+// The learning-rate decay points are fractions of all steps (recipes.ts), so they follow.
+
+/** Validations per run by default: often enough to catch the best point, cheap enough to ignore. */
+export const VALIDATIONS_PER_RUN = 10;
+
+/** Steps between validations: VALIDATIONS_PER_RUN of them over `totalSteps`. */
+export function defaultValSteps(totalSteps: number): number {
+  return Math.max(1, Math.round(totalSteps / VALIDATIONS_PER_RUN));
+}
+
+/** "20m", "90s", "1h30m", "1.5h" or a plain number of seconds -> seconds. */
+export function parseDuration(text: string, what = '--time-budget'): number {
+  const t = String(text).trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return check(Number(t));
+  const m = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(t);
+  if (!m || t === '' || (m[1] === undefined && m[2] === undefined && m[3] === undefined)) throw new Error(`${what} must be a duration like 20m, 90s, 1h30m or a number of seconds, got ${JSON.stringify(text)}`);
+  return check(Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0));
+  function check(s: number): number {
+    if (!(s > 0 && Number.isFinite(s))) throw new Error(`${what} must be a positive duration, got ${JSON.stringify(text)}`);
+    return s;
+  }
+}
+
+export interface BudgetMeasure {
+  /** The budget, seconds of wall clock from the start of the run. */
+  budgetS: number;
+  /** Seconds used so far (setup, the measured steps, the measuring validation). */
+  elapsedS: number;
+  /** Steps done so far. */
+  stepsDone: number;
+  /** Measured seconds per step (checkpoint writes included). */
+  stepS: number;
+  /** Measured seconds per validation (0 without --val). */
+  valS: number;
+  /** Validations per run (VALIDATIONS_PER_RUN), the final one included. */
+  validations?: number;
+  /** Fraction of the budget kept in reserve for what was not measured (the final export, noise). Default 0.03. */
+  reserve?: number;
+}
+
+export interface BudgetPlan {
+  totalSteps: number;
+  /** Seconds the plan expects the whole run to take. */
+  expectedS: number;
+}
+
+/**
+ * The most steps that fit: elapsed + (T - done) stepS + validations valS <= budget (1 - reserve).
+ * Never fewer than the steps already done.
+ */
+export function fitSchedule(m: BudgetMeasure): BudgetPlan {
+  for (const key of ['budgetS', 'stepS'] as const) if (!(m[key] > 0 && Number.isFinite(m[key]))) throw new Error(`fitSchedule: ${key} must be a positive number, got ${m[key]}`);
+  for (const key of ['elapsedS', 'stepsDone', 'valS'] as const) if (!(m[key] >= 0 && Number.isFinite(m[key]))) throw new Error(`fitSchedule: ${key} must be a non-negative number, got ${m[key]}`);
+  const validations = m.validations ?? VALIDATIONS_PER_RUN;
+  const usable = m.budgetS * (1 - (m.reserve ?? 0.03)) - m.elapsedS - validations * m.valS;
+  const more = Math.max(0, Math.floor(usable / m.stepS));
+  const totalSteps = m.stepsDone + more;
+  return { totalSteps, expectedS: m.elapsedS + more * m.stepS + validations * m.valS };
+}
