@@ -5,17 +5,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { rejects } from './helpers/rejects.js';
 import { encodePngRGB, readImageRGB, readImageSize } from '../trainer/data/image-io.js';
-
-async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
-}
 
 test('PNG round trip is exact; grey becomes three equal channels; alpha is dropped', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'anchorless-img-'));

@@ -6,22 +6,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { rejects } from './helpers/rejects.js';
 import { loadCocoDataset } from '../trainer/data/coco.js';
 import { readImageRGB } from '../trainer/data/image-io.js';
 import { mixSeed, renderScene } from '../trainer/data/synth-scene.js';
 import { rasterizeShape, SHAPE_NAMES } from '../trainer/data/synth-shapes.js';
 import { synthDataset } from '../trainer/data/synth.js';
 import type { CocoJson } from '../trainer/data/types.js';
-
-async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
-}
 
 const tmp = () => mkdtemp(path.join(tmpdir(), 'anchorless-synth-'));
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { rejects } from './helpers/rejects.js';
 import { readModelFile } from '../runtime/weights/model-file.js';
 import { loadDataset } from '../trainer/data/load.js';
 import { synthDataset } from '../trainer/data/synth.js';
@@ -25,16 +26,6 @@ const written: Record<string, { objects: number; byClass: Record<string, number>
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'runtime', 'cli.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
 }
 
 /** VOC XML for one image: 1-based inclusive pixel boxes (continuous [x1, y1, x2, y2] -> x1 + 1 .. x2). */

@@ -5,19 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { rejects } from './helpers/rejects.js';
 import { loadVocDataset, parseVocXml, parseXml, VOC_CLASSES, vocBoxToContinuous } from '../trainer/data/voc.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/data/voc-mini');
-
-async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
-}
 
 test('parses the VOC subset of a real-looking annotation', async () => {
   const xml = await readFile(path.join(root, 'Annotations/000001.xml'), 'utf8');

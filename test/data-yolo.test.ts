@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { rejects } from './helpers/rejects.js';
 import { loadCocoDataset } from '../trainer/data/coco.js';
 import { loadDataset } from '../trainer/data/load.js';
 import { synthDataset } from '../trainer/data/synth.js';
@@ -23,16 +24,6 @@ import { evaluateModel } from '../trainer/evaluate.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL = path.join(root, 'models', 'centernet-tiny-synth.safetensors');
 let dir = '';
-
-async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
-}
 
 const png = (w: number, h: number) => sharp({ create: { width: w, height: h, channels: 3, background: { r: 90, g: 120, b: 150 } } }).png().toBuffer();
 

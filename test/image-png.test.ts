@@ -4,19 +4,10 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { rejects } from './helpers/rejects.js';
 import { decodePng } from '../runtime/image/png.js';
 
 const SAMPLE = readFileSync(new URL('../models/sample.png', import.meta.url));
-
-async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
-}
 
 /** Largest difference between our pixels and sharp's on the colour samples (and alpha when both have it). */
 async function maxDifference(png: Buffer): Promise<{ diff: number; channels: number }> {

@@ -4,38 +4,16 @@
 // `tl_offs` / `br_offs`. Official test (configs/CornerNet.json): 511 x 511, top_k 100,
 // ae_threshold 0.5, 3x3 peaks, num_dets 1000 (core/dbs/detection.py's default).
 
-import { CORNERNET_LITE_OUTPUT_NAMES } from '../../model/names.js';
-import type { OfficialFamily, ShapeMap } from '../family.js';
-import { CORNERNET_TEST_INPUT, readCornerHead, readHourglass, renameCornerHeads, renameTrunk, type CornerLayout, type TrunkLayout } from './hourglass-keys.js';
-import { officialConfig, Shapes } from './shapes.js';
+import { cornerNetFamily } from './hourglass-keys.js';
 
-const NAME = 'cornernet-lite';
-const TRUNK: TrunkLayout = { root: 'hg.', hourglasses: 'hgs', block: 'residual' };
-const CORNERS: CornerLayout = { cornerModules: 'modules', offsets: 'offs' };
-
-export const cornernetLite: OfficialFamily = {
-  name: NAME,
+export const cornernetLite = cornerNetFamily({
+  name: 'cornernet-lite',
   published: 'CornerNet-Lite CornerNet_500000.pkl',
   // residual hourglass blocks (conv2) and no attention modules: not CornerNet-Squeeze or -Saccade
   matches: (keys) =>
     keys.has('hg.hgs.0.up1.0.conv2.weight') && keys.has('tl_modules.0.p1_conv1.conv.weight') && !keys.has('att_modules.0.0.0.conv.weight'),
-  config(keys: ShapeMap, source: string) {
-    const s = new Shapes(keys, `${source}: ${NAME}`);
-    const { head, numClasses } = readCornerHead(s, CORNERS);
-    return officialConfig(
-      {
-        name: NAME,
-        detector: 'cornernet',
-        backbone: readHourglass(s, TRUNK),
-        head,
-        numClasses,
-        inputSize: CORNERNET_TEST_INPUT,
-        decode: { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000 },
-        // infer() names the offsets as this code base does: tl_offs, br_offs
-        outputNames: { ...CORNERNET_LITE_OUTPUT_NAMES },
-      },
-      source,
-    );
-  },
-  rename: (key: string) => renameCornerHeads(key, CORNERS) ?? renameTrunk(key, TRUNK),
-};
+  trunk: { root: 'hg.', hourglasses: 'hgs', block: 'residual' },
+  corners: { cornerModules: 'modules', offsets: 'offs' },
+  decode: { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000 },
+  liteOutputNames: true,
+});

@@ -5,33 +5,14 @@
 // Official test (config/CornerNet.json): 511 x 511, top_k 100, ae_threshold 0.5, 3x3 peaks, and
 // the model's default num_dets 1000.
 
-import type { OfficialFamily, ShapeMap } from '../family.js';
-import { CORNERNET_TEST_INPUT, readCornerHead, readHourglass, renameCornerHeads, renameTrunk, type CornerLayout, type TrunkLayout } from './hourglass-keys.js';
-import { officialConfig, Shapes } from './shapes.js';
+import { cornerNetFamily } from './hourglass-keys.js';
 
-const NAME = 'cornernet';
-const TRUNK: TrunkLayout = { root: '', hourglasses: 'kps', block: 'residual' };
-const CORNERS: CornerLayout = { cornerModules: 'cnvs', offsets: 'regrs' };
-
-export const cornernet: OfficialFamily = {
-  name: NAME,
+export const cornernet = cornerNetFamily({
+  name: 'cornernet',
   published: 'princeton-vl/CornerNet CornerNet_500000.pkl',
   matches: (keys) => keys.has('kps.0.up1.0.conv1.weight') && keys.has('tl_cnvs.0.p1_conv1.conv.weight'),
-  config(keys: ShapeMap, source: string) {
-    const s = new Shapes(keys, `${source}: ${NAME}`);
-    const { head, numClasses } = readCornerHead(s, CORNERS);
-    return officialConfig(
-      {
-        name: NAME,
-        detector: 'cornernet',
-        backbone: readHourglass(s, TRUNK),
-        head,
-        numClasses,
-        inputSize: CORNERNET_TEST_INPUT,
-        decode: { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000 },
-      },
-      source,
-    );
-  },
-  rename: (key: string) => renameCornerHeads(key, CORNERS) ?? renameTrunk(key, TRUNK),
-};
+  trunk: { root: '', hourglasses: 'kps', block: 'residual' },
+  corners: { cornerModules: 'cnvs', offsets: 'regrs' },
+  decode: { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000 },
+  liteOutputNames: false,
+});

@@ -4,8 +4,10 @@
 // hourglass widths read from a state dict's shapes. Every rename returns undefined for a path it
 // does not know, which the importer reports as an unmatched key.
 
-import type { PartConfig } from '../../model/config.js';
-import type { Shapes } from './shapes.js';
+import type { DecodeConfig, PartConfig } from '../../model/config.js';
+import { CORNERNET_LITE_OUTPUT_NAMES } from '../../model/names.js';
+import type { OfficialFamily, ShapeMap } from '../family.js';
+import { officialConfig, Shapes } from './shapes.js';
 
 /** Where an hourglass trunk's modules sit in a state dict. */
 export interface TrunkLayout {
@@ -171,5 +173,45 @@ export function readCornerHead(s: Shapes, layout: CornerLayout): { head: PartCon
       headKernel: s.convKernel(heat),
     },
     numClasses: s.convOut('tl_heats.0.1.weight'),
+  };
+}
+
+/** What distinguishes one published CornerNet checkpoint family from another. */
+export interface CornerNetFamilySpec {
+  name: string;
+  published: string;
+  matches: OfficialFamily['matches'];
+  trunk: TrunkLayout;
+  corners: CornerLayout;
+  /** The official test's decode settings. */
+  decode: DecodeConfig;
+  /** CornerNet-Lite's models name the offsets `tl_offs` / `br_offs`: what infer() calls them. */
+  liteOutputNames: boolean;
+}
+
+/** A CornerNet family: the hourglass trunk and corner heads read from the shapes, at the official 511 x 511. */
+export function cornerNetFamily(spec: CornerNetFamilySpec): OfficialFamily {
+  return {
+    name: spec.name,
+    published: spec.published,
+    matches: spec.matches,
+    config(keys: ShapeMap, source: string) {
+      const s = new Shapes(keys, `${source}: ${spec.name}`);
+      const { head, numClasses } = readCornerHead(s, spec.corners);
+      return officialConfig(
+        {
+          name: spec.name,
+          detector: 'cornernet',
+          backbone: readHourglass(s, spec.trunk),
+          head,
+          numClasses,
+          inputSize: CORNERNET_TEST_INPUT,
+          decode: spec.decode,
+          ...(spec.liteOutputNames ? { outputNames: { ...CORNERNET_LITE_OUTPUT_NAMES } } : {}),
+        },
+        source,
+      );
+    },
+    rename: (key: string) => renameCornerHeads(key, spec.corners) ?? renameTrunk(key, spec.trunk),
   };
 }
