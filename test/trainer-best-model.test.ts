@@ -179,6 +179,25 @@ test('--time-budget runs the fitted number of steps, validating along the way', 
   assert.ok(result.modelFile);
 });
 
+test('weight decay: after a step the conv kernels are the plain step\'s times (1 - lr * wd), the rest the same', async () => {
+  const one = { ...ARGS, val: undefined, steps: 1, lr: 2e-3 };
+  const plain = await train({ ...one, out: path.join(dir, 'wd0'), weightDecay: 0 });
+  const decayed = await train({ ...one, out: path.join(dir, 'wd1'), weightDecay: 0.25 });
+  const a = fileTensors(plain.modelFile!);
+  const b = fileTensors(decayed.modelFile!);
+  const factor = Math.fround(1 - 2e-3 * 0.25);
+  // (biases, batch-norm scales and running statistics are not decayed: they must match exactly)
+  let kernels = 0;
+  for (const [name, t] of a) {
+    const u = b.get(name)!;
+    const scaled = t.every((v, i) => Math.abs(v * factor - u[i]) <= 1e-7 * Math.abs(v) + 1e-12);
+    const same = t.every((v, i) => Object.is(v, u[i]));
+    if (scaled && !same) kernels++;
+    else assert.ok(same, `${name}: neither unchanged nor scaled by ${factor}`);
+  }
+  assert.ok(kernels > 10, `${kernels} kernels decayed`);
+});
+
 test('the recipe depends on how often the schedule sees each image', () => {
   // the -tiny recipes on 30,000 generated images (1.7 and 1.4 passes) stay exactly as measured
   for (const arch of ['centernet-tiny', 'cornernet-tiny']) {

@@ -60,9 +60,11 @@ export const PLENTY_MAX_PASSES = 3;
 
 /**
  * What a fixed set gets on top of the preset's recipe (models/README.md, "Training on a fixed set"):
- * the papers' augmentation, measured on a held-out set against training without it.
+ * the papers' augmentation and decoupled weight decay. Measured on a scaled-down fixed set (160
+ * images, 20 passes, 300 held out): AP 0.027 without augmentation, 0.027 with it (still rising
+ * steeply, where the memorising run had levelled off), 0.037 with it and weight decay 0.05.
  */
-export const FIXED_SET_RECIPE: Partial<TrainDefaults> = { augment: 'full' };
+export const FIXED_SET_RECIPE: Partial<TrainDefaults> = { augment: 'full', weightDecay: 0.05 };
 
 export interface RecipeChoice {
   defaults: TrainDefaults;

@@ -261,7 +261,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     outer: while (state.globalStep < totalSteps && state.stopped === undefined) {
       const epoch = state.epoch;
       const stepsThisEpoch = Math.min(loader.stepsPerEpoch, totalSteps - (state.globalStep - state.stepInEpoch));
-      const progress = new Progress(`epoch ${epoch + 1}/${epochsOf()}`, stepsThisEpoch);
+      const progress = new Progress(`epoch ${epoch + 1}${budgetPending ? '' : `/${epochsOf()}`}`, stepsThisEpoch);
       for await (const batch of loader.epoch(epoch, { startStep: state.stepInEpoch })) {
         const t0 = Date.now();
         const lr = lrAt(state.globalStep);

@@ -1,8 +1,10 @@
-// Loads the kernel module once per process, choosing the relaxed-SIMD build where the engine
-// validates relaxed SIMD and the SIMD128 build elsewhere. Works in Node, Deno, Bun, browsers and
-// workers: the binaries come from the file beside this module, from modules the runtime's entry
-// imported (default-kernels.ts, runtime/entries/), or from the caller.
+// Loads the kernel module once per process: the SIMD128 build, or the relaxed-SIMD build where the
+// engine validates relaxed SIMD and a short calibration finds it faster on this machine
+// (calibrate.ts). Works in Node, Deno, Bun, browsers and workers: the binaries come from the file
+// beside this module, from modules the runtime's entry imported (default-kernels.ts,
+// runtime/entries/), or from the caller.
 import { defaultKernels } from './default-kernels.js';
+import { fasterBuild } from './calibrate.js';
 import { relaxedSimdSupported, simdSupported } from './features.js';
 import { WasmHeap } from './heap.js';
 import type { KernelExports } from './exports.js';
@@ -67,13 +69,20 @@ export function kernels(): Kernels {
 
 async function load(opts: InitOptions): Promise<Kernels> {
   if (!simdSupported()) throw new Error('anchorless: this JavaScript engine does not support WebAssembly SIMD128');
-  const variant: WasmVariant = opts.variant ?? (relaxedSimdSupported() ? 'relaxed' : 'simd');
+  // neither forced nor given, and the engine runs both builds: the faster on this machine (calibrate.ts)
+  const calibrated = opts.variant === undefined && opts.wasm === undefined && relaxedSimdSupported()
+    ? await fasterBuild(
+        defaultKernels('simd').then((bytes) => compile(bytes, 'the bundled simd kernels')),
+        defaultKernels('relaxed').then((bytes) => compile(bytes, 'the bundled relaxed kernels')),
+      )
+    : undefined;
+  const variant: WasmVariant = calibrated?.variant ?? opts.variant ?? (relaxedSimdSupported() ? 'relaxed' : 'simd');
   if (variant === 'relaxed' && !relaxedSimdSupported()) {
     throw new Error("init: variant 'relaxed' requested but this engine lacks relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)");
   }
   // errors name what was loaded: the caller's opts.wasm, or the package's own kernels
   const what = opts.wasm === undefined ? `the bundled ${variant} kernels` : 'opts.wasm';
-  const module = await compile(opts.wasm ?? (await defaultKernels(variant)), what);
+  const module = calibrated?.module ?? (await compile(opts.wasm ?? (await defaultKernels(variant)), what));
   let instance: WebAssembly.Instance;
   try {
     instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });

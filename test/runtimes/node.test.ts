@@ -39,8 +39,9 @@ test('Node (relaxed SIMD on): the relaxed build, the same detections', async () 
   const script = copyExample(install, 'node/detect.mjs');
   const flags = process.versions.node.startsWith('20.') ? ['--experimental-wasm-relaxed-simd'] : [];
   const result = runJson(process.execPath, [...flags, script, 'sample.png'], install.dir);
-  assert.is(result.kernels, 'relaxed');
-  assertSameDetections(result.detections, await referenceDetections(), `${result.runtime} relaxed`);
+  // init() keeps the relaxed build only where a calibration finds it faster (runtime/wasm/calibrate.ts)
+  assert.ok(result.kernels === 'relaxed' || result.kernels === 'simd', `kernels: ${String(result.kernels)}`);
+  assertSameDetections(result.detections, await referenceDetections(), `${result.runtime} ${String(result.kernels)}`);
 });
 
 test.run();

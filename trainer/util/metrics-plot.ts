@@ -1,6 +1,6 @@
 // metrics.svg: the training loss and the validation AP / AP50 over the steps of a run, drawn from
 // metrics.jsonl's lines as a small hand-written SVG (no dependencies; any browser shows it).
-// Loss on the left axis (from 0), AP on the right (0..1); the best validation is ringed.
+// Loss on the left axis (from 0), AP on the right (from 0); the best validation is ringed.
 // Every validation point carries data-step / data-ap / data-ap50, so tools (and tests) can read
 // the numbers back.
 
@@ -23,22 +23,28 @@ export function metricsSvg(lines: readonly MetricsLine[], title = 'training'): s
   const val = lines.filter((l) => l.type === 'val' && Number.isFinite(l.AP) && Number.isFinite(l.step));
   const lastStep = Math.max(1, ...train.map((l) => l.step), ...val.map((l) => l.step));
   const loss = average(train, Math.ceil(train.length / MAX_LOSS_POINTS));
-  const maxLoss = niceCeil(Math.max(1e-6, ...loss.map((p) => p[1])));
+  // the loss axis fits the 95th percentile: the first steps' loss (10x the rest) would flatten the
+  // curve; what lies above is clipped
+  const sorted = loss.map((p) => p[1]).sort((a, b) => a - b);
+  const maxLoss = niceCeil(Math.max(1e-6, sorted[Math.floor(0.95 * (sorted.length - 1))] ?? 0));
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const x = (step: number) => fmt(PAD.left + (plotW * step) / lastStep);
   const yLoss = (v: number) => fmt(PAD.top + plotH * (1 - v / maxLoss));
-  const yAp = (v: number) => fmt(PAD.top + plotH * (1 - v));
+  // AP's axis: 0..1, or 0..a round number above the highest AP50 while the numbers are small
+  const apMax = Math.min(1, niceCeil(Math.max(1e-3, ...val.map((l) => Math.max(l.AP!, l.AP50 ?? 0)))));
+  const yAp = (v: number) => fmt(PAD.top + plotH * (1 - v / apMax));
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
   out.push(`<title>${escapeXml(title)}: loss and validation AP over steps</title>`);
   out.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`);
+  out.push(`<clipPath id="plot"><rect x="${PAD.left}" y="${PAD.top}" width="${W - PAD.left - PAD.right}" height="${H - PAD.top - PAD.bottom}"/></clipPath>`);
   // grid and axes: 5 divisions each
   for (let k = 0; k <= 5; k++) {
     const gy = fmt(PAD.top + (plotH * k) / 5);
     out.push(`<line x1="${PAD.left}" y1="${gy}" x2="${W - PAD.right}" y2="${gy}" stroke="#ddd"/>`);
     out.push(`<text x="${PAD.left - 6}" y="${gy}" text-anchor="end" dominant-baseline="middle" fill="#1f77b4">${fmtTick(maxLoss * (1 - k / 5))}</text>`);
-    out.push(`<text x="${W - PAD.right + 6}" y="${gy}" dominant-baseline="middle" fill="#d62728">${fmtTick(1 - k / 5)}</text>`);
+    out.push(`<text x="${W - PAD.right + 6}" y="${gy}" dominant-baseline="middle" fill="#d62728">${fmtTick(apMax * (1 - k / 5))}</text>`);
     const gx = fmt(PAD.left + (plotW * k) / 5);
     out.push(`<text x="${gx}" y="${H - PAD.bottom + 16}" text-anchor="middle">${Math.round((lastStep * k) / 5)}</text>`);
   }
@@ -46,7 +52,7 @@ export function metricsSvg(lines: readonly MetricsLine[], title = 'training'): s
   out.push(`<text x="${W / 2}" y="${H - 6}" text-anchor="middle">step</text>`);
   out.push(`<text x="${PAD.left}" y="${PAD.top - 10}" fill="#1f77b4">training loss</text>`);
   out.push(`<text x="${W - PAD.right}" y="${PAD.top - 10}" text-anchor="end"><tspan fill="#d62728">val AP</tspan> <tspan fill="#ff9896">AP50</tspan></text>`);
-  if (loss.length) out.push(`<polyline class="loss" fill="none" stroke="#1f77b4" stroke-width="1" points="${loss.map(([s, v]) => `${x(s)},${yLoss(v)}`).join(' ')}"/>`);
+  if (loss.length) out.push(`<polyline class="loss" clip-path="url(#plot)" fill="none" stroke="#1f77b4" stroke-width="1" points="${loss.map(([s, v]) => `${x(s)},${yLoss(v)}`).join(' ')}"/>`);
   const withAp50 = val.filter((l) => Number.isFinite(l.AP50));
   if (withAp50.length) out.push(`<polyline class="ap50" fill="none" stroke="#ff9896" stroke-width="1.5" points="${withAp50.map((l) => `${x(l.step)},${yAp(l.AP50!)}`).join(' ')}"/>`);
   if (val.length) out.push(`<polyline class="ap" fill="none" stroke="#d62728" stroke-width="2" points="${val.map((l) => `${x(l.step)},${yAp(l.AP!)}`).join(' ')}"/>`);
@@ -58,7 +64,8 @@ export function metricsSvg(lines: readonly MetricsLine[], title = 'training'): s
   }
   if (best) {
     out.push(`<circle class="best" cx="${x(best.step)}" cy="${yAp(best.AP!)}" r="6" fill="none" stroke="#2ca02c" stroke-width="2" data-step="${best.step}" data-ap="${best.AP}"/>`);
-    out.push(`<text x="${x(best.step)}" y="${fmt(Number(yAp(best.AP!)) - 10)}" text-anchor="middle" fill="#2ca02c">best AP ${best.AP!.toFixed(3)} @ ${best.step}</text>`);
+    const anchor = best.step > 0.8 * lastStep ? 'end' : best.step < 0.2 * lastStep ? 'start' : 'middle';
+    out.push(`<text x="${x(best.step)}" y="${fmt(Number(yAp(best.AP!)) - 10)}" text-anchor="${anchor}" fill="#2ca02c">best AP ${best.AP!.toFixed(3)} @ ${best.step}</text>`);
   }
   out.push('</svg>');
   return `${out.join('\n')}\n`;

@@ -1,0 +1,69 @@
+// Which of the two kernel builds runs faster on this machine: init()'s choice where the engine has
+// relaxed SIMD. Fused multiply-add is not faster everywhere (on some x64 cores the relaxed build's
+// 3x3 convs run at 0.93x the SIMD128 build's; on ARM the fused form saves an instruction), so the
+// two builds time the same small 3x3 convolution, alternately, and relaxed is kept only when it is
+// clearly ahead. About 10-30 ms once per process (compiling both, the probe in baseline code
+// until V8 tiers it up); the answer is cached for the process.
+import type { KernelExports } from './exports.js';
+import type { WasmVariant } from './loader.js';
+
+/** Relaxed must beat SIMD128 by this factor: below it, timing noise could pick either. */
+const MARGIN = 0.97;
+/** The probe: a 3x3 conv, 12x12 pixels, 32 -> 32 channels (2.7 MFLOP; smaller probes, timed mostly in the baseline compiler's code, picked either build at random here). */
+const [SIDE, CIN, COUT, KS] = [12, 32, 32, 9];
+const ROUNDS = 9;
+const CALLS_PER_ROUND = 3;
+
+let cached: Promise<{ variant: WasmVariant; module: WebAssembly.Module; ratio: number }> | undefined;
+
+/** The calibration's outcome in this process (for benchmarks), or undefined when none ran. */
+export async function calibration(): Promise<{ variant: WasmVariant; ratio: number } | undefined> {
+  if (!cached) return undefined;
+  const { variant, ratio } = await cached;
+  return { variant, ratio };
+}
+
+/** Compiles both builds and returns the faster one (compiled), with the relaxed / SIMD128 time ratio. */
+export function fasterBuild(simd: Promise<WebAssembly.Module>, relaxed: Promise<WebAssembly.Module>): Promise<{ variant: WasmVariant; module: WebAssembly.Module; ratio: number }> {
+  cached ??= (async () => {
+    const [simdModule, relaxedModule] = await Promise.all([simd, relaxed]);
+    const probes = await Promise.all([probe(simdModule), probe(relaxedModule)]);
+    const times: number[][] = [[], []];
+    for (let r = 0; r < ROUNDS; r++) {
+      // alternate which build goes first: a frequency step or another process hits both alike
+      const order = r % 2 === 0 ? [0, 1] : [1, 0];
+      for (const i of order) {
+        const t = performance.now();
+        for (let c = 0; c < CALLS_PER_ROUND; c++) probes[i]();
+        times[i].push(performance.now() - t);
+      }
+    }
+    // the later rounds: by then both builds' hot functions have left the baseline compiler
+    const late = (xs: number[]) => xs.slice(ROUNDS >> 1).sort((a, b) => a - b)[(ROUNDS - (ROUNDS >> 1)) >> 1];
+    const ratio = late(times[1]) / late(times[0]);
+    return ratio < MARGIN ? { variant: 'relaxed' as const, module: relaxedModule, ratio } : { variant: 'simd' as const, module: simdModule, ratio };
+  })();
+  return cached;
+}
+
+/** A throwaway instance with the probe conv's buffers in place; the returned function runs it once. */
+async function probe(module: WebAssembly.Module): Promise<() => void> {
+  const instance = await WebAssembly.instantiate(module, { env: { abort: () => { throw new Error('anchorless: kernel assertion failed during calibration'); } } });
+  const ex = instance.exports as unknown as KernelExports;
+  let top = (ex.heapBase() + 15) & ~15;
+  const alloc = (bytes: number) => {
+    const p = top;
+    top += (bytes + 15) & ~15;
+    if (top > ex.memory.buffer.byteLength) ex.memory.grow(Math.ceil((top - ex.memory.buffer.byteLength) / 65536));
+    return p;
+  };
+  const x = alloc(SIDE * SIDE * CIN * 4);
+  const w = alloc(KS * CIN * COUT * 4);
+  const packed = alloc(ex.gemmPackedFloats(KS, CIN, COUT, 1) * 4);
+  const scratch = alloc(ex.conv2dIgemmScratchBytes(CIN, KS));
+  const out = alloc(SIDE * SIDE * COUT * 4);
+  new Float32Array(ex.memory.buffer, x, SIDE * SIDE * CIN).fill(0.5);
+  new Float32Array(ex.memory.buffer, w, KS * CIN * COUT).fill(0.25);
+  ex.packGemmWeights(w, KS, CIN, COUT, 1, 0, 0, packed);
+  return () => ex.conv2dIgemm(x, 1, SIDE, SIDE, CIN, packed, 3, 3, COUT, 1, 1, 1, 1, 1, 1, 1, SIDE, SIDE, 0, out, scratch);
+}
