@@ -6,6 +6,7 @@
 //   conv2dInto(k, p, xPtr, xShape, outPtr, { stride, pad, activation: 'relu' });
 //   p.release();
 import type { Kernels } from '../wasm/loader.js';
+import { PackedMemory } from './packed-memory.js';
 import { checkBuffer } from './heap-scope.js';
 import {
   checkActivation, checkBias, checkShape4, convGeometry, convTransposeGeometry, pair,
@@ -45,28 +46,17 @@ export interface Conv2dIntoOptions {
   kernel?: 'auto' | FastConvKernel;
 }
 
-class Packed implements PackedConv2d {
-  private live = true;
+class Packed extends PackedMemory implements PackedConv2d {
   constructor(
-    private readonly k: Kernels,
+    k: Kernels,
     readonly layout: 'gemm' | 'depthwise',
     readonly filterShape: readonly [number, number, number, number],
     readonly groups: number,
-    readonly ptr: number,
+    ptr: number,
     /** Zero row + indirection buffer of conv2dIgemm (gemm layout only). */
-    readonly scratch: number,
-  ) {}
-
-  check(op: string, k: Kernels): void {
-    if (!this.live) throw new Error(`${op}: the packed weights have been released`);
-    if (k !== this.k) throw new Error(`${op}: the packed weights live in another kernel instance (pack again after init() loads a new one)`);
-  }
-
-  release(): void {
-    if (!this.live) return;
-    this.live = false;
-    this.k.heap.release(this.ptr);
-    if (this.scratch) this.k.heap.release(this.scratch);
+    scratch: number,
+  ) {
+    super(k, ptr, scratch);
   }
 }
 
@@ -193,29 +183,18 @@ export interface Conv2dTransposeIntoOptions {
   activation?: Activation;
 }
 
-class PackedTranspose implements PackedConv2dTranspose {
-  private live = true;
+class PackedTranspose extends PackedMemory implements PackedConv2dTranspose {
   constructor(
-    private readonly k: Kernels,
+    k: Kernels,
     readonly filterShape: readonly [number, number, number, number],
     readonly stride: readonly [number, number],
     readonly groups: number,
     readonly layout: 'gemm' | 'depthwise' | 'grouped',
-    readonly ptr: number,
+    ptr: number,
     /** igemm's scratch (gemm layout); the grouped layout's bias (0 without one); else 0. */
-    readonly scratch: number,
-  ) {}
-
-  check(op: string, k: Kernels): void {
-    if (!this.live) throw new Error(`${op}: the packed weights have been released`);
-    if (k !== this.k) throw new Error(`${op}: the packed weights live in another kernel instance (pack again after init() loads a new one)`);
-  }
-
-  release(): void {
-    if (!this.live) return;
-    this.live = false;
-    this.k.heap.release(this.ptr);
-    if (this.scratch) this.k.heap.release(this.scratch);
+    scratch: number,
+  ) {
+    super(k, ptr, scratch);
   }
 }
 

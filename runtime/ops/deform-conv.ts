@@ -11,6 +11,7 @@
 //   p.release();
 import { kernels, type Kernels } from '../wasm/loader.js';
 import { checkBuffer, withScope } from './heap-scope.js';
+import { PackedMemory } from './packed-memory.js';
 import { checkActivation, checkBias, checkShape4, convGeometry, type Activation, type ConvGeometry, type Pair } from './conv-params.js';
 import { checkTensor, type Tensor } from './tensor.js';
 
@@ -109,26 +110,15 @@ export function deformConv2d(x: Tensor, offset: Tensor, mask: Tensor, w: Tensor,
   });
 }
 
-class Packed implements PackedDeformConv2d {
-  private live = true;
+class Packed extends PackedMemory implements PackedDeformConv2d {
   constructor(
-    private readonly k: Kernels,
+    k: Kernels,
     readonly filterShape: readonly [number, number, number, number],
-    readonly ptr: number,
+    ptr: number,
     /** Zero row + one block's column buffer of deformConv2dGemm. */
-    readonly scratch: number,
-  ) {}
-
-  check(op: string, k: Kernels): void {
-    if (!this.live) throw new Error(`${op}: the packed weights have been released`);
-    if (k !== this.k) throw new Error(`${op}: the packed weights live in another kernel instance (pack again after init() loads a new one)`);
-  }
-
-  release(): void {
-    if (!this.live) return;
-    this.live = false;
-    this.k.heap.release(this.ptr);
-    this.k.heap.release(this.scratch);
+    scratch: number,
+  ) {
+    super(k, ptr, scratch);
   }
 }
 
