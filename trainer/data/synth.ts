@@ -108,7 +108,10 @@ export async function synthDataset(options: SynthOptions): Promise<SynthSummary>
           image_id: i + 1,
           category_id: o.classId + 1,
           bbox: [x1, y1, x2 - x1, y2 - y1],
-          area: o.area,
+          // The box area, not the visible pixels (scene.objects[].area): YOLO labels cannot carry
+          // an area and the VOC and YOLO readers use the box's, so the same set scores the same
+          // APs/APm/APl in every format it is written in.
+          area: (x2 - x1) * (y2 - y1),
           iscrowd: 0,
         });
       }
