@@ -13,9 +13,14 @@
 // full sort per class, then over the C*K candidates).
 // Every time includes handing the input over and reading the heads back, in each runtime's native
 // layout (NHWC for ours and tfjs, NCHW for ONNX). Each peer's outputs are checked against ours first.
-// Env: BENCH_PEERS_MODELS=centernet-tiny,... to run a subset.
+// Our rows: the single-threaded SIMD128 build, the relaxed-SIMD build where the engine has it, and
+// the shared-memory build on 2 threads (runtime/threads).
+// Env: BENCH_PEERS_MODELS=centernet-tiny,... to run a subset. `npm run bench -- peers --json FILE`
+// also writes the tables as JSON and the bar chart (bench/bars-svg.ts) beside it as FILE.svg.
 import os from 'node:os';
 import { Bench } from 'tinybench';
+import { barsSvg, type BarGroup } from './bars-svg.js';
+import type { BenchOptions } from './run.js';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { decodeCenterNet } from '../runtime/decode/index.js';
 import { foldBatchNorm } from '../runtime/engine/fold.js';
@@ -24,8 +29,10 @@ import { exportOnnx } from '../runtime/export/onnx.js';
 import { paramSpecs, type Graph } from '../runtime/model/graph.js';
 import { preset } from '../runtime/model/presets.js';
 import { buildGraph, inferenceHeads } from '../runtime/model/registry.js';
+import { loadThreadedKernels } from '../runtime/threads/threaded-kernels.js';
+import { writeFileAtomic } from '../runtime/util/atomic-write.js';
 import { relaxedSimdSupported } from '../runtime/wasm/features.js';
-import { init } from '../runtime/wasm/loader.js';
+import { init, type Kernels } from '../runtime/wasm/loader.js';
 import { selectBackend, type TF } from '../trainer/backend.js';
 import { runGraph } from '../trainer/model/tf-graph.js';
 import { randomWeights } from '../test/helpers/random-weights.js';
@@ -42,6 +49,7 @@ interface ModelCase {
 
 const MODELS: ModelCase[] = [
   { name: 'centernet-resnet18', size: 512, classes: 80, iterations: 4, time: 0 },
+  { name: 'cornernet-squeeze', size: 511, classes: 80, iterations: 3, time: 0 },
   { name: 'centernet-tiny', size: 256, classes: 6, iterations: 10, time: 1000 },
   { name: 'cornernet-tiny', size: 256, classes: 6, iterations: 10, time: 1000 },
 ];
@@ -65,16 +73,28 @@ interface Row {
 type OrtModule = typeof import('onnxruntime-node');
 type OrtWebModule = typeof import('onnxruntime-web');
 
-export async function run(): Promise<void> {
+/** What `--json` writes: per model, each runtime's latency. */
+interface PeersResult {
+  machine: string;
+  node: string;
+  date: string;
+  models: { model: string; input: string; rows: { runtime: string; ours: boolean; meanMs: number; p50Ms: number; vsOurs: number; maxErr: number }[] }[];
+  decode?: { rows: { runtime: string; meanMs: number; p50Ms: number }[] };
+}
+
+export async function run(options: Partial<BenchOptions> = {}): Promise<void> {
   const only = process.env.BENCH_PEERS_MODELS?.split(',').filter(Boolean);
   const models = only ? MODELS.filter((m) => only.includes(m.name)) : MODELS;
   const cpus = os.cpus();
-  console.log(`${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} logical cores, Node ${process.versions.node}`);
+  const machine = `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} logical cores`;
+  console.log(`${machine}, Node ${process.versions.node}`);
+  const result: PeersResult = { machine, node: process.versions.node, date: new Date().toISOString(), models: [] };
   console.log("'vs ours': the peer's mean time / the first row's (ours); above 1 ours is faster. 'max err': max |peer - ours| / max |ours| over the heads.");
 
-  const ours = [await init({ variant: 'simd' })];
-  if (relaxedSimdSupported()) ours.push(await init({ variant: 'relaxed' }));
-  else console.log('ours: SIMD128 build only (relaxed SIMD is not enabled in this engine; Node 20: --experimental-wasm-relaxed-simd)');
+  const ours: { label: string; kn: Kernels }[] = [{ label: 'ours (wasm SIMD128)', kn: await init({ variant: 'simd' }) }];
+  if (relaxedSimdSupported()) ours.push({ label: 'ours (wasm relaxed SIMD)', kn: await init({ variant: 'relaxed' }) });
+  else console.log('ours: no relaxed-SIMD row (relaxed SIMD is not enabled in this engine; Node 20: --experimental-wasm-relaxed-simd)');
+  ours.push({ label: 'ours (wasm SIMD128, 2 threads)', kn: await loadThreadedKernels(2) });
 
   const tfWasm = await selectBackend('wasm', { log: () => undefined });
   console.log('tfjs-backend-wasm: single-threaded (its threaded build does not load in Node: WASM_HAS_MULTITHREAD_SUPPORT is off under Node and forcing it fails on a Worker from a blob: URL)');
@@ -94,10 +114,10 @@ export async function run(): Promise<void> {
     const onnx = ortNode || ortWeb ? exportOnnx(config, weights) : undefined;
 
     const peers: Peer[] = [];
-    for (const kn of ours) {
+    for (const { label, kn } of ours) {
       const plan = ExecutionPlan.build(kn, graph, weights, heads, h, w);
       peers.push({
-        label: `ours (wasm ${kn.variant === 'relaxed' ? 'relaxed SIMD' : 'SIMD128'})`,
+        label,
         layout: 'NHWC',
         run: () => {
           plan.run(input);
@@ -125,11 +145,13 @@ export async function run(): Promise<void> {
     // check: every peer computes our function
     const reference = await peers[0].run();
     const errors = new Map<Peer, number>();
+    // the heads' sizes (511 is not a multiple of the stride: read them, do not divide)
+    const [oh, ow] = [Math.ceil(h / graph.stride), Math.ceil(w / graph.stride)];
     for (const p of peers) {
       const out = await p.run();
       let worst = 0;
       for (const head of Object.keys(heads)) {
-        const ref = p.layout === 'NCHW' ? toNCHW(reference[head], h / graph.stride, w / graph.stride, out[head].length / ((h / graph.stride) * (w / graph.stride))) : reference[head];
+        const ref = p.layout === 'NCHW' ? toNCHW(reference[head], oh, ow, reference[head].length / (oh * ow)) : reference[head];
         worst = Math.max(worst, scaleRelativeError(out[head], ref));
       }
       errors.set(p, worst);
@@ -141,10 +163,23 @@ export async function run(): Promise<void> {
     const rows = table(bench, peers, (p) => errors.get(p)!.toExponential(1));
     console.log(`\n${m.name} ${h}x${w}, ${m.classes} classes: network forward pass (input in, heads out)`);
     console.table(rows);
+    result.models.push({ model: m.name, input: `${h}x${w}`, rows: rowsOf(bench, peers, (p) => errors.get(p)!).map((r, i) => ({ ...r, ours: i < ours.length })) });
     for (const p of peers) await p.close?.();
   }
 
-  await decodeBench();
+  result.decode = await decodeBench();
+  for (const { kn } of ours) kn.pool?.close();
+  if (options.json) await writeResults(options.json, result, options.force ?? false);
+}
+
+/** FILE (the tables) and FILE.svg (the chart), atomically. */
+async function writeResults(file: string, result: PeersResult, overwrite: boolean): Promise<void> {
+  const groups: BarGroup[] = result.models.map((m) => ({ title: `${m.model} ${m.input}: forward pass`, rows: m.rows.map((r) => ({ label: r.runtime, ms: r.meanMs, ours: r.ours })) }));
+  if (result.decode) groups.push({ title: 'CenterNet decode, 80x128x128, k = 100', rows: result.decode.rows.map((r, i) => ({ label: r.runtime, ms: r.meanMs, ours: i === 0 })) });
+  const svgFile = file.replace(/\.json$/, '.svg');
+  await writeFileAtomic(file, JSON.stringify(result, null, 2) + '\n', { overwrite, label: `bench: --json ${file}` });
+  await writeFileAtomic(svgFile, barsSvg(groups, `anchorless and its peers, mean latency (${result.machine}, Node ${result.node})`), { overwrite, label: `bench: --json ${svgFile}` });
+  console.log(`\nwrote ${file} and ${svgFile}`);
 }
 
 /** The same graph in TensorFlow.js (inference mode), batch norm folded beforehand as a converted tfjs model has it. */
@@ -195,7 +230,7 @@ function ortPeer(label: string, session: OrtSession, TensorCtor: OrtModule['Tens
 
 // --- decode ----------------------------------------------------------------------------------------
 
-async function decodeBench(): Promise<void> {
+async function decodeBench(): Promise<PeersResult['decode']> {
   const [C, H, W, K] = [80, 128, 128, 100];
   const { hm, wh, reg } = centerNetHeads(C, H, W);
   const nhwc = { heatmap: { data: toNHWC(hm, H, W, C), shape: [1, H, W, C] }, wh: { data: toNHWC(wh, H, W, 2), shape: [1, H, W, 2] }, offset: { data: toNHWC(reg, H, W, 2), shape: [1, H, W, 2] } };
@@ -221,6 +256,7 @@ async function decodeBench(): Promise<void> {
   await bench.run();
   console.log(`\nCenterNet decode, heads ${C}x${H}x${W} (logits), k = ${K}: same ${K} detections: ${agree ? 'yes' : 'NO'}`);
   console.table(table(bench, peers, () => '-'));
+  return { rows: rowsOf(bench, peers, () => NaN).map((r) => ({ runtime: r.runtime, meanMs: r.meanMs, p50Ms: r.p50Ms })) };
 }
 
 /**
@@ -308,19 +344,23 @@ function centerNetHeads(C: number, H: number, W: number): { hm: Float32Array; wh
 
 // --- helpers ---------------------------------------------------------------------------------------
 
-function table(bench: Bench, peers: Peer[], err: (p: Peer) => string): Row[] {
+function rowsOf(bench: Bench, peers: Peer[], err: (p: Peer) => number) {
   const stats = bench.tasks.map((t) => {
     const r = t.result;
     if (!('latency' in r)) throw new Error(`bench ${t.name} did not complete: ${r.state}${'error' in r ? ` (${String(r.error)})` : ''}`);
     return r.latency;
   });
   const base = stats[0].mean;
-  return peers.map((p, i) => ({
-    peer: p.label,
-    'mean ms': stats[i].mean.toFixed(1),
-    'p50 ms': stats[i].p50.toFixed(1),
-    'vs ours': i === 0 ? '1.00' : `${(stats[i].mean / base).toFixed(2)}x`,
-    'max err': err(p),
+  return peers.map((p, i) => ({ runtime: p.label, meanMs: stats[i].mean, p50Ms: stats[i].p50, vsOurs: stats[i].mean / base, maxErr: err(p) }));
+}
+
+function table(bench: Bench, peers: Peer[], err: (p: Peer) => string): Row[] {
+  return rowsOf(bench, peers, () => NaN).map((r, i) => ({
+    peer: r.runtime,
+    'mean ms': r.meanMs.toFixed(1),
+    'p50 ms': r.p50Ms.toFixed(1),
+    'vs ours': i === 0 ? '1.00' : `${r.vsOurs.toFixed(2)}x`,
+    'max err': err(peers[i]),
   }));
 }
 

@@ -3,6 +3,7 @@
 // summary (relative to the image; shorter side in heatmap cells, with the 2-cell line). An SVG
 // opens in any browser and stays one self-contained file.
 import sharp from 'sharp';
+import { escapeXml } from '../../runtime/util/escape-xml.js';
 import type { Histogram, DatasetSummary } from './summary.js';
 import type { Dataset, DatasetImage } from './types.js';
 
@@ -13,8 +14,6 @@ export interface PictureOptions {
   thumb?: number;
   columns?: number;
 }
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** A distinct hue per class (golden-angle steps), the same in every picture. */
 export const classColour = (c: number) => `hsl(${Math.round((c * 137.508) % 360)}, 85%, 45%)`;
@@ -40,7 +39,7 @@ export async function datasetPicture(ds: Dataset, summary: DatasetSummary, optio
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${gap}" y="18" font-size="13">${esc(`${summary.images} images, ${summary.objects} objects, ${summary.classes} classes`)}</text>`,
+    `<text x="${gap}" y="18" font-size="13">${escapeXml(`${summary.images} images, ${summary.objects} objects, ${summary.classes} classes`)}</text>`,
   ];
   for (const [k, img] of chosen.entries()) {
     const x = gap + (k % columns) * cellW;
@@ -67,9 +66,9 @@ async function imageCell(img: DatasetImage, labels: readonly string[], x: number
     const dash = img.difficult[j] || img.iscrowd[j] ? ' stroke-dasharray="3,2"' : '';
     const r = (v: number) => (v * scale).toFixed(1);
     out.push(`<rect x="${r(x1)}" y="${r(y1)}" width="${r(x2 - x1)}" height="${r(y2 - y1)}" fill="none" stroke="${colour}" stroke-width="1.5"${dash}/>`);
-    out.push(`<text x="${r(x1)}" y="${Math.max(9, y1 * scale - 2).toFixed(1)}" fill="${colour}" font-size="9">${esc(labels[img.classIds[j]] ?? String(img.classIds[j]))}</text>`);
+    out.push(`<text x="${r(x1)}" y="${Math.max(9, y1 * scale - 2).toFixed(1)}" fill="${colour}" font-size="9">${escapeXml(labels[img.classIds[j]] ?? String(img.classIds[j]))}</text>`);
   });
-  out.push(`<text x="0" y="${thumb + 12}">${esc(String(img.id))} (${img.width}x${img.height}, ${img.boxes.length})</text>`, '</g>');
+  out.push(`<text x="0" y="${thumb + 12}">${escapeXml(String(img.id))} (${img.width}x${img.height}, ${img.boxes.length})</text>`, '</g>');
   return out.join('\n');
 }
 
@@ -80,7 +79,7 @@ function histogramSvg(hist: Histogram, title: string, x: number, y: number, w: n
   const plotH = h - padB - 18;
   const max = Math.max(1, ...hist.counts);
   const barW = plotW / hist.counts.length;
-  const out = [`<g transform="translate(${x},${y})">`, `<text x="0" y="11">${esc(title)}</text>`];
+  const out = [`<g transform="translate(${x},${y})">`, `<text x="0" y="11">${escapeXml(title)}</text>`];
   const base = 18 + plotH;
   hist.counts.forEach((c, b) => {
     const bh = (c / max) * plotH;

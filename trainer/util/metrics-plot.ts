@@ -4,6 +4,8 @@
 // Every validation point carries data-step / data-ap / data-ap50, so tools (and tests) can read
 // the numbers back.
 
+import { escapeXml } from '../../runtime/util/escape-xml.js';
+
 export interface MetricsLine {
   type: string;
   step: number;
@@ -95,8 +97,4 @@ function fmt(v: number): string {
 
 function fmtTick(v: number): string {
   return String(Math.round(v * 1000) / 1000);
-}
-
-function escapeXml(s: string): string {
-  return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 }
