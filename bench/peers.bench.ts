@@ -145,7 +145,7 @@ export async function run(options: Partial<BenchOptions> = {}): Promise<void> {
     // check: every peer computes our function
     const reference = await peers[0].run();
     const errors = new Map<Peer, number>();
-    // the heads' sizes (511 is not a multiple of the stride: read them, do not divide)
+    // the heads' sizes: ceil, since 511 is not a multiple of the stride
     const [oh, ow] = [Math.ceil(h / graph.stride), Math.ceil(w / graph.stride)];
     for (const p of peers) {
       const out = await p.run();
@@ -160,10 +160,10 @@ export async function run(options: Partial<BenchOptions> = {}): Promise<void> {
     const bench = new Bench({ iterations: m.iterations, time: m.time, warmupIterations: 1, warmupTime: 0 });
     for (const p of peers) bench.add(p.label, async () => void (await p.run()));
     await bench.run();
-    const rows = table(bench, peers, (p) => errors.get(p)!.toExponential(1));
+    const rows = rowsOf(bench, peers, (p) => errors.get(p)!);
     console.log(`\n${m.name} ${h}x${w}, ${m.classes} classes: network forward pass (input in, heads out)`);
-    console.table(rows);
-    result.models.push({ model: m.name, input: `${h}x${w}`, rows: rowsOf(bench, peers, (p) => errors.get(p)!).map((r, i) => ({ ...r, ours: i < ours.length })) });
+    console.table(table(rows));
+    result.models.push({ model: m.name, input: `${h}x${w}`, rows: rows.map((r, i) => ({ ...r, ours: i < ours.length })) });
     for (const p of peers) await p.close?.();
   }
 
@@ -255,8 +255,9 @@ async function decodeBench(): Promise<PeersResult['decode']> {
   for (const p of peers) bench.add(p.label, () => void p.run());
   await bench.run();
   console.log(`\nCenterNet decode, heads ${C}x${H}x${W} (logits), k = ${K}: same ${K} detections: ${agree ? 'yes' : 'NO'}`);
-  console.table(table(bench, peers, () => '-'));
-  return { rows: rowsOf(bench, peers, () => NaN).map((r) => ({ runtime: r.runtime, meanMs: r.meanMs, p50Ms: r.p50Ms })) };
+  const rows = rowsOf(bench, peers);
+  console.table(table(rows));
+  return { rows: rows.map(({ runtime, meanMs, p50Ms }) => ({ runtime, meanMs, p50Ms })) };
 }
 
 /**
@@ -344,7 +345,8 @@ function centerNetHeads(C: number, H: number, W: number): { hm: Float32Array; wh
 
 // --- helpers ---------------------------------------------------------------------------------------
 
-function rowsOf(bench: Bench, peers: Peer[], err: (p: Peer) => number) {
+/** Each peer's latency from the bench, and its error against ours (NaN: not checked). */
+function rowsOf(bench: Bench, peers: Peer[], err: (p: Peer) => number = () => NaN) {
   const stats = bench.tasks.map((t) => {
     const r = t.result;
     if (!('latency' in r)) throw new Error(`bench ${t.name} did not complete: ${r.state}${'error' in r ? ` (${String(r.error)})` : ''}`);
@@ -354,13 +356,13 @@ function rowsOf(bench: Bench, peers: Peer[], err: (p: Peer) => number) {
   return peers.map((p, i) => ({ runtime: p.label, meanMs: stats[i].mean, p50Ms: stats[i].p50, vsOurs: stats[i].mean / base, maxErr: err(p) }));
 }
 
-function table(bench: Bench, peers: Peer[], err: (p: Peer) => string): Row[] {
-  return rowsOf(bench, peers, () => NaN).map((r, i) => ({
+function table(rows: ReturnType<typeof rowsOf>): Row[] {
+  return rows.map((r, i) => ({
     peer: r.runtime,
     'mean ms': r.meanMs.toFixed(1),
     'p50 ms': r.p50Ms.toFixed(1),
     'vs ours': i === 0 ? '1.00' : `${r.vsOurs.toFixed(2)}x`,
-    'max err': err(peers[i]),
+    'max err': Number.isNaN(r.maxErr) ? '-' : r.maxErr.toExponential(1),
   }));
 }
 
