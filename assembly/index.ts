@@ -9,6 +9,7 @@ export { reluF32, reluF32Scalar } from './elementwise/relu';
 export { upsampleNearestNhwc, upsampleNearestNhwcScalar } from './elementwise/upsample';
 export { copyChannelsNhwc, copyChannelsNhwcScalar } from './elementwise/concat';
 export { affineChannelsNhwc, affineChannelsNhwcScalar } from './elementwise/affine';
+export { decodeF16 } from './elementwise/f16';
 export { maxPool2dNhwc } from './pool/maxpool-simd';
 export { maxPool2dNhwcScalar } from './pool/maxpool-scalar';
 export { cornerPoolNhwc, cornerPoolPairAddNhwc } from './pool/corner-simd';

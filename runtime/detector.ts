@@ -25,6 +25,7 @@ import * as ops from './ops/index.js';
 import type { Tensor } from './ops/tensor.js';
 import { loadModelBytes, type ModelSource } from './model-source.js';
 import { readModelFile } from './weights/model-file.js';
+import { wasmF16Decoder } from './wasm/f16.js';
 import { detectSaccade, isSaccadeModel } from './saccade/index.js';
 import { init, type InitOptions } from './wasm/loader.js';
 import { RemoteDetector } from './threads/remote-detector.js';
@@ -147,7 +148,7 @@ export class ObjectDetector {
     if (worker) return ObjectDetector.inWorker(options, threads);
     const kn = await init(options.wasm !== undefined ? { wasm: options.wasm } : {});
     const { bytes, source } = await loadModelBytes(options.model);
-    const file = readModelFile(bytes, source);
+    const file = readModelFile(bytes, source, { decodeF16: wasmF16Decoder(kn) });
     const [height, width] = askedSize ?? file.config.inputSize;
     const heads = inferenceHeads(file.graph);
     const build = (h: number, w: number) => ExecutionPlan.build(kn, file.graph, file.tensors, heads, h, w, { memoryLimit });

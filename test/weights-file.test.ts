@@ -11,6 +11,8 @@ import { buildGraph } from '../runtime/model/registry.js';
 import { readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
 import { MAX_HEADER_BYTES, parseSafetensors, writeSafetensors, type TensorData } from '../runtime/weights/safetensors.js';
 import { randomF32, rng } from './helpers/random.js';
+import { init } from '../runtime/wasm/loader.js';
+import { wasmF16Decoder } from '../runtime/wasm/f16.js';
 
 const SOURCE = 'test-model.safetensors';
 
@@ -88,7 +90,7 @@ test('F32 round trip is bit-exact, tensors in paramSpecs order, config normalise
   assert.equal(m.graph, buildGraph(config));
 });
 
-test('F16 round trip: every value within half an f16 ulp, the data section half the size', () => {
+test('F16 round trip: every value within half an f16 ulp, the data section half the size; the wasm decoder reads the same', async () => {
   const half = writeModelFile(config, W, { dtype: 'F16' });
   assert.is(splitFile(half).data.length * 2, splitFile(VALID).data.length);
   const m = readModelFile(half, SOURCE);
@@ -102,6 +104,12 @@ test('F16 round trip: every value within half an f16 ulp, the data section half 
     }
   }
   assert.is(splitFile(half).header[specs[0].name].dtype, 'F16');
+  // the detector's path: the wasm decoder gives the same values bit for bit
+  const kn = await init({ variant: 'simd' });
+  const viaKernels = readModelFile(half, SOURCE, { decodeF16: wasmF16Decoder(kn) });
+  for (const s of specs) assert.equal(new Uint32Array(viaKernels.tensors.get(s.name)!.buffer), new Uint32Array(m.tensors.get(s.name)!.buffer), s.name);
+  assert.throws(() => readModelFile(half, SOURCE, { decodeF16s: () => new Float32Array() } as never), /readModelFile: unknown opts name "decodeF16s" \(valid: decodeF16\)/);
+  assert.throws(() => readModelFile(half, SOURCE, { decodeF16: 'wasm' } as never), /readModelFile: opts\.decodeF16 must be a function, got string/);
 });
 
 test('the file is standard safetensors: header length, padding, offsets, raw little-endian data', () => {

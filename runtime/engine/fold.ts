@@ -1,6 +1,7 @@
 // Batch norm folded into the preceding conv at load time (inference only):
 //   scale = gamma / sqrt(running_var + eps), w' = w * scale[cout], b' = (b - running_mean) * scale + beta.
 import { BN_EPS, type ConvNode, type DcnNode, type DeconvNode } from '../model/graph.js';
+import type { Kernels } from '../wasm/loader.js';
 
 export interface FoldedWeights {
   /** Conv and dcn: HWIO [kh, kw, cin/groups, cout]; deconv: [kh, kw, cout/groups, cin] (the graph's layouts). */
@@ -24,26 +25,51 @@ export function bnScaleShift(param: (suffix: string) => Float32Array, prefix: st
   return { scale, shift };
 }
 
-export function foldBatchNorm(node: ConvNode | DeconvNode | DcnNode, param: (suffix: string) => Float32Array): FoldedWeights {
-  const weight = param('weight').slice();
+export function foldBatchNorm(node: ConvNode | DeconvNode | DcnNode, param: (suffix: string) => Float32Array, kn?: Kernels): FoldedWeights {
+  const source = param('weight');
   const bias = node.bias ? param('bias').slice() : new Float32Array(node.cout);
-  if (!node.bn) return { weight, bias };
+  if (!node.bn) return { weight: source.slice(), bias };
   const { scale, shift } = bnScaleShift(param, 'bn.', node.cout);
-  // Row by row with the sizes in locals, no division per element: this runs once per layer at
-  // load, mostly before the JIT has warmed up, and was a quarter of a cold create().
   const cout = node.cout;
-  if (node.op !== 'deconv') {
-    // HWIO (conv and dcn): cout is the innermost axis
-    for (let row = 0; row < weight.length; row += cout) for (let c = 0; c < cout; c++) weight[row + c] *= scale[c];
-  } else {
-    // [kh, kw, cout / groups, cin]: element (o, ci) feeds output channel (ci's group) * cout / groups + o
+  for (let c = 0; c < cout; c++) bias[c] = bias[c] * scale[c] + shift[c];
+  // The weights times a per-column factor: conv and dcn (HWIO) scale column c by scale[c]; a deconv
+  // [kh, kw, cout / groups, cin] scales element (o, ci) by the scale of the output channel it feeds,
+  // (ci's group) * cout / groups + o, the same for every tap, so its factors span one tap.
+  let factors = scale;
+  if (node.op === 'deconv') {
     const cin = node.cin;
     const coutG = cout / node.groups;
     const cinG = cin / node.groups;
-    for (let row = 0, o = 0; row < weight.length; row += cin, o = o + 1 === coutG ? 0 : o + 1) {
-      for (let ci = 0; ci < cin; ci++) weight[row + ci] *= scale[Math.floor(ci / cinG) * coutG + o];
-    }
+    factors = new Float32Array(coutG * cin);
+    for (let o = 0; o < coutG; o++) for (let ci = 0; ci < cin; ci++) factors[o * cin + ci] = scale[Math.floor(ci / cinG) * coutG + o];
   }
-  for (let c = 0; c < cout; c++) bias[c] = bias[c] * scale[c] + shift[c];
-  return { weight, bias };
+  return { weight: scaleColumns(source, factors, kn), bias };
+}
+
+/**
+ * `w` viewed as rows of factors.length columns, each column times its factor (exact f32 products).
+ * With the kernels, on their per-channel affine kernel (x * scale + -0 is one rounding even fused):
+ * this runs once per layer at load, before the JIT has warmed up, where the JavaScript loop took
+ * ~25 ms of a cold create() for the default model; the loop stays for kernel-less callers (ONNX export).
+ */
+function scaleColumns(w: Float32Array, factors: Float32Array, kn?: Kernels): Float32Array {
+  const cols = factors.length;
+  const rows = w.length / cols;
+  if (!kn) {
+    const out = w.slice();
+    for (let row = 0; row < out.length; row += cols) for (let c = 0; c < cols; c++) out[row + c] *= factors[c];
+    return out;
+  }
+  const ptr = kn.heap.allocF32(w);
+  const f = kn.heap.allocF32(factors);
+  const zeros = kn.heap.alloc(cols * 4);
+  try {
+    kn.heap.f32(zeros, cols).fill(-0); // y + -0 is y for every y, -0 included (+0 would turn -0 into +0)
+    kn.exports.affineChannelsNhwc(ptr, rows, cols, f, zeros, 0, ptr);
+    return kn.heap.f32(ptr, w.length).slice();
+  } finally {
+    kn.heap.release(zeros);
+    kn.heap.release(f);
+    kn.heap.release(ptr);
+  }
 }

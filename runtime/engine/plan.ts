@@ -138,7 +138,7 @@ export class ExecutionPlan {
         switch (node.op) {
           case 'conv':
           case 'deconv': {
-            const folded = foldBatchNorm(node, param);
+            const folded = foldBatchNorm(node, param, kn);
             const built = node.op === 'conv' ? buildConvStep(kn, node, folded, x, inShape, out, outShape) : buildDeconvStep(kn, node, folded, x, inShape, out, outShape);
             weightBytes += built.weightBytes;
             scratchBytes += built.scratchBytes;
@@ -148,7 +148,7 @@ export class ExecutionPlan {
           }
           case 'dcn': {
             const offsetMask = { weight: param(`${DCN_OFFSET_MASK}.weight`), bias: param(`${DCN_OFFSET_MASK}.bias`) };
-            const built = buildDcnStep(kn, node, foldBatchNorm(node, param), offsetMask, x, inShape, out, outShape);
+            const built = buildDcnStep(kn, node, foldBatchNorm(node, param, kn), offsetMask, x, inShape, out, outShape);
             weightBytes += built.weightBytes;
             scratchBytes += built.scratchBytes;
             releasers.push(built.release);

@@ -20,6 +20,8 @@ export interface KernelExports {
   copyChannelsNhwcScalar(src: number, pixels: number, cSrc: number, dst: number, cDst: number, cOffset: number): void;
   affineChannelsNhwc(x: number, pixels: number, c: number, scale: number, shift: number, relu: number, out: number): void;
   affineChannelsNhwcScalar(x: number, pixels: number, c: number, scale: number, shift: number, relu: number, out: number): void;
+  /** n IEEE half values (u16 bits at src) -> f32 at out, exact. */
+  decodeF16(src: number, n: number, out: number): void;
   // pooling (assembly/pool)
   maxPool2dNhwc(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, oh: number, ow: number, out: number): void;
   maxPool2dNhwcScalar(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, oh: number, ow: number, out: number): void;

@@ -6,7 +6,8 @@
 import { parseConfigJson, validateConfig, type ModelConfig } from '../model/config.js';
 import { paramSpecs, type Graph } from '../model/graph.js';
 import { buildGraph } from '../model/registry.js';
-import { parseSafetensors, readTensor, writeSafetensors, type Dtype } from './safetensors.js';
+import { parseSafetensors, readTensor, writeSafetensors, type Dtype, type F16Decoder } from './safetensors.js';
+import { checkOptionNames } from '../util/options.js';
 
 /** The __metadata__ key holding the config JSON. */
 export const CONFIG_KEY = 'config';
@@ -54,8 +55,15 @@ export function writeModelFile(config: ModelConfig, tensors: ReadonlyMap<string,
   return writeSafetensors(list, { [CONFIG_KEY]: JSON.stringify(normalised), ...extra });
 }
 
+export interface ReadModelOptions {
+  /** How F16 tensors become f32 (default: in JavaScript); the detector passes its wasm kernel. */
+  decodeF16?: F16Decoder;
+}
+
 /** Parses and checks a model file; `source` (the file name) prefixes every error. */
-export function readModelFile(bytes: Uint8Array, source = '<bytes>'): ModelFile {
+export function readModelFile(bytes: Uint8Array, source = '<bytes>', opts: ReadModelOptions = {}): ModelFile {
+  checkOptionNames('readModelFile', 'opts', opts, ['decodeF16']);
+  if (opts.decodeF16 !== undefined && typeof opts.decodeF16 !== 'function') throw new Error(`readModelFile: opts.decodeF16 must be a function, got ${typeof opts.decodeF16}`);
   const file = parseSafetensors(bytes, source);
   const text = file.metadata[CONFIG_KEY];
   if (text === undefined) throw new Error(`${source}: no __metadata__.${CONFIG_KEY} (the model config): not an anchorless model file`);
@@ -76,7 +84,7 @@ export function readModelFile(bytes: Uint8Array, source = '<bytes>'): ModelFile 
   }
   const tensors = new Map<string, Float32Array>();
   for (const s of specs) {
-    const data = readTensor(file, s.name);
+    const data = readTensor(file, s.name, opts.decodeF16);
     const bad = firstNonFinite(data);
     if (bad >= 0) throw new Error(`${source}: tensor ${JSON.stringify(s.name)} holds ${data[bad]} at index ${bad}`);
     tensors.set(s.name, data);

@@ -134,8 +134,15 @@ function checkEntry(name: string, entry: unknown, dataLength: number, fail: (msg
   return { name, dtype, shape: [...(shape as number[])], begin, end };
 }
 
-/** A tensor's values as f32 (F16 converted exactly). */
-export function readTensor(file: Safetensors, name: string): Float32Array {
+/**
+ * Converts `n` little-endian IEEE half values (`bits`, 2 n bytes) to f32, exactly. readTensor's
+ * default is decodeF16 in JavaScript; the runtime passes its wasm kernel (runtime/wasm/f16.ts),
+ * which a cold model load needs because it runs before the JIT has warmed up.
+ */
+export type F16Decoder = (bits: Uint8Array, n: number) => Float32Array;
+
+/** A tensor's values as f32 (F16 converted exactly, by `decodeHalf` where given). */
+export function readTensor(file: Safetensors, name: string, decodeHalf?: F16Decoder): Float32Array {
   const t = file.tensors.get(name);
   if (!t) throw new Error(`${file.source}: no tensor ${JSON.stringify(name)}`);
   const start = file.dataStart + t.begin;
@@ -150,6 +157,7 @@ export function readTensor(file: Safetensors, name: string): Float32Array {
     }
     return out;
   }
+  if (decodeHalf && LITTLE_ENDIAN) return decodeHalf(src, n);
   const half = new Uint16Array(n);
   if (LITTLE_ENDIAN) new Uint8Array(half.buffer).set(src);
   else {

@@ -2,7 +2,7 @@
 // offline (an inference install needs nothing but the package). Shared by the runtime suites in
 // one process; the reference detections are Node's, computed here from the repository's runtime.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync, statSync, cpSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync, statSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,8 @@ let installing: Install | undefined;
 export function installPackage(): Install {
   if (installing) return installing;
   const work = mkdtempSync(path.join(tmpdir(), 'anchorless-install-'));
+  // The install is shared by every suite of the process, so it goes when the process does.
+  process.on('exit', () => rmSync(work, { recursive: true, force: true }));
   const out = execFileSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const tarball = path.join(work, JSON.parse(out)[0].filename as string);
   const dir = path.join(work, 'app');
