@@ -2,6 +2,7 @@
 //   scale = gamma / sqrt(running_var + eps), w' = w * scale[cout], b' = (b - running_mean) * scale + beta.
 import { BN_EPS, type ConvNode, type DcnNode, type DeconvNode } from '../model/graph.js';
 import type { Kernels } from '../wasm/loader.js';
+import { withScope } from '../ops/heap-scope.js';
 
 export interface FoldedWeights {
   /** Conv and dcn: HWIO [kh, kw, cin/groups, cout]; deconv: [kh, kw, cout/groups, cin] (the graph's layouts). */
@@ -60,16 +61,11 @@ function scaleColumns(w: Float32Array, factors: Float32Array, kn?: Kernels): Flo
     for (let row = 0; row < out.length; row += cols) for (let c = 0; c < cols; c++) out[row + c] *= factors[c];
     return out;
   }
-  const ptr = kn.heap.allocF32(w);
-  const f = kn.heap.allocF32(factors);
-  const zeros = kn.heap.alloc(cols * 4);
-  try {
+  return withScope(kn, (scope) => {
+    const ptr = scope.f32(w);
+    const zeros = scope.alloc(cols * 4);
     kn.heap.f32(zeros, cols).fill(-0); // y + -0 is y for every y, -0 included (+0 would turn -0 into +0)
-    kn.exports.affineChannelsNhwc(ptr, rows, cols, f, zeros, 0, ptr);
-    return kn.heap.f32(ptr, w.length).slice();
-  } finally {
-    kn.heap.release(zeros);
-    kn.heap.release(f);
-    kn.heap.release(ptr);
-  }
+    kn.exports.affineChannelsNhwc(ptr, rows, cols, scope.f32(factors), zeros, 0, ptr);
+    return scope.readF32(ptr, w.length);
+  });
 }
