@@ -14,7 +14,10 @@
 // Every time includes handing the input over and reading the heads back, in each runtime's native
 // layout (NHWC for ours and tfjs, NCHW for ONNX). Each peer's outputs are checked against ours first.
 // Our rows: the single-threaded SIMD128 build, the relaxed-SIMD build where the engine has it, and
-// the shared-memory build on 2 threads (runtime/threads).
+// the shared-memory build on 2 threads (runtime/threads); each in f32, then in int8: the same
+// weights through quantizeModel (calibrated on the bench input itself), the int8 convs on the int8
+// kernels (runtime/wasm/int8-loader.ts; on one thread even in the 2-thread row: the pool does not
+// split them yet). Its 'max err' is the quantisation's, against the f32 row.
 // Env: BENCH_PEERS_MODELS=centernet-tiny,... to run a subset. `npm run bench -- peers --json FILE`
 // also writes the tables as JSON and the bar chart (bench/bars-svg.ts) beside it as FILE.svg.
 import os from 'node:os';
@@ -36,6 +39,10 @@ import { init, type Kernels } from '../runtime/wasm/loader.js';
 import { selectBackend, type TF } from '../trainer/backend.js';
 import { runGraph } from '../trainer/model/tf-graph.js';
 import { randomWeights } from '../test/helpers/random-weights.js';
+import { quantizeModel } from '../runtime/quantize/quantize-model.js';
+import { int8PlanSteps } from '../runtime/engine/int8-step.js';
+import { readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
+import type { ModelConfig } from '../runtime/model/config.js';
 import { rng, scaleRelativeError } from '../test/helpers/random.js';
 
 interface ModelCase {
@@ -113,18 +120,21 @@ export async function run(options: Partial<BenchOptions> = {}): Promise<void> {
     const inputNCHW = toNCHW(input, h, w, 3);
     const onnx = ortNode || ortWeb ? exportOnnx(config, weights) : undefined;
 
+    const int8Layers = readModelFile((await quantizeModel({ model: writeModelFile(config, weights), images: [imageOf(input, h, w, config)] })).bytes).int8!;
     const peers: Peer[] = [];
-    for (const { label, kn } of ours) {
-      const plan = ExecutionPlan.build(kn, graph, weights, heads, h, w);
-      peers.push({
-        label,
-        layout: 'NHWC',
-        run: () => {
-          plan.run(input);
-          return Object.fromEntries(Object.keys(heads).map((head) => [head, plan.output(head).data]));
-        },
-        close: () => plan.release(),
-      });
+    for (const int8 of [false, true]) {
+      for (const { label, kn } of ours) {
+        const plan = ExecutionPlan.build(kn, graph, weights, heads, h, w, int8 ? { int8: await int8PlanSteps(kn, int8Layers) } : {});
+        peers.push({
+          label: int8 ? label.replace('ours (', 'ours int8 (') : label,
+          layout: 'NHWC',
+          run: () => {
+            plan.run(input);
+            return Object.fromEntries(Object.keys(heads).map((head) => [head, plan.output(head).data]));
+          },
+          close: () => plan.release(),
+        });
+      }
     }
     peers.push(tfjsPeer(tfWasm.tf, graph, weights, heads, input, h, w));
     if (ortNode && onnx) {
@@ -163,13 +173,23 @@ export async function run(options: Partial<BenchOptions> = {}): Promise<void> {
     const rows = rowsOf(bench, peers, (p) => errors.get(p)!);
     console.log(`\n${m.name} ${h}x${w}, ${m.classes} classes: network forward pass (input in, heads out)`);
     console.table(table(rows));
-    result.models.push({ model: m.name, input: `${h}x${w}`, rows: rows.map((r, i) => ({ ...r, ours: i < ours.length })) });
+    result.models.push({ model: m.name, input: `${h}x${w}`, rows: rows.map((r, i) => ({ ...r, ours: i < 2 * ours.length })) });
     for (const p of peers) await p.close?.();
   }
 
   result.decode = await decodeBench();
   for (const { kn } of ours) kn.pool?.close();
   if (options.json) await writeResults(options.json, result, options.force ?? false);
+}
+
+/**
+ * An 8-bit RGB image whose preprocessing (the model's mean / std, no resize: the same size) gives
+ * back the bench input clamped to the pixel range: the int8 rows' calibration image.
+ */
+function imageOf(input: Float32Array, h: number, w: number, config: ModelConfig) {
+  const data = new Uint8Array(h * w * 3);
+  for (let i = 0; i < data.length; i++) data[i] = Math.max(0, Math.min(255, Math.round((input[i] * config.std[i % 3] + config.mean[i % 3]) * 255)));
+  return { data, width: w, height: h, channels: 3 as const };
 }
 
 /** FILE (the tables) and FILE.svg (the chart), atomically. */

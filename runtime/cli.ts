@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `anchorless` command: detect, synth, train, data, eval, export, bench. Each command lives in its
+// The `anchorless` command: detect, synth, train, data, eval, export, import, quantize, bench. Each command lives in its
 // own module, loaded only when used (the trainer's TensorFlow.js stays out of `detect`).
 // Errors are printed as one line naming the file or option at fault, with exit code 1.
 
@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<(argv: string
   data: { help: 'a look at a dataset (COCO, VOC, YOLO): counts, box sizes, broken files, a picture', load: async () => (await import('../trainer/cli/data.js')).dataCommand },
   eval: { help: 'COCO (or VOC) metrics of a model on a dataset', load: async () => (await import('../trainer/cli/eval.js')).evalCommand },
   export: { help: 'a model file from a checkpoint, or a randomly initialised preset', load: async () => (await import('../trainer/cli/export.js')).exportCommand },
+  quantize: { help: 'an int8 model file from an f32 one and calibration images', load: async () => (await import('./cli/quantize.js')).quantizeCommand },
   import: { help: 'a model file from an official CenterNet / CornerNet PyTorch checkpoint', load: async () => (await import('./cli/import.js')).importCommand },
   bench: { help: 'time detect() on the sample image, and the kernels against their scalar specs', load: async () => (await import('./cli/bench.js')).benchCommand },
 };
@@ -42,7 +43,7 @@ function missingTrainerStack(command: string, e: unknown): Error | undefined {
   if (err?.code !== 'ERR_MODULE_NOT_FOUND' && err?.code !== 'MODULE_NOT_FOUND') return undefined;
   const missing = TRAINER_STACK.find((name) => err.message?.includes(`'${name}'`) || err.message?.includes(`"${name}"`));
   if (!missing) return undefined;
-  const use = command === 'detect' || command === 'bench' ? 'read image files' : 'train, evaluate and export';
+  const use = command === 'detect' || command === 'bench' || command === 'quantize' ? 'read image files' : 'train, evaluate and export';
   return new Error(`${command}: ${missing} is not installed; the CLI needs it to ${use} (the runtime API does not): npm install ${TRAINER_STACK.join(' ')}`);
 }
 

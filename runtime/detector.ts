@@ -24,7 +24,8 @@ import { inferenceHeads } from './model/registry.js';
 import * as ops from './ops/index.js';
 import type { Tensor } from './ops/tensor.js';
 import { loadModelBytes, type ModelSource } from './model-source.js';
-import { readModelFile } from './weights/model-file.js';
+import { INT8_KEY, modelFromSafetensors } from './weights/model-file.js';
+import { parseSafetensors } from './weights/safetensors.js';
 import { wasmF16Decoder } from './wasm/f16.js';
 import { detectSaccade, isSaccadeModel } from './saccade/index.js';
 import { init, type InitOptions } from './wasm/loader.js';
@@ -148,10 +149,15 @@ export class ObjectDetector {
     if (worker) return ObjectDetector.inWorker(options, threads);
     const kn = await init(options.wasm !== undefined ? { wasm: options.wasm } : {});
     const { bytes, source } = await loadModelBytes(options.model);
-    const file = readModelFile(bytes, source, { decodeF16: wasmF16Decoder(kn) });
+    const parsed = parseSafetensors(bytes, source);
+    // a quantised model's reader and int8 steps come in code of their own, loaded only for such models
+    const int8Code = parsed.metadata[INT8_KEY] !== undefined ? await import('./engine/int8-step.js') : undefined;
+    const file = modelFromSafetensors(parsed, { decodeF16: wasmF16Decoder(kn) }, int8Code?.INT8_SUPPORT);
     const [height, width] = askedSize ?? file.config.inputSize;
     const heads = inferenceHeads(file.graph);
-    const build = (h: number, w: number) => ExecutionPlan.build(kn, file.graph, file.tensors, heads, h, w, { memoryLimit });
+    // a quantised model's int8 layers run on the int8 kernels: a wasm module of their own
+    const int8 = file.int8 && int8Code && (await int8Code.int8PlanSteps(kn, file.int8));
+    const build = (h: number, w: number) => ExecutionPlan.build(kn, file.graph, file.tensors, heads, h, w, { memoryLimit, ...(int8 ? { int8 } : {}) });
     let first: ExecutionPlan;
     try {
       first = build(height, width);

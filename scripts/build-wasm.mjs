@@ -1,6 +1,10 @@
 // Builds the kernel binaries (SIMD128, relaxed-SIMD, and SIMD128 on shared memory for threads) from assembly/ with AssemblyScript and
 // post-link optimises them with Binaryen into runtime/wasm/anchorless-{simd,relaxed,simd-threads}.wasm. They ship
 // as files beside the JavaScript (scripts/build-assets.mjs copies them into dist/): no base64 copy.
+// The same three builds of the int8 module (assembly/int8.ts, asconfig.int8.json) go to
+// runtime/wasm/anchorless-int8-{simd,relaxed,simd-threads}.wasm: it imports the main module's memory,
+// so the build fails if Binaryen finds a data segment or a start function in it (either would write
+// into the main module's memory when the int8 module is instantiated on it).
 // Usage: node scripts/build-wasm.mjs      (deterministic: same sources -> same bytes)
 import asc from 'assemblyscript/asc';
 import binaryen from 'binaryen';
@@ -10,19 +14,30 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'runtime', 'wasm');
+const mainConfig = path.join(root, 'asconfig.json');
+const int8Config = path.join(root, 'asconfig.int8.json');
+const features = {
+  simd: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals,
+  relaxed: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.RelaxedSIMD | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals,
+  'simd-threads': binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.Atomics | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals,
+};
 const variants = [
-  { name: 'simd', features: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals },
-  { name: 'relaxed', features: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.RelaxedSIMD | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals },
+  { name: 'simd', config: mainConfig, features: features.simd },
+  { name: 'relaxed', config: mainConfig, features: features.relaxed },
   // the worker pool's build (runtime/threads/): SIMD128 kernels on an imported shared memory that
   // every worker instantiates the same module against; loaded only where SharedArrayBuffer exists
-  { name: 'simd-threads', features: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.Atomics | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals },
+  { name: 'simd-threads', config: mainConfig, features: features['simd-threads'] },
+  // the int8 module of each main build, on that build's memory (runtime/wasm/int8-loader.ts)
+  { name: 'int8-simd', config: int8Config, features: features.simd, imported: true },
+  { name: 'int8-relaxed', config: int8Config, features: features.relaxed, imported: true },
+  { name: 'int8-simd-threads', config: int8Config, features: features['simd-threads'], imported: true },
 ];
 
 await mkdir(outDir, { recursive: true });
 for (const variant of variants) {
   const rawFile = path.join(outDir, `anchorless-${variant.name}.raw.wasm`);
   const { error, stderr } = await asc.main(
-    ['--config', path.join(root, 'asconfig.json'), '--target', variant.name, '--outFile', rawFile],
+    ['--config', variant.config, '--target', variant.name, '--outFile', rawFile],
     { stdout: process.stdout, stderr: process.stderr },
   );
   if (error) {
@@ -36,6 +51,16 @@ for (const variant of variants) {
   binaryen.setFastMath(false); // keep IEEE semantics: the scalar spec and SIMD kernels must agree
   module.optimize();
   if (!module.validate()) throw new Error(`binaryen validation failed for the ${variant.name} build`);
+  if (variant.imported) {
+    // instantiating it would copy the segments over the main module's static data, or run the start function on its memory
+    const segments = module.getNumDataSegments();
+    if (segments > 0 || module.getStart() !== 0) {
+      throw new Error(
+        `the ${variant.name} build writes into the memory it imports: ${segments} data segment(s)${module.getStart() !== 0 ? ' and a start function' : ''}; ` +
+          'keep strings, assertions and constant arrays out of assembly/int8.ts and what it imports',
+      );
+    }
+  }
   const bytes = module.emitBinary();
   module.dispose();
   await rm(rawFile);

@@ -212,7 +212,7 @@ test('refused: shapes that disagree with the config, unknown and unsupported dty
   const swapped = [conv.shape[0], conv.shape[1], conv.shape[3], conv.shape[2]];
   refuses(rewrite((h) => (h[conv.name].shape = swapped)), new RegExp(`tensor "${conv.name.replace(/\./g, '\\.')}" has shape \\[${swapped}\\] but the model config needs \\[${conv.shape}\\]`));
   refuses(rewrite((h) => (h[conv.name].dtype = 'F33')), /unknown dtype "F33"/);
-  refuses(rewrite((h) => (h[conv.name].dtype = 'BF16')), /unsupported dtype BF16 \(only F32 and F16 are read\)/);
+  refuses(rewrite((h) => (h[conv.name].dtype = 'BF16')), /unsupported dtype BF16 \(only F32, F16 and I8 are read\)/);
   refuses(rewrite((h) => delete h[conv.name].dtype), /unknown dtype undefined/);
   refuses(rewrite((h) => (h[conv.name].device = 'cuda')), /unknown field "device"/);
   refuses(rewrite((h) => (h[conv.name] = 42)), /entry must be an object/);

@@ -9,6 +9,7 @@ import type { Tensor } from '../ops/tensor.js';
 import type { Kernels } from '../wasm/loader.js';
 import { runRows } from '../threads/run-rows.js';
 import { buildConvStep, buildDcnStep, buildDeconvStep, type KernelStep } from './conv-steps.js';
+import type { Int8PlanSteps } from './int8-step.js';
 import { foldBatchNorm, bnScaleShift } from './fold.js';
 import { planMemory, type PlannedValue } from './memory-plan.js';
 
@@ -27,6 +28,14 @@ export interface PlanStats {
 export interface PlanOptions {
   /** Most bytes of kernel memory the plan may take (activations and weights); default DEFAULT_MEMORY_LIMIT. */
   memoryLimit?: number;
+  /** A quantised model's int8 layers and how to run them (int8-step.ts int8PlanSteps). */
+  int8?: Int8PlanSteps;
+  /**
+   * Called during run() with each node's output as soon as it is computed (and with the input
+   * first, as 'input'): a view of kernel memory, valid only during the call. The quantiser's
+   * calibration reads activation ranges through it.
+   */
+  observe?: (node: string, values: Float32Array) => void;
 }
 
 /**
@@ -125,6 +134,25 @@ export class ExecutionPlan {
 
       const steps: KernelStep[] = [];
       let scratchBytes = 0;
+      // one buffer of input codes for all int8 steps, which run one at a time
+      const int8 = options.int8;
+      let codesPtr = 0;
+      if (int8 && int8.layers.size > 0) {
+        let codesBytes = 0;
+        for (const node of live) {
+          const layer = node.op === 'conv' ? int8.layers.get(node.name) : undefined;
+          if (layer) codesBytes = Math.max(codesBytes, int8.codesBytes(layer, shape4(node.inputs[0])));
+        }
+        if (codesBytes > 0) {
+          codesPtr = alloc(codesBytes);
+          scratchBytes += codesBytes;
+        }
+      }
+      const observe = options.observe;
+      if (observe) {
+        const n = size(shapes.get(INPUT)!);
+        steps.push(() => observe(INPUT, kn.heap.f32(inputPtr, n)));
+      }
       for (const node of live) {
         const out = ptrOf(node.name);
         const outShape = shape4(node.name);
@@ -135,7 +163,13 @@ export class ExecutionPlan {
           if (!t) throw new Error(`execution plan: weight ${node.name}.${suffix} is missing`);
           return t;
         };
-        switch (node.op) {
+        const layer8 = node.op === 'conv' ? int8?.layers.get(node.name) : undefined;
+        if (node.op === 'conv' && layer8) {
+          const built = int8!.build(node, layer8, x, inShape, codesPtr, out, outShape);
+          weightBytes += built.weightBytes;
+          releasers.push(built.release);
+          steps.push(built.run);
+        } else switch (node.op) {
           case 'conv':
           case 'deconv': {
             const folded = foldBatchNorm(node, param, kn);
@@ -209,6 +243,15 @@ export class ExecutionPlan {
             steps.push(() => upsampleNearestInto(kn, x, inShape, factor, out));
             break;
           }
+        }
+        if (observe) {
+          const step = steps[steps.length - 1];
+          const n = size(shapes.get(node.name)!);
+          const name = node.name;
+          steps[steps.length - 1] = () => {
+            step();
+            observe(name, kn.heap.f32(out, n));
+          };
         }
       }
       const outputs = new Map(Object.entries(heads).map(([head, node]) => [head, { ptr: ptrOf(node), shape: shape4(node) }]));

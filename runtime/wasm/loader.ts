@@ -102,7 +102,18 @@ async function load(opts: InitOptions): Promise<Kernels> {
   return { exports, heap: new WasmHeap(exports.memory, exports.heapBase()), variant: loaded };
 }
 
-async function compile(source: WasmSource, what: string): Promise<WebAssembly.Module> {
+/** Who compiles, for the Errors: init() by default, or another loader of ours (int8-loader.ts). */
+export interface CompileCaller {
+  readonly op: string;
+  /** How a Worker passes the module imported at build time instead. */
+  readonly importExample: string;
+}
+
+const INIT_CALLER: CompileCaller = { op: 'init', importExample: "import wasm from 'anchorless/wasm/simd'; await init({ wasm })" };
+
+/** A compiled module from a WasmSource (bytes, URL or path read and compiled); Errors name `what` and the caller. */
+export async function compile(source: WasmSource, what: string, caller: CompileCaller = INIT_CALLER): Promise<WebAssembly.Module> {
+  const op = caller.op;
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
     try {
@@ -112,35 +123,35 @@ async function compile(source: WasmSource, what: string): Promise<WebAssembly.Mo
       // workerd (Cloudflare Workers) and other edge runtimes compile only modules imported at build time
       if (/disallowed by embedder|code generation/i.test(message)) {
         throw new Error(
-          `init: this runtime forbids compiling WebAssembly from bytes (${message}), so ${what} cannot be given as bytes or a URL. ` +
-            "Import the kernels as a module instead: `import wasm from 'anchorless/wasm/simd'; await init({ wasm })`, " +
+          `${op}: this runtime forbids compiling WebAssembly from bytes (${message}), so ${what} cannot be given as bytes or a URL. ` +
+            `Import the kernels as a module instead: \`${caller.importExample}\`, ` +
             "or import 'anchorless' with the 'workerd' condition (wrangler does), which does that for you",
         );
       }
-      throw new Error(`init: ${what} is not a valid kernel module: ${message}`);
+      throw new Error(`${op}: ${what} is not a valid kernel module: ${message}`);
     }
   }
-  if (typeof source === 'string' || source instanceof URL) return compile(await readSource(source), what);
-  throw new Error('init: opts.wasm must be a WebAssembly.Module, BufferSource, URL or path string');
+  if (typeof source === 'string' || source instanceof URL) return compile(await readSource(source, op), what, caller);
+  throw new Error(`${op}: opts.wasm must be a WebAssembly.Module, BufferSource, URL or path string`);
 }
 
-async function readSource(source: string | URL): Promise<ArrayBuffer> {
+async function readSource(source: string | URL, op: string): Promise<ArrayBuffer> {
   // a scheme has two or more letters: "C:\\kernels.wasm" is a Windows path, not a URL
   let url: URL | undefined;
   try {
     url = typeof source === 'string' && !/^[a-z][a-z0-9+.-]+:/i.test(source) ? undefined : new URL(source);
   } catch {
-    throw new Error(`init: opts.wasm ${String(source)} is not a valid URL`);
+    throw new Error(`${op}: opts.wasm ${String(source)} is not a valid URL`);
   }
   if (url === undefined || url.protocol === 'file:') {
     // A file path (Node, Deno, Bun): read it with the runtime's own file API.
     const fs = await nodeFs();
-    if (!fs) throw new Error(`init: cannot read ${String(source)}: no file system in this runtime; pass the bytes instead`);
+    if (!fs) throw new Error(`${op}: cannot read ${String(source)}: no file system in this runtime; pass the bytes instead`);
     try {
       const bytes = await fs.readFile(url ?? (source as string));
       return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     } catch (e) {
-      throw new Error(`init: cannot read wasm file ${String(source)}: ${(e as Error).message}`);
+      throw new Error(`${op}: cannot read wasm file ${String(source)}: ${(e as Error).message}`);
     }
   }
   let response: Response;
@@ -148,9 +159,9 @@ async function readSource(source: string | URL): Promise<ArrayBuffer> {
     response = await fetch(url);
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new Error(`init: cannot fetch ${url.href} (${cause?.code ?? cause?.message ?? (e as Error).message})`);
+    throw new Error(`${op}: cannot fetch ${url.href} (${cause?.code ?? cause?.message ?? (e as Error).message})`);
   }
-  if (!response.ok) throw new Error(`init: fetching ${url.href} failed with HTTP ${response.status}`);
+  if (!response.ok) throw new Error(`${op}: fetching ${url.href} failed with HTTP ${response.status}`);
   return response.arrayBuffer();
 }
 

@@ -4,19 +4,24 @@
 // weights are used, and any mismatch is an Error naming the file, the tensor and the problem.
 
 import { parseConfigJson, validateConfig, type ModelConfig } from '../model/config.js';
-import { paramSpecs, type Graph } from '../model/graph.js';
+import { paramSpecs, type ConvNode, type Graph } from '../model/graph.js';
 import { buildGraph } from '../model/registry.js';
-import { parseSafetensors, readTensor, writeSafetensors, type Dtype, type F16Decoder } from './safetensors.js';
+import { parseSafetensors, readTensor, writeSafetensors, type Dtype, type F16Decoder, type Safetensors, type TensorData } from './safetensors.js';
+import { checkInt8Layer, int8Eligible, int8Metadata, INT8_SUPPORT, storedSpecs, type Int8Layer, type Int8Support } from './int8-model.js';
 import { checkOptionNames } from '../util/options.js';
 
 /** The __metadata__ key holding the config JSON. */
 export const CONFIG_KEY = 'config';
+/** The __metadata__ key of a quantised model's int8 layers (int8-model.ts). */
+export const INT8_KEY = 'int8';
 
 export interface ModelFile {
   config: ModelConfig;
   graph: Graph;
-  /** Every parameter as f32, in paramSpecs order. */
+  /** Every parameter as f32, in paramSpecs order (an int8 layer's as the f32 equivalent of what it stores). */
   tensors: Map<string, Float32Array>;
+  /** The conv layers stored in int8 (`anchorless quantize`), by node name; absent in an f32 model. */
+  int8?: Map<string, Int8Layer>;
   /** All of __metadata__ (the config JSON included, under `config`). */
   metadata: Record<string, string>;
 }
@@ -24,8 +29,10 @@ export interface ModelFile {
 export interface WriteModelOptions {
   /** Storage type of every tensor; F16 halves the file (values round to nearest even). Default F32. */
   dtype?: Dtype;
-  /** Extra __metadata__ entries (e.g. training details); `config` is reserved. */
+  /** Extra __metadata__ entries (e.g. training details); `config` and `int8` are reserved. */
   metadata?: Record<string, string>;
+  /** Conv layers to store in int8 (int8-model.ts), by node name: their own entries in `tensors` are not needed and not written. */
+  int8?: ReadonlyMap<string, Int8Layer>;
 }
 
 /**
@@ -33,17 +40,35 @@ export interface WriteModelOptions {
  * paramSpecs order. Throws if a parameter is missing, extra, the wrong size or not finite.
  */
 export function writeModelFile(config: ModelConfig, tensors: ReadonlyMap<string, Float32Array>, opts: WriteModelOptions = {}): Uint8Array {
+  checkOptionNames('writeModelFile', 'opts', opts, ['dtype', 'metadata', 'int8']);
   const dtype = opts.dtype ?? 'F32';
   if (dtype !== 'F32' && dtype !== 'F16') throw new Error(`writeModelFile: dtype must be "F32" or "F16", got ${String(dtype)}`);
   const extra = opts.metadata ?? {};
-  if (Object.prototype.hasOwnProperty.call(extra, CONFIG_KEY)) throw new Error(`writeModelFile: metadata key "${CONFIG_KEY}" is reserved for the model config`);
+  for (const key of [CONFIG_KEY, INT8_KEY]) {
+    if (Object.prototype.hasOwnProperty.call(extra, key)) throw new Error(`writeModelFile: metadata key "${key}" is reserved (the model ${key === CONFIG_KEY ? 'config' : "file's int8 layers"})`);
+  }
   const normalised = validateConfig(config, 'writeModelFile: config');
-  const specs = paramSpecs(buildGraph(normalised));
+  const graph = buildGraph(normalised);
+  const specs = paramSpecs(graph);
+  const int8 = opts.int8 ?? new Map<string, Int8Layer>();
+  if (!(int8 instanceof Map)) throw new Error('writeModelFile: opts.int8 must be a Map of conv node name -> int8 layer');
+  const eligible = new Map(int8Eligible(graph).map((n) => [n.name, n]));
+  for (const [name, layer] of int8) {
+    const node = eligible.get(name);
+    if (!node) throw new Error(`writeModelFile: int8 layer ${JSON.stringify(name)} is not a conv of model ${normalised.name} that the int8 kernels run`);
+    checkInt8Layer(node, layer, `writeModelFile: int8 layer ${JSON.stringify(name)}`);
+  }
   const wanted = new Set(specs.map((s) => s.name));
   for (const name of tensors.keys()) {
     if (!wanted.has(name)) throw new Error(`writeModelFile: tensor ${JSON.stringify(name)} is not a parameter of model ${normalised.name}`);
   }
-  const list = specs.map((s) => {
+  const list: TensorData[] = storedSpecs(graph, specs, new Set(int8.keys())).map((s) => {
+    const layer = int8.get(s.name.slice(0, s.name.lastIndexOf('.')));
+    if (layer) {
+      // an int8 layer's three tensors: codes, and f32 scales and bias (too small to be worth F16's rounding)
+      if (s.int8) return { name: s.name, dtype: 'I8', shape: s.shape, data: layer.codes };
+      return { name: s.name, dtype: 'F32', shape: s.shape, data: s.name.endsWith('.weight_scale') ? layer.scales : layer.bias };
+    }
     const data = tensors.get(s.name);
     if (!(data instanceof Float32Array)) throw new Error(`writeModelFile: parameter ${JSON.stringify(s.name)} [${s.shape}] is missing (or not a Float32Array)`);
     const n = s.shape.reduce((a, b) => a * b, 1);
@@ -52,7 +77,8 @@ export function writeModelFile(config: ModelConfig, tensors: ReadonlyMap<string,
     if (bad >= 0) throw new Error(`writeModelFile: parameter ${JSON.stringify(s.name)} holds ${data[bad]} at index ${bad}`);
     return { name: s.name, dtype, shape: s.shape, data };
   });
-  return writeSafetensors(list, { [CONFIG_KEY]: JSON.stringify(normalised), ...extra });
+  const metadata = { [CONFIG_KEY]: JSON.stringify(normalised), ...(int8.size > 0 ? { [INT8_KEY]: int8Metadata(int8) } : {}), ...extra };
+  return writeSafetensors(list, metadata);
 }
 
 export interface ReadModelOptions {
@@ -60,36 +86,54 @@ export interface ReadModelOptions {
   decodeF16?: F16Decoder;
 }
 
-/** Parses and checks a model file; `source` (the file name) prefixes every error. */
+/** Parses and checks a model file, f32 or int8; `source` (the file name) prefixes every error. */
 export function readModelFile(bytes: Uint8Array, source = '<bytes>', opts: ReadModelOptions = {}): ModelFile {
   checkOptionNames('readModelFile', 'opts', opts, ['decodeF16']);
   if (opts.decodeF16 !== undefined && typeof opts.decodeF16 !== 'function') throw new Error(`readModelFile: opts.decodeF16 must be a function, got ${typeof opts.decodeF16}`);
-  const file = parseSafetensors(bytes, source);
+  return modelFromSafetensors(parseSafetensors(bytes, source), opts, INT8_SUPPORT);
+}
+
+/**
+ * readModelFile on an already parsed file, reading int8 layers with `int8` where given: the
+ * detector passes it (imported dynamically) only for a file whose metadata lists int8 layers, so
+ * that the bundle of a page running an f32 model does not carry the int8 reader.
+ */
+export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions, int8Support?: Int8Support): ModelFile {
+  const source = file.source;
   const text = file.metadata[CONFIG_KEY];
   if (text === undefined) throw new Error(`${source}: no __metadata__.${CONFIG_KEY} (the model config): not an anchorless model file`);
   const config = parseConfigJson(text, `${source} __metadata__.${CONFIG_KEY}`);
   const graph = buildGraph(config, `${source} __metadata__.${CONFIG_KEY}`);
   const specs = paramSpecs(graph);
-  const wanted = new Set(specs.map((s) => s.name));
-  for (const s of specs) {
+  const int8Text = file.metadata[INT8_KEY];
+  if (int8Text !== undefined && !int8Support) throw new Error(`${source}: an int8 model (__metadata__.${INT8_KEY}), read without the int8 reader`);
+  const inputQuant = int8Text === undefined ? undefined : int8Support!.parseMetadata(int8Text, graph, `${source} __metadata__.${INT8_KEY}`);
+  const stored = inputQuant ? int8Support!.storedSpecs(graph, specs, new Set(inputQuant.keys())) : specs.map((s) => ({ ...s, int8: false }));
+  const wanted = new Set(stored.map((s) => s.name));
+  for (const s of stored) {
     const t = file.tensors.get(s.name);
-    if (!t) throw new Error(`${source}: tensor ${JSON.stringify(s.name)} [${s.shape}] is missing (${config.name} needs ${specs.length} tensors, the file has ${file.tensors.size})`);
+    if (!t) throw new Error(`${source}: tensor ${JSON.stringify(s.name)} [${s.shape}] is missing (${config.name} needs ${stored.length} tensors, the file has ${file.tensors.size})`);
     if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
       throw new Error(`${source}: tensor ${JSON.stringify(s.name)} has shape [${t.shape}] but the model config needs [${s.shape}]`);
     }
+    if ((t.dtype === 'I8') !== s.int8) throw new Error(`${source}: tensor ${JSON.stringify(s.name)} is ${t.dtype} but must be ${s.int8 ? 'I8 (an int8 layer of __metadata__.int8)' : 'F32 or F16'}`);
   }
   for (const name of file.tensors.keys()) {
     // Refused rather than ignored: an unexpected tensor means the file and its config disagree.
     if (!wanted.has(name)) throw new Error(`${source}: tensor ${JSON.stringify(name)} is not a parameter of the model its config describes (${config.name})`);
   }
   const tensors = new Map<string, Float32Array>();
-  for (const s of specs) {
-    const data = readTensor(file, s.name, opts.decodeF16);
+  const readF32 = (name: string) => {
+    const data = readTensor(file, name, opts.decodeF16);
     const bad = firstNonFinite(data);
-    if (bad >= 0) throw new Error(`${source}: tensor ${JSON.stringify(s.name)} holds ${data[bad]} at index ${bad}`);
-    tensors.set(s.name, data);
-  }
-  return { config, graph, tensors, metadata: file.metadata };
+    if (bad >= 0) throw new Error(`${source}: tensor ${JSON.stringify(name)} holds ${data[bad]} at index ${bad}`);
+    return data;
+  };
+  const int8 = inputQuant && int8Support!.readLayers(file, graph, inputQuant, readF32, tensors);
+  for (const s of specs) if (!tensors.has(s.name)) tensors.set(s.name, readF32(s.name));
+  // paramSpecs order, as the f32 file gives it
+  const ordered = new Map(specs.map((s) => [s.name, tensors.get(s.name)!]));
+  return { config, graph, tensors: ordered, ...(int8 ? { int8 } : {}), metadata: file.metadata };
 }
 
 function firstNonFinite(data: Float32Array): number {

@@ -2,15 +2,17 @@
 // length N, N bytes of UTF-8 JSON { name: { dtype, shape, data_offsets: [begin, end] }, ...,
 // __metadata__?: { key: string } } (may be padded with trailing spaces), then the data section:
 // raw little-endian tensors, offsets relative to its start, covering it without gaps or overlaps.
-// The parser checks all of that before it reads a byte of tensor data; only F32 and F16 are read.
+// The parser checks all of that before it reads a byte of tensor data; F32 and F16 are read as
+// f32, I8 (the int8 models of `anchorless quantize`) as bytes (readInt8Tensor).
 
 import { decodeF16, encodeF16 } from './f16.js';
 
-export type Dtype = 'F32' | 'F16';
-export const DTYPE_BYTES: Record<Dtype, number> = { F32: 4, F16: 2 };
+export type Dtype = 'F32' | 'F16' | 'I8';
+export const DTYPE_BYTES: Record<Dtype, number> = { F32: 4, F16: 2, I8: 1 };
+const DTYPES: readonly string[] = Object.keys(DTYPE_BYTES);
 
 /** Dtypes of the format this project does not read, so an error can say "unsupported" instead of "unknown". */
-const OTHER_DTYPES = ['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'BF16', 'I32', 'U32', 'F64', 'I64', 'U64'];
+const OTHER_DTYPES = ['BOOL', 'U8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'BF16', 'I32', 'U32', 'F64', 'I64', 'U64'];
 
 /** Header length limit of the reference implementation: 100 MB. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -109,8 +111,8 @@ function checkEntry(name: string, entry: unknown, dataLength: number, fail: (msg
   const e = entry as Record<string, unknown>;
   for (const k of Object.keys(e)) if (k !== 'dtype' && k !== 'shape' && k !== 'data_offsets') fail(`unknown field ${JSON.stringify(k)}`);
   const dtype = e.dtype;
-  if (dtype !== 'F32' && dtype !== 'F16') {
-    if (typeof dtype === 'string' && OTHER_DTYPES.includes(dtype)) fail(`unsupported dtype ${dtype} (only F32 and F16 are read)`);
+  if (typeof dtype !== 'string' || !DTYPES.includes(dtype)) {
+    if (typeof dtype === 'string' && OTHER_DTYPES.includes(dtype)) fail(`unsupported dtype ${dtype} (only F32, F16 and I8 are read)`);
     fail(`unknown dtype ${JSON.stringify(dtype) ?? 'undefined'}`);
   }
   const shape = e.shape;
@@ -129,9 +131,9 @@ function checkEntry(name: string, entry: unknown, dataLength: number, fail: (msg
   const [begin, end] = offsets as number[];
   if (begin > end) fail(`data_offsets [${begin}, ${end}]: begin is after end`);
   if (end > dataLength) fail(`data_offsets [${begin}, ${end}] run past the end of the ${dataLength}-byte data section (truncated?)`);
-  const bytesNeeded = elements * DTYPE_BYTES[dtype];
+  const bytesNeeded = elements * DTYPE_BYTES[dtype as Dtype];
   if (end - begin !== bytesNeeded) fail(`data_offsets [${begin}, ${end}] hold ${end - begin} bytes but ${dtype} shape [${String(shape)}] needs ${bytesNeeded}`);
-  return { name, dtype, shape: [...(shape as number[])], begin, end };
+  return { name, dtype: dtype as Dtype, shape: [...(shape as number[])], begin, end };
 }
 
 /**
@@ -141,10 +143,11 @@ function checkEntry(name: string, entry: unknown, dataLength: number, fail: (msg
  */
 export type F16Decoder = (bits: Uint8Array, n: number) => Float32Array;
 
-/** A tensor's values as f32 (F16 converted exactly, by `decodeHalf` where given). */
+/** A tensor's values as f32 (F16 converted exactly, by `decodeHalf` where given); an I8 tensor is an Error (readInt8Tensor). */
 export function readTensor(file: Safetensors, name: string, decodeHalf?: F16Decoder): Float32Array {
   const t = file.tensors.get(name);
   if (!t) throw new Error(`${file.source}: no tensor ${JSON.stringify(name)}`);
+  if (t.dtype === 'I8') throw new Error(`${file.source}: tensor ${JSON.stringify(name)} is I8 (int8 codes), where f32 values (F32 or F16) are expected`);
   const start = file.dataStart + t.begin;
   const n = (t.end - t.begin) / DTYPE_BYTES[t.dtype];
   const src = file.bytes.subarray(start, file.dataStart + t.end);
@@ -167,11 +170,23 @@ export function readTensor(file: Safetensors, name: string, decodeHalf?: F16Deco
   return decodeF16(half);
 }
 
+/** An I8 tensor's values (a copy); any other dtype is an Error. */
+export function readInt8Tensor(file: Safetensors, name: string): Int8Array {
+  const t = file.tensors.get(name);
+  if (!t) throw new Error(`${file.source}: no tensor ${JSON.stringify(name)}`);
+  if (t.dtype !== 'I8') throw new Error(`${file.source}: tensor ${JSON.stringify(name)} is ${t.dtype}, where I8 (int8 codes) is expected`);
+  // a copy made through a view: a Node Buffer's slice() shares its (pooled) memory instead of copying
+  const out = new Int8Array(t.end - t.begin);
+  out.set(new Int8Array(file.bytes.buffer, file.bytes.byteOffset + file.dataStart + t.begin, out.length));
+  return out;
+}
+
 export interface TensorData {
   name: string;
   dtype: Dtype;
   shape: number[];
-  data: Float32Array;
+  /** Float32Array for F32 and F16 (rounded on write), Int8Array for I8. */
+  data: Float32Array | Int8Array;
 }
 
 /**
@@ -191,9 +206,9 @@ export function writeSafetensors(tensors: TensorData[], metadata: Record<string,
     const at = `writeSafetensors: tensor ${JSON.stringify(t.name)}`;
     if (typeof t.name !== 'string' || t.name === '__metadata__' || seen.has(t.name)) throw new Error(`${at}: names must be unique strings other than __metadata__`);
     seen.add(t.name);
-    if (t.dtype !== 'F32' && t.dtype !== 'F16') throw new Error(`${at}: dtype must be F32 or F16, got ${String(t.dtype)}`);
+    if (!DTYPES.includes(t.dtype)) throw new Error(`${at}: dtype must be F32, F16 or I8, got ${String(t.dtype)}`);
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`${at}: shape must be non-negative integers, got ${JSON.stringify(t.shape)}`);
-    if (!(t.data instanceof Float32Array)) throw new Error(`${at}: data must be a Float32Array`);
+    if (t.dtype === 'I8' ? !(t.data instanceof Int8Array) : !(t.data instanceof Float32Array)) throw new Error(`${at}: data must be ${t.dtype === 'I8' ? 'an Int8Array for I8' : 'a Float32Array'}`);
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== n) throw new Error(`${at}: shape [${t.shape}] needs ${n} values, got ${t.data.length}`);
     const size = n * DTYPE_BYTES[t.dtype];
@@ -210,7 +225,10 @@ export function writeSafetensors(tensors: TensorData[], metadata: Record<string,
   out.fill(0x20, 8 + json.length, 8 + padded);
   let pos = 8 + padded;
   for (const t of tensors) {
-    if (t.dtype === 'F32') {
+    if (t.data instanceof Int8Array) {
+      out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
+      pos += t.data.length;
+    } else if (t.dtype === 'F32') {
       if (LITTLE_ENDIAN) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
       else for (let i = 0; i < t.data.length; i++) view.setFloat32(pos + 4 * i, t.data[i], true);
       pos += 4 * t.data.length;

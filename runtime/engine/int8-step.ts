@@ -1,0 +1,54 @@
+// An int8 conv layer (runtime/weights/int8-model.ts) compiled into a plan step: its codes packed
+// once for the int8 kernels, and at run time its f32 input quantised into a codes buffer that
+// every int8 step of the plan shares (they run one after another), then the integer conv with the
+// f32 epilogue (scales, folded bias, ReLU) writing the layer's f32 output.
+// The detector imports this module (and through it the int8 ops and loader) dynamically, only for
+// a quantised model: an f32 model's bundle does not carry them.
+import type { ConvNode } from '../model/graph.js';
+import { conv2dInt8Into, conv2dInt8OutputShape, int8ActivationBytes, packConv2dInt8, quantizeActivationsInto } from '../ops/conv-int8.js';
+import { loadInt8Kernels, type Int8Kernels, type LoadInt8Options } from '../wasm/int8-loader.js';
+import type { Kernels } from '../wasm/loader.js';
+import type { Int8Layer } from '../weights/int8-model.js';
+
+/** The int8 model-file reader, for the detector's one dynamic import of int8 code. */
+export { INT8_SUPPORT } from '../weights/int8-model.js';
+import type { BuiltStep } from './conv-steps.js';
+
+type Shape4 = [number, number, number, number];
+
+/** What ExecutionPlan.build takes to run a model's int8 layers (PlanOptions.int8). */
+export interface Int8PlanSteps {
+  readonly layers: ReadonlyMap<string, Int8Layer>;
+  /** Bytes of input codes a layer's step needs in the shared buffer. */
+  codesBytes(layer: Int8Layer, xShape: Shape4): number;
+  build(node: ConvNode, layer: Int8Layer, x: number, xShape: Shape4, codes: number, out: number, outShape: Shape4): BuiltStep;
+}
+
+/** The int8 steps of a model's int8 layers, on the int8 kernels that share `kn`'s memory (loaded once per `kn`). */
+export async function int8PlanSteps(kn: Kernels, layers: ReadonlyMap<string, Int8Layer>, opts?: LoadInt8Options): Promise<Int8PlanSteps> {
+  const k8 = await loadInt8Kernels(kn, opts);
+  return {
+    layers,
+    codesBytes: (layer, xShape) => int8ActivationBytes(xShape, layer.input),
+    build: (node, layer, x, xShape, codes, out, outShape) => buildInt8ConvStep(k8, node, layer, x, xShape, codes, out, outShape),
+  };
+}
+
+function buildInt8ConvStep(k8: Int8Kernels, node: ConvNode, layer: Int8Layer, x: number, xShape: Shape4, codes: number, out: number, outShape: Shape4): BuiltStep {
+  const packed = packConv2dInt8(k8, { codes: layer.codes, scales: layer.scales }, [node.kernel, node.kernel, node.cin, node.cout], { bias: layer.bias });
+  const opts = { stride: node.stride, pad: node.pad, dilation: node.dilation, activation: node.act } as const;
+  const got = conv2dInt8OutputShape(xShape, packed, opts);
+  if (got.join() !== outShape.join()) {
+    packed.release();
+    throw new Error(`execution plan: int8 node ${node.name} computes [${got}] but the graph expects [${outShape}]`);
+  }
+  return {
+    run: () => {
+      quantizeActivationsInto(k8, x, xShape, layer.input, codes);
+      conv2dInt8Into(k8, packed, codes, xShape, layer.input, out, opts);
+    },
+    weightBytes: layer.codes.length + (layer.scales.length + layer.bias.length) * 4,
+    scratchBytes: 0,
+    release: () => packed.release(),
+  };
+}

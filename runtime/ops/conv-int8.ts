@@ -1,0 +1,185 @@
+// Pointer-level int8 convolution for the execution plan (issue 13): weights quantised per output
+// channel (int8-quant.ts) and packed once; activations quantised per tensor; integer accumulation,
+// f32 output. Two layouts of the same arithmetic:
+//   'c2': i16 activation codes ('u8' 0..255 after a ReLU, else 's8' -127..127), channel stride even,
+//         i32x4.dot_i16x8_s: SIMD128, every build;
+//   'c4': byte codes ('u7' 0..127, non-negative tensors only), channel stride a multiple of 4,
+//         i32x4.relaxed_dot_i8x16_i7x16_add_s on the relaxed build (an exact, slower emulation on SIMD128).
+//   const k8 = await loadInt8Kernels(k);                           // the int8 module on k's memory (once per k)
+//   const p = packConv2dInt8(k8, quantizeConvWeights(w, [kh, kw, cin, cout]), [kh, kw, cin, cout], { bias });
+//   quantizeActivationsInto(k8, xPtr, xShape, quant, codesPtr);    // codesPtr: int8ActivationBytes(xShape, quant)
+//   conv2dInt8Into(k8, p, codesPtr, xShape, quant, outPtr, { stride, pad, activation: 'relu' });
+//   p.release();
+// Pointers are the main kernels' (k.heap, which is k8.heap): fp32 and int8 layers share one heap.
+// Groups 1 only (the backbone's 3x3 and 1x1 convs); depthwise and grouped layers stay fp32.
+import type { Kernels } from '../wasm/loader.js';
+import { checkInt8Kernels, type Int8Kernels } from '../wasm/int8-loader.js';
+import { PackedMemory } from './packed-memory.js';
+import { checkBuffer } from './heap-scope.js';
+import { optionsObject } from '../util/options.js';
+import { checkActivation, checkBias, checkShape4, convGeometry, type Activation, type ConvPad, type Pair } from './conv-params.js';
+import {
+  MAX_INT8_REDUCTION, activationCodeBytes, activationCodeRange, checkActivationQuant, f32Bits, int8ChannelStride,
+  type ActivationCodes, type ActivationQuant, type Int8ConvWeights,
+} from './int8-quant.js';
+
+export { MAX_INT8_REDUCTION };
+
+export type Int8ConvLayout = 'c2' | 'c4';
+
+export interface PackedConv2dInt8 {
+  /** HWIO [kh, kw, cin, cout]. */
+  readonly filterShape: readonly [number, number, number, number];
+  /** 'c2' takes 'u8' / 's8' activation codes, 'c4' takes 'u7'. */
+  readonly layout: Int8ConvLayout;
+  /** Packed panels in the main kernels' memory (assembly/conv/int8-pack.ts). */
+  readonly ptr: number;
+  /** Frees the packed weights and scratch; the object is unusable afterwards. */
+  release(): void;
+}
+
+export interface PackConv2dInt8Options {
+  bias?: Float32Array;
+  /** Default 'c2'; 'c4' pays on the relaxed-SIMD build for non-negative inputs ('u7' codes). */
+  layout?: Int8ConvLayout;
+}
+
+export interface Conv2dInt8IntoOptions {
+  stride?: Pair;
+  pad?: ConvPad;
+  dilation?: Pair;
+  activation?: Activation;
+}
+
+const PACK_OPTIONS = ['bias', 'layout'];
+const INTO_OPTIONS = ['stride', 'pad', 'dilation', 'activation'];
+
+/** The activation codes a layout reads. */
+function layoutTakes(layout: Int8ConvLayout): readonly ActivationCodes[] {
+  return layout === 'c4' ? ['u7'] : ['u8', 's8'];
+}
+
+// the memory belongs to the main kernels (k8.base): packed weights are checked against those
+class PackedInt8 extends PackedMemory implements PackedConv2dInt8 {
+  constructor(
+    k: Kernels,
+    readonly filterShape: readonly [number, number, number, number],
+    readonly layout: Int8ConvLayout,
+    ptr: number,
+    /** Zero row + indirection buffer of the conv kernel. */
+    scratch: number,
+  ) {
+    super(k, ptr, scratch);
+  }
+}
+
+/** Packs int8 weights (codes HWIO [kh, kw, cin, cout] in -127..127, scales [cout]) and bias [cout]. */
+export function packConv2dInt8(k8: Int8Kernels, weights: Int8ConvWeights, shape: readonly number[], options?: PackConv2dInt8Options): PackedConv2dInt8 {
+  const op = 'packConv2dInt8';
+  const k = checkInt8Kernels(op, k8).base;
+  const opts = optionsObject(op, 'option', options, PACK_OPTIONS);
+  const layout = opts.layout ?? 'c2';
+  if (layout !== 'c2' && layout !== 'c4') throw new Error(`${op}: layout must be 'c2' or 'c4', got ${JSON.stringify(layout)}`);
+  const [kh, kw, cin, cout] = checkShape4(op, 'w shape', shape);
+  const { codes, scales } = (weights ?? {}) as Partial<Int8ConvWeights>;
+  if (!(codes instanceof Int8Array)) throw new Error(`${op}: weights.codes must be an Int8Array`);
+  if (!(scales instanceof Float32Array)) throw new Error(`${op}: weights.scales must be a Float32Array`);
+  if (codes.length !== kh * kw * cin * cout) throw new Error(`${op}: weights.codes has ${codes.length} values but shape [${shape}] needs ${kh * kw * cin * cout}`);
+  if (scales.length !== cout) throw new Error(`${op}: weights.scales has ${scales.length} values but the filter has ${cout} output channels`);
+  for (let i = 0; i < codes.length; i++) {
+    if (codes[i] === -128) throw new Error(`${op}: weights.codes[${i}] is -128; codes must lie in -127..127`);
+  }
+  for (let c = 0; c < cout; c++) {
+    if (!(scales[c] >= 0) || !Number.isFinite(scales[c])) throw new Error(`${op}: weights.scales[${c}] is ${scales[c]}; scales must be finite and >= 0`);
+  }
+  const bias = checkBias(op, opts.bias, cout);
+  const codesKind = layoutTakes(layout)[0];
+  const cs = int8ChannelStride(cin, codesKind);
+  if (kh * kw * cs > MAX_INT8_REDUCTION) {
+    throw new Error(`${op}: kh * kw * cin = ${kh * kw * cs} (cin padded to ${cs}) exceeds ${MAX_INT8_REDUCTION}, where the i32 accumulators could overflow`);
+  }
+  const ex = k8.exports;
+  const ks = kh * kw;
+  const ptr = k.heap.alloc(layout === 'c4' ? ex.int8GemmPackedBytesC4(ks, cin, cout) : ex.int8GemmPackedBytes(ks, cin, cout));
+  const cPtr = k.heap.alloc(codes.length);
+  new Int8Array(k.exports.memory.buffer, cPtr, codes.length).set(codes);
+  const sPtr = k.heap.allocF32(scales);
+  const bPtr = bias ? k.heap.allocF32(bias) : 0;
+  if (layout === 'c4') ex.packInt8GemmWeightsC4(cPtr, ks, cin, cout, sPtr, bPtr, bias ? 1 : 0, ptr);
+  else ex.packInt8GemmWeights(cPtr, ks, cin, cout, sPtr, bPtr, bias ? 1 : 0, ptr);
+  if (bPtr) k.heap.release(bPtr);
+  k.heap.release(sPtr);
+  k.heap.release(cPtr);
+  const scratch = k.heap.alloc(ex.conv2dInt8IgemmScratchBytes(cs, ks, activationCodeBytes(codesKind)));
+  return new PackedInt8(k, [kh, kw, cin, cout], layout, ptr, scratch);
+}
+
+/** Bytes of the codes of an NHWC tensor [n, h, w, c] quantised with quant (channel stride included). */
+export function int8ActivationBytes(xShape: readonly number[], quant: ActivationQuant): number {
+  const op = 'int8ActivationBytes';
+  const [n, h, w, c] = checkShape4(op, 'x shape', xShape);
+  const q = checkActivationQuant(op, 'quant', quant);
+  return n * h * w * int8ChannelStride(c, q.codes) * activationCodeBytes(q.codes);
+}
+
+/**
+ * codes [n, h, w, int8ChannelStride(c, quant.codes)] = clamp(nearest(x * (1 / scale))) of
+ * x [n, h, w, c] f32 (halves to even; NaN -> 0; the stride's extra channels 0), both in kernel memory.
+ */
+export function quantizeActivationsInto(k8: Int8Kernels, xPtr: number, xShape: readonly number[], quant: ActivationQuant, outPtr: number): void {
+  const op = 'quantizeActivationsInto';
+  const k = checkInt8Kernels(op, k8).base;
+  const [n, h, w, c] = checkShape4(op, 'x shape', xShape);
+  const q = checkActivationQuant(op, 'quant', quant);
+  const cs = int8ChannelStride(c, q.codes);
+  checkBuffer(op, 'x', k, xPtr, n * h * w * c * 4);
+  checkBuffer(op, 'out', k, outPtr, n * h * w * cs * activationCodeBytes(q.codes));
+  const [lo, hi] = activationCodeRange(q);
+  const inv = f32Bits(1 / q.scale);
+  if (q.codes === 'u7') k8.exports.quantizeU8(xPtr, n * h * w, c, cs, inv, hi, outPtr);
+  else k8.exports.quantizeI16(xPtr, n * h * w, c, cs, inv, lo, hi, outPtr);
+}
+
+/** Output shape [n, oh, ow, cout] of conv2dInt8Into. */
+export function conv2dInt8OutputShape(xShape: readonly number[], packed: PackedConv2dInt8, opts?: Conv2dInt8IntoOptions): [number, number, number, number] {
+  return plan('conv2dInt8OutputShape', xShape, packed, opts).out;
+}
+
+function plan(op: string, xShape: readonly number[], packed: PackedConv2dInt8, options: Conv2dInt8IntoOptions | undefined) {
+  const opts = optionsObject(op, 'option', options, INTO_OPTIONS);
+  const [n, h, w, cin] = checkShape4(op, 'x shape', xShape);
+  const [kh, kw, cinW, cout] = packed.filterShape;
+  if (cin !== cinW) throw new Error(`${op}: x has ${cin} channels but the filter [${packed.filterShape}] takes ${cinW}`);
+  const g = convGeometry(op, h, w, kh, kw, opts);
+  return { opts, g, out: [n, g.oh, g.ow, cout] as [number, number, number, number] };
+}
+
+/**
+ * out [n, oh, ow, cout] f32 = act(conv(x, packed) + bias) where x [n, h, w, cin] is held as the codes
+ * of quant (quantizeActivationsInto; 'u7' for the 'c4' layout, 'u8' / 's8' for 'c2').
+ * Returns the output shape.
+ */
+export function conv2dInt8Into(
+  k8: Int8Kernels, packed: PackedConv2dInt8, xPtr: number, xShape: readonly number[], quant: ActivationQuant, outPtr: number,
+  options?: Conv2dInt8IntoOptions,
+): [number, number, number, number] {
+  const op = 'conv2dInt8Into';
+  const k = checkInt8Kernels(op, k8).base;
+  if (!(packed instanceof PackedInt8)) throw new Error(`${op}: packed must come from packConv2dInt8`);
+  packed.check(op, k);
+  const { opts, g, out } = plan(op, xShape, packed, options);
+  const q = checkActivationQuant(op, 'quant', quant);
+  const takes = layoutTakes(packed.layout);
+  if (!takes.includes(q.codes)) {
+    throw new Error(`${op}: weights packed with layout '${packed.layout}' take ${takes.map((c) => `'${c}'`).join(' or ')} activation codes, got '${q.codes}'`);
+  }
+  const relu = checkActivation(op, opts.activation);
+  const [n, h, w, cin] = xShape;
+  const [kh, kw, , cout] = packed.filterShape;
+  const cs = int8ChannelStride(cin, q.codes);
+  checkBuffer(op, 'x', k, xPtr, n * h * w * cs * activationCodeBytes(q.codes));
+  checkBuffer(op, 'out', k, outPtr, n * g.oh * g.ow * cout * 4);
+  const fn = packed.layout === 'c4' ? k8.exports.conv2dInt8IgemmC4 : k8.exports.conv2dInt8Igemm;
+  fn(xPtr, n, h, w, cs, packed.ptr, kh, kw, cout, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, f32Bits(q.scale), relu, outPtr, packed.scratch);
+  return out;
+}

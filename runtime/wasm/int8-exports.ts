@@ -1,0 +1,30 @@
+// The int8 kernel module's exports (assembly/int8.ts) as the TypeScript side sees them. It has no
+// memory of its own: pointers are byte offsets into the main kernel module's memory, which it
+// imports (int8-loader.ts). Keep in step with assembly/int8.ts (test/ops/conv-int8.test.ts calls
+// every export listed here on each build).
+export interface Int8Exports {
+  /** 1 in the int8 module; the main kernel module has no such export. */
+  isInt8Build(): number;
+  isRelaxedBuild(): number;
+  // activation codes (assembly/elementwise/quantize-*.ts): x [pixels, c] f32 -> [pixels, cs] codes, scale as f32 bits
+  quantizeI16(x: number, pixels: number, c: number, cs: number, invScaleBits: number, lo: number, hi: number, out: number): void;
+  quantizeI16Scalar(x: number, pixels: number, c: number, cs: number, invScaleBits: number, lo: number, hi: number, out: number): void;
+  quantizeU8(x: number, pixels: number, c: number, cs: number, invScaleBits: number, hi: number, out: number): void;
+  quantizeU8Scalar(x: number, pixels: number, c: number, cs: number, invScaleBits: number, hi: number, out: number): void;
+  // int8 convolution (runtime/ops/conv-int8.ts): 'c2' i16 codes with an even channel stride, weights packed as i16 pairs; 'c4' byte codes, weights as byte quads
+  int8GemmPackedBytes(ks: number, cin: number, cout: number): number;
+  packInt8GemmWeights(codes: number, ks: number, cin: number, cout: number, scales: number, bias: number, hasBias: number, out: number): void;
+  int8GemmPackedBytesC4(ks: number, cin: number, cout: number): number;
+  packInt8GemmWeightsC4(codes: number, ks: number, cin: number, cout: number, scales: number, bias: number, hasBias: number, out: number): void;
+  conv2dInt8Igemm(x: number, n: number, h: number, w: number, cs: number, packed: number, kh: number, kw: number, cout: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, actScaleBits: number, relu: number, out: number, scratch: number): void;
+  conv2dInt8IgemmC4(x: number, n: number, h: number, w: number, cs: number, packed: number, kh: number, kw: number, cout: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, actScaleBits: number, relu: number, out: number, scratch: number): void;
+  conv2dInt8IgemmScratchBytes(cs: number, ks: number, codeBytes: number): number;
+  conv2dInt8Scalar(x: number, n: number, h: number, w: number, cs: number, cin: number, codeBytes: number, codes: number, kh: number, kw: number, cout: number, scales: number, bias: number, hasBias: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, actScaleBits: number, relu: number, out: number): void;
+}
+
+/** Every function export, for the loader's check that a module is the int8 build. */
+export const INT8_EXPORT_NAMES = [
+  'isInt8Build', 'isRelaxedBuild', 'quantizeI16', 'quantizeI16Scalar', 'quantizeU8', 'quantizeU8Scalar',
+  'int8GemmPackedBytes', 'packInt8GemmWeights', 'int8GemmPackedBytesC4', 'packInt8GemmWeightsC4',
+  'conv2dInt8Igemm', 'conv2dInt8IgemmC4', 'conv2dInt8IgemmScratchBytes', 'conv2dInt8Scalar',
+] as const satisfies readonly (keyof Int8Exports)[];

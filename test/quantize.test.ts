@@ -1,0 +1,184 @@
+// Post-training int8 quantisation (runtime/quantize/) of the bundled model, calibrated on
+// synthetic scenes: which convs become int8; each int8 layer in the execution plan against the
+// quantised arithmetic written out here in float64 (codes of the observed input times codes of
+// the stored weights, scales, bias, ReLU); the int8 detector against the f32 one on the sample
+// image; and the refusals of quantizeModel and the `quantize` command.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ObjectDetector } from '../runtime/detector.js';
+import { ExecutionPlan } from '../runtime/engine/plan.js';
+import { INPUT, type ConvNode } from '../runtime/model/graph.js';
+import { inferenceHeads } from '../runtime/model/registry.js';
+import { quantizeModel } from '../runtime/quantize/quantize-model.js';
+import { int8PlanSteps } from '../runtime/engine/int8-step.js';
+import { readModelFile } from '../runtime/weights/model-file.js';
+import { quantizeCommand } from '../runtime/cli/quantize.js';
+import { renderScene } from '../trainer/data/synth-scene.js';
+import { SHAPE_NAMES } from '../trainer/data/synth-shapes.js';
+import { encodePngRGB, readImageRGB } from '../trainer/data/image-io.js';
+import { loadKernels } from './helpers/kernels.js';
+import { rejects } from './helpers/rejects.js';
+
+const models = (name: string) => fileURLToPath(new URL(`../models/${name}`, import.meta.url));
+const scenes = (n: number, seed: number) => Array.from({ length: n }, (_, i) => {
+  const s = renderScene(seed + i, { size: 128, classes: SHAPE_NAMES });
+  return { data: s.data, width: s.width, height: s.height, channels: 3 as const };
+});
+
+let int8Bytes: Uint8Array;
+
+test('the bundled model: every conv but the heads\' last ones in int8, in a file about 60% the size', async () => {
+  await loadKernels();
+  const seen: number[] = [];
+  const r = await quantizeModel({ images: scenes(12, 500), onImage: (n) => seen.push(n) });
+  int8Bytes = r.bytes;
+  const f32 = readModelFile(readFileSync(models('centernet-tiny-synth.safetensors')));
+  const convs = f32.graph.nodes.filter((n) => n.op === 'conv');
+  const headLast = new Set(Object.values(f32.graph.heads).flat());
+  assert.is(r.int8Layers, convs.filter((n) => !headLast.has(n.name)).length);
+  assert.is(r.f32Layers, headLast.size);
+  assert.is(r.images, 12);
+  assert.equal(seen, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  const file = readModelFile(int8Bytes, 'int8');
+  assert.is(file.int8!.size, r.int8Layers);
+  for (const name of headLast) assert.not.ok(file.int8!.has(name));
+  // the stem sees the normalised image (negative values): signed codes; a conv after the max pool: unsigned
+  assert.is(file.int8!.get('conv1')!.input.codes, 's8');
+  assert.is(file.int8!.get('layer1.0.conv1')!.input.codes, 'u8');
+  assert.ok(int8Bytes.length < 0.65 * readFileSync(models('centernet-tiny-synth.safetensors')).length, `${int8Bytes.length} bytes`);
+});
+
+/** Nearest integer, halves to even, as the kernels' f32.nearest (written again here, not imported). */
+function nearestEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+}
+
+test('each int8 layer in the plan computes the quantised conv of its observed input', async () => {
+  const kn = await loadKernels();
+  const file = readModelFile(int8Bytes, 'int8');
+  const heads = inferenceHeads(file.graph);
+  const [h, w] = file.config.inputSize;
+  const values = new Map<string, Float32Array>();
+  const plan = ExecutionPlan.build(kn, file.graph, file.tensors, heads, h, w, {
+    int8: await int8PlanSteps(kn, file.int8!),
+    observe: (name, v) => values.set(name, v.slice()),
+  });
+  const input = new Float32Array(h * w * 3);
+  for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.37) * 2;
+  plan.run(input);
+  plan.release();
+  const shapes = new Map<string, [number, number, number]>([[INPUT, [h, w, 3]]]);
+  for (const node of file.graph.nodes) {
+    if (node.op === 'maxpool' || node.op === 'conv' || node.op === 'add' || node.op === 'deconv') {
+      const src = shapes.get(node.inputs[0])!;
+      if (node.op === 'conv') shapes.set(node.name, [Math.floor((src[0] + 2 * node.pad - node.kernel) / node.stride) + 1, Math.floor((src[1] + 2 * node.pad - node.kernel) / node.stride) + 1, node.cout]);
+      else if (node.op === 'maxpool') shapes.set(node.name, [Math.floor((src[0] + 2 * node.pad - node.kernel) / node.stride) + 1, Math.floor((src[1] + 2 * node.pad - node.kernel) / node.stride) + 1, src[2]]);
+      else if (node.op === 'deconv') shapes.set(node.name, [src[0] * 2, src[1] * 2, node.cout]);
+      else shapes.set(node.name, src);
+    }
+  }
+  let checked = 0;
+  for (const [name, layer] of file.int8!) {
+    const node = file.graph.nodes.find((n) => n.name === name) as ConvNode;
+    const x = values.get(node.inputs[0])!;
+    const y = values.get(name)!;
+    const [ih, iw, cin] = shapes.get(node.inputs[0])!;
+    const [oh, ow, cout] = shapes.get(name)!;
+    assert.is(y.length, oh * ow * cout, name);
+    const [lo, hi] = layer.input.codes === 'u8' ? [0, 255] : [-127, 127];
+    // the kernels multiply by the f32 reciprocal of the scale
+    const inv = Math.fround(1 / layer.input.scale);
+    const qx = Float64Array.from(x, (v) => Math.min(hi, Math.max(lo, nearestEven(Math.fround(v * inv)))));
+    let worst = 0;
+    let peak = 0;
+    // a sample of output pixels (all channels): corners, borders and the interior
+    for (let oy = 0; oy < oh; oy += Math.max(1, Math.floor(oh / 7))) {
+      for (let ox = 0; ox < ow; ox += Math.max(1, Math.floor(ow / 7))) {
+        for (let co = 0; co < cout; co++) {
+          let acc = 0;
+          for (let ky = 0; ky < node.kernel; ky++) {
+            const iy = oy * node.stride - node.pad + ky * node.dilation;
+            if (iy < 0 || iy >= ih) continue;
+            for (let kx = 0; kx < node.kernel; kx++) {
+              const ix = ox * node.stride - node.pad + kx * node.dilation;
+              if (ix < 0 || ix >= iw) continue;
+              for (let ci = 0; ci < cin; ci++) acc += qx[(iy * iw + ix) * cin + ci] * layer.codes[((ky * node.kernel + kx) * cin + ci) * cout + co];
+            }
+          }
+          let want = acc * layer.input.scale * layer.scales[co] + layer.bias[co];
+          if (node.act === 'relu') want = Math.max(0, want);
+          const got = y[(oy * ow + ox) * cout + co];
+          worst = Math.max(worst, Math.abs(got - want));
+          peak = Math.max(peak, Math.abs(want));
+        }
+      }
+    }
+    assert.ok(worst <= 2e-6 * Math.max(1, peak), `${name}: off by ${worst} (outputs up to ${peak})`);
+    checked++;
+  }
+  assert.is(checked, file.int8!.size);
+});
+
+test('int8 and f32 detectors find the same objects in the sample image', async () => {
+  await loadKernels();
+  const img = await readImageRGB(models('sample.png'));
+  const image = { data: img.data, width: img.width, height: img.height, channels: 3 as const };
+  const f32 = await ObjectDetector.create({ scoreThreshold: 0.3 });
+  const q = await ObjectDetector.create({ model: int8Bytes, scoreThreshold: 0.3 });
+  const a = await f32.detect(image);
+  const b = await q.detect(image);
+  f32.close();
+  q.close();
+  assert.ok(a.length >= 4);
+  assert.is(b.length, a.length);
+  for (const d of a) {
+    const m = b.find((e) => e.label === d.label && Math.max(...e.bbox.map((v, i) => Math.abs(v - d.bbox[i]))) < 2);
+    assert.ok(m, `int8 misses ${d.label} at ${d.bbox}`);
+    assert.ok(Math.abs(m!.score - d.score) < 0.05, `${d.label}: score ${m!.score} vs ${d.score}`);
+  }
+});
+
+test('refused: a quantised model, no images, unknown options, an unreadable image', async () => {
+  await loadKernels();
+  await rejects(() => quantizeModel({ model: int8Bytes, images: scenes(1, 1) }), /already quantised/);
+  await rejects(() => quantizeModel({ images: [] }), /no calibration images/);
+  await rejects(() => quantizeModel({ images: scenes(1, 1), calibration: 1 } as never), /quantizeModel: .*calibration/);
+  await rejects(() => quantizeModel({ images: 5 } as never), /images must be an iterable/);
+  await rejects(() => quantizeModel({ images: [...scenes(2, 1), { data: new Uint8Array(5), width: 4, height: 4 }] }), /calibration image 2: /);
+});
+
+test('the quantize command: writes the file once, refuses to overwrite, names a folder without images', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'anchorless-quantize-'));
+  try {
+    mkdirSync(path.join(dir, 'cal', 'images'), { recursive: true });
+    for (const [i, s] of scenes(3, 40).entries()) writeFileSync(path.join(dir, 'cal', 'images', `${i}.png`), await encodePngRGB(s));
+    const out = path.join(dir, 'q.safetensors');
+    const log = console.log;
+    const lines: string[] = [];
+    console.log = (...args: unknown[]) => void lines.push(args.join(' '));
+    try {
+      await quantizeCommand(['--calibration', path.join(dir, 'cal'), '--out', out]);
+    } finally {
+      console.log = log;
+    }
+    assert.match(lines.join('\n'), /21 conv layers in int8, 3 left in f32 \(calibrated on 3 images/);
+    assert.ok(readModelFile(readFileSync(out), out).int8);
+    await rejects(() => quantizeCommand(['--calibration', path.join(dir, 'cal'), '--out', out]), /--out .* exists/);
+    mkdirSync(path.join(dir, 'empty'));
+    await rejects(() => quantizeCommand(['--calibration', path.join(dir, 'empty'), '--out', path.join(dir, 'b.safetensors')]), /--calibration .*empty: no image files/);
+    await rejects(() => quantizeCommand(['--out', path.join(dir, 'b.safetensors')]), /--calibration DIR is required/);
+    await rejects(() => quantizeCommand(['--calibration', path.join(dir, 'cal'), '--out', path.join(dir, 'b.safetensors'), '--bits', '4']), /bits/);
+    assert.equal(readdirSync(dir).sort(), ['cal', 'empty', 'q.safetensors']);
+    assert.not.ok(existsSync(path.join(dir, 'b.safetensors')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
