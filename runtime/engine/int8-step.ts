@@ -35,7 +35,12 @@ export async function int8PlanSteps(kn: Kernels, layers: ReadonlyMap<string, Int
 }
 
 function buildInt8ConvStep(k8: Int8Kernels, node: ConvNode, layer: Int8Layer, x: number, xShape: Shape4, codes: number, out: number, outShape: Shape4): BuiltStep {
-  const packed = packConv2dInt8(k8, { codes: layer.codes, scales: layer.scales }, [node.kernel, node.kernel, node.cin, node.cout], { bias: layer.bias });
+  // On the relaxed-SIMD build a non-negative input takes the 'c4' layout (relaxed i8x16 dot
+  // products, ~1.15x the 'c2' layout's speed there) with 7-bit codes over the same range: one bit
+  // less resolution (bundled model, held-out synthetic set: AP 0.6737 -> 0.6731; f32 0.6760).
+  const c4 = k8.variant === 'relaxed' && layer.input.codes === 'u8';
+  if (c4) layer = { ...layer, input: { scale: Math.fround((layer.input.scale * 255) / 127), codes: 'u7' } };
+  const packed = packConv2dInt8(k8, { codes: layer.codes, scales: layer.scales }, [node.kernel, node.kernel, node.cin, node.cout], { bias: layer.bias, layout: c4 ? 'c4' : 'c2' });
   const opts = { stride: node.stride, pad: node.pad, dilation: node.dilation, activation: node.act } as const;
   const got = conv2dInt8OutputShape(xShape, packed, opts);
   if (got.join() !== outShape.join()) {
