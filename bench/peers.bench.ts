@@ -16,8 +16,8 @@
 // Our rows: the single-threaded SIMD128 build, the relaxed-SIMD build where the engine has it, and
 // the shared-memory build on 2 threads (runtime/threads); each in f32, then in int8: the same
 // weights through quantizeModel (calibrated on the bench input itself), the int8 convs on the int8
-// kernels (runtime/wasm/int8-loader.ts; on one thread even in the 2-thread row: the pool does not
-// split them yet). Its 'max err' is the quantisation's, against the f32 row.
+// kernels (runtime/wasm/int8-loader.ts; split over the pool in the 2-thread row, as the f32 ones).
+// Their 'max err' is the quantisation's, against the f32 row.
 // Env: BENCH_PEERS_MODELS=centernet-tiny,... to run a subset. `npm run bench -- peers --json FILE`
 // also writes the tables as JSON and the bar chart (bench/bars-svg.ts) beside it as FILE.svg.
 import os from 'node:os';

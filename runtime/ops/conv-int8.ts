@@ -12,9 +12,12 @@
 //   p.release();
 // Pointers are the main kernels' (k.heap, which is k8.heap): fp32 and int8 layers share one heap.
 // Groups 1 only (the backbone's 3x3 and 1x1 convs); depthwise and grouped layers stay fp32.
+// On the worker pool's kernels the quantisation splits by pixels and the conv by output rows, as
+// the fp32 ops do (runtime/threads/run-rows.ts); each thread has its own conv scratch.
 import type { Kernels } from '../wasm/loader.js';
 import { checkInt8Kernels, type Int8Kernels } from '../wasm/int8-loader.js';
 import { PackedMemory } from './packed-memory.js';
+import { poolThreads, runInt8Rows, scratchStride } from '../threads/run-rows.js';
 import { checkBuffer } from './heap-scope.js';
 import { optionsObject } from '../util/options.js';
 import { checkActivation, checkBias, checkShape4, convGeometry, type Activation, type ConvPad, type Pair } from './conv-params.js';
@@ -66,8 +69,9 @@ class PackedInt8 extends PackedMemory implements PackedConv2dInt8 {
     readonly filterShape: readonly [number, number, number, number],
     readonly layout: Int8ConvLayout,
     ptr: number,
-    /** Zero row + indirection buffer of the conv kernel. */
+    /** Zero row + indirection buffer of the conv kernel, one per pool thread, scratchBytes apart. */
     scratch: number,
+    readonly scratchBytes: number,
   ) {
     super(k, ptr, scratch);
   }
@@ -110,8 +114,9 @@ export function packConv2dInt8(k8: Int8Kernels, weights: Int8ConvWeights, shape:
   if (bPtr) k.heap.release(bPtr);
   k.heap.release(sPtr);
   k.heap.release(cPtr);
-  const scratch = k.heap.alloc(ex.conv2dInt8IgemmScratchBytes(cs, ks, activationCodeBytes(codesKind)));
-  return new PackedInt8(k, [kh, kw, cin, cout], layout, ptr, scratch);
+  const scratchBytes = scratchStride(ex.conv2dInt8IgemmScratchBytes(cs, ks, activationCodeBytes(codesKind)));
+  const scratch = k.heap.alloc(scratchBytes * poolThreads(k));
+  return new PackedInt8(k, [kh, kw, cin, cout], layout, ptr, scratch, scratchBytes);
 }
 
 /** Bytes of the codes of an NHWC tensor [n, h, w, c] quantised with quant (channel stride included). */
@@ -136,8 +141,13 @@ export function quantizeActivationsInto(k8: Int8Kernels, xPtr: number, xShape: r
   checkBuffer(op, 'out', k, outPtr, n * h * w * cs * activationCodeBytes(q.codes));
   const [lo, hi] = activationCodeRange(q);
   const inv = f32Bits(1 / q.scale);
-  if (q.codes === 'u7') k8.exports.quantizeU8(xPtr, n * h * w, c, cs, inv, hi, outPtr);
-  else k8.exports.quantizeI16(xPtr, n * h * w, c, cs, inv, lo, hi, outPtr);
+  const pixels = n * h * w;
+  // split by pixels: each code depends on its own x alone
+  if (q.codes === 'u7') {
+    runInt8Rows(k8, { fn: 'quantizeU8', args: [xPtr, pixels, c, cs, inv, hi, outPtr], rows: pixels, rowsArg: 1, perRow: [[0, c * 4], [6, cs]] }, (pixels * c) / 4);
+  } else {
+    runInt8Rows(k8, { fn: 'quantizeI16', args: [xPtr, pixels, c, cs, inv, lo, hi, outPtr], rows: pixels, rowsArg: 1, perRow: [[0, c * 4], [7, cs * 2]] }, (pixels * c) / 4);
+  }
 }
 
 /** Output shape [n, oh, ow, cout] of conv2dInt8Into. */
@@ -179,7 +189,13 @@ export function conv2dInt8Into(
   const cs = int8ChannelStride(cin, q.codes);
   checkBuffer(op, 'x', k, xPtr, n * h * w * cs * activationCodeBytes(q.codes));
   checkBuffer(op, 'out', k, outPtr, n * g.oh * g.ow * cout * 4);
-  const fn = packed.layout === 'c4' ? k8.exports.conv2dInt8IgemmC4 : k8.exports.conv2dInt8Igemm;
-  fn(xPtr, n, h, w, cs, packed.ptr, kh, kw, cout, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, f32Bits(q.scale), relu, outPtr, packed.scratch);
+  // split by output rows (one image), as conv2dInto's igemm: rows r0.. are the conv of the same
+  // input with the top padding r0 * sh smaller; each thread builds its indirection in its own scratch
+  runInt8Rows(k8, {
+    fn: packed.layout === 'c4' ? 'conv2dInt8IgemmC4' : 'conv2dInt8Igemm',
+    args: [xPtr, n, h, w, cs, packed.ptr, kh, kw, cout, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, f32Bits(q.scale), relu, outPtr, packed.scratch],
+    rows: n === 1 ? g.oh : 1, rowsArg: 15, perRow: [[11, -g.sh], [19, g.ow * cout * 4]],
+    scratch: [20, packed.scratchBytes],
+  }, n * g.oh * g.ow * cout * kh * kw * cs);
   return out;
 }

@@ -6,6 +6,9 @@
 // the worker pool's build (runtime/threads/). Bytes come from the same place as the main kernels'
 // (default-kernels.ts: the file beside this module, or the modules a runtime's entry registered).
 // One load per kernel instance: later calls return the same Int8Kernels.
+// On the worker pool's kernels the load also has every helper thread instantiate the module
+// (KernelPool.attachInt8), so that the pool splits the int8 kernel calls as it splits the fp32 ones;
+// a pool that only ever runs fp32 models never loads it.
 import { defaultKernels, kernelFileName, type Int8Build } from './default-kernels.js';
 import { INT8_EXPORT_NAMES, type Int8Exports } from './int8-exports.js';
 import { WasmHeap } from './heap.js';
@@ -117,6 +120,13 @@ async function load(base: Kernels, wasm: WasmSource | undefined): Promise<Int8Ke
   const variant: WasmVariant = exports.isRelaxedBuild() === 1 ? 'relaxed' : 'simd';
   if (variant !== base.variant) {
     throw new Error(`${OP}: ${what} is the '${variant}' int8 build but the kernels are the '${base.variant}' build (want ${file})`);
+  }
+  if (base.pool) {
+    try {
+      await base.pool.attachInt8(module, exports);
+    } catch (e) {
+      throw new Error(`${OP}: the worker pool's helper threads cannot load ${what}: ${(e as Error).message}`);
+    }
   }
   const k8: Int8Kernels = { base, exports, heap: base.heap, variant, build };
   made.add(k8);

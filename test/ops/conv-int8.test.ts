@@ -28,6 +28,7 @@ import { WasmHeap } from '../../runtime/wasm/heap.js';
 import type { KernelExports } from '../../runtime/wasm/exports.js';
 import { relaxedSimdSupported } from '../../runtime/wasm/features.js';
 import { loadThreadedKernels } from '../../runtime/threads/threaded-kernels.js';
+import { reluInto } from '../../runtime/ops/elementwise.js';
 import { loadKernels } from '../helpers/kernels.js';
 import { randomF32, rng } from '../helpers/random.js';
 
@@ -580,6 +581,157 @@ test('loadInt8Kernels on the worker pool\'s shared-memory kernels: the threads b
     } finally {
       kt.pool?.close();
     }
+  }
+});
+
+// ---- the worker pool: int8 calls split across threads ----
+
+/** Splittable shapes (above the pool's minimum work): output heights odd and even, stride 2, asymmetric pad, dilation, a pixel tail. */
+const POOL_CASES: (Geometry & { name: string })[] = [
+  { name: '3x3 pad 1, oh 23', ...g0, h: 23, w: 17, cin: 16, kh: 3, kw: 3, cout: 24, pad: [1, 1, 1, 1] },
+  { name: '3x3 stride 2 pad 1, oh 17', ...g0, h: 33, w: 29, cin: 20, kh: 3, kw: 3, cout: 16, sh: 2, sw: 2, pad: [1, 1, 1, 1] },
+  { name: '3x3 stride 2, asymmetric pad, dilation 2, oh 15', ...g0, h: 31, w: 29, cin: 8, kh: 3, kw: 3, cout: 16, sh: 2, sw: 2, pad: [1, 2, 3, 0], dh: 2, dw: 2 },
+  { name: '7x7 stride 2 pad 3 (stem), cin 3, oh 19', ...g0, h: 37, w: 35, cin: 3, kh: 7, kw: 7, cout: 16, sh: 2, sw: 2, pad: [3, 3, 3, 3] },
+  { name: '1x1, 29x31 pixels, cout tail', ...g0, h: 29, w: 31, cin: 40, kh: 1, kw: 1, cout: 42 },
+];
+
+test('the worker pool splits the int8 kernels (quantise by pixels, conv by output rows), bit-identical to one thread', async () => {
+  const single = await loadInt8();
+  const kt = await loadThreadedKernels(2);
+  const pool = kt.pool!;
+  // the same instance with the pool switched off: its calls run whole, on this thread
+  const mutable = kt as { -readonly [K in keyof Kernels]: Kernels[K] };
+  try {
+    const k8 = await loadInt8Kernels(kt);
+    assert.ok(pool.int8 === k8.exports, 'the pool holds the int8 instance of the load');
+    /** Runs `body` with the pool on and off; returns what it read each time, after checking that every call split. */
+    const splitAndWhole = <T>(calls: number, body: () => T): [T, T] => {
+      const before = pool.stats.split;
+      const split = body();
+      assert.is(pool.stats.split, before + calls, 'every call split');
+      mutable.pool = undefined;
+      try {
+        return [split, body()];
+      } finally {
+        mutable.pool = pool;
+      }
+    };
+    for (const [i, g] of POOL_CASES.entries()) {
+      for (const kind of ['u8', 's8', 'u7'] as const) {
+        const label = `${g.name} ${kind}`;
+        const xShape = [g.n, g.h, g.w, g.cin];
+        const xData = randomF32(g.n * g.h * g.w * g.cin, 1100 + i, kind === 's8' ? -1.5 : 0, 2);
+        const quant = activationQuant(kind === 's8' ? -1.5 : 0, 2, kind === 'u7');
+        const wq = randomWeights(g, 1200 + i);
+        const bias = randomF32(g.cout, 1300 + i);
+        const opts = { stride: [g.sh, g.sw] as [number, number], pad: g.pad, dilation: [g.dh, g.dw] as [number, number], activation: 'relu' as const };
+        const [oh, ow] = outSize(g);
+        const size = g.n * oh * ow * g.cout;
+        const codeBytes = int8ActivationBytes(xShape, quant);
+        // pool on and off, on the shared-memory build
+        const packed = packConv2dInt8(k8, wq, [g.kh, g.kw, g.cin, g.cout], { bias, layout: layoutOf(quant) });
+        const xp = kt.heap.allocF32(xData);
+        const codes = kt.heap.alloc(codeBytes);
+        const out = kt.heap.alloc(size * 4);
+        // the conv splits (these inputs are too small for the quantisation to: the large case below splits it)
+        const [split, whole] = splitAndWhole(1, () => {
+          new Uint8Array(kt.exports.memory.buffer, codes, codeBytes).fill(0x9c);
+          kt.heap.f32(out, size).fill(NaN);
+          quantizeActivationsInto(k8, xp, xShape, quant, codes);
+          conv2dInt8Into(k8, packed, codes, xShape, quant, out, opts);
+          return { codes: readU8(k8, codes, codeBytes), out: kt.heap.f32(out, size).slice() };
+        });
+        for (const p of [xp, codes, out]) kt.heap.release(p);
+        packed.release();
+        assert.equal(split.codes, whole.codes, `${label}: codes, split vs whole`);
+        assertBitEqual(`${label}: split vs whole`, split.out, whole.out);
+        // and the single-threaded build's kernels (unshared memory, the build of this test run)
+        const p1 = packConv2dInt8(single, wq, [g.kh, g.kw, g.cin, g.cout], { bias, layout: layoutOf(quant) });
+        const x1 = single.heap.allocF32(xData);
+        const c1 = single.heap.alloc(codeBytes);
+        const o1 = single.heap.alloc(size * 4);
+        quantizeActivationsInto(single, x1, xShape, quant, c1);
+        conv2dInt8Into(single, p1, c1, xShape, quant, o1, opts);
+        assert.equal(split.codes, readU8(single, c1, codeBytes), `${label}: codes, split vs single-threaded build`);
+        assertBitEqual(`${label}: split vs single-threaded build`, split.out, single.heap.f32(o1, size).slice());
+        for (const p of [x1, c1, o1]) single.heap.release(p);
+        p1.release();
+      }
+    }
+    // a quantisation large enough to split on its own (a dense 's8' tensor and a padded 'u7' one), with NaN and infinities
+    for (const [quant, c] of [[{ scale: 0.013, codes: 's8' }, 64], [{ scale: 0.031, codes: 'u7' }, 61]] as const) {
+      const xShape = [1, 97, 91, c];
+      const xData = randomF32(97 * 91 * c, 1400, -3, 5);
+      xData.set([NaN, Infinity, -Infinity, 0.5 * quant.scale, 2.5 * quant.scale], 1000);
+      const bytes = int8ActivationBytes(xShape, quant);
+      const xp = kt.heap.allocF32(xData);
+      const codes = kt.heap.alloc(bytes);
+      const [split, whole] = splitAndWhole(1, () => {
+        new Uint8Array(kt.exports.memory.buffer, codes, bytes).fill(0x9c);
+        quantizeActivationsInto(k8, xp, xShape, quant, codes);
+        return readU8(k8, codes, bytes);
+      });
+      assert.equal(split, whole, `quantise ${quant.codes} ${c} channels: split vs whole`);
+      kt.heap.release(xp);
+      kt.heap.release(codes);
+    }
+    assert.is(kt.heap.allocatedBytes, 0);
+  } finally {
+    pool.close();
+  }
+});
+
+test('the worker pool: f32 calls run whole while the helpers load an int8 module, a second int8 module replaces the first, close()', async () => {
+  const kt = await loadThreadedKernels(2);
+  const pool = kt.pool!;
+  const threadsBuild = () => new WebAssembly.Module(wasmBytes('int8-simd-threads'));
+  try {
+    assert.is(pool.int8, undefined, 'no int8 module before an int8 load');
+    // while the helpers are away instantiating it, a call that would split runs whole on this thread (no deadlock)
+    const direct = new WebAssembly.Instance(threadsBuild(), { env: { memory: kt.exports.memory } }).exports as unknown as Int8Kernels['exports'];
+    const attaching = pool.attachInt8(threadsBuild(), direct);
+    const n = 600_001;
+    const x = kt.heap.allocF32(randomF32(n, 1600));
+    const out = kt.heap.alloc(n * 4);
+    const before = { ...pool.stats };
+    reluInto(kt, x, out, n);
+    assert.equal(pool.stats, { split: before.split, whole: before.whole + 1 }, 'ran whole while attaching');
+    const want = kt.heap.f32(x, n).map((v) => Math.max(v, 0));
+    assert.equal(kt.heap.f32(out, n).slice(), want, 'ReLU while attaching');
+    await attaching;
+    assert.ok(pool.int8 === direct, 'attached');
+    reluInto(kt, x, out, n);
+    assert.is(pool.stats.split, before.split + 1, 'splits again once attached');
+    kt.heap.release(x);
+    kt.heap.release(out);
+
+    const k8 = await loadInt8Kernels(kt);
+    assert.ok((await loadInt8Kernels(kt)) === k8 && pool.int8 === k8.exports, 'the load attached its instance, once');
+    // another int8 instance for the same kernels (opts.wasm) replaces the pool's; the first one's calls then run whole, still right
+    const k8b = await loadInt8Kernels(kt, { wasm: wasmBytes('int8-simd-threads') });
+    assert.ok(pool.int8 === k8b.exports && k8b !== k8);
+    const g = POOL_CASES[0];
+    const quant: ActivationQuant = { scale: 0.02, codes: 'u8' };
+    const codes = randomCodes(g, quant, 1500);
+    const wq = randomWeights(g, 1501);
+    const outs = [k8, k8b].map((k) => {
+      const split = pool.stats.split;
+      const r = runBoth(k, g, codes, wq, undefined, quant, false);
+      assertBitEqual(`${k === k8 ? 'first' : 'second'} int8 instance: SIMD vs spec`, r.simd, r.spec);
+      return { simd: r.simd, split: pool.stats.split - split };
+    });
+    assert.is(outs[0].split, 0, 'the replaced instance does not split');
+    assert.is(outs[1].split, 1, 'the pool\'s instance splits');
+    assertBitEqual('both instances', outs[0].simd, outs[1].simd);
+    assert.is(kt.heap.allocatedBytes, 0);
+  } finally {
+    pool.close();
+  }
+  try {
+    await pool.attachInt8(threadsBuild(), {} as Int8Kernels['exports']);
+    assert.unreachable('attachInt8 after close()');
+  } catch (e) {
+    assert.match((e as Error).message, /kernel pool: used after close\(\)/);
   }
 });
 
