@@ -2,7 +2,8 @@
 // synthetic scenes: which convs become int8; each int8 layer in the execution plan against the
 // quantised arithmetic written out here in float64 (codes of the observed input times codes of
 // the stored weights, scales, bias, ReLU); the int8 detector against the f32 one on the sample
-// image; and the refusals of quantizeModel and the `quantize` command.
+// image; its AP on held-out synthetic images against the f32 model's; and the refusals of
+// quantizeModel and the `quantize` command.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync, readFileSync, mkdirSync } from 'node:fs';
@@ -21,6 +22,9 @@ import { renderScene } from '../trainer/data/synth-scene.js';
 import { SHAPE_NAMES } from '../trainer/data/synth-shapes.js';
 import { encodePngRGB, readImageRGB } from '../trainer/data/image-io.js';
 import { loadKernels } from './helpers/kernels.js';
+import { synthDataset } from '../trainer/data/synth.js';
+import { loadCocoDataset } from '../trainer/data/coco.js';
+import { evaluateModel } from '../trainer/evaluate.js';
 import { rejects } from './helpers/rejects.js';
 
 const models = (name: string) => fileURLToPath(new URL(`../models/${name}`, import.meta.url));
@@ -144,6 +148,25 @@ test('int8 and f32 detectors find the same objects in the sample image', async (
     const m = b.find((e) => e.label === d.label && Math.max(...e.bbox.map((v, i) => Math.abs(v - d.bbox[i]))) < 2);
     assert.ok(m, `int8 misses ${d.label} at ${d.bbox}`);
     assert.ok(Math.abs(m!.score - d.score) < 0.05, `${d.label}: score ${m!.score} vs ${d.score}`);
+  }
+});
+
+test('the int8 bundled model loses at most 0.01 AP and AP50 against its f32 self on held-out synthetic images', async () => {
+  await loadKernels();
+  const dir = mkdtempSync(path.join(tmpdir(), 'anchorless-int8-ap-'));
+  try {
+    // held out: another seed than the calibration scenes (and than the model's training data)
+    await synthDataset({ out: dir, train: 0, val: 150, size: 128, seed: 23 });
+    const ds = await loadCocoDataset(path.join(dir, 'val'));
+    const { bytes } = await quantizeModel({ images: scenes(50, 9000) });
+    const f32 = (await evaluateModel(models('centernet-tiny-synth.safetensors'), ds)).coco.stats;
+    const int8 = (await evaluateModel(bytes, ds)).coco.stats;
+    console.log(`  held-out AP f32 ${f32.AP.toFixed(4)} int8 ${int8.AP.toFixed(4)}, AP50 ${f32.AP50.toFixed(4)} / ${int8.AP50.toFixed(4)}`);
+    assert.ok(f32.AP > 0.5, 'the f32 model finds the shapes');
+    assert.ok(f32.AP - int8.AP <= 0.01, `AP ${f32.AP} -> ${int8.AP}`);
+    assert.ok(f32.AP50 - int8.AP50 <= 0.01, `AP50 ${f32.AP50} -> ${int8.AP50}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
