@@ -52,6 +52,12 @@ test('not a PNG, truncated, interlaced: an Error that says which', async () => {
   const interlaced = await sharp(SAMPLE).resize(20, 20).png({ progressive: true }).toBuffer();
   await rejects(() => decodePng(interlaced), /interlaced/);
   await rejects(() => decodePng('x' as unknown as Uint8Array), /bytes must be a Uint8Array/);
+  // the compressed stream itself damaged (the chunk CRCs are not checked): the inflate's own error
+  const small = await sharp(SAMPLE).resize(16, 16).png({ compressionLevel: 9 }).toBuffer();
+  const idat = small.indexOf('IDAT');
+  const damaged = Buffer.from(small);
+  damaged.fill(0xff, idat + 6, idat + 14);
+  await rejects(() => decodePng(damaged), /decodePng: the compressed image data is corrupt/);
 });
 
 test.run();

@@ -1,6 +1,7 @@
 // PNG bytes -> RGB or RGBA pixels for detect(), with no native code: the one image format every
 // runtime can decode here (Workers, Deno, Bun, Node without sharp), through the platform's own
-// DecompressionStream for the zlib data. Non-interlaced PNGs of any colour type and bit depth.
+// node:zlib where the runtime has it, else DecompressionStream, for the zlib data. Non-interlaced
+// PNGs of any colour type and bit depth.
 import type { ImageInput } from './source.js';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -78,7 +79,22 @@ export async function decodePng(bytes: Uint8Array | ArrayBuffer): Promise<Requir
   return { data: out, width, height, channels };
 }
 
+// Not a literal, as in util/node-fs.ts: bundlers for runtimes without node:zlib leave it out.
+const NODE_ZLIB = 'node:zlib';
+let zlib: Promise<typeof import('node:zlib') | undefined> | undefined;
+
 async function inflate(parts: Uint8Array[]): Promise<Uint8Array> {
+  // Where node:zlib exists (Node, Deno, Bun) it inflates directly: DecompressionStream there goes
+  // through web streams and fetch's Response, whose first use loads ~50 ms of Node internals.
+  zlib ??= import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_ZLIB).then((m) => m as typeof import('node:zlib'), () => undefined);
+  const z = await zlib;
+  if (z) {
+    try {
+      return new Uint8Array(z.inflateSync(parts.length === 1 ? parts[0] : concat(parts)));
+    } catch (e) {
+      throw new Error(`decodePng: the compressed image data is corrupt (${(e as Error).message})`);
+    }
+  }
   if (typeof DecompressionStream !== 'function') throw new Error('decodePng: this runtime has no DecompressionStream; decode the image yourself and pass its pixels');
   const stream = new Blob(parts as BlobPart[]).stream().pipeThrough(new DecompressionStream('deflate'));
   try {
@@ -112,6 +128,16 @@ function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number):
       } else throw new Error(`decodePng: row ${y} has an unknown filter type ${filter}`);
       out[row + x] = (raw[src + x]! + predictor) & 0xff;
     }
+  }
+  return out;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
   }
   return out;
 }

@@ -32,13 +32,37 @@ export function warpNormalise(src: ImageSource, t: ImageTransform, norm: Normali
   const { data, width, height, channels } = src;
   // Pixel (x, y) channel c, 0 outside the image.
   const px = (x: number, y: number, c: number) => (x < 0 || y < 0 || x >= width || y >= height ? 0 : data[(y * width + x) * channels + c]);
+  const [s0, s1, s2] = srcChannel;
+  const [a0, a1, a2] = a;
+  const [b0, b1, b2] = b;
+  const rowBytes = width * channels;
   for (let i = 0; i < outH; i++) {
     const y0 = rows.i0[i];
     const fy = rows.f[i];
+    const gy = 1 - fy;
+    const rowsInside = y0 >= 0 && y0 + 1 < height;
     for (let j = 0; j < outW; j++) {
       const x0 = cols.i0[j];
       const fx = cols.f[j];
       const o = (i * outW + j) * 3;
+      if (rowsInside && x0 >= 0 && x0 + 1 < width) {
+        // all four taps inside: read them directly. Written out per channel, with the same operations
+        // in the same order as the general case below (so the same values): a first detect() runs
+        // this before the JIT has compiled it, where every call and temporary counts.
+        const p = y0 * rowBytes + x0 * channels;
+        const q = p + rowBytes;
+        const gx = 1 - fx;
+        let top = data[p + s0] * gx + data[p + channels + s0] * fx;
+        let bottom = data[q + s0] * gx + data[q + channels + s0] * fx;
+        out[o] = (top * gy + bottom * fy) * a0 + b0;
+        top = data[p + s1] * gx + data[p + channels + s1] * fx;
+        bottom = data[q + s1] * gx + data[q + channels + s1] * fx;
+        out[o + 1] = (top * gy + bottom * fy) * a1 + b1;
+        top = data[p + s2] * gx + data[p + channels + s2] * fx;
+        bottom = data[q + s2] * gx + data[q + channels + s2] * fx;
+        out[o + 2] = (top * gy + bottom * fy) * a2 + b2;
+        continue;
+      }
       for (let c = 0; c < 3; c++) {
         const sc = srcChannel[c];
         const top = px(x0, y0, sc) * (1 - fx) + px(x0 + 1, y0, sc) * fx;
