@@ -4,7 +4,8 @@
 // one refusal per kind of inconsistency, each naming the file and the layer.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { validateConfig, type ModelConfig } from '../runtime/model/config.js';
+import type { ModelConfig } from '../runtime/model/config.js';
+import { smallCenterNet } from './helpers/small-centernet.js';
 import { paramSpecs, type ConvNode } from '../runtime/model/graph.js';
 import { buildGraph } from '../runtime/model/registry.js';
 import { foldBatchNorm } from '../runtime/engine/fold.js';
@@ -14,22 +15,7 @@ import { parseSafetensors, readInt8Tensor, readTensor, writeSafetensors } from '
 import { randomF32, rng } from './helpers/random.js';
 
 const SOURCE = 'int8-model.safetensors';
-const config: ModelConfig = validateConfig(
-  {
-    format: 'anchorless-model/1',
-    name: 'int8-test',
-    detector: 'centernet',
-    backbone: { type: 'resnet', layers: [1, 1, 1, 1], channels: [4, 4, 8, 8], stemChannels: 4 },
-    neck: { type: 'deconv', channels: [8, 4, 4] },
-    head: { type: 'centernet', headChannels: 4 },
-    numClasses: 2,
-    labels: ['cat', 'dog'],
-    inputSize: [64, 64],
-    mean: [0.5, 0.5, 0.5],
-    std: [0.25, 0.25, 0.25],
-  },
-  'int8-test config',
-);
+const config: ModelConfig = smallCenterNet('int8-test');
 const graph = buildGraph(config);
 const specs = paramSpecs(graph);
 const weights = new Map(specs.map((s, i) => [s.name, randomF32(s.shape.reduce((a, b) => a * b, 1), 100 + i, -2, 2)]));

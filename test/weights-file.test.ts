@@ -4,34 +4,20 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { validateConfig, type ModelConfig } from '../runtime/model/config.js';
+import type { ModelConfig } from '../runtime/model/config.js';
 import { paramSpecs } from '../runtime/model/graph.js';
 import { preset } from '../runtime/model/presets.js';
 import { buildGraph } from '../runtime/model/registry.js';
 import { readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
 import { MAX_HEADER_BYTES, parseSafetensors, writeSafetensors, type TensorData } from '../runtime/weights/safetensors.js';
 import { randomF32, rng } from './helpers/random.js';
+import { smallCenterNet } from './helpers/small-centernet.js';
 import { init } from '../runtime/wasm/loader.js';
 import { wasmF16Decoder } from '../runtime/wasm/f16.js';
 
 const SOURCE = 'test-model.safetensors';
 
-const config: ModelConfig = validateConfig(
-  {
-    format: 'anchorless-model/1',
-    name: 'weights-test',
-    detector: 'centernet',
-    backbone: { type: 'resnet', layers: [1, 1, 1, 1], channels: [4, 4, 8, 8], stemChannels: 4 },
-    neck: { type: 'deconv', channels: [8, 4, 4] },
-    head: { type: 'centernet', headChannels: 4 },
-    numClasses: 2,
-    labels: ['cat', 'dog'],
-    inputSize: [64, 64],
-    mean: [0.5, 0.5, 0.5],
-    std: [0.25, 0.25, 0.25],
-  },
-  'weights-test config',
-);
+const config: ModelConfig = smallCenterNet('weights-test');
 const specs = paramSpecs(buildGraph(config));
 
 function weights(seed = 1): Map<string, Float32Array> {

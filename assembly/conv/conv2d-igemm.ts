@@ -6,6 +6,7 @@
 import { PANEL } from './pack';
 import { zeroBytes } from './memory';
 import { BLOCK_PIXELS, MR, igemmTile, indirectionBytes, zeroRowBytes } from './tile';
+import { buildIndirection } from './indirection';
 
 /** Scratch bytes conv2dIgemm needs: the zero row plus one block's indirection buffer. */
 export function conv2dIgemmScratchBytes(kc: i32, ks: i32): i32 {
@@ -43,7 +44,7 @@ export function conv2dIgemm(
         row += <usize>MR << 2;
       }
       for (let g = 0; g < groups; g++) {
-        buildIndirection(image, h, w, cin, g * kc, kh, kw, sh, sw, padTop, padLeft, dh, dw, ow, p0, last, zero, ind);
+        buildIndirection(image + (<usize>(g * kc) << 2), h, w, <usize>cin << 2, kh, kw, sh, sw, padTop, padLeft, dh, dw, ow, p0, last, zero, ind);
         for (let j = 0; j < panels; j++) {
           const wp = packed + <usize>(g * panels + j) * panelBytes;
           const nc = min<i32>(PANEL, coutG - j * PANEL);
@@ -58,35 +59,5 @@ export function conv2dIgemm(
         }
       }
     }
-  }
-}
-
-/** ind[tile][tap][row] = address of x[iy, ix, c0..] for output pixel p0 + MR*tile + row (clamped to last). */
-function buildIndirection(
-  image: usize, h: i32, w: i32, cin: i32, c0: i32, kh: i32, kw: i32,
-  sh: i32, sw: i32, padTop: i32, padLeft: i32, dh: i32, dw: i32,
-  ow: i32, p0: i32, last: i32, zero: usize, ind: usize,
-): void {
-  const pixelBytes = <usize>cin << 2;
-  const base = image + (<usize>c0 << 2);
-  const tapBytes = <usize>MR << 2;
-  let dst = ind;
-  for (let p = p0; p <= last; p += MR) {
-    for (let r = 0; r < MR; r++) {
-      const q = min<i32>(p + r, last);
-      const oy = q / ow;
-      const ox = q - oy * ow;
-      let slot = dst + (<usize>r << 2);
-      for (let ky = 0; ky < kh; ky++) {
-        const iy = oy * sh - padTop + ky * dh;
-        for (let kx = 0; kx < kw; kx++) {
-          const ix = ox * sw - padLeft + kx * dw;
-          const inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
-          store<usize>(slot, inside ? base + (<usize>iy * w + ix) * pixelBytes : zero);
-          slot += tapBytes;
-        }
-      }
-    }
-    dst += <usize>kh * kw * tapBytes;
   }
 }

@@ -13,6 +13,7 @@ import { int8Igemm4x8c2 } from './int8-igemm-4x8c2';
 import { int8Igemm4x8c4 } from './int8-igemm-4x8c4';
 import { zeroBytes } from './memory';
 import { BLOCK_PIXELS, MR, indirectionBytes } from './tile';
+import { buildIndirection } from './indirection';
 
 /** Bytes of a 16-byte aligned zero row of one pixel's codes. */
 // @ts-ignore: decorator
@@ -93,33 +94,5 @@ function conv2dInt8Driver(
         }
       }
     }
-  }
-}
-
-/** ind[tile][tap][row] = address of pixel (iy, ix)'s codes for output pixel p0 + MR*tile + row (clamped to last). */
-function buildIndirection(
-  image: usize, h: i32, w: i32, pixelBytes: usize, kh: i32, kw: i32,
-  sh: i32, sw: i32, padTop: i32, padLeft: i32, dh: i32, dw: i32,
-  ow: i32, p0: i32, last: i32, zero: usize, ind: usize,
-): void {
-  const tapBytes = <usize>MR << 2;
-  let dst = ind;
-  for (let p = p0; p <= last; p += MR) {
-    for (let r = 0; r < MR; r++) {
-      const q = min<i32>(p + r, last);
-      const oy = q / ow;
-      const ox = q - oy * ow;
-      let slot = dst + (<usize>r << 2);
-      for (let ky = 0; ky < kh; ky++) {
-        const iy = oy * sh - padTop + ky * dh;
-        for (let kx = 0; kx < kw; kx++) {
-          const ix = ox * sw - padLeft + kx * dw;
-          const inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
-          store<usize>(slot, inside ? image + (<usize>iy * w + ix) * pixelBytes : zero);
-          slot += tapBytes;
-        }
-      }
-    }
-    dst += <usize>kh * kw * tapBytes;
   }
 }
