@@ -6,7 +6,7 @@
 
 import { cornerNetFamily } from './hourglass-keys.js';
 
-export const cornernetLite = cornerNetFamily({
+export const cornernetLite = /* @__PURE__ */ cornerNetFamily({
   name: 'cornernet-lite',
   published: 'CornerNet-Lite CornerNet_500000.pkl',
   // residual hourglass blocks (conv2) and no attention modules: not CornerNet-Squeeze or -Saccade

@@ -6,7 +6,7 @@
 
 import { cornerNetFamily } from './hourglass-keys.js';
 
-export const cornernetSqueeze = cornerNetFamily({
+export const cornernetSqueeze = /* @__PURE__ */ cornerNetFamily({
   name: 'cornernet-squeeze',
   published: 'CornerNet-Lite CornerNet_Squeeze_500000.pkl',
   matches: (keys) => keys.has('hg.hgs.0.up1.0.conv_1x1.weight') && keys.has('tl_modules.0.p1_conv1.conv.weight'),

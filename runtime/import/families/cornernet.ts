@@ -7,7 +7,7 @@
 
 import { cornerNetFamily } from './hourglass-keys.js';
 
-export const cornernet = cornerNetFamily({
+export const cornernet = /* @__PURE__ */ cornerNetFamily({
   name: 'cornernet',
   published: 'princeton-vl/CornerNet CornerNet_500000.pkl',
   matches: (keys) => keys.has('kps.0.up1.0.conv1.weight') && keys.has('tl_cnvs.0.p1_conv1.conv.weight'),
