@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,6 +108,16 @@ test('killed at random moments, --resume finishes with the weights of an uninter
   assertSameModel(straight, killed);
   const lines = readFileSync(path.join(killed, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number });
   assert.equal(lines.filter((l) => l.type === 'train').map((l) => l.step), Array.from({ length: 18 }, (_, i) => i + 1), 'one metrics line per step');
+});
+
+test('killed after a step was logged but before the first checkpoint: --resume starts over without the stale line', async () => {
+  const out = path.join(dir, 'before-first-checkpoint');
+  mkdirSync(out);
+  // what such a kill leaves: metrics.jsonl with step 1, no checkpoint
+  writeFileSync(path.join(out, 'metrics.jsonl'), `${JSON.stringify({ type: 'train', epoch: 1, step: 1, lr: 2e-3 })}\n`);
+  await train({ ...ARGS, out, epochs: 3, checkpointEvery: 1, resume: true, maxSteps: 3 });
+  const steps = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+  assert.equal(steps, [1, 2, 3]);
 });
 
 // Adam's bias-correction accumulators (beta^t) must come back bit for bit: tfjs' setWeights would

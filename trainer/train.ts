@@ -196,7 +196,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
   }
   const metricsFile = path.join(o.out, 'metrics.jsonl');
-  if (ckpt) await trimMetrics(metricsFile, state.globalStep);
+  // also without a checkpoint: a run killed before its first one left lines of steps to be redone
+  await trimMetrics(metricsFile, state.globalStep);
   const specShapes = new Map(paramSpecs(graph).map((s) => [s.name, s.shape]));
   // step decay by progress: a step s < 1 is a fraction of all the steps, s >= 1 an epoch number;
   // with --time-budget the steps are provisional until the first steps are measured
@@ -412,8 +413,8 @@ function definedOnly<T extends object>(o: T): Partial<T> {
 }
 
 /**
- * On resume: keep the metrics of the steps the checkpoint holds (the steps after it are redone)
- * and drop a line a kill cut short.
+ * At the start: keep the metrics of the steps the checkpoint holds (none without one; the steps
+ * after it are redone) and drop a line a kill cut short.
  */
 async function trimMetrics(file: string, globalStep: number): Promise<void> {
   const text = await readFile(file, 'utf8').catch(() => undefined);
