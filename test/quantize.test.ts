@@ -12,11 +12,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ObjectDetector } from '../runtime/detector.js';
 import { ExecutionPlan } from '../runtime/engine/plan.js';
-import { INPUT, type ConvNode } from '../runtime/model/graph.js';
+import { inferShapes, type ConvNode } from '../runtime/model/graph.js';
+import { preset } from '../runtime/model/presets.js';
+import { buildGraph } from '../runtime/model/registry.js';
+import { randomWeights } from './helpers/random-weights.js';
 import { inferenceHeads } from '../runtime/model/registry.js';
 import { quantizeModel } from '../runtime/quantize/quantize-model.js';
 import { int8PlanSteps } from '../runtime/engine/int8-step.js';
-import { readModelFile } from '../runtime/weights/model-file.js';
+import { readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
 import { quantizeCommand } from '../runtime/cli/quantize.js';
 import { renderScene } from '../trainer/data/synth-scene.js';
 import { SHAPE_NAMES } from '../trainer/data/synth-shapes.js';
@@ -63,9 +66,10 @@ function nearestEven(v: number): number {
   return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
 }
 
-test('each int8 layer in the plan computes the quantised conv of its observed input', async () => {
+/** Runs an int8 model file's plan on a fixed input and checks every int8 layer's output against the quantised conv of its observed input. */
+async function checkInt8Layers(bytes: Uint8Array): Promise<number> {
   const kn = await loadKernels();
-  const file = readModelFile(int8Bytes, 'int8');
+  const file = readModelFile(bytes, 'int8');
   const heads = inferenceHeads(file.graph);
   const [h, w] = file.config.inputSize;
   const values = new Map<string, Float32Array>();
@@ -77,28 +81,23 @@ test('each int8 layer in the plan computes the quantised conv of its observed in
   for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.37) * 2;
   plan.run(input);
   plan.release();
-  const shapes = new Map<string, [number, number, number]>([[INPUT, [h, w, 3]]]);
-  for (const node of file.graph.nodes) {
-    if (node.op === 'maxpool' || node.op === 'conv' || node.op === 'add' || node.op === 'deconv') {
-      const src = shapes.get(node.inputs[0])!;
-      if (node.op === 'conv') shapes.set(node.name, [Math.floor((src[0] + 2 * node.pad - node.kernel) / node.stride) + 1, Math.floor((src[1] + 2 * node.pad - node.kernel) / node.stride) + 1, node.cout]);
-      else if (node.op === 'maxpool') shapes.set(node.name, [Math.floor((src[0] + 2 * node.pad - node.kernel) / node.stride) + 1, Math.floor((src[1] + 2 * node.pad - node.kernel) / node.stride) + 1, src[2]]);
-      else if (node.op === 'deconv') shapes.set(node.name, [src[0] * 2, src[1] * 2, node.cout]);
-      else shapes.set(node.name, src);
-    }
-  }
+  // the inputs' sizes from the model definition; each conv's output size from its own parameters
+  const inferred = inferShapes(file.graph, h, w);
+  const shapeOf = (name: string): [number, number, number] => {
+    const s = inferred.get(name)!;
+    return [s.h, s.w, s.c];
+  };
   let checked = 0;
   for (const [name, layer] of file.int8!) {
     const node = file.graph.nodes.find((n) => n.name === name) as ConvNode;
     const x = values.get(node.inputs[0])!;
     const y = values.get(name)!;
-    const [ih, iw, cin] = shapes.get(node.inputs[0])!;
-    const [oh, ow, cout] = shapes.get(name)!;
+    const [ih, iw, cin] = shapeOf(node.inputs[0]);
+    const out = (n: number) => Math.floor((n + 2 * node.pad - node.dilation * (node.kernel - 1) - 1) / node.stride) + 1;
+    const [oh, ow, cout] = [out(ih), out(iw), node.cout];
     assert.is(y.length, oh * ow * cout, name);
-    // the relaxed build runs non-negative inputs as 7-bit codes over the same range
-    const sevenBit = kn.variant === 'relaxed' && layer.input.codes === 'u8';
-    const scale = sevenBit ? Math.fround((layer.input.scale * 255) / 127) : layer.input.scale;
-    const [lo, hi] = sevenBit ? [0, 127] : layer.input.codes === 'u8' ? [0, 255] : [-127, 127];
+    const scale = layer.input.scale;
+    const [lo, hi] = layer.input.codes === 'u8' ? [0, 255] : [-127, 127];
     // the kernels multiply by the f32 reciprocal of the scale
     const inv = Math.fround(1 / scale);
     const qx = Float64Array.from(x, (v) => Math.min(hi, Math.max(lo, nearestEven(Math.fround(v * inv)))));
@@ -130,7 +129,21 @@ test('each int8 layer in the plan computes the quantised conv of its observed in
     checked++;
   }
   assert.is(checked, file.int8!.size);
+  return checked;
+}
+
+test('each int8 layer in the plan computes the quantised conv of its observed input', async () => {
+  assert.is(await checkInt8Layers(int8Bytes), 21);
 });
+
+test('cornernet-tiny (random weights, corner pools, both corner heads): the same, through the CornerNet preprocessing of quantizeModel', async () => {
+  const config = preset('cornernet-tiny', { numClasses: 3 });
+  const f32 = writeModelFile(config, randomWeights(buildGraph(config), 3));
+  const { bytes, int8Layers } = await quantizeModel({ model: f32, images: scenes(3, 70) });
+  assert.ok(int8Layers > 10, `${int8Layers} int8 layers`);
+  assert.is(await checkInt8Layers(bytes), int8Layers);
+});
+
 
 test('int8 and f32 detectors find the same objects in the sample image', async () => {
   await loadKernels();

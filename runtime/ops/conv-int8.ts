@@ -43,7 +43,12 @@ export interface PackedConv2dInt8 {
 
 export interface PackConv2dInt8Options {
   bias?: Float32Array;
-  /** Default 'c2'; 'c4' pays on the relaxed-SIMD build for non-negative inputs ('u7' codes). */
+  /**
+   * Default 'c2'; 'c4' pays on the relaxed-SIMD build for non-negative inputs ('u7' codes). Caution:
+   * Node 20's V8 runs relaxed_dot_i8x16_i7x16_add_s differently in its baseline compiler (Liftoff)
+   * than once optimised (TurboFan, which equals the spec), so 'c4' on the relaxed build can give
+   * other results until the kernel tiers up; the execution plan uses 'c2' for that reason.
+   */
   layout?: Int8ConvLayout;
 }
 
