@@ -9,10 +9,10 @@ import { conv2dInt8Into, conv2dInt8OutputShape, int8ActivationBytes, packConv2dI
 import { loadInt8Kernels, type Int8Kernels, type LoadInt8Options } from '../wasm/int8-loader.js';
 import type { Kernels } from '../wasm/loader.js';
 import type { Int8Layer } from '../weights/int8-model.js';
+import type { BuiltStep } from './conv-steps.js';
 
 /** The int8 model-file reader, for the detector's one dynamic import of int8 code. */
 export { INT8_SUPPORT } from '../weights/int8-model.js';
-import type { BuiltStep } from './conv-steps.js';
 
 type Shape4 = [number, number, number, number];
 

@@ -13,8 +13,8 @@ import { loadModelBytes, type ModelSource } from '../model-source.js';
 import { activationQuant, quantizeConvWeights } from '../ops/int8-quant.js';
 import { init } from '../wasm/loader.js';
 import { wasmF16Decoder } from '../wasm/f16.js';
-import { int8Eligible, type Int8Layer } from '../weights/int8-model.js';
-import { CONFIG_KEY, INT8_KEY, readModelFile, writeModelFile } from '../weights/model-file.js';
+import { int8Eligible, INT8_SUPPORT, type Int8Layer } from '../weights/int8-model.js';
+import { CONFIG_KEY, INT8_KEY, modelFromSafetensors, writeModelFile } from '../weights/model-file.js';
 import { parseSafetensors } from '../weights/safetensors.js';
 import { checkOptionNames } from '../util/options.js';
 
@@ -50,7 +50,9 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
   if (onImage !== undefined && typeof onImage !== 'function') throw new Error(`${fn}: onImage must be a function`);
   const kn = await init();
   const { bytes, source } = await loadModelBytes(options.model);
-  const file = readModelFile(bytes, source, { decodeF16: wasmF16Decoder(kn) });
+  // parsed once: the model, and below the storage type of its tensors
+  const parsed = parseSafetensors(bytes, source);
+  const file = modelFromSafetensors(parsed, { decodeF16: wasmF16Decoder(kn) }, INT8_SUPPORT);
   if (file.int8) throw new Error(`${fn}: ${source} is already quantised (it has int8 layers); quantise its f32 original`);
   const { config, graph } = file;
   const heads = inferenceHeads(graph);
@@ -107,8 +109,7 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
     layers.set(node.name, { codes, scales, bias: folded.bias, input });
   }
   // the rest keeps the source's storage type; its metadata (training details) carries over
-  const stored = parseSafetensors(bytes, source);
-  const dtype = [...stored.tensors.values()].some((t) => t.dtype === 'F16') ? 'F16' : 'F32';
+  const dtype = [...parsed.tensors.values()].some((t) => t.dtype === 'F16') ? 'F16' : 'F32';
   const metadata = Object.fromEntries(Object.entries(file.metadata).filter(([k]) => k !== CONFIG_KEY && k !== INT8_KEY));
   metadata['anchorless.quantized'] = JSON.stringify({ from: source, calibrationImages: count, int8Layers: layers.size });
   const out = writeModelFile(config, file.tensors, { dtype, metadata, int8: layers });

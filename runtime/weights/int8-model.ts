@@ -9,7 +9,7 @@
 // Readers that know nothing of int8 (the trainer's eval, ONNX export) still get a complete f32
 // parameter set from readModelFile: the dequantised weights, the folded bias, an identity batch norm.
 import { BN_EPS, type ConvNode, type Graph, type ParamSpec } from '../model/graph.js';
-import { activationCodeRange, int8ChannelStride, MAX_INT8_REDUCTION, type ActivationQuant } from '../ops/int8-quant.js';
+import { int8ChannelStride, MAX_INT8_REDUCTION, type ActivationQuant } from '../ops/int8-quant.js';
 import { readInt8Tensor, type Safetensors } from './safetensors.js';
 
 
@@ -114,7 +114,6 @@ export function checkInt8Layer(node: ConvNode, layer: Int8Layer, where: string):
     if (!Number.isFinite(layer.bias[c])) throw new Error(`${where}: bias[${c}] is ${layer.bias[c]}`);
   }
   checkInputQuant(layer.input, `${where} input`);
-  activationCodeRange(layer.input);
 }
 
 /**
