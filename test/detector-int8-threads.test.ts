@@ -18,6 +18,7 @@ import { readModelFile } from '../runtime/weights/model-file.js';
 import { renderScene } from '../trainer/data/synth-scene.js';
 import { SHAPE_NAMES } from '../trainer/data/synth-shapes.js';
 import { rng } from './helpers/random.js';
+import { assertSameInfer } from './helpers/same-infer.js';
 
 const simdBytes = new Uint8Array(await readFile(new URL('../runtime/wasm/anchorless-simd.wasm', import.meta.url)));
 
@@ -90,15 +91,7 @@ test('the int8 detector with threads: 2 gives exactly the detections and raw out
     const r = rng(5);
     const img = { data: new Uint8Array(192 * 160 * 3).map(() => 60 + r() * 120), width: 192, height: 160, channels: 3 as const };
     assert.equal(await pooled.detect(img), await single.detect(img), 'detections');
-    const [h, w] = single.inputSize;
-    const input = { data: new Float32Array(h * w * 3).map(() => r() * 4 - 2), shape: [1, 3, h, w] };
-    const want = await single.infer(input, { layout: 'NCHW' });
-    const got = await pooled.infer(input, { layout: 'NCHW' });
-    assert.equal(Object.keys(got).sort(), Object.keys(want).sort());
-    for (const name of Object.keys(want)) {
-      assert.equal(got[name].shape, want[name].shape, name);
-      assert.ok(got[name].data.every((v, i) => Object.is(v, want[name].data[i])), `${name}: the pool's outputs are the single thread's, bit for bit`);
-    }
+    await assertSameInfer(pooled, single, 6, "the pool's outputs are the single thread's");
   } finally {
     single.close();
     pooled.close();

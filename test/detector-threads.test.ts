@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { ObjectDetector } from '../runtime/detector.js';
 import { init } from '../runtime/wasm/loader.js';
 import { rng } from './helpers/random.js';
+import { assertSameInfer } from './helpers/same-infer.js';
 
 /** The SIMD128 build's bytes: a one-thread worker then runs exactly the build this thread runs. */
 const simdBytes = new Uint8Array(await readFile(new URL('../runtime/wasm/anchorless-simd.wasm', import.meta.url)));
@@ -72,16 +73,7 @@ test('threads: 2 and worker mode with 1 thread give exactly the single-threaded 
       assert.equal(await pooled.detect(img), want, `threads 2, image ${seed}`);
       assert.equal(await worker.detect(img), want, `worker, image ${seed}`);
     }
-    const [h, w] = single.inputSize;
-    const r = rng(9);
-    const input = { data: new Float32Array(h * w * 3).map(() => r() * 4 - 2), shape: [1, 3, h, w] };
-    const want = await single.infer(input, { layout: 'NCHW' });
-    const got = await pooled.infer(input, { layout: 'NCHW' });
-    assert.equal(Object.keys(got).sort(), Object.keys(want).sort());
-    for (const name of Object.keys(want)) {
-      assert.equal(got[name].shape, want[name].shape, name);
-      assert.ok(got[name].data.every((v, i) => Object.is(v, want[name].data[i])), `${name}: the pool's outputs are the single thread's, bit for bit`);
-    }
+    await assertSameInfer(pooled, single, 9, "the pool's outputs are the single thread's");
   } finally {
     single.close();
     pooled.close();

@@ -35,7 +35,7 @@ export function warpNormalise(src: ImageSource, t: ImageTransform, norm: Normali
   const [s0, s1, s2] = srcChannel;
   const [a0, a1, a2] = a;
   const [b0, b1, b2] = b;
-  const rowBytes = width * channels;
+  const rowStride = width * channels;
   for (let i = 0; i < outH; i++) {
     const y0 = rows.i0[i];
     const fy = rows.f[i];
@@ -49,8 +49,8 @@ export function warpNormalise(src: ImageSource, t: ImageTransform, norm: Normali
         // all four taps inside: read them directly. Written out per channel, with the same operations
         // in the same order as the general case below (so the same values): a first detect() runs
         // this before the JIT has compiled it, where every call and temporary counts.
-        const p = y0 * rowBytes + x0 * channels;
-        const q = p + rowBytes;
+        const p = y0 * rowStride + x0 * channels;
+        const q = p + rowStride;
         const gx = 1 - fx;
         let top = data[p + s0] * gx + data[p + channels + s0] * fx;
         let bottom = data[q + s0] * gx + data[q + channels + s0] * fx;
