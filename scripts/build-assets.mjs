@@ -2,6 +2,7 @@
 // - dist/runtime/wasm/anchorless-{simd,relaxed,simd-threads}.wasm: the kernels, read or fetched beside
 //   dist/runtime/wasm/default-kernels.js, imported as modules by dist/runtime/entries/workerd.js;
 //   anchorless-int8-{simd,relaxed,simd-threads}.wasm: the int8 kernels (runtime/wasm/int8-loader.ts), alike;
+//   anchorless-train-simd.wasm: the trainer's kernels (trainer/wasm-kernels/train-module.ts);
 // - dist/models/default.bin: the bundled default model (`import model from 'anchorless/models/default'`
 //   in Workers; ObjectDetector.create() without a model reads it elsewhere).
 // Usage: node scripts/build-assets.mjs   (after `npm run build:wasm` and tsc)
@@ -12,7 +13,7 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const wasmOut = path.join(root, 'dist', 'runtime', 'wasm');
 await mkdir(wasmOut, { recursive: true });
-for (const variant of ['simd', 'relaxed', 'simd-threads', 'int8-simd', 'int8-relaxed', 'int8-simd-threads']) {
+for (const variant of ['simd', 'relaxed', 'simd-threads', 'int8-simd', 'int8-relaxed', 'int8-simd-threads', 'train-simd']) {
   const file = `anchorless-${variant}.wasm`;
   await copyFile(path.join(root, 'runtime', 'wasm', file), path.join(wasmOut, file)).catch((e) => {
     throw new Error(`build-assets: ${file} missing (${e.code}); run \`npm run build:wasm\` first`);

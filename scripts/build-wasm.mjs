@@ -4,7 +4,8 @@
 // The same three builds of the int8 module (assembly/int8.ts, asconfig.int8.json) go to
 // runtime/wasm/anchorless-int8-{simd,relaxed,simd-threads}.wasm: it imports the main module's memory,
 // so the build fails if Binaryen finds a data segment or a start function in it (either would write
-// into the main module's memory when the int8 module is instantiated on it).
+// into the main module's memory when the int8 module is instantiated on it). The trainer's module
+// (assembly/train.ts, asconfig.train.json) goes to runtime/wasm/anchorless-train-simd.wasm, alike.
 // Usage: node scripts/build-wasm.mjs      (deterministic: same sources -> same bytes)
 import asc from 'assemblyscript/asc';
 import binaryen from 'binaryen';
@@ -16,6 +17,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'runtime', 'wasm');
 const mainConfig = path.join(root, 'asconfig.json');
 const int8Config = path.join(root, 'asconfig.int8.json');
+const trainConfig = path.join(root, 'asconfig.train.json');
 const features = {
   simd: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals,
   relaxed: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.RelaxedSIMD | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals,
@@ -31,6 +33,9 @@ const variants = [
   { name: 'int8-simd', config: int8Config, features: features.simd, imported: true },
   { name: 'int8-relaxed', config: int8Config, features: features.relaxed, imported: true },
   { name: 'int8-simd-threads', config: int8Config, features: features['simd-threads'], imported: true },
+  // the trainer's kernels (assembly/train.ts, trainer/wasm-kernels/train-module.ts), on the memory
+  // of the single-threaded main build the trainer loads
+  { name: 'train-simd', config: trainConfig, features: features.simd, imported: true },
 ];
 
 await mkdir(outDir, { recursive: true });
@@ -57,7 +62,7 @@ for (const variant of variants) {
     if (segments > 0 || module.getStart() !== 0) {
       throw new Error(
         `the ${variant.name} build writes into the memory it imports: ${segments} data segment(s)${module.getStart() !== 0 ? ' and a start function' : ''}; ` +
-          'keep strings, assertions and constant arrays out of assembly/int8.ts and what it imports',
+          'keep strings, assertions and constant arrays out of assembly/int8.ts, assembly/train.ts and what they import',
       );
     }
   }

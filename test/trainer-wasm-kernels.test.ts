@@ -104,6 +104,26 @@ test('conv2d gradients (Conv2DBackpropInput, Conv2DBackpropFilter) on wasm equal
   for (const [i, c] of CONV_CASES.entries()) await compare(`conv2d ${tag(c)}`, convGrads(c, 10 * i + 1));
 });
 
+test('conv2d forward (Conv2D, ours from 16 output channels) on wasm equals the cpu backend: strides, padding, dilation, rounding', async () => {
+  const cases: (ConvCase & { dilations?: number; rounding?: Rounding })[] = [
+    ...CONV_CASES,
+    { x: [2, 12, 13, 8], filter: [3, 3, 8, 16], strides: 1, pad: 'same', dilations: 2 },
+    { x: [2, 11, 9, 6], filter: [3, 3, 6, 24], strides: 2, pad: 1, rounding: 'ceil' },
+    { x: [3, 6, 7, 32], filter: [1, 1, 32, 16], strides: 1, pad: 'valid' },
+    { x: [1, 9, 9, 5], filter: [4, 4, 5, 20], strides: [2, 3], pad: [[0, 0], [2, 1], [0, 3], [0, 0]] },
+  ];
+  for (const [i, c] of cases.entries()) {
+    await compare(`conv2d forward ${tag(c)}${c.dilations ? ` dilations ${c.dilations}` : ''}${c.rounding ? ` ${c.rounding}` : ''}`, (tf) =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(randomF32(size(c.x), 1500 + i), c.x);
+        const w = tf.tensor4d(randomF32(size(c.filter), 1600 + i), c.filter);
+        const y = tf.conv2d(x, w, c.strides, c.pad as 'same', 'NHWC', c.dilations ?? 1, c.rounding);
+        return { y: y.dataSync() as Float32Array };
+      }),
+    );
+  }
+});
+
 test('conv2dTranspose: forward (Conv2DBackpropInput) and gradients on wasm equal the cpu backend', async () => {
   const cases: { x: Shape4; filter: Shape4; out: Shape4; strides: number; pad: 'same' | 'valid' }[] = [
     { x: [2, 4, 4, 8], filter: [4, 4, 6, 8], out: [2, 8, 8, 6], strides: 2, pad: 'same' },

@@ -9,6 +9,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { registerFastCpuKernels } from './cpu-kernels/register.js';
+import { registerBatchNormKernels } from './model/batch-norm-kernels.js';
 import { quietCpuBackend } from './wasm-kernels/cpu-fallback.js';
 import { registerWasmTrainingKernels, type WasmKernelReport } from './wasm-kernels/register.js';
 import { registerWebGpu, type WebGpuAdapter } from './webgpu.js';
@@ -67,7 +68,10 @@ export async function selectBackend(forced?: string, opts: SelectOptions = {}): 
     let loaded: Loaded;
     try {
       // Before the wasm fallback registration: the fallback runs whatever the cpu backend has.
-      if (name === 'cpu' || name === 'wasm') registerFastCpuKernels(tf);
+      if (name === 'cpu' || name === 'wasm') {
+        registerFastCpuKernels(tf);
+        registerBatchNormKernels(tf);
+      }
       loaded = await LOADERS[name](forced !== undefined);
     } catch (e) {
       const why = (e as Error).message;

@@ -30,6 +30,7 @@ import { relaxedSimdSupported } from '../../runtime/wasm/features.js';
 import { loadThreadedKernels } from '../../runtime/threads/threaded-kernels.js';
 import { reluInto } from '../../runtime/ops/elementwise.js';
 import { loadKernels } from '../helpers/kernels.js';
+import { DATA_SECTION, START_SECTION, sectionIds } from '../helpers/wasm-sections.js';
 import { randomF32, rng } from '../helpers/random.js';
 
 const f = Math.fround;
@@ -429,27 +430,6 @@ const WASM_DIR = new URL('../../runtime/wasm/', import.meta.url);
 const wasmBytes = (name: string): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(new URL(`anchorless-${name}.wasm`, WASM_DIR)));
 const INT8_BUILDS = ['int8-simd', 'int8-relaxed', 'int8-simd-threads'] as const;
 
-/** Ids of the sections of a wasm binary, read from the bytes (independent of Binaryen, which the build's own check uses). */
-function sectionIds(bytes: Uint8Array): number[] {
-  const ids: number[] = [];
-  let at = 8; // magic and version
-  while (at < bytes.length) {
-    const id = bytes[at++];
-    let size = 0;
-    for (let shift = 0; ; shift += 7) {
-      const b = bytes[at++];
-      size += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) break;
-    }
-    ids.push(id);
-    at += size;
-  }
-  assert.is(at, bytes.length, 'sections end at the end of the binary');
-  return ids;
-}
-
-const DATA_SECTION = 11;
-const START_SECTION = 8;
 
 /** A main kernel instance of its own (not init()'s): its memory is fresh, its static data just written. */
 async function freshKernels(variant: WasmVariant): Promise<Kernels> {

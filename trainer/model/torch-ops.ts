@@ -4,6 +4,7 @@
 
 import type { GradSaveFunc, Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import type { TF } from '../backend.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, hasBatchNormKernels } from './batch-norm-kernels.js';
 
 export interface ConvGeometry {
   stride: number;
@@ -155,6 +156,7 @@ export function batchNormTrain(tf: TF, x: Tensor4D, gamma: Tensor1D, beta: Tenso
   const [n, h, w] = x.shape;
   const count = n * h * w;
   if (count < 2) throw new Error(`batch norm in training mode needs more than 1 value per channel, got input [${x.shape}]`);
+  if (hasBatchNormKernels(tf)) return batchNormTrainFused(tf, x, gamma, beta, eps, count, onMoments);
   const axes = [0, 1, 2];
   // (tfjs types customGrad's arguments as one union: named casts below)
   const normalise = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => {
@@ -179,6 +181,25 @@ export function batchNormTrain(tf: TF, x: Tensor4D, gamma: Tensor1D, beta: Tenso
         const cc = tf.mul(a, tf.div(dBeta, -count));
         const dx = tf.add(tf.add(tf.mul(dy, a), tf.mul(xhat, b)), cc);
         return [dx, dGamma, dBeta];
+      },
+    };
+  });
+  return normalise(x, gamma, beta) as Tensor4D;
+}
+
+/** batchNormTrain through the fused kernels of batch-norm-kernels.ts: one call forward, one backward. */
+function batchNormTrainFused(tf: TF, x: Tensor4D, gamma: Tensor1D, beta: Tensor1D, eps: number, count: number, onMoments?: (m: BatchMoments) => void): Tensor4D {
+  const normalise = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => {
+    const [x4, gammaIn, betaIn] = args as [Tensor4D, Tensor1D, Tensor1D];
+    const save = args[3] as GradSaveFunc;
+    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x: x4, gamma: gammaIn, beta: betaIn }, { eps }) as [Tensor4D, Tensor1D, Tensor1D];
+    onMoments?.({ mean, variance, count });
+    save([x4, mean, variance, gammaIn]);
+    return {
+      value: y,
+      gradFunc: (dy, saved) => {
+        const [xs, m, v, g] = saved as [Tensor4D, Tensor1D, Tensor1D, Tensor1D];
+        return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy: dy as Tensor4D, x: xs, mean: m, variance: v, gamma: g }, { eps }) as Tensor[];
       },
     };
   });

@@ -6,10 +6,14 @@ import type { TF } from '../backend.js';
 import { init } from '../../runtime/wasm/loader.js';
 import { conv2dBackpropFilterConfig } from './conv-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv-backprop-input.js';
+import { conv2dForwardConfig } from './conv2d-forward.js';
 import type { NativeContext } from './context.js';
 import { registerCpuFallbackKernels } from './cpu-fallback.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop.js';
 import { GrowBuffers } from './scratch.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../model/batch-norm-kernels.js';
+import { batchNormTrainConfigs } from './batch-norm.js';
+import { loadTrainKernels } from './train-module.js';
 
 /**
  * Gradient kernels of the ops our graphs use that the wasm backend lacks (found with
@@ -27,15 +31,20 @@ export const WASM_TRAINING_KERNELS = [
 ] as const;
 
 /**
- * Kernels registered from our SIMD build: the three gradients above, and Conv2DBackpropInput, which
+ * Kernels registered from our SIMD build: the three gradients above; Conv2DBackpropInput, which
  * the wasm backend has but runs as a scalar loop (input gradient of every conv, and the forward
- * pass of every transposed conv).
+ * pass of every transposed conv); Conv2D, which the backend runs through XNNPACK at about half
+ * our kernels' speed on the training shapes; and batch norm in training mode (our own kernels,
+ * trainer/model/batch-norm-kernels.ts), from the training module (assembly/train.ts).
  */
 export const WASM_NATIVE_KERNELS = [
+  'Conv2D',
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
 ] as const;
 
 export interface WasmKernelReport {
@@ -59,16 +68,26 @@ export function registerWasmTrainingKernels(tf: TF): Promise<WasmKernelReport> {
     const k = await init();
     const ctx: NativeContext = { tf, k, bufs: new GrowBuffers(k) };
     context = ctx;
-    const original = tf.getKernel('Conv2DBackpropInput', 'wasm');
-    if (!original) throw new Error('registerWasmTrainingKernels: the wasm backend has no Conv2DBackpropInput kernel (is @tensorflow/tfjs-backend-wasm loaded?)');
+    const original = (name: string) => {
+      const config = tf.getKernel(name, 'wasm');
+      if (!config) throw new Error(`registerWasmTrainingKernels: the wasm backend has no ${name} kernel (is @tensorflow/tfjs-backend-wasm loaded?)`);
+      return config;
+    };
     const configs = [
+      conv2dForwardConfig(ctx, original('Conv2D')),
       conv2dBackpropFilterConfig(ctx),
-      conv2dBackpropInputConfig(ctx, original),
+      conv2dBackpropInputConfig(ctx, original('Conv2DBackpropInput')),
       depthwiseBackpropFilterConfig(ctx),
       depthwiseBackpropInputConfig(ctx),
     ];
     const native: string[] = [];
     for (const config of configs) {
+      if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
+      tf.registerKernel(config);
+      native.push(config.kernelName);
+    }
+    // batch norm in training mode: the training module's SIMD kernels (assembly/train.ts)
+    for (const config of batchNormTrainConfigs(ctx, await loadTrainKernels(k))) {
       if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
       tf.registerKernel(config);
       native.push(config.kernelName);

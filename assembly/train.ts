@@ -1,0 +1,201 @@
+// The training module: kernels only the trainer runs (trainer/wasm-kernels/), in a module of its
+// own beside the main one, so that the inference module stays within its size budget. Like the
+// int8 module it imports the main module's memory and has no static data (scripts/build-wasm.mjs
+// checks that), so its kernels work on the main heap's pointers.
+//
+// Batch norm in training mode, NHWC flattened to x [pixels, c]. The scalar spec is the JavaScript
+// of trainer/model/batch-norm-kernels.ts (batchNormForward / batchNormBackward, what the cpu backend
+// runs); these kernels compute the same float64 expressions in the same order, lane by lane, so they
+// equal it bit for bit (test/train-kernels.test.ts). Channel counts that are not a multiple of 4
+// take the scalar loop, which is the same arithmetic again.
+
+import { zeroBytes } from './conv/memory';
+
+/** Bytes of scratch both kernels need for `c` channels: six float64 vectors. */
+export function batchNormScratchBytes(c: i32): i32 {
+  return 6 * c * 8;
+}
+
+// @ts-ignore: decorator
+@inline
+function lo(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+
+// @ts-ignore: decorator
+@inline
+function hi(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+}
+
+/** Two float64 pairs rounded to one f32x4 [a0, a1, b0, b1]. */
+// @ts-ignore: decorator
+@inline
+function pack(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(a), f32x4.demote_f64x2_zero(b), 0, 1, 4, 5);
+}
+
+/**
+ * y = (x - mean) * gamma / sqrt(variance + eps) + beta, with the batch's mean and biased variance
+ * (written to mean / variance, f32 [c]). gamma, beta f32 [c]; scratch: batchNormScratchBytes(c).
+ */
+export function batchNormTrainForward(x: usize, pixels: i32, c: i32, gamma: usize, beta: usize, eps: f64, y: usize, mean: usize, variance: usize, scratch: usize): void {
+  const acc = scratch;
+  const meanD = scratch + (<usize>c << 3);
+  const scale = meanD + (<usize>c << 3);
+  const betaD = scale + (<usize>c << 3);
+  const n = <usize>pixels * c;
+  zeroBytes(acc, <usize>c << 3);
+  const simd = (c & 3) == 0;
+  if (simd) {
+    for (let i: usize = 0; i < n; i += c) {
+      const px = x + (i << 2);
+      for (let k: usize = 0; k < <usize>c; k += 4) {
+        const v = v128.load(px + (k << 2));
+        const a = acc + (k << 3);
+        v128.store(a, f64x2.add(v128.load(a), lo(v)));
+        v128.store(a + 16, f64x2.add(v128.load(a + 16), hi(v)));
+      }
+    }
+  } else {
+    for (let i: usize = 0; i < n; i += c) for (let k: usize = 0; k < <usize>c; k++) store<f64>(acc + (k << 3), load<f64>(acc + (k << 3)) + <f64>load<f32>(x + ((i + k) << 2)));
+  }
+  for (let k: usize = 0; k < <usize>c; k++) {
+    const m = <f32>(load<f64>(acc + (k << 3)) / <f64>pixels);
+    store<f32>(mean + (k << 2), m);
+    store<f64>(meanD + (k << 3), <f64>m);
+  }
+  zeroBytes(acc, <usize>c << 3);
+  if (simd) {
+    for (let i: usize = 0; i < n; i += c) {
+      const px = x + (i << 2);
+      for (let k: usize = 0; k < <usize>c; k += 4) {
+        const v = v128.load(px + (k << 2));
+        const a = acc + (k << 3);
+        const m = meanD + (k << 3);
+        const d0 = f64x2.sub(lo(v), v128.load(m));
+        const d1 = f64x2.sub(hi(v), v128.load(m + 16));
+        v128.store(a, f64x2.add(v128.load(a), f64x2.mul(d0, d0)));
+        v128.store(a + 16, f64x2.add(v128.load(a + 16), f64x2.mul(d1, d1)));
+      }
+    }
+  } else {
+    for (let i: usize = 0; i < n; i += c) {
+      for (let k: usize = 0; k < <usize>c; k++) {
+        const d = <f64>load<f32>(x + ((i + k) << 2)) - load<f64>(meanD + (k << 3));
+        store<f64>(acc + (k << 3), load<f64>(acc + (k << 3)) + d * d);
+      }
+    }
+  }
+  for (let k: usize = 0; k < <usize>c; k++) {
+    const v = <f32>(load<f64>(acc + (k << 3)) / <f64>pixels);
+    store<f32>(variance + (k << 2), v);
+    store<f64>(scale + (k << 3), <f64>load<f32>(gamma + (k << 2)) / Math.sqrt(<f64>v + eps));
+    store<f64>(betaD + (k << 3), <f64>load<f32>(beta + (k << 2)));
+  }
+  if (simd) {
+    for (let i: usize = 0; i < n; i += c) {
+      const px = x + (i << 2);
+      const py = y + (i << 2);
+      for (let k: usize = 0; k < <usize>c; k += 4) {
+        const v = v128.load(px + (k << 2));
+        const o = k << 3;
+        const y0 = f64x2.add(f64x2.mul(f64x2.sub(lo(v), v128.load(meanD + o)), v128.load(scale + o)), v128.load(betaD + o));
+        const y1 = f64x2.add(f64x2.mul(f64x2.sub(hi(v), v128.load(meanD + o + 16)), v128.load(scale + o + 16)), v128.load(betaD + o + 16));
+        v128.store(py + (k << 2), pack(y0, y1));
+      }
+    }
+  } else {
+    for (let i: usize = 0; i < n; i += c) {
+      for (let k: usize = 0; k < <usize>c; k++) {
+        const o = k << 3;
+        store<f32>(y + ((i + k) << 2), <f32>((<f64>load<f32>(x + ((i + k) << 2)) - load<f64>(meanD + o)) * load<f64>(scale + o) + load<f64>(betaD + o)));
+      }
+    }
+  }
+}
+
+/**
+ * The gradient of batchNormTrainForward: dy, x [pixels, c], the forward's mean and variance and
+ * gamma (f32 [c]) -> dx [pixels, c], dGamma and dBeta (f32 [c]). scratch: batchNormScratchBytes(c).
+ */
+export function batchNormTrainBackward(
+  dy: usize, x: usize, pixels: i32, c: i32, mean: usize, variance: usize, gamma: usize, eps: f64,
+  dx: usize, dGamma: usize, dBeta: usize, scratch: usize,
+): void {
+  const sumDy = scratch;
+  const sumDyXc = sumDy + (<usize>c << 3);
+  const meanD = sumDyXc + (<usize>c << 3);
+  const ca = meanD + (<usize>c << 3);
+  const cb = ca + (<usize>c << 3);
+  const cd = cb + (<usize>c << 3);
+  const n = <usize>pixels * c;
+  zeroBytes(sumDy, <usize>c << 4);
+  for (let k: usize = 0; k < <usize>c; k++) store<f64>(meanD + (k << 3), <f64>load<f32>(mean + (k << 2)));
+  const simd = (c & 3) == 0;
+  if (simd) {
+    for (let i: usize = 0; i < n; i += c) {
+      const pg = dy + (i << 2);
+      const px = x + (i << 2);
+      for (let k: usize = 0; k < <usize>c; k += 4) {
+        const g = v128.load(pg + (k << 2));
+        const v = v128.load(px + (k << 2));
+        const o = k << 3;
+        const g0 = lo(g);
+        const g1 = hi(g);
+        v128.store(sumDy + o, f64x2.add(v128.load(sumDy + o), g0));
+        v128.store(sumDy + o + 16, f64x2.add(v128.load(sumDy + o + 16), g1));
+        v128.store(sumDyXc + o, f64x2.add(v128.load(sumDyXc + o), f64x2.mul(g0, f64x2.sub(lo(v), v128.load(meanD + o)))));
+        v128.store(sumDyXc + o + 16, f64x2.add(v128.load(sumDyXc + o + 16), f64x2.mul(g1, f64x2.sub(hi(v), v128.load(meanD + o + 16)))));
+      }
+    }
+  } else {
+    for (let i: usize = 0; i < n; i += c) {
+      for (let k: usize = 0; k < <usize>c; k++) {
+        const o = k << 3;
+        const g = <f64>load<f32>(dy + ((i + k) << 2));
+        store<f64>(sumDy + o, load<f64>(sumDy + o) + g);
+        store<f64>(sumDyXc + o, load<f64>(sumDyXc + o) + g * (<f64>load<f32>(x + ((i + k) << 2)) - load<f64>(meanD + o)));
+      }
+    }
+  }
+  const p = <f64>pixels;
+  for (let k: usize = 0; k < <usize>c; k++) {
+    const o = k << 3;
+    const invStd = 1 / Math.sqrt(<f64>load<f32>(variance + (k << 2)) + eps);
+    const s = load<f64>(sumDy + o);
+    const sx = load<f64>(sumDyXc + o);
+    store<f32>(dBeta + (k << 2), <f32>s);
+    store<f32>(dGamma + (k << 2), <f32>(sx * invStd));
+    const a = <f64>load<f32>(gamma + (k << 2)) * invStd;
+    store<f64>(ca + o, a);
+    store<f64>(cb + o, (-a * sx * invStd * invStd) / p);
+    store<f64>(cd + o, (-a * s) / p);
+  }
+  if (simd) {
+    for (let i: usize = 0; i < n; i += c) {
+      const pg = dy + (i << 2);
+      const px = x + (i << 2);
+      const pd = dx + (i << 2);
+      for (let k: usize = 0; k < <usize>c; k += 4) {
+        const g = v128.load(pg + (k << 2));
+        const v = v128.load(px + (k << 2));
+        const o = k << 3;
+        const r0 = f64x2.add(f64x2.add(f64x2.mul(v128.load(ca + o), lo(g)), f64x2.mul(v128.load(cb + o), f64x2.sub(lo(v), v128.load(meanD + o)))), v128.load(cd + o));
+        const r1 = f64x2.add(
+          f64x2.add(f64x2.mul(v128.load(ca + o + 16), hi(g)), f64x2.mul(v128.load(cb + o + 16), f64x2.sub(hi(v), v128.load(meanD + o + 16)))),
+          v128.load(cd + o + 16),
+        );
+        v128.store(pd + (k << 2), pack(r0, r1));
+      }
+    }
+  } else {
+    for (let i: usize = 0; i < n; i += c) {
+      for (let k: usize = 0; k < <usize>c; k++) {
+        const o = k << 3;
+        const j = (i + k) << 2;
+        store<f32>(dx + j, <f32>(load<f64>(ca + o) * <f64>load<f32>(dy + j) + load<f64>(cb + o) * (<f64>load<f32>(x + j) - load<f64>(meanD + o)) + load<f64>(cd + o)));
+      }
+    }
+  }
+}

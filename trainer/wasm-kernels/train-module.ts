@@ -1,0 +1,44 @@
+// Loads the trainer's own kernel module (assembly/train.ts, built to
+// runtime/wasm/anchorless-train-simd.wasm) on the memory of the main kernels the trainer loaded:
+// a module of its own so that the inference module stays within its size budget. It imports that
+// memory and has no static data, so its kernels take the main heap's pointers.
+import { readFile } from 'node:fs/promises';
+import type { Kernels } from '../../runtime/wasm/loader.js';
+
+/** The exports of assembly/train.ts. */
+export interface TrainExports {
+  batchNormScratchBytes(c: number): number;
+  batchNormTrainForward(x: number, pixels: number, c: number, gamma: number, beta: number, eps: number, y: number, mean: number, variance: number, scratch: number): void;
+  batchNormTrainBackward(
+    dy: number, x: number, pixels: number, c: number, mean: number, variance: number, gamma: number, eps: number,
+    dx: number, dGamma: number, dBeta: number, scratch: number,
+  ): void;
+}
+
+const FILE = new URL('../../runtime/wasm/anchorless-train-simd.wasm', import.meta.url);
+const EXPORTS: (keyof TrainExports)[] = ['batchNormScratchBytes', 'batchNormTrainForward', 'batchNormTrainBackward'];
+
+/** Instantiates the training module on `k`'s memory (single-threaded kernels only). */
+export async function loadTrainKernels(k: Kernels): Promise<TrainExports> {
+  const memory = k.exports.memory;
+  if (typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer) {
+    throw new Error('loadTrainKernels: the training kernels run on the single-threaded kernel build, not on shared memory');
+  }
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(await readFile(FILE));
+  } catch (e) {
+    throw new Error(`loadTrainKernels: cannot read ${FILE.pathname} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run \`npm run build:wasm\``);
+  }
+  const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes), {
+    env: {
+      memory,
+      abort: () => {
+        throw new Error('anchorless: training kernel assertion failed (a bug: please report it)');
+      },
+    },
+  });
+  const missing = EXPORTS.filter((name) => typeof instance.exports[name] !== 'function');
+  if (missing.length > 0) throw new Error(`loadTrainKernels: ${FILE.pathname} is not the training kernel module (it lacks ${missing.join(', ')})`);
+  return instance.exports as unknown as TrainExports;
+}
