@@ -199,3 +199,44 @@ export function batchNormTrainBackward(
     }
   }
 }
+
+// Corner pooling's gradient. The forward is the main module's cornerPoolNhwc (a running max along
+// the scan); the spec of this backward is cornerPoolBackward in trainer/layers/corner-pool-kernels.ts.
+// Each output's gradient goes to the maximum it took, the one found first from the edge the scan
+// starts at (the argmax moves only on a strictly greater value: the official backward's rule).
+// Directions as cornerPoolNhwc: 0 top, 1 left (scans from the far end), 2 bottom, 3 right.
+
+/** Bytes of scratch cornerPoolBackward needs: a running max and its index per scan line. */
+export function cornerPoolBackwardScratchBytes(w: i32, c: i32, dir: i32): i32 {
+  const vertical = dir == 0 || dir == 2;
+  return (vertical ? w * c : c) * 8;
+}
+
+/** dx [n, h, w, c] = the gradient of cornerPool(x, dir) for the output gradient dy. */
+export function cornerPoolBackward(x: usize, dy: usize, n: i32, h: i32, w: i32, c: i32, dir: i32, dx: usize, scratch: usize): void {
+  const vertical = dir == 0 || dir == 2;
+  const reverse = dir == 0 || dir == 1;
+  const len = vertical ? h : w;
+  // the scan's neighbours are `inner` floats apart, and each step of the scan covers `inner` lines
+  const inner: usize = vertical ? <usize>w * c : <usize>c;
+  const outer = vertical ? n : n * h;
+  const runMax = scratch;
+  const argMax = scratch + (inner << 2);
+  zeroBytes(dx, (<usize>n * h * w * c) << 2);
+  for (let o = 0; o < outer; o++) {
+    const base = <usize>o * len * inner;
+    for (let i = 0; i < len; i++) {
+      const t = reverse ? len - 1 - i : i;
+      const row = base + <usize>t * inner;
+      for (let k: usize = 0; k < inner; k++) {
+        const v = load<f32>(x + ((row + k) << 2));
+        if (i == 0 || v > load<f32>(runMax + (k << 2))) {
+          store<f32>(runMax + (k << 2), v);
+          store<i32>(argMax + (k << 2), t);
+        }
+        const at = dx + ((base + <usize>load<i32>(argMax + (k << 2)) * inner + k) << 2);
+        store<f32>(at, load<f32>(at) + load<f32>(dy + ((row + k) << 2)));
+      }
+    }
+  }
+}

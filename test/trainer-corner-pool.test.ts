@@ -1,12 +1,14 @@
 // The trainer's corner pooling: forward against the PyTorch contract and a plain reference written
 // from DESIGN.md's definitions, gradient against finite differences and the official tie rule;
-// the object gather and its scatter gradient.
+// the fused kernels (cpu: the JavaScript spec; wasm: SIMD forward and the training module's
+// backward) against the op-by-op form and each other; the object gather and its scatter gradient.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import type { CornerDirection } from '../runtime/model/graph.js';
 import { selectBackend, type TF } from '../trainer/backend.js';
 import { cornerPool } from '../trainer/layers/corner-pool.js';
+import { CORNER_POOL, CORNER_POOL_GRAD } from '../trainer/layers/corner-pool-kernels.js';
 import { gatherAt } from '../trainer/layers/gather.js';
 import { loadCases, tensorOf } from './helpers/decode-fixtures.js';
 import { randomF32, rng } from './helpers/random.js';
@@ -130,6 +132,74 @@ test('cornerPool gradient: a tie sends dy to the maximum farthest from the outpu
   // d/dx = [1, 3, 0, 0].
   assert.equal(grad('bottom', [2, 3, 3, 1]), [1, 3, 0, 0]);
   assert.equal(grad('right', [2, 3, 3, 1]), [1, 3, 0, 0]);
+});
+
+/** Values from a set of 4: ties everywhere along every scan. */
+const tied = (n: number, seed: number) => Float32Array.from(randomF32(n, seed), (v) => Math.round(v * 1.5));
+
+test('cornerPool fused kernels (cpu: the JavaScript spec) equal the op-by-op form, forward and gradient, with ties', async () => {
+  const tf = await cpu();
+  for (const dir of DIRS) {
+    for (const [i, shape] of ([[2, 9, 5, 3], [1, 4, 16, 8], [3, 1, 7, 2], [1, 8, 1, 5]] as [number, number, number, number][]).entries()) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = tf.tensor4d(tied(n, 60 + i), shape);
+      const r = tf.tensor4d(randomF32(n, 70 + i), shape);
+      const run = (opByOp: boolean) =>
+        tf.tidy(() => {
+          const f = (t: Tensor) => tf.sum(tf.mul(cornerPool(tf, t as Tensor4D, dir, { opByOp }), r));
+          return [Array.from(cornerPool(tf, x, dir, { opByOp }).dataSync()), Array.from(tf.grad(f)(x).dataSync())];
+        });
+      const [y, g] = run(false);
+      const [yRef, gRef] = run(true);
+      assert.equal(y, yRef, `${dir} [${shape}] forward`);
+      // the same dy reaches the same maximum: sums of the same values, though not in one order
+      g.forEach((v, j) => assert.ok(Math.abs(v - gRef[j]) <= 1e-6 * Math.max(1, Math.abs(gRef[j])), `${dir} [${shape}] dx[${j}]: ${v} vs ${gRef[j]}`));
+      tf.dispose([x, r]);
+    }
+  }
+});
+
+test('cornerPool kernels on wasm equal the JavaScript spec bit for bit (ties, all directions)', async () => {
+  const shapes: [number, number, number, number][] = [[2, 9, 5, 3], [1, 6, 7, 16], [2, 1, 4, 5], [1, 5, 1, 4]];
+  const want = new Map<string, number[][]>();
+  await withBackend('cpu', (tf) => {
+    for (const dir of DIRS) {
+      for (const [i, shape] of shapes.entries()) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        want.set(`${dir} ${i}`, tf.tidy(() => {
+          const x = tf.tensor4d(tied(n, 80 + i), shape);
+          const dy = tf.tensor4d(randomF32(n, 90 + i), shape);
+          return [Array.from((tf.engine().runKernel(CORNER_POOL, { x }, { direction: dir }) as Tensor).dataSync()), Array.from((tf.engine().runKernel(CORNER_POOL_GRAD, { x, dy }, { direction: dir }) as Tensor).dataSync())];
+        }));
+      }
+    }
+  });
+  await withBackend('wasm', (tf) => {
+    for (const dir of DIRS) {
+      for (const [i, shape] of shapes.entries()) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const got = tf.tidy(() => {
+          const x = tf.tensor4d(tied(n, 80 + i), shape);
+          const dy = tf.tensor4d(randomF32(n, 90 + i), shape);
+          return [Array.from((tf.engine().runKernel(CORNER_POOL, { x }, { direction: dir }) as Tensor).dataSync()), Array.from((tf.engine().runKernel(CORNER_POOL_GRAD, { x, dy }, { direction: dir }) as Tensor).dataSync())];
+        });
+        assert.equal(got, want.get(`${dir} ${i}`), `${dir} [${shape}]`);
+      }
+    }
+  });
+});
+
+test('cornerPool kernels: bad inputs are clear errors naming the kernel and the argument', async () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await withBackend(backend, (tf) => {
+      const x = tf.zeros([1, 3, 3, 2]);
+      const run = (name: string, ins: Record<string, Tensor>, attrs: Record<string, unknown>) => () => tf.engine().runKernel(name, ins, attrs as unknown as NamedAttrMap);
+      assert.throws(run(CORNER_POOL, { x }, { direction: 'up' }), /AnchorlessCornerPool: attribute direction must be one of top, left, bottom, right, got "up"/);
+      assert.throws(run(CORNER_POOL, { x: tf.zeros([3, 3, 2]) }, { direction: 'top' }), /AnchorlessCornerPool: x must be NHWC \(rank 4\), got shape \[3,3,2\]/);
+      assert.throws(run(CORNER_POOL_GRAD, { x, dy: tf.zeros([1, 3, 2, 2]) }, { direction: 'left' }), /AnchorlessCornerPoolGrad: dy must be float32 of x's shape \[1,3,3,2\], got float32 \[1,3,2,2\]/);
+      assert.throws(run(CORNER_POOL, { x: tf.zeros([1, 3, 3, 2], 'int32') }, { direction: 'top' }), /AnchorlessCornerPool: x must be float32, got int32/);
+    });
+  }
 });
 
 test('gatherAt: values at flat indices per image; the gradient adds repeated indices', async () => {

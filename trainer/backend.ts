@@ -8,8 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { registerFastCpuKernels } from './cpu-kernels/register.js';
-import { registerBatchNormKernels } from './model/batch-norm-kernels.js';
+import { registerFastCpuKernels, registerFusedCpuKernels } from './cpu-kernels/register.js';
 import { quietCpuBackend } from './wasm-kernels/cpu-fallback.js';
 import { registerWasmTrainingKernels, type WasmKernelReport } from './wasm-kernels/register.js';
 import { registerWebGpu, type WebGpuAdapter } from './webgpu.js';
@@ -70,7 +69,7 @@ export async function selectBackend(forced?: string, opts: SelectOptions = {}): 
       // Before the wasm fallback registration: the fallback runs whatever the cpu backend has.
       if (name === 'cpu' || name === 'wasm') {
         registerFastCpuKernels(tf);
-        registerBatchNormKernels(tf);
+        registerFusedCpuKernels(tf);
       }
       loaded = await LOADERS[name](forced !== undefined);
     } catch (e) {

@@ -5,6 +5,8 @@
 import type { KernelBackend, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { TF } from '../backend.js';
 import { conv2dBackpropFilter, depthwiseBackpropFilter, type ConvGeometryInfo } from './conv-backprop-filter.js';
+import { BATCH_NORM_CPU_KERNELS } from '../model/batch-norm-kernels.js';
+import { CORNER_POOL_CPU_KERNELS } from '../layers/corner-pool-kernels.js';
 
 type Pad = 'valid' | 'same' | number;
 type Shape4 = [number, number, number, number];
@@ -48,4 +50,15 @@ export function registerFastCpuKernels(tf: TF): string[] {
   replace('Conv2DBackpropFilter', conv2dBackpropFilter, false);
   replace('DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter, true);
   return registered;
+}
+
+/**
+ * The trainer's fused kernels (batch norm in training mode, corner pooling and their gradients) for
+ * the cpu backend, as their JavaScript specs; the wasm backend gets SIMD ones from
+ * registerWasmTrainingKernels. Idempotent.
+ */
+export function registerFusedCpuKernels(tf: TF): void {
+  for (const config of [...BATCH_NORM_CPU_KERNELS, ...CORNER_POOL_CPU_KERNELS]) {
+    if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
+  }
 }

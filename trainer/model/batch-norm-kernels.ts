@@ -7,7 +7,7 @@
 // float64 expressions in the same order (trainer/wasm-kernels/batch-norm.ts).
 //
 // Other backends (webgpu) keep the op-by-op form in torch-ops.ts; hasBatchNormKernels says which.
-import type { DataId, KernelBackend, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { DataId, KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { TF } from '../backend.js';
 
 export const BATCH_NORM_TRAIN = 'AnchorlessBatchNormTrain';
@@ -131,17 +131,11 @@ const backwardKernel: KernelFunc = (args: Args) => {
   return [output(backend, dx, x.shape), output(backend, dGamma, [c]), output(backend, dBeta, [c])];
 };
 
-/**
- * Registers both kernels, as the JavaScript above, for the cpu backend (idempotent). The wasm
- * backend gets them from trainer/wasm-kernels (registerWasmTrainingKernels), in SIMD.
- */
-export function registerBatchNormKernels(tf: TF): void {
-  for (const backendName of ['cpu']) {
-    for (const [kernelName, kernelFunc] of [[BATCH_NORM_TRAIN, forwardKernel], [BATCH_NORM_TRAIN_GRAD, backwardKernel]] as const) {
-      if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc } satisfies KernelConfig);
-    }
-  }
-}
+/** The cpu backend's kernel configs (the wasm backend's are in trainer/wasm-kernels/batch-norm.ts). */
+export const BATCH_NORM_CPU_KERNELS = [
+  { kernelName: BATCH_NORM_TRAIN, backendName: 'cpu', kernelFunc: forwardKernel },
+  { kernelName: BATCH_NORM_TRAIN_GRAD, backendName: 'cpu', kernelFunc: backwardKernel },
+] as const;
 
 /** Whether the active backend has the kernels (registered, and one of the backends they serve). */
 export function hasBatchNormKernels(tf: TF): boolean {

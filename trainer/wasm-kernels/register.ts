@@ -14,6 +14,8 @@ import { GrowBuffers } from './scratch.js';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../model/batch-norm-kernels.js';
 import { batchNormTrainConfigs } from './batch-norm.js';
 import { loadTrainKernels } from './train-module.js';
+import { cornerPoolConfigs } from './corner-pool.js';
+import { CORNER_POOL, CORNER_POOL_GRAD } from '../layers/corner-pool-kernels.js';
 
 /**
  * Gradient kernels of the ops our graphs use that the wasm backend lacks (found with
@@ -34,8 +36,9 @@ export const WASM_TRAINING_KERNELS = [
  * Kernels registered from our SIMD build: the three gradients above; Conv2DBackpropInput, which
  * the wasm backend has but runs as a scalar loop (input gradient of every conv, and the forward
  * pass of every transposed conv); Conv2D, which the backend runs through XNNPACK at about half
- * our kernels' speed on the training shapes; and batch norm in training mode (our own kernels,
- * trainer/model/batch-norm-kernels.ts), from the training module (assembly/train.ts).
+ * our kernels' speed on the training shapes; and the trainer's fused kernels, batch norm in training
+ * mode (trainer/model/batch-norm-kernels.ts) and corner pooling (trainer/layers/corner-pool-kernels.ts),
+ * mostly from the training module (assembly/train.ts).
  */
 export const WASM_NATIVE_KERNELS = [
   'Conv2D',
@@ -45,6 +48,8 @@ export const WASM_NATIVE_KERNELS = [
   'DepthwiseConv2dNativeBackpropInput',
   BATCH_NORM_TRAIN,
   BATCH_NORM_TRAIN_GRAD,
+  CORNER_POOL,
+  CORNER_POOL_GRAD,
 ] as const;
 
 export interface WasmKernelReport {
@@ -86,8 +91,9 @@ export function registerWasmTrainingKernels(tf: TF): Promise<WasmKernelReport> {
       tf.registerKernel(config);
       native.push(config.kernelName);
     }
-    // batch norm in training mode: the training module's SIMD kernels (assembly/train.ts)
-    for (const config of batchNormTrainConfigs(ctx, await loadTrainKernels(k))) {
+    // batch norm in training mode and corner pooling: the training module's kernels (assembly/train.ts)
+    const train = await loadTrainKernels(k);
+    for (const config of [...batchNormTrainConfigs(ctx, train), ...cornerPoolConfigs(ctx, train)]) {
       if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
       tf.registerKernel(config);
       native.push(config.kernelName);

@@ -13,10 +13,12 @@ export interface TrainExports {
     dy: number, x: number, pixels: number, c: number, mean: number, variance: number, gamma: number, eps: number,
     dx: number, dGamma: number, dBeta: number, scratch: number,
   ): void;
+  cornerPoolBackwardScratchBytes(w: number, c: number, dir: number): number;
+  cornerPoolBackward(x: number, dy: number, n: number, h: number, w: number, c: number, dir: number, dx: number, scratch: number): void;
 }
 
 const FILE = new URL('../../runtime/wasm/anchorless-train-simd.wasm', import.meta.url);
-const EXPORTS: (keyof TrainExports)[] = ['batchNormScratchBytes', 'batchNormTrainForward', 'batchNormTrainBackward'];
+const EXPORTS: (keyof TrainExports)[] = ['batchNormScratchBytes', 'batchNormTrainForward', 'batchNormTrainBackward', 'cornerPoolBackwardScratchBytes', 'cornerPoolBackward'];
 
 /** Instantiates the training module on `k`'s memory (single-threaded kernels only). */
 export async function loadTrainKernels(k: Kernels): Promise<TrainExports> {
