@@ -240,3 +240,35 @@ export function cornerPoolBackward(x: usize, dy: usize, n: i32, h: i32, w: i32, 
     }
   }
 }
+
+// Nearest up-sampling's gradient: dx [n, h, w, c] sums dy [n, h*f, w*f, c] over each f x f block,
+// in float32, rows then columns (the order of the spec, upsampleNearestBackward in
+// trainer/layers/upsample-kernels.ts); four channels at a time, the rest one by one.
+export function upsampleNearestBackward(dy: usize, n: i32, h: i32, w: i32, c: i32, f: i32, dx: usize): void {
+  const ow = <usize>w * f;
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const out = dx + ((((<usize>b * h + y) * w + x) * c) << 2);
+        const first = dy + ((((<usize>b * h * f + <usize>y * f) * ow + <usize>x * f) * c) << 2);
+        let ch: usize = 0;
+        for (; ch + 4 <= <usize>c; ch += 4) {
+          let acc = f32x4.splat(0);
+          for (let i = 0; i < f; i++) {
+            const row = first + ((<usize>i * ow * c + ch) << 2);
+            for (let j = 0; j < f; j++) acc = f32x4.add(acc, v128.load(row + ((<usize>j * c) << 2)));
+          }
+          v128.store(out + (ch << 2), acc);
+        }
+        for (; ch < <usize>c; ch++) {
+          let acc: f32 = 0;
+          for (let i = 0; i < f; i++) {
+            const row = first + ((<usize>i * ow * c + ch) << 2);
+            for (let j = 0; j < f; j++) acc += load<f32>(row + ((<usize>j * c) << 2));
+          }
+          store<f32>(out + (ch << 2), acc);
+        }
+      }
+    }
+  }
+}

@@ -7,6 +7,7 @@ import type { TF } from '../backend.js';
 import { conv2dBackpropFilter, depthwiseBackpropFilter, type ConvGeometryInfo } from './conv-backprop-filter.js';
 import { BATCH_NORM_CPU_KERNELS } from '../model/batch-norm-kernels.js';
 import { CORNER_POOL_CPU_KERNELS } from '../layers/corner-pool-kernels.js';
+import { UPSAMPLE_CPU_KERNELS } from '../layers/upsample-kernels.js';
 
 type Pad = 'valid' | 'same' | number;
 type Shape4 = [number, number, number, number];
@@ -53,12 +54,13 @@ export function registerFastCpuKernels(tf: TF): string[] {
 }
 
 /**
- * The trainer's fused kernels (batch norm in training mode, corner pooling and their gradients) for
+ * The trainer's fused kernels (batch norm in training mode, corner pooling, nearest up-sampling and
+ * their gradients) for
  * the cpu backend, as their JavaScript specs; the wasm backend gets SIMD ones from
  * registerWasmTrainingKernels. Idempotent.
  */
 export function registerFusedCpuKernels(tf: TF): void {
-  for (const config of [...BATCH_NORM_CPU_KERNELS, ...CORNER_POOL_CPU_KERNELS]) {
+  for (const config of [...BATCH_NORM_CPU_KERNELS, ...CORNER_POOL_CPU_KERNELS, ...UPSAMPLE_CPU_KERNELS]) {
     if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
   }
 }

@@ -5,6 +5,7 @@
 import type { GradSaveFunc, Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import type { TF } from '../backend.js';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, hasBatchNormKernels } from './batch-norm-kernels.js';
+import { UPSAMPLE_NEAREST, UPSAMPLE_NEAREST_GRAD } from '../layers/upsample-kernels.js';
 
 export interface ConvGeometry {
   stride: number;
@@ -125,9 +126,17 @@ export function maxPoolTorch(tf: TF, x: Tensor4D, kernel: number, stride: number
  * Not tf.image.resizeNearestNeighbor: the cpu backend's ResizeNearestNeighborGrad (tfjs 4.22)
  * indexes dy with the input's batch stride and returns wrong gradients for batch > 1.
  */
-export function upsampleNearest(tf: TF, x: Tensor4D, factor: number): Tensor4D {
+export function upsampleNearest(tf: TF, x: Tensor4D, factor: number, opts: { opByOp?: boolean } = {}): Tensor4D {
   const [n, h, w, c] = x.shape;
   if (factor === 1) return tf.clone(x);
+  if (!opts.opByOp && tf.getKernel(UPSAMPLE_NEAREST, tf.getBackend())) {
+    // the fused kernels of upsample-kernels.ts (cpu and wasm backends); opts.opByOp forces the broadcasts (tests)
+    const up = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => ({
+      value: tf.engine().runKernel(UPSAMPLE_NEAREST, { x: args[0] as Tensor4D }, { factor }) as Tensor4D,
+      gradFunc: (dy) => tf.engine().runKernel(UPSAMPLE_NEAREST_GRAD, { dy: dy as Tensor4D }, { factor }) as Tensor4D,
+    }));
+    return up(x) as Tensor4D;
+  }
   const cols = tf.reshape(tf.broadcastTo(tf.reshape(x, [n * h, w, 1, c]), [n * h, w, factor, c]), [n, h, 1, w * factor * c]);
   return tf.reshape(tf.broadcastTo(cols, [n, h, factor, w * factor * c]), [n, h * factor, w * factor, c]);
 }

@@ -15,6 +15,8 @@ import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../model/batch-norm-ker
 import { batchNormTrainConfigs } from './batch-norm.js';
 import { loadTrainKernels } from './train-module.js';
 import { cornerPoolConfigs } from './corner-pool.js';
+import { upsampleConfigs } from './upsample.js';
+import { UPSAMPLE_NEAREST, UPSAMPLE_NEAREST_GRAD } from '../layers/upsample-kernels.js';
 import { CORNER_POOL, CORNER_POOL_GRAD } from '../layers/corner-pool-kernels.js';
 
 /**
@@ -37,8 +39,8 @@ export const WASM_TRAINING_KERNELS = [
  * the wasm backend has but runs as a scalar loop (input gradient of every conv, and the forward
  * pass of every transposed conv); Conv2D, which the backend runs through XNNPACK at about half
  * our kernels' speed on the training shapes; and the trainer's fused kernels, batch norm in training
- * mode (trainer/model/batch-norm-kernels.ts) and corner pooling (trainer/layers/corner-pool-kernels.ts),
- * mostly from the training module (assembly/train.ts).
+ * mode (trainer/model/batch-norm-kernels.ts), corner pooling (trainer/layers/corner-pool-kernels.ts)
+ * and nearest up-sampling (trainer/layers/upsample-kernels.ts), with the training module (assembly/train.ts).
  */
 export const WASM_NATIVE_KERNELS = [
   'Conv2D',
@@ -50,6 +52,8 @@ export const WASM_NATIVE_KERNELS = [
   BATCH_NORM_TRAIN_GRAD,
   CORNER_POOL,
   CORNER_POOL_GRAD,
+  UPSAMPLE_NEAREST,
+  UPSAMPLE_NEAREST_GRAD,
 ] as const;
 
 export interface WasmKernelReport {
@@ -91,9 +95,9 @@ export function registerWasmTrainingKernels(tf: TF): Promise<WasmKernelReport> {
       tf.registerKernel(config);
       native.push(config.kernelName);
     }
-    // batch norm in training mode and corner pooling: the training module's kernels (assembly/train.ts)
+    // batch norm in training mode, corner pooling, nearest up-sampling: with the training module (assembly/train.ts)
     const train = await loadTrainKernels(k);
-    for (const config of [...batchNormTrainConfigs(ctx, train), ...cornerPoolConfigs(ctx, train)]) {
+    for (const config of [...batchNormTrainConfigs(ctx, train), ...cornerPoolConfigs(ctx, train), ...upsampleConfigs(ctx, train)]) {
       if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
       tf.registerKernel(config);
       native.push(config.kernelName);
