@@ -1,12 +1,15 @@
-// One training step of centernet-tiny (forward, the CenterNet loss, backward, Adam) on the same
-// batch and initial weights, three ways:
-// - wasm: the TensorFlow.js wasm backend with our training kernels (trainer/wasm-kernels);
+// One training step of centernet-tiny (forward, the loss, backward, Adam) on the same batch and
+// initial weights, four ways:
+// - wasm: the TensorFlow.js wasm backend with our training kernels (trainer/wasm-kernels: convs,
+//   and the fused batch norm, corner pooling and up-sampling of the training module);
 // - plain cpu: @tensorflow/tfjs-backend-cpu as shipped, in a child process that never registers
-//   the trainer's replacement kernels (the acceptance baseline: wasm >= 20x faster);
-// - patched cpu: the cpu backend with trainer/cpu-kernels' weight-gradient loops (for information);
+//   the trainer's kernels (the acceptance baseline: wasm >= 20x faster);
+// - patched cpu: the cpu backend with trainer/cpu-kernels' weight-gradient loops and the fused
+//   kernels' JavaScript (for information);
 // - wasm on 2 threads: the same step data parallel (trainer/parallel: a worker thread computes the
 //   gradients of half the batch), what `train` does by default on the wasm backend.
-// Env: BENCH_TRAIN_SIZE (input side, default 128), BENCH_TRAIN_BATCH (default 8), BENCH_TRAIN_STEPS
+// Env: BENCH_TRAIN_ARCH (centernet-tiny, the default, or cornernet-tiny: CornerNet's loss and
+// corner pooling), BENCH_TRAIN_SIZE (input side, default 128), BENCH_TRAIN_BATCH (default 8), BENCH_TRAIN_STEPS
 // (timed wasm steps, default 10), BENCH_TRAIN_PLAIN_CPU=0 skips the plain cpu run (~150 s a step here).
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,13 +22,16 @@ import { ensureGradients, selectBackend, type TF } from '../trainer/backend.js';
 import { quietCpuBackend } from '../trainer/wasm-kernels/cpu-fallback.js';
 import { initParams } from '../trainer/model/params.js';
 import { runGraph } from '../trainer/model/tf-graph.js';
-import { centerNetLoss, centerNetTargetTensors } from '../trainer/losses/centernet-loss.js';
 import { centerNetTargets } from '../trainer/targets/centernet-targets.js';
+import { cornerNetTargets } from '../trainer/targets/cornernet-targets.js';
+import { batchLoss } from '../trainer/batch-loss.js';
 import { rng } from '../test/helpers/random.js';
 import { concatTargets } from '../trainer/data/batches.js';
 import type { ImageTargets } from '../trainer/data/target-spec.js';
 import { GradientWorkers } from '../trainer/parallel/gradient-workers.js';
 
+const ARCH = process.env.BENCH_TRAIN_ARCH ?? 'centernet-tiny';
+if (ARCH !== 'centernet-tiny' && ARCH !== 'cornernet-tiny') throw new Error(`BENCH_TRAIN_ARCH must be centernet-tiny or cornernet-tiny, got ${ARCH}`);
 const SIZE = Number(process.env.BENCH_TRAIN_SIZE ?? 128);
 const BATCH = Number(process.env.BENCH_TRAIN_BATCH ?? 8);
 const STEPS = Number(process.env.BENCH_TRAIN_STEPS ?? 10);
@@ -40,9 +46,9 @@ interface Timing {
 
 /** The model, the batch and its targets: seeded, identical in every process. */
 function setup() {
-  const config = preset('centernet-tiny', { numClasses: 6, inputSize: [SIZE, SIZE] });
+  const config = preset(ARCH, { numClasses: 6, inputSize: [SIZE, SIZE] });
   const graph = buildGraph(config);
-  const hm = inferShapes(graph, SIZE, SIZE).get(graph.heads.hm[0])!;
+  const hm = inferShapes(graph, SIZE, SIZE).get(Object.values(graph.heads)[0][0])!;
   const outputSize: [number, number] = [hm.h, hm.w];
   const r = rng(3);
   const input = Float32Array.from({ length: BATCH * SIZE * SIZE * 3 }, () => r() * 2 - 1);
@@ -55,9 +61,12 @@ function setup() {
       boxes.push([x, y, x + 8 + r() * SIZE * 0.3, y + 8 + r() * SIZE * 0.3]);
       classIds.push(k % 6);
     }
-    return centerNetTargets({ boxes, classIds }, { inputSize: [SIZE, SIZE], outputSize, numClasses: 6 });
+    const opts = { inputSize: [SIZE, SIZE] as [number, number], outputSize, numClasses: 6 };
+    return (ARCH === 'centernet-tiny' ? centerNetTargets({ boxes, classIds }, opts) : cornerNetTargets({ boxes, classIds }, opts)) as unknown as ImageTargets;
   });
-  return { config, graph, outputSize, input, targets };
+  // the loader's batch layout: each target array image after image (count and dropped become [B])
+  const batch = { input, shape: [BATCH, SIZE, SIZE, 3] as [number, number, number, number], targets: concatTargets(targets) };
+  return { config, graph, outputSize, input, batch };
 }
 
 /**
@@ -80,32 +89,29 @@ async function timeLoop(step: () => number | Promise<number>, warmup: number, st
 
 /** One thread: variableGrads on the whole batch, then Adam. */
 async function timeSteps(tf: TF, warmup: number, steps: number): Promise<Timing> {
-  const { graph, outputSize, input, targets } = setup();
+  const { graph, outputSize, input, batch, config } = setup();
   const params = initParams(tf, graph, 1);
   const optimizer: Optimizer = tf.train.adam(1e-3);
   const x = tf.tensor4d(input, [BATCH, SIZE, SIZE, 3]) as Tensor4D;
-  const t = centerNetTargetTensors(tf, targets, outputSize, 6);
   const step = () =>
     tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => centerNetLoss(tf, runGraph(tf, graph, params.values, x, { training: true }), t).total, params.trainable as Variable[]);
+      const { value, grads } = tf.variableGrads(() => batchLoss(tf, config, runGraph(tf, graph, params.values, x, { training: true }), batch, outputSize).total, params.trainable as Variable[]);
       optimizer.applyGradients(grads);
       return value.dataSync()[0];
     });
   try {
     return await timeLoop(step, warmup, steps);
   } finally {
-    tf.dispose([x, ...Object.values(t), ...params.trainable]);
+    tf.dispose([x, ...params.trainable]);
     optimizer.dispose();
   }
 }
 
 /** The same step, its gradients computed by `threads` threads (GradientWorkers), then Adam. */
 async function timeParallelSteps(tf: TF, threads: number, warmup: number, steps: number): Promise<Timing> {
-  const { graph, outputSize, input, targets, config } = setup();
+  const { graph, outputSize, batch, config } = setup();
   const params = initParams(tf, graph, 1);
   const optimizer: Optimizer = tf.train.adam(1e-3);
-  // the loader's batch layout: each target array image after image (count and dropped become [B])
-  const batch = { input, shape: [BATCH, SIZE, SIZE, 3] as [number, number, number, number], targets: concatTargets(targets as unknown as ImageTargets[]) };
   const workers = await GradientWorkers.start({ tf, backend: 'wasm', graph, config, params, outputSize, threads });
   const step = async () => {
     const { grads, parts } = await workers.gradients(batch);
@@ -158,7 +164,7 @@ export async function run(): Promise<void> {
     ...(plainCpu ? [row('plain cpu (tfjs-backend-cpu as shipped)', plainCpu)] : []),
     row('cpu + trainer/cpu-kernels loops', patchedT),
   ]);
-  console.log(`centernet-tiny ${SIZE}x${SIZE}, batch ${BATCH}, wasm mean of ${STEPS} steps after 1 warm-up; plain cpu 1 step; patched cpu 1 step after 1 warm-up`);
+  console.log(`${ARCH} ${SIZE}x${SIZE}, batch ${BATCH}, wasm mean of ${STEPS} steps after 1 warm-up; plain cpu 1 step; patched cpu 1 step after 1 warm-up`);
   if (plainCpu) {
     const ratio = plainCpu.ms / wasmT.ms;
     console.log(`wasm is ${ratio.toFixed(1)}x faster than the plain cpu backend (goal >= 20x: ${ratio >= 20 ? 'met' : 'NOT met'})`);
