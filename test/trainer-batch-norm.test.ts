@@ -4,7 +4,7 @@
 //   central differences of that formula;
 // - the wasm kernels equal the spec bit for bit, on channel counts that take the SIMD path and the
 //   scalar one;
-// - batchNormTrain on wasm (the fused path) against the op-by-op form on the same backend;
+// - batchNormTrain, fused (cpu, wasm) and op by op, against autodiff of the textbook formula;
 // - clear errors; the training module's binary has nothing that would write into the memory it imports.
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -122,40 +122,46 @@ test('the wasm kernels equal the spec bit for bit (SIMD path: channels a multipl
   });
 });
 
-test('batchNormTrain on wasm (fused kernels) equals the op-by-op form: output, moments and gradients', async () => {
-  await withBackend('wasm', (tf) => {
-    for (const name of [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD]) assert.ok(tf.getKernel(name, 'wasm'), name);
-    const shape: [number, number, number, number] = [2, 6, 5, 8];
-    const n = shape.reduce((a, b) => a * b, 1);
-    const x = tf.tensor4d(randomF32(n, 41, -2, 3), shape);
-    const gamma = tf.tensor1d(randomF32(8, 42, 0.5, 2));
-    const beta = tf.tensor1d(randomF32(8, 43, -1, 1));
-    const r = tf.tensor4d(randomF32(n, 44, -1, 1), shape);
-    // the op-by-op form: moments, normalise, scale, shift; tfjs differentiates it
-    const opByOp = (xs: Tensor, g: Tensor, b: Tensor) => {
-      const { mean, variance } = tf.moments(xs, [0, 1, 2]);
-      return tf.add(tf.mul(tf.div(tf.sub(xs, mean), tf.sqrt(tf.add(variance, BN_EPS))), g), b);
-    };
-    const fused = (xs: Tensor, g: Tensor, b: Tensor) => batchNormTrain(tf, xs as Tensor4D, g as Tensor1D, b as Tensor1D, BN_EPS);
-    const grads = (f: typeof opByOp) => tf.grads((xs: Tensor, g: Tensor, b: Tensor) => tf.sum(tf.mul(f(xs, g, b), r)))([x, gamma, beta]);
-    const want = grads(opByOp);
-    const got = grads(fused);
-    // errors relative to the largest magnitude: the op-by-op form runs in float32, whose sums cancel
-    const err = (a: Tensor, b: Tensor) => {
-      const want = b.dataSync() as Float32Array;
-      return maxRelError(a.dataSync() as Float32Array, want, want.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
-    };
-    assert.ok(err(fused(x, gamma, beta), opByOp(x, gamma, beta)) < 1e-6, `forward: ${err(fused(x, gamma, beta), opByOp(x, gamma, beta))}`);
-    ['x', 'gamma', 'beta'].forEach((name, i) => {
-      const e = err(got[i], want[i]);
-      assert.ok(e < 1e-5, `d${name}: relative error ${e}`);
+test('batchNormTrain (fused on cpu and wasm, and the op-by-op form) equals autodiff of the textbook formula: output, moments, gradients', async () => {
+  const runs = [['cpu', false], ['cpu', true], ['wasm', false]] as const;
+  for (const [backend, opByOp] of runs) {
+    await withBackend(backend, (tf) => {
+      const label = `${backend}${opByOp ? ' op by op' : ' fused'}`;
+      if (!opByOp) for (const name of [BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD]) assert.ok(tf.getKernel(name, backend), `${label}: ${name}`);
+      const shape: [number, number, number, number] = [2, 6, 5, 8];
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = tf.tensor4d(randomF32(n, 41, -2, 3), shape);
+      const gamma = tf.tensor1d(randomF32(8, 42, 0.5, 2));
+      const beta = tf.tensor1d(randomF32(8, 43, -1, 1));
+      const r = tf.tensor4d(randomF32(n, 44, -1, 1), shape);
+      // the textbook formula: moments, normalise, scale, shift; tfjs differentiates it
+      const textbookOps = (xs: Tensor, g: Tensor, b: Tensor) => {
+        const { mean, variance } = tf.moments(xs, [0, 1, 2]);
+        return tf.add(tf.mul(tf.div(tf.sub(xs, mean), tf.sqrt(tf.add(variance, BN_EPS))), g), b);
+      };
+      const ours = (xs: Tensor, g: Tensor, b: Tensor) => batchNormTrain(tf, xs as Tensor4D, g as Tensor1D, b as Tensor1D, BN_EPS, undefined, { opByOp });
+      const grads = (f: typeof textbookOps) => tf.grads((xs: Tensor, g: Tensor, b: Tensor) => tf.sum(tf.mul(f(xs, g, b), r)))([x, gamma, beta]);
+      const want = grads(textbookOps);
+      const got = grads(ours);
+      // errors relative to the largest magnitude: the textbook ops run in float32, whose sums cancel
+      const err = (a: Tensor, b: Tensor) => {
+        const w = b.dataSync() as Float32Array;
+        return maxRelError(a.dataSync() as Float32Array, w, w.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+      };
+      const forward = err(ours(x, gamma, beta), textbookOps(x, gamma, beta));
+      assert.ok(forward < 1e-6, `${label} forward: ${forward}`);
+      ['x', 'gamma', 'beta'].forEach((name, i) => {
+        const e = err(got[i], want[i]);
+        assert.ok(e < 1e-5, `${label} d${name}: relative error ${e}`);
+      });
+      // the moments it reports are the batch's (biased variance)
+      let seen: number[] = [];
+      batchNormTrain(tf, x, gamma, beta, BN_EPS, (m) => (seen = [...m.mean.dataSync(), ...m.variance.dataSync(), m.count]), { opByOp });
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      assert.ok(maxRelError(Float32Array.from(seen.slice(0, 16)), Float32Array.from([...mean.dataSync(), ...variance.dataSync()]), 1e-6) < 1e-5, `${label} moments`);
+      assert.is(seen[16], 60);
     });
-    let seen: number[] = [];
-    batchNormTrain(tf, x, gamma, beta, BN_EPS, (m) => (seen = [...m.mean.dataSync(), ...m.variance.dataSync(), m.count]));
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
-    assert.ok(maxRelError(Float32Array.from(seen.slice(0, 16)), Float32Array.from([...mean.dataSync(), ...variance.dataSync()]), 1e-6) < 1e-5);
-    assert.is(seen[16], 60);
-  });
+  }
 });
 
 test('bad batch-norm kernel inputs are clear errors naming the kernel and the argument', async () => {

@@ -161,11 +161,12 @@ export interface BatchMoments {
  * computed as dx = a dy + b xhat + c with per-channel a, b, c: 7 passes over the activations
  * instead of about 16 (a centernet-tiny step of 8 on the wasm backend: 264 ms instead of 308).
  */
-export function batchNormTrain(tf: TF, x: Tensor4D, gamma: Tensor1D, beta: Tensor1D, eps: number, onMoments?: (m: BatchMoments) => void): Tensor4D {
+export function batchNormTrain(tf: TF, x: Tensor4D, gamma: Tensor1D, beta: Tensor1D, eps: number, onMoments?: (m: BatchMoments) => void, opts: { opByOp?: boolean } = {}): Tensor4D {
   const [n, h, w] = x.shape;
   const count = n * h * w;
   if (count < 2) throw new Error(`batch norm in training mode needs more than 1 value per channel, got input [${x.shape}]`);
-  if (hasBatchNormKernels(tf)) return batchNormTrainFused(tf, x, gamma, beta, eps, count, onMoments);
+  // the fused kernels of batch-norm-kernels.ts (cpu and wasm backends); opts.opByOp forces the form below (tests)
+  if (!opts.opByOp && hasBatchNormKernels(tf)) return batchNormTrainFused(tf, x, gamma, beta, eps, count, onMoments);
   const axes = [0, 1, 2];
   // (tfjs types customGrad's arguments as one union: named casts below)
   const normalise = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => {
