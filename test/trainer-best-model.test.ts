@@ -14,7 +14,7 @@ import { afterValidation } from '../trainer/best-model.js';
 import { readCheckpoint } from '../trainer/checkpoint.js';
 import { synthDataset } from '../trainer/data/synth.js';
 import { chooseRecipe, trainDefaults } from '../trainer/recipes.js';
-import { fitSchedule, parseDuration } from '../trainer/schedule.js';
+import { fitSchedule, refitSchedule, parseDuration } from '../trainer/schedule.js';
 import { train } from '../trainer/train.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'anchorless-best-'));
@@ -162,6 +162,26 @@ test('--time-budget: the measured costs give the number of steps', () => {
   for (const bad of ['', 'm', '20 minutes', '-5', '0s']) assert.throws(() => parseDuration(bad), /--time-budget must be a/);
 });
 
+test('--time-budget refits: a new total from the steady-state costs, only before the first lr decay', () => {
+  const base = { budgetS: 1200, elapsedS: 300, stepsDone: 600, valS: 5, validations: 8, reserve: 0, firstDecay: 0.7 };
+  // planned 2000 steps from slow first steps; the steady state runs 0.3 s/step: 1200 - 300 - 8 x 5 = 860 s left, 2866 more steps
+  assert.is(refitSchedule({ ...base, stepS: 0.3, totalSteps: 2000 }), 600 + 2866);
+  // slower than planned: fewer steps (860 / 0.7 = 1228 more), the decay point still ahead (0.7 x 1828 > 600)
+  assert.is(refitSchedule({ ...base, stepS: 0.7, totalSteps: 2000 }), 600 + 1228);
+  // the same total: nothing to change
+  assert.is(refitSchedule({ ...base, stepS: 0.3, totalSteps: 3466 }), undefined);
+  // the lr has decayed (600 >= 0.7 x 800): the plan stays
+  assert.is(refitSchedule({ ...base, stepS: 0.3, totalSteps: 800 }), undefined);
+  // a fit that would put the decay point behind us (160 s for 160 steps: 760, 0.7 x 760 < 600) stops at
+  // the smallest total whose decay is ahead: 858 (ceil(0.7 x 858) = 601; 857 gives 600)
+  assert.is(refitSchedule({ ...base, elapsedS: 1000, stepS: 1, totalSteps: 2000 }), 858);
+  // over the budget already: the same floor (ceil(0.7 x 15) = 11 > 10)
+  assert.is(refitSchedule({ ...base, stepsDone: 10, elapsedS: 1300, stepS: 1, totalSteps: 2000 }), 15);
+  // without lr decay (firstDecay 1): at least one more step
+  assert.is(refitSchedule({ ...base, stepsDone: 10, elapsedS: 1300, stepS: 1, totalSteps: 2000, firstDecay: 1 }), 11);
+  assert.throws(() => refitSchedule({ ...base, stepS: 0.3, totalSteps: 2000, firstDecay: 0 }), /firstDecay must be in \(0, 1\]/);
+});
+
 test('--time-budget runs the fitted number of steps, validating along the way', async () => {
   const out = path.join(dir, 'budget');
   const lines: string[] = [];
@@ -173,9 +193,12 @@ test('--time-budget runs the fitted number of steps, validating along the way', 
   // (on a loaded machine the 23 measured steps may use the whole budget: then no more are planned)
   assert.ok(planned >= 23, `${planned} steps`);
   assert.ok(planned === 23 || (planned - 23) * stepS < 60, 'the steps planned fit the budget at the measured rate');
-  assert.is(result.state.plannedSteps, planned);
-  assert.is(result.state.globalStep, planned);
-  assert.ok(seen.has(23) && seen.has(planned), 'validated when measuring and after the last step');
+  // validations may refit the plan (faster steady-state steps): the last plan is what ran
+  const refits = lines.filter((l) => /time budget 1m00s: at step \d+, .* -> \d+ steps in all \(was \d+;/.test(l));
+  const final = refits.length ? Number(/-> (\d+) steps in all/.exec(refits[refits.length - 1])![1]) : planned;
+  assert.is(result.state.plannedSteps, final);
+  assert.is(result.state.globalStep, final);
+  assert.ok(seen.has(23) && seen.has(final), 'validated when measuring and after the last step');
   assert.ok(result.modelFile);
 });
 

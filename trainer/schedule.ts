@@ -59,3 +59,30 @@ export function fitSchedule(m: BudgetMeasure): BudgetPlan {
   const totalSteps = m.stepsDone + more;
   return { totalSteps, expectedS: m.elapsedS + more * m.stepS + validations * m.valS };
 }
+
+export interface RefitMeasure extends BudgetMeasure {
+  /** The steps planned so far. */
+  totalSteps: number;
+  /** The first learning-rate decay point, a fraction of all steps (recipes' lrSteps, e.g. 0.7). */
+  firstDecay: number;
+}
+
+/**
+ * --time-budget, refitted along the run: the first steps (on which the plan was made) run slower than
+ * the steady state (compilation, caches filling), so a plan from them alone left minutes of the
+ * budget unused. At each validation the plan is fitted again from the costs measured since, while
+ * the learning rate has not decayed; the decay points are fractions of the total, so a new total is
+ * never below the smallest one whose first decay is still ahead (a slow run then overshoots its
+ * budget a little rather than decay retroactively). Returns the new total, or undefined to keep it.
+ */
+export function refitSchedule(m: RefitMeasure): number | undefined {
+  if (!(m.firstDecay > 0 && m.firstDecay <= 1)) throw new Error(`refitSchedule: firstDecay must be in (0, 1], got ${m.firstDecay}`);
+  const decayAhead = (total: number) => Math.ceil(m.firstDecay * total) > m.stepsDone;
+  if (!decayAhead(m.totalSteps)) return undefined;
+  // the smallest total whose first decay is after this step (float-safe around stepsDone / firstDecay)
+  let least = Math.floor(m.stepsDone / m.firstDecay) + 1;
+  while (least > m.stepsDone + 1 && decayAhead(least - 1)) least--;
+  while (!decayAhead(least)) least++;
+  const totalSteps = Math.max(fitSchedule(m).totalSteps, least);
+  return totalSteps === m.totalSteps ? undefined : totalSteps;
+}

@@ -24,7 +24,7 @@ import { writeFileAtomic } from './util/atomic-write.js';
 import { formatSeconds, Progress } from './util/progress.js';
 import { chooseRecipe, type RecipeChoice, type TrainDefaults } from './recipes.js';
 import { afterValidation, type BestRecord } from './best-model.js';
-import { defaultValSteps, fitSchedule } from './schedule.js';
+import { VALIDATIONS_PER_RUN, defaultValSteps, fitSchedule, refitSchedule } from './schedule.js';
 import { metricsSvg, type MetricsLine } from './util/metrics-plot.js';
 
 /** The best validated model so far (F32), kept next to the checkpoint. */
@@ -233,8 +233,20 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     await writeFileAtomic(path.join(o.out, 'metrics.svg'), metricsSvg(lines, `${config.name} on ${path.basename(path.resolve(o.data))}`), { overwrite: true });
   };
   let lastValStep = -1;
+  // --time-budget's refits: the wall clock of the validations (not steps) since the plan was made
+  let valSeconds = 0;
+  let validations = 0;
   /** Validates the current weights, keeps them if best; true when patience has run out. */
   const validateAndKeepBest = async (): Promise<boolean> => {
+    const v0 = Date.now();
+    try {
+      return await validateOnce();
+    } finally {
+      valSeconds += (Date.now() - v0) / 1000;
+      validations++;
+    }
+  };
+  const validateOnce = async (): Promise<boolean> => {
     const bytes = writeModelFile(config, await exportParams(params));
     const v = opts.validateWith ? await opts.validateWith(bytes, valSet!, state.globalStep) : await validate(bytes, valSet!, log);
     lastValStep = state.globalStep;
@@ -258,6 +270,22 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let measureFrom = 0;
   const runStart = Date.now() - state.elapsed * 1000;
   const elapsed = () => (Date.now() - runStart) / 1000;
+  // where the costs that the refits use are counted from: the plan (or, resumed, this run's start)
+  let planMark = budgetPending || opts.timeBudget === undefined ? undefined : { step: state.globalStep, time: elapsed(), valSeconds: 0, validations: 0 };
+  const firstDecay = Math.min(1, ...opts.lrSteps.filter((v) => v < 1));
+  /** --time-budget: a new plan from the steady state's costs, while the lr has not decayed (schedule.ts refitSchedule). */
+  const refit = () => {
+    if (!planMark || state.globalStep - planMark.step < 10) return;
+    const stepS = (elapsed() - planMark.time - (valSeconds - planMark.valSeconds)) / (state.globalStep - planMark.step);
+    const valS = validations > planMark.validations ? (valSeconds - planMark.valSeconds) / (validations - planMark.validations) : valSeconds / Math.max(1, validations);
+    const left = Math.max(1, Math.round(VALIDATIONS_PER_RUN * (1 - state.globalStep / totalSteps)));
+    const refitted = refitSchedule({ budgetS: opts.timeBudget!, elapsedS: elapsed(), stepsDone: state.globalStep, stepS, valS, validations: left, totalSteps, firstDecay });
+    if (refitted === undefined) return;
+    log(`\ntime budget ${formatSeconds(opts.timeBudget!)}: at step ${state.globalStep}, ${stepS.toFixed(3)} s/step and ${valS.toFixed(1)} s/validation since the plan -> ${refitted} steps in all (was ${totalSteps}; lr /10 at steps ${opts.lrSteps.filter((v) => v < 1).map((v) => Math.ceil(v * refitted)).join(', ')})`);
+    totalSteps = refitted;
+    valSteps = opts.valSteps ?? defaultValSteps(totalSteps);
+    state = { ...state, plannedSteps: totalSteps };
+  };
   try {
     outer: while (state.globalStep < totalSteps && state.stopped === undefined) {
       const epoch = state.epoch;
@@ -288,6 +316,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           const v0 = Date.now();
           if (valSet && (await validateAndKeepBest())) break outer;
           const valS = valSet ? (Date.now() - v0) / 1000 : 0;
+          planMark = { step: state.globalStep, time: elapsed(), valSeconds, validations };
           const plan = fitSchedule({ budgetS: opts.timeBudget!, elapsedS: (Date.now() - startedAt) / 1000, stepsDone: state.globalStep, stepS: stepS + ckptS / opts.checkpointEvery, valS });
           totalSteps = plan.totalSteps;
           valSteps = opts.valSteps ?? defaultValSteps(totalSteps);
@@ -301,6 +330,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         const last = state.globalStep >= totalSteps;
         const valNow = valSet !== undefined && lastValStep !== state.globalStep && !budgetPending && (last || state.globalStep % valSteps === 0);
         const early = valNow && (await validateAndKeepBest());
+        // (without --val, at the checkpoints)
+        if (!early && !last && (valNow || (valSet === undefined && state.globalStep % opts.checkpointEvery === 0))) refit();
         const stop = opts.maxSteps !== undefined && stepsThisRun >= opts.maxSteps;
         if (state.globalStep % opts.checkpointEvery === 0 || stop || valNow || early || measuredNow) await saveCheckpoint();
         if (early) {
