@@ -199,6 +199,11 @@ test('--time-budget runs the fitted number of steps, validating along the way', 
   assert.is(result.state.plannedSteps, final);
   assert.is(result.state.globalStep, final);
   assert.ok(seen.has(23) && seen.has(final), 'validated when measuring and after the last step');
+  // a refit moves the next validation a whole (new) interval on, never a few steps after the last one
+  // (the shortest interval any plan gave: a tenth of its total; the last one may be cut by the end)
+  const shortest = Math.round(Math.min(planned, ...refits.map((l) => Number(/-> (\d+) steps in all/.exec(l)![1]))) / 10);
+  const steps = [...seen.keys()].sort((a, b) => a - b);
+  for (let i = 2; i < steps.length - 1; i++) assert.ok(steps[i] - steps[i - 1] >= shortest, `validations at ${steps}; shortest interval ${shortest}`);
   assert.ok(result.modelFile);
 });
 

@@ -271,6 +271,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const runStart = Date.now() - state.elapsed * 1000;
   const elapsed = () => (Date.now() - runStart) / 1000;
   // where the costs that the refits use are counted from: the plan (or, resumed, this run's start)
+  // validations at valFrom + k * valSteps (valFrom moves when a refit changes valSteps)
+  let valFrom = 0;
   let planMark = budgetPending || opts.timeBudget === undefined ? undefined : { step: state.globalStep, time: elapsed(), valSeconds: 0, validations: 0 };
   const firstDecay = Math.min(1, ...opts.lrSteps.filter((v) => v < 1));
   /** --time-budget: a new plan from the steady state's costs, while the lr has not decayed (schedule.ts refitSchedule). */
@@ -283,7 +285,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     if (refitted === undefined) return;
     log(`\ntime budget ${formatSeconds(opts.timeBudget!)}: at step ${state.globalStep}, ${stepS.toFixed(3)} s/step and ${valS.toFixed(1)} s/validation since the plan -> ${refitted} steps in all (was ${totalSteps}; lr /10 at steps ${opts.lrSteps.filter((v) => v < 1).map((v) => Math.ceil(v * refitted)).join(', ')})`);
     totalSteps = refitted;
+    // the next validation a whole interval after this one, not at the next multiple of the new one
     valSteps = opts.valSteps ?? defaultValSteps(totalSteps);
+    valFrom = state.globalStep;
     state = { ...state, plannedSteps: totalSteps };
   };
   try {
@@ -328,7 +332,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           if (totalSteps <= state.globalStep) log('train: the time budget leaves no room for more steps');
         }
         const last = state.globalStep >= totalSteps;
-        const valNow = valSet !== undefined && lastValStep !== state.globalStep && !budgetPending && (last || state.globalStep % valSteps === 0);
+        const valNow = valSet !== undefined && lastValStep !== state.globalStep && !budgetPending && (last || (state.globalStep - valFrom) % valSteps === 0);
         const early = valNow && (await validateAndKeepBest());
         // (without --val, at the checkpoints)
         if (!early && !last && (valNow || (valSet === undefined && state.globalStep % opts.checkpointEvery === 0))) refit();
