@@ -270,9 +270,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let measureFrom = 0;
   const runStart = Date.now() - state.elapsed * 1000;
   const elapsed = () => (Date.now() - runStart) / 1000;
-  // where the costs that the refits use are counted from: the plan (or, resumed, this run's start)
   // validations at valFrom + k * valSteps (valFrom moves when a refit changes valSteps)
   let valFrom = 0;
+  // where the costs that the refits use are counted from: the plan (or, resumed, this run's start)
   let planMark = budgetPending || opts.timeBudget === undefined ? undefined : { step: state.globalStep, time: elapsed(), valSeconds: 0, validations: 0 };
   const firstDecay = Math.min(1, ...opts.lrSteps.filter((v) => v < 1));
   /** --time-budget: a new plan from the steady state's costs, while the lr has not decayed (schedule.ts refitSchedule). */
@@ -317,9 +317,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           const c0 = Date.now();
           await saveCheckpoint();
           const ckptS = (Date.now() - c0) / 1000;
-          const v0 = Date.now();
+          const valBefore = valSeconds;
           if (valSet && (await validateAndKeepBest())) break outer;
-          const valS = valSet ? (Date.now() - v0) / 1000 : 0;
+          const valS = valSeconds - valBefore;
           planMark = { step: state.globalStep, time: elapsed(), valSeconds, validations };
           const plan = fitSchedule({ budgetS: opts.timeBudget!, elapsedS: (Date.now() - startedAt) / 1000, stepsDone: state.globalStep, stepS: stepS + ckptS / opts.checkpointEvery, valS });
           totalSteps = plan.totalSteps;

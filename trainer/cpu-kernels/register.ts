@@ -55,9 +55,8 @@ export function registerFastCpuKernels(tf: TF): string[] {
 
 /**
  * The trainer's fused kernels (batch norm in training mode, corner pooling, nearest up-sampling and
- * their gradients) for
- * the cpu backend, as their JavaScript specs; the wasm backend gets SIMD ones from
- * registerWasmTrainingKernels. Idempotent.
+ * their gradients) for the cpu backend, as their JavaScript specs; the wasm backend gets SIMD ones
+ * from registerWasmTrainingKernels. Idempotent.
  */
 export function registerFusedCpuKernels(tf: TF): void {
   for (const config of [...BATCH_NORM_CPU_KERNELS, ...CORNER_POOL_CPU_KERNELS, ...UPSAMPLE_CPU_KERNELS]) {

@@ -6,9 +6,8 @@
 // backend runs; the wasm backend runs the SIMD kernels of assembly/train.ts, which compute the same
 // float64 expressions in the same order (trainer/wasm-kernels/batch-norm.ts).
 //
-// Other backends (webgpu) keep the op-by-op form in torch-ops.ts; hasBatchNormKernels says which.
+// Other backends (webgpu) keep the op-by-op form in torch-ops.ts.
 import type { DataId, KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import type { TF } from '../backend.js';
 
 export const BATCH_NORM_TRAIN = 'AnchorlessBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'AnchorlessBatchNormTrainGrad';
@@ -136,8 +135,3 @@ export const BATCH_NORM_CPU_KERNELS = [
   { kernelName: BATCH_NORM_TRAIN, backendName: 'cpu', kernelFunc: forwardKernel },
   { kernelName: BATCH_NORM_TRAIN_GRAD, backendName: 'cpu', kernelFunc: backwardKernel },
 ] as const;
-
-/** Whether the active backend has the kernels (registered, and one of the backends they serve). */
-export function hasBatchNormKernels(tf: TF): boolean {
-  return tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) !== undefined;
-}

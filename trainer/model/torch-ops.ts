@@ -4,7 +4,7 @@
 
 import type { GradSaveFunc, Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import type { TF } from '../backend.js';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, hasBatchNormKernels } from './batch-norm-kernels.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batch-norm-kernels.js';
 import { UPSAMPLE_NEAREST, UPSAMPLE_NEAREST_GRAD } from '../layers/upsample-kernels.js';
 
 export interface ConvGeometry {
@@ -166,7 +166,7 @@ export function batchNormTrain(tf: TF, x: Tensor4D, gamma: Tensor1D, beta: Tenso
   const count = n * h * w;
   if (count < 2) throw new Error(`batch norm in training mode needs more than 1 value per channel, got input [${x.shape}]`);
   // the fused kernels of batch-norm-kernels.ts (cpu and wasm backends); opts.opByOp forces the form below (tests)
-  if (!opts.opByOp && hasBatchNormKernels(tf)) return batchNormTrainFused(tf, x, gamma, beta, eps, count, onMoments);
+  if (!opts.opByOp && tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend())) return batchNormTrainFused(tf, x, gamma, beta, eps, count, onMoments);
   const axes = [0, 1, 2];
   // (tfjs types customGrad's arguments as one union: named casts below)
   const normalise = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => {

@@ -82,22 +82,22 @@ export function registerWasmTrainingKernels(tf: TF): Promise<WasmKernelReport> {
       if (!config) throw new Error(`registerWasmTrainingKernels: the wasm backend has no ${name} kernel (is @tensorflow/tfjs-backend-wasm loaded?)`);
       return config;
     };
+    // loaded before anything is registered: a failed load then leaves the backend's own kernels in
+    // place, and a retry finds them as `original`
+    const train = await loadTrainKernels(k);
     const configs = [
       conv2dForwardConfig(ctx, original('Conv2D')),
       conv2dBackpropFilterConfig(ctx),
       conv2dBackpropInputConfig(ctx, original('Conv2DBackpropInput')),
       depthwiseBackpropFilterConfig(ctx),
       depthwiseBackpropInputConfig(ctx),
+      // batch norm in training mode, corner pooling, nearest up-sampling: with the training module (assembly/train.ts)
+      ...batchNormTrainConfigs(ctx, train),
+      ...cornerPoolConfigs(ctx, train),
+      ...upsampleConfigs(ctx, train),
     ];
     const native: string[] = [];
     for (const config of configs) {
-      if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
-      tf.registerKernel(config);
-      native.push(config.kernelName);
-    }
-    // batch norm in training mode, corner pooling, nearest up-sampling: with the training module (assembly/train.ts)
-    const train = await loadTrainKernels(k);
-    for (const config of [...batchNormTrainConfigs(ctx, train), ...cornerPoolConfigs(ctx, train), ...upsampleConfigs(ctx, train)]) {
       if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
       tf.registerKernel(config);
       native.push(config.kernelName);
