@@ -80,6 +80,9 @@ test('train: bad arguments print nothing else and leave no --out folder; --out a
   assert.match(bigBatch.error?.message ?? '', /has 2 image\(s\), fewer than one batch of 8: give a smaller --batch/);
   assert.not.match(bigBatch.error?.message ?? '', /dropLast/);
   assert.not.ok(existsSync(out));
+  const badSchedule = await run(trainCommand, ['--data', path.join(dir, 'synth', 'train'), '--arch', 'centernet-tiny', '--out', out, '--lr-schedule', 'linear']);
+  assert.match(badSchedule.error?.message ?? '', /^train: --lr-schedule must be one of step, cosine, got "linear"$/);
+  assert.not.ok(existsSync(out));
 });
 
 test('synth into a non-empty folder names --overwrite, not the API option', async () => {

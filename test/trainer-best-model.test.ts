@@ -14,7 +14,7 @@ import { afterValidation } from '../trainer/best-model.js';
 import { readCheckpoint } from '../trainer/checkpoint.js';
 import { synthDataset } from '../trainer/data/synth.js';
 import { chooseRecipe, trainDefaults } from '../trainer/recipes.js';
-import { fitSchedule, refitSchedule, parseDuration } from '../trainer/schedule.js';
+import { COSINE_REFIT_UNTIL, fitSchedule, learningRateAt, refitHorizon, refitSchedule, parseDuration } from '../trainer/schedule.js';
 import { train } from '../trainer/train.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'anchorless-best-'));
@@ -180,6 +180,26 @@ test('--time-budget refits: a new total from the steady-state costs, only before
   // without lr decay (firstDecay 1): at least one more step
   assert.is(refitSchedule({ ...base, stepsDone: 10, elapsedS: 1300, stepS: 1, totalSteps: 2000, firstDecay: 1 }), 11);
   assert.throws(() => refitSchedule({ ...base, stepS: 0.3, totalSteps: 2000, firstDecay: 0 }), /firstDecay must be in \(0, 1\]/);
+});
+
+test('learning-rate schedules: step decay at fractions or epochs, cosine down to 0', () => {
+  const step = { lr: 0.01, schedule: 'step' as const, lrSteps: [0.7, 0.9], stepsPerEpoch: 10 };
+  // 100 steps: /10 from step 70, /100 from step 90
+  assert.equal([0, 69, 70, 89, 90, 99].map((s) => learningRateAt(step, s, 100)), [0.01, 0.01, 0.01 * 0.1, 0.01 * 0.1, 0.01 * 0.1 ** 2, 0.01 * 0.1 ** 2]);
+  // epoch numbers: /10 from epoch 3 (step 30)
+  assert.equal([29, 30].map((s) => learningRateAt({ ...step, lrSteps: [3] }, s, 100)), [0.01, 0.01 * 0.1]);
+  const cosine = { ...step, schedule: 'cosine' as const };
+  // lr (1 + cos(pi s / T)) / 2: full at 0, half at T/2, a quarter of the way down at T/4 ... 0 at T
+  const at = (s: number) => learningRateAt(cosine, s, 100);
+  assert.is(at(0), 0.01);
+  assert.ok(Math.abs(at(50) - 0.005) < 1e-15);
+  assert.ok(Math.abs(at(25) - 0.01 * (1 + Math.SQRT1_2) / 2) < 1e-15);
+  assert.ok(Math.abs(at(100)) < 1e-15 && at(99) > 0);
+  for (let s = 1; s < 100; s++) assert.ok(at(s) < at(s - 1), 'falls at every step');
+  // refits stop at the first decay (step) or at COSINE_REFIT_UNTIL (cosine)
+  assert.is(refitHorizon(step), 0.7);
+  assert.is(refitHorizon({ ...step, lrSteps: [3] }), 1);
+  assert.is(refitHorizon(cosine), COSINE_REFIT_UNTIL);
 });
 
 test('--time-budget runs the fitted number of steps, validating along the way', async () => {

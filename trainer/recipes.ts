@@ -6,6 +6,8 @@
 // dataset's size), and no augmentation (from scratch and with plenty of generated images, the
 // papers' scale/crop/colour augmentation slowed learning: AP50 0.014 against 0.058 after 375 steps).
 
+import type { LrSchedule } from './schedule.js';
+
 export interface TrainDefaults {
   /** Epochs, unless `steps` is set. */
   epochs: number;
@@ -21,6 +23,8 @@ export interface TrainDefaults {
   threads: number;
   /** Where the learning rate is divided by 10: fractions of all steps (< 1), or epoch numbers (>= 1). */
   lrSteps: number[];
+  /** 'step' (/10 at lrSteps) or 'cosine' (down to 0 over all steps). */
+  lrSchedule: LrSchedule;
   /** Random scales of the augmentation's crop (default the official 0.6..1.3). */
   scales?: number[];
   /** Decoupled weight decay of the conv kernels per step, times the learning rate (AdamW); 0: none. */
@@ -29,7 +33,7 @@ export interface TrainDefaults {
   patience: number;
 }
 
-export const TRAIN_DEFAULTS: TrainDefaults = { epochs: 30, batch: 16, lr: 2e-3, seed: 1, augment: 'full', valEvery: 5, checkpointEvery: 100, threads: 2, lrSteps: [0.7, 0.9], weightDecay: 0, patience: 5 };
+export const TRAIN_DEFAULTS: TrainDefaults = { epochs: 30, batch: 16, lr: 2e-3, seed: 1, augment: 'full', valEvery: 5, checkpointEvery: 100, threads: 2, lrSteps: [0.7, 0.9], lrSchedule: 'step', weightDecay: 0, patience: 5 };
 
 /**
  * The -tiny presets' recipes: under 20 minutes each at 128x128 on this project's 2-core machine,

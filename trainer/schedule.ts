@@ -2,6 +2,40 @@
 // steps fit a wall-clock budget, from the measured cost of the first steps and of one validation.
 // The learning-rate decay points are fractions of all steps (recipes.ts), so they follow.
 
+/** How the learning rate falls over a run (--lr-schedule). */
+export type LrSchedule = 'step' | 'cosine';
+export const LR_SCHEDULES: readonly LrSchedule[] = ['step', 'cosine'];
+
+/**
+ * Where refits of --time-budget stop under the cosine schedule (a fraction of the steps): a refit
+ * changes the total, so it bends the cosine a little; after this point the lr is low and the run is
+ * settling, and a late change would move its end.
+ */
+export const COSINE_REFIT_UNTIL = 0.7;
+
+export interface LrPlan {
+  lr: number;
+  schedule: LrSchedule;
+  /** 'step': where the lr is divided by 10, fractions of all steps (< 1) or epoch numbers (>= 1). */
+  lrSteps: number[];
+  stepsPerEpoch: number;
+}
+
+/**
+ * The learning rate of step `step` (0-based) of `total`. 'step': the papers' step decay, /10 at each
+ * of lrSteps. 'cosine': a half cosine from lr at the first step down to 0 after the last, which in
+ * short runs spends more of the steps at a low rate than a late step decay does.
+ */
+export function learningRateAt(p: LrPlan, step: number, total: number): number {
+  if (p.schedule === 'cosine') return p.lr * 0.5 * (1 + Math.cos((Math.PI * Math.min(step, total)) / Math.max(1, total)));
+  return p.lr * 0.1 ** p.lrSteps.filter((s) => (s < 1 ? step >= s * total : step >= s * p.stepsPerEpoch)).length;
+}
+
+/** The fraction of all steps before which --time-budget may refit its plan (see refitSchedule). */
+export function refitHorizon(p: LrPlan): number {
+  return p.schedule === 'cosine' ? COSINE_REFIT_UNTIL : Math.min(1, ...p.lrSteps.filter((v) => v < 1));
+}
+
 /** Validations per run by default: often enough to catch the best point, cheap enough to ignore. */
 export const VALIDATIONS_PER_RUN = 10;
 

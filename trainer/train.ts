@@ -19,12 +19,12 @@ import { evaluateModel } from './evaluate.js';
 import { exportParams, initParams, loadParams, type ModelParams } from './model/params.js';
 import { GradientWorkers } from './parallel/gradient-workers.js';
 import { shardGradients } from './step.js';
-import { createAdam, optimizerState, restoreOptimizer, setLearningRate } from './optimizer.js';
+import { applyAdam, createAdam, optimizerState, restoreOptimizer, setLearningRate } from './optimizer.js';
 import { writeFileAtomic } from './util/atomic-write.js';
 import { formatSeconds, Progress } from './util/progress.js';
 import { chooseRecipe, type RecipeChoice, type TrainDefaults } from './recipes.js';
 import { afterValidation, type BestRecord } from './best-model.js';
-import { VALIDATIONS_PER_RUN, defaultValSteps, fitSchedule, refitSchedule } from './schedule.js';
+import { LR_SCHEDULES, VALIDATIONS_PER_RUN, defaultValSteps, fitSchedule, learningRateAt, refitHorizon, refitSchedule, type LrPlan, type LrSchedule } from './schedule.js';
 import { metricsSvg, type MetricsLine } from './util/metrics-plot.js';
 
 /** The best validated model so far (F32), kept next to the checkpoint. */
@@ -54,6 +54,8 @@ export interface TrainOptions {
   inputSize?: [number, number];
   /** Where the learning rate is divided by 10: fractions of all steps (< 1), or epoch numbers (>= 1). */
   lrSteps?: number[];
+  /** 'step' (the papers': /10 at lrSteps) or 'cosine' (down to 0 over all steps); default by the recipe. */
+  lrSchedule?: LrSchedule;
   resume?: boolean;
   backend?: string;
   seed?: number;
@@ -205,9 +207,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let budgetPending = opts.timeBudget !== undefined && state.plannedSteps === undefined;
   let valSteps = opts.valSteps ?? defaultValSteps(totalSteps);
   const epochsOf = () => Math.ceil(totalSteps / loader.stepsPerEpoch);
-  const lrAt = (step: number) => opts.lr * 0.1 ** opts.lrSteps.filter((s) => (s < 1 ? step >= s * totalSteps : step >= s * loader.stepsPerEpoch)).length;
+  const lrPlan: LrPlan = { lr: opts.lr, schedule: opts.lrSchedule, lrSteps: opts.lrSteps, stepsPerEpoch: loader.stepsPerEpoch };
+  const lrAt = (step: number) => learningRateAt(lrPlan, step, totalSteps);
+  /** For the log: where the lr falls, with `total` steps. */
+  const decayText = (total: number) => (opts.lrSchedule === 'cosine' ? 'lr cosine to 0' : `lr /10 at steps ${opts.lrSteps.filter((v) => v < 1).map((v) => Math.ceil(v * total)).join(', ')}`);
   log(`recipe: ${recipe.why}${o.augment !== undefined || o.weightDecay !== undefined || o.scales !== undefined ? ' (options given override it)' : ''}`);
-  log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, ${budgetPending ? `steps fitted to --time-budget ${formatSeconds(opts.timeBudget!)} after ${BUDGET_WARMUP_STEPS + BUDGET_MEASURED_STEPS}` : `${totalSteps} steps in all`} (batch ${state.batch}, lr ${opts.lr}, augment ${opts.augment}${opts.weightDecay > 0 ? `, weight decay ${opts.weightDecay}` : ''}${valSet ? `, validation every ${budgetPending ? '~10% of the' : valSteps} steps, patience ${opts.patience}` : ''}), backend ${backendName}${parallel ? ` on ${threads} threads` : ''}`);
+  log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, ${budgetPending ? `steps fitted to --time-budget ${formatSeconds(opts.timeBudget!)} after ${BUDGET_WARMUP_STEPS + BUDGET_MEASURED_STEPS}` : `${totalSteps} steps in all`} (batch ${state.batch}, lr ${opts.lr}${opts.lrSchedule === 'cosine' ? ' cosine' : ''}, augment ${opts.augment}${opts.weightDecay > 0 ? `, weight decay ${opts.weightDecay}` : ''}${valSet ? `, validation every ${budgetPending ? '~10% of the' : valSteps} steps, patience ${opts.patience}` : ''}), backend ${backendName}${parallel ? ` on ${threads} threads` : ''}`);
 
   const saveCheckpoint = async () => {
     await writeCheckpoint(ckptFile, { config, state, params: await exportParams(params), optimizer: await optimizerState(optimizer) }, specShapes);
@@ -274,7 +279,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let valFrom = 0;
   // where the costs that the refits use are counted from: the plan (or, resumed, this run's start)
   let planMark = budgetPending || opts.timeBudget === undefined ? undefined : { step: state.globalStep, time: elapsed(), valSeconds: 0, validations: 0 };
-  const firstDecay = Math.min(1, ...opts.lrSteps.filter((v) => v < 1));
+  const firstDecay = refitHorizon(lrPlan);
   /** --time-budget: a new plan from the steady state's costs, while the lr has not decayed (schedule.ts refitSchedule). */
   const refit = () => {
     if (!planMark || state.globalStep - planMark.step < 10) return;
@@ -283,7 +288,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const left = Math.max(1, Math.round(VALIDATIONS_PER_RUN * (1 - state.globalStep / totalSteps)));
     const refitted = refitSchedule({ budgetS: opts.timeBudget!, elapsedS: elapsed(), stepsDone: state.globalStep, stepS, valS, validations: left, totalSteps, firstDecay });
     if (refitted === undefined) return;
-    log(`\ntime budget ${formatSeconds(opts.timeBudget!)}: at step ${state.globalStep}, ${stepS.toFixed(3)} s/step and ${valS.toFixed(1)} s/validation since the plan -> ${refitted} steps in all (was ${totalSteps}; lr /10 at steps ${opts.lrSteps.filter((v) => v < 1).map((v) => Math.ceil(v * refitted)).join(', ')})`);
+    log(`\ntime budget ${formatSeconds(opts.timeBudget!)}: at step ${state.globalStep}, ${stepS.toFixed(3)} s/step and ${valS.toFixed(1)} s/validation since the plan -> ${refitted} steps in all (was ${totalSteps}; ${decayText(refitted)})`);
     totalSteps = refitted;
     // the next validation a whole interval after this one, not at the next multiple of the new one
     valSteps = opts.valSteps ?? defaultValSteps(totalSteps);
@@ -327,8 +332,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           budgetPending = false;
           measuredNow = true;
           state = { ...state, plannedSteps: totalSteps };
-          const decays = opts.lrSteps.filter((s) => s < 1).map((s) => Math.ceil(s * totalSteps));
-          log(`\ntime budget ${formatSeconds(opts.timeBudget!)}: measured ${stepS.toFixed(3)} s/step, ${ckptS.toFixed(2)} s/checkpoint, ${valS.toFixed(1)} s/validation, ${formatSeconds((Date.now() - startedAt) / 1000)} so far -> ${totalSteps} steps in all (lr /10 at steps ${decays.join(', ')}; validation every ${valSteps}; expected ${formatSeconds(plan.expectedS)})`);
+          log(`\ntime budget ${formatSeconds(opts.timeBudget!)}: measured ${stepS.toFixed(3)} s/step, ${ckptS.toFixed(2)} s/checkpoint, ${valS.toFixed(1)} s/validation, ${formatSeconds((Date.now() - startedAt) / 1000)} so far -> ${totalSteps} steps in all (${decayText(totalSteps)}; validation every ${valSteps}; expected ${formatSeconds(plan.expectedS)})`);
           if (totalSteps <= state.globalStep) log('train: the time budget leaves no room for more steps');
         }
         const last = state.globalStep >= totalSteps;
@@ -377,10 +381,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 /** One optimiser step on `batch` (split across `parallel`'s threads when given); returns the loss and its parts. */
 async function trainStep(tf: TF, graph: Graph, params: ModelParams, optimizer: Optimizer, batch: Batch, config: ModelConfig, outputSize: [number, number], parallel: GradientWorkers | undefined, decay = 0): Promise<Record<string, number>> {
   const { grads, parts } = parallel ? await parallel.gradients(batch) : await shardGradients(tf, graph, params, batch, config, outputSize);
-  optimizer.applyGradients(grads);
+  // with decoupled weight decay (AdamW) of the conv kernels: w -= lr * wd * w
+  applyAdam(tf, optimizer, grads, (v) => (v.shape.length === 4 ? decay : 0));
   tf.dispose(Object.values(grads) as Tensor[]);
-  // decoupled weight decay (AdamW) of the conv kernels: w -= lr * wd * w
-  if (decay > 0) tf.tidy(() => params.trainable.filter((v) => v.shape.length === 4).forEach((v) => v.assign(tf.mul(v, 1 - decay))));
   return parts;
 }
 
@@ -438,6 +441,7 @@ function checkOptions(o: TrainDefaults & TrainOptions, given: TrainOptions): voi
   if (o.validateWith !== undefined && typeof o.validateWith !== 'function') throw new Error('train: validateWith must be a function');
   if (!(o.lr > 0 && o.lr < 1)) throw new Error(`train: --lr must be in (0, 1), got ${o.lr}`);
   if (!o.arch) throw new Error('train: --arch is required');
+  if (!LR_SCHEDULES.includes(o.lrSchedule)) throw new Error(`train: --lr-schedule must be one of ${LR_SCHEDULES.join(', ')}, got ${JSON.stringify(o.lrSchedule)}`);
   if (o.augment !== undefined && o.augment !== 'full' && o.augment !== 'none') throw new Error(`train: --augment must be full or none, got ${String(o.augment)}`);
   if (!o.out) throw new Error('train: --out is required');
   if (o.backend !== undefined && !BACKENDS.includes(o.backend as BackendName)) throw new Error(`train: --backend must be one of ${BACKENDS.join(', ')}, got ${JSON.stringify(o.backend)}`);

@@ -5,7 +5,7 @@ import { helpText, numberOption, parseArgs, type OptionSpec } from '../../runtim
 import { readClassNames } from '../data/classes-file.js';
 import { train } from '../train.js';
 import { PLENTY_MAX_PASSES, TINY_RECIPES, TRAIN_DEFAULTS } from '../recipes.js';
-import { parseDuration, VALIDATIONS_PER_RUN } from '../schedule.js';
+import { parseDuration, VALIDATIONS_PER_RUN, type LrSchedule } from '../schedule.js';
 
 /** e.g. "centernet-tiny 6300, cornernet-tiny 2700" */
 const tiny = (key: 'steps' | 'batch' | 'augment') => Object.entries(TINY_RECIPES).map(([arch, r]) => `${arch} ${r[key]}`).join(', ');
@@ -22,6 +22,7 @@ const SPEC: Record<string, OptionSpec> = {
   steps: { type: 'string', help: `total optimiser steps instead of whole epochs (default: ${tiny('steps')})` },
   batch: { type: 'string', help: `batch size (default ${TRAIN_DEFAULTS.batch}; ${tiny('batch')})` },
   lr: { type: 'string', help: `Adam learning rate (default ${TRAIN_DEFAULTS.lr}), divided by 10 at 70% and 90% of the steps` },
+  'lr-schedule': { type: 'string', help: `step (the papers': /10 at 70% and 90% of the steps) or cosine (down to 0 over all steps); default by the recipe` },
   'input-size': { type: 'string', help: 'network input, e.g. 256 or 256x320 (default: the preset\'s)' },
   resume: { type: 'boolean', help: 'continue from the checkpoint in --out' },
   backend: { type: 'string', help: 'force a TensorFlow.js backend: tfjs-node-gpu, tfjs-node, webgpu (a software adapter too), wasm, cpu' },
@@ -59,6 +60,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     steps: int('steps'),
     batch: int('batch'),
     lr: o.lr === undefined ? undefined : numberOption('train', 'lr', o.lr, 0, { min: 1e-9, max: 1 }),
+    lrSchedule: o['lr-schedule'] as LrSchedule | undefined,
     inputSize: parseSize(o['input-size'] as string | undefined),
     resume: o.resume === true,
     backend: o.backend as string | undefined,
