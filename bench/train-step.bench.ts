@@ -29,6 +29,7 @@ import { rng } from '../test/helpers/random.js';
 import { concatTargets } from '../trainer/data/batches.js';
 import type { ImageTargets } from '../trainer/data/target-spec.js';
 import { GradientWorkers } from '../trainer/parallel/gradient-workers.js';
+import { applyAdam } from '../trainer/optimizer.js';
 
 const ARCH = process.env.BENCH_TRAIN_ARCH ?? 'centernet-tiny';
 if (ARCH !== 'centernet-tiny' && ARCH !== 'cornernet-tiny') throw new Error(`BENCH_TRAIN_ARCH must be centernet-tiny or cornernet-tiny, got ${ARCH}`);
@@ -96,7 +97,7 @@ async function timeSteps(tf: TF, warmup: number, steps: number): Promise<Timing>
   const step = () =>
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => batchLoss(tf, config, runGraph(tf, graph, params.values, x, { training: true }), batch, outputSize).total, params.trainable as Variable[]);
-      optimizer.applyGradients(grads);
+      applyAdam(tf, optimizer, grads, () => 0);
       return value.dataSync()[0];
     });
   try {
@@ -115,7 +116,7 @@ async function timeParallelSteps(tf: TF, threads: number, warmup: number, steps:
   const workers = await GradientWorkers.start({ tf, backend: 'wasm', graph, config, params, outputSize, threads });
   const step = async () => {
     const { grads, parts } = await workers.gradients(batch);
-    optimizer.applyGradients(grads);
+    applyAdam(tf, optimizer, grads, () => 0);
     tf.dispose(Object.values(grads));
     return parts.total;
   };

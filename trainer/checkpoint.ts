@@ -31,6 +31,8 @@ export interface TrainState {
   stopped?: string;
   /** The number of steps --time-budget fitted (kept on --resume). */
   plannedSteps?: number;
+  /** --time-budget: the steps of the first plan, which the recipe (augmentation) was chosen for. */
+  recipeSteps?: number;
 }
 
 export interface Checkpoint {

@@ -133,15 +133,17 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   const trainSet = await loadDataset(o.data, { role: 'train', split: o.split, classes: o.classes });
   if (trainSet.description) log(`train: --data ${trainSet.description}`);
-  const recipe = chooseRecipe(o.arch, Math.max(1, trainSet.images.length), { steps: o.steps, epochs: o.epochs, batch: o.batch });
-  const opts = withDefaults(recipe.defaults);
+  const ckpt = hasCheckpoint ? await readCheckpoint(ckptFile) : undefined;
+  // --time-budget: the recipe is chosen again for the planned steps (below); a resumed run takes that choice
+  const recipeFor = (steps: number | undefined) => chooseRecipe(o.arch, Math.max(1, trainSet.images.length), { steps, epochs: o.epochs, batch: o.batch });
+  let recipe = recipeFor(o.steps ?? ckpt?.state.recipeSteps);
+  let opts = withDefaults(recipe.defaults);
   // the validation set takes the training set's channels (a VOC split may lack some classes)
   const valSet = o.val ? await loadDataset(o.val, { role: 'eval', split: o.valSplit, classes: trainSet.labels }) : undefined;
   if (valSet && valSet.labels.join() !== trainSet.labels.join()) {
     throw new Error(`train: --val ${o.val} has classes [${valSet.labels}] but --data ${o.data} has [${trainSet.labels}]`);
   }
 
-  const ckpt = hasCheckpoint ? await readCheckpoint(ckptFile) : undefined;
   let state: TrainState = ckpt?.state ?? { epoch: 0, stepInEpoch: 0, globalStep: 0, arch: opts.arch, seed: opts.seed, batch: opts.batch, elapsed: 0 };
   if (ckpt) {
     for (const key of ['arch', 'seed', 'batch'] as const) {
@@ -172,17 +174,19 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     log(`resuming ${ckptFile}: epoch ${state.epoch + 1}, step ${state.stepInEpoch} of it, ${state.globalStep} steps done`);
   }
 
-  const loader = await createLoader(trainSet, {
-    batchSize: state.batch,
-    inputSize: [inH, inW],
-    outputSize,
-    mean: config.mean,
-    std: config.std,
-    seed: state.seed,
-    targets: { kind: config.detector, numClasses: config.numClasses },
-    augment: opts.augment === 'none' ? false : { ...(opts.scales ? { scales: opts.scales } : {}) },
-    workers: opts.workers,
-  });
+  const startLoader = () =>
+    createLoader(trainSet, {
+      batchSize: state.batch,
+      inputSize: [inH, inW],
+      outputSize,
+      mean: config.mean,
+      std: config.std,
+      seed: state.seed,
+      targets: { kind: config.detector, numClasses: config.numClasses },
+      augment: opts.augment === 'none' ? false : { ...(opts.scales ? { scales: opts.scales } : {}) },
+      workers: opts.workers,
+    });
+  let loader = await startLoader();
   // the native backends and webgpu run their own parallelism: one thread drives them
   const native = backendName === 'tfjs-node' || backendName === 'tfjs-node-gpu' || backendName === 'webgpu';
   if (native && o.threads !== undefined && o.threads > 1) throw new Error(`train: --threads ${o.threads} is for the wasm and cpu backends (${backendName} runs its own threads)`);
@@ -295,6 +299,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     valFrom = state.globalStep;
     state = { ...state, plannedSteps: totalSteps };
   };
+  let swapLoader = false;
   try {
     outer: while (state.globalStep < totalSteps && state.stopped === undefined) {
       const epoch = state.epoch;
@@ -334,6 +339,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           state = { ...state, plannedSteps: totalSteps };
           log(`\ntime budget ${formatSeconds(opts.timeBudget!)}: measured ${stepS.toFixed(3)} s/step, ${ckptS.toFixed(2)} s/checkpoint, ${valS.toFixed(1)} s/validation, ${formatSeconds((Date.now() - startedAt) / 1000)} so far -> ${totalSteps} steps in all (${decayText(totalSteps)}; validation every ${valSteps}; expected ${formatSeconds(plan.expectedS)})`);
           if (totalSteps <= state.globalStep) log('train: the time budget leaves no room for more steps');
+          // the recipe for the steps planned (the first one assumed the preset's): it may change the augmentation
+          state = { ...state, recipeSteps: totalSteps };
+          const replanned = recipeFor(totalSteps);
+          if (replanned.why !== recipe.why) {
+            const before = opts.augment;
+            recipe = replanned;
+            opts = withDefaults(recipe.defaults);
+            log(`recipe for the ${totalSteps} steps planned: ${recipe.why}${o.augment !== undefined || o.weightDecay !== undefined || o.scales !== undefined ? ' (options given override it)' : ''}`);
+            if (opts.augment !== before) swapLoader = true;
+          }
         }
         const last = state.globalStep >= totalSteps;
         const valNow = valSet !== undefined && lastValStep !== state.globalStep && !budgetPending && (last || (state.globalStep - valFrom) % valSteps === 0);
@@ -351,6 +366,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           break outer;
         }
         if (last) break;
+        if (swapLoader) {
+          // the augmentation changed with the plan: the same (seed, epoch, image) streams from this step on, with the new one
+          swapLoader = false;
+          await loader.close();
+          loader = await startLoader();
+          continue outer;
+        }
       }
       state = { ...state, epoch: epoch + 1, stepInEpoch: 0, elapsed: elapsed() };
       await saveCheckpoint();
