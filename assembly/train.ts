@@ -272,3 +272,69 @@ export function upsampleNearestBackward(dy: usize, n: i32, h: i32, w: i32, c: i3
     }
   }
 }
+
+/**
+ * Max pooling's gradient (the spec: maxPoolBackward in trainer/layers/max-pool-kernels.ts), NHWC,
+ * square window, -infinity padding: dx [n, h, w, c] = each window's dy added at the window's first
+ * maximum in row-major order (a later equal value does not replace it), the windows in output
+ * order, so overlapping windows add in the spec's order. dy [n, oh, ow, c]; dx is zeroed first.
+ * Four channels at a time: the running maximum and its pixel index per lane, then one add per lane.
+ */
+export function maxPoolBackward(dy: usize, x: usize, n: i32, h: i32, w: i32, c: i32, kernel: i32, stride: i32, pad: i32, oh: i32, ow: i32, dx: usize): void {
+  zeroBytes(dx, (<usize>n * h * w * c) << 2);
+  const simdEnd = c & ~3;
+  for (let b = 0; b < n; b++) {
+    const image = <usize>b * h * w;
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = max<i32>(oy * stride - pad, 0);
+      const y1 = min<i32>(oy * stride - pad + kernel, h);
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = max<i32>(ox * stride - pad, 0);
+        const x1 = min<i32>(ox * stride - pad + kernel, w);
+        const src = dy + ((((<usize>b * oh + oy) * ow + ox) * c) << 2);
+        const first = y0 * w + x0;
+        let ch = 0;
+        for (; ch < simdEnd; ch += 4) {
+          let m = v128.load(x + (((image + first) * c + ch) << 2));
+          let at = i32x4.splat(first);
+          for (let yy = y0; yy < y1; yy++) {
+            for (let xx = x0; xx < x1; xx++) {
+              const p = yy * w + xx;
+              const v = v128.load(x + (((image + p) * c + ch) << 2));
+              const more = f32x4.gt(v, m);
+              m = v128.bitselect(v, m, more);
+              at = v128.bitselect(i32x4.splat(p), at, more);
+            }
+          }
+          const g = v128.load(src + (<usize>ch << 2));
+          addAt(dx, image, c, i32x4.extract_lane(at, 0), ch, f32x4.extract_lane(g, 0));
+          addAt(dx, image, c, i32x4.extract_lane(at, 1), ch + 1, f32x4.extract_lane(g, 1));
+          addAt(dx, image, c, i32x4.extract_lane(at, 2), ch + 2, f32x4.extract_lane(g, 2));
+          addAt(dx, image, c, i32x4.extract_lane(at, 3), ch + 3, f32x4.extract_lane(g, 3));
+        }
+        for (; ch < c; ch++) {
+          let m = load<f32>(x + (((image + first) * c + ch) << 2));
+          let at = first;
+          for (let yy = y0; yy < y1; yy++) {
+            for (let xx = x0; xx < x1; xx++) {
+              const p = yy * w + xx;
+              const v = load<f32>(x + (((image + p) * c + ch) << 2));
+              if (v > m) {
+                m = v;
+                at = p;
+              }
+            }
+          }
+          addAt(dx, image, c, at, ch, load<f32>(src + (<usize>ch << 2)));
+        }
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function addAt(dx: usize, image: usize, c: i32, pixel: i32, ch: i32, g: f32): void {
+  const a = dx + (((image + <usize>pixel) * c + ch) << 2);
+  store<f32>(a, load<f32>(a) + g);
+}

@@ -33,6 +33,23 @@ test.before(async () => {
   valDir = path.join(dir, 'synth', 'val');
 });
 
+test('detectors: 2 and 3 detectors (one on this thread, the others in workers) give the same results as 1', async () => {
+  const ds = await loadCocoDataset(valDir);
+  const one = await evaluateModel(MODEL, ds);
+  let progressed = 0;
+  for (const detectors of [2, 3]) {
+    const many = await evaluateModel(MODEL, ds, { detectors, onProgress: () => progressed++ });
+    assert.equal(many.results, one.results, `${detectors} detectors: the same detections in the same order`);
+    assert.equal(many.coco.stats, one.coco.stats);
+    assert.is(many.voc07, one.voc07);
+  }
+  assert.is(progressed, 2 * ds.images.length, 'progress once per image');
+  for (const bad of [0, 1.5, NaN]) {
+    const error = await evaluateModel(MODEL, ds, { detectors: bad }).then(() => undefined, (e: Error) => e);
+    assert.match(error?.message ?? '', /^evaluateModel: detectors must be an integer from 1 to 64, got /);
+  }
+});
+
 test('an extra unused category (id 0 "background") does not change the AP, and results carry the named ids', async () => {
   const plain = await evaluateModel(MODEL, await loadCocoDataset(valDir));
   assert.ok(plain.coco.stats.AP > 0.2, `the bundled model detects the shapes (AP ${plain.coco.stats.AP})`);

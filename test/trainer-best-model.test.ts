@@ -219,6 +219,11 @@ test('--time-budget runs the fitted number of steps, validating along the way', 
   assert.is(result.state.plannedSteps, final);
   assert.is(result.state.globalStep, final);
   assert.ok(seen.has(23) && seen.has(final), 'validated when measuring and after the last step');
+  // the recipe is chosen again for the first plan's steps (48 images: the preset's 6300 steps gave 1050 passes)
+  assert.is(result.state.recipeSteps, planned);
+  const replanned = chooseRecipe('centernet-tiny', 48, { steps: planned, batch: 8 });
+  assert.is(result.recipe.why, replanned.why);
+  assert.is(lines.some((l) => l.startsWith(`recipe for the ${planned} steps planned: ${replanned.why}`)), replanned.why !== chooseRecipe('centernet-tiny', 48, { batch: 8 }).why);
   // a refit moves the next validation a whole (new) interval on, never a few steps after the last one
   // (the shortest interval any plan gave: a tenth of its total; the last one may be cut by the end)
   const shortest = Math.round(Math.min(planned, ...refits.map((l) => Number(/-> (\d+) steps in all/.exec(l)![1]))) / 10);
@@ -259,6 +264,13 @@ test('the recipe depends on how often the schedule sees each image', () => {
     assert.match(fixed.why, /passes over each image/);
   }
   assert.is(chooseRecipe('centernet-tiny', 2000).passes, (6300 * 8) / 2000);
+  // a fixed set seen at most AUGMENT_FROM_PASSES times: weight decay, the preset's augmentation (none for -tiny)
+  const few = chooseRecipe('centernet-tiny', 2000, { steps: 2600 });
+  assert.equal([few.kind, few.defaults.augment, few.defaults.weightDecay], ['fixed-set', 'none', 0.05]);
+  assert.match(few.why, /10\.4 passes .*augment none as the preset \(<= 12 passes/);
+  assert.is(chooseRecipe('centernet-tiny', 2000, { steps: 3000 }).defaults.augment, 'none', '12 passes: none');
+  assert.is(chooseRecipe('centernet-tiny', 2000, { steps: 3001 }).defaults.augment, 'full', 'over 12 passes: full');
+  assert.is(chooseRecipe('centernet-dla34', 1000, { epochs: 10 }).defaults.augment, 'full', 'a preset that augments keeps it');
   // fewer steps on the same 2000 images: 500 x 8 = 2 passes, plenty
   assert.is(chooseRecipe('centernet-tiny', 2000, { steps: 500 }).kind, 'plenty');
   assert.is(chooseRecipe('centernet-tiny', 2000, { steps: 500, batch: 32 }).kind, 'fixed-set');

@@ -28,6 +28,12 @@ export interface EvaluateOptions {
   categoriesFromObjects?: boolean;
   /** Receives the warnings of unmatchedCategories: 'ignore' and categoriesFromObjects. */
   onWarning?: (message: string) => void;
+  /**
+   * Detectors that take the images in turn (default 1): the first on this thread, each other one in
+   * a worker (ObjectDetector's worker mode), all single-threaded, so the detections are the same
+   * whatever the count. Training passes its thread count: its gradient worker idles while it validates.
+   */
+  detectors?: number;
 }
 
 export interface Evaluation {
@@ -41,32 +47,55 @@ export interface Evaluation {
 }
 
 export async function evaluateModel(model: ModelSource, ds: Dataset, opts: EvaluateOptions = {}): Promise<Evaluation> {
+  const count = opts.detectors ?? 1;
+  if (!(Number.isInteger(count) && count >= 1 && count <= 64)) throw new Error(`evaluateModel: detectors must be an integer from 1 to 64, got ${count}`);
   // every scored box counts for AP: no score threshold, the decode's 100 best
-  const detector = await ObjectDetector.create({ model, scoreThreshold: 0, maxResults: 100, flip: opts.flip ?? false });
+  const options = { model, scoreThreshold: 0, maxResults: 100, flip: opts.flip ?? false };
+  const detectors = [await ObjectDetector.create(options)];
   const images = opts.limit !== undefined ? ds.images.slice(0, opts.limit) : ds.images;
   let subset: Dataset = { ...ds, images };
   const perImage: ImageDetections[] = [];
   let detectMs = 0;
   let mapping: ReturnType<typeof mapClasses>;
   try {
+    const detector = detectors[0];
     // before any image runs: a class scored against the wrong category gives a wrong AP silently
     const classMap = opts.categoriesFromObjects ? withAbsentClassesLeftOut(detector.config.labels, subset, opts.classMap, opts.onWarning) : opts.classMap;
     if (opts.unmatchedCategories === 'ignore') subset = dropUnmatchedObjects(detector.config.labels, subset, classMap, opts.onWarning);
     mapping = mapClasses(detector.config.labels, subset, classMap);
-    for (const [i, image] of subset.images.entries()) {
-      const rgb = await readImageRGB(image.file);
-      if (rgb.width !== image.width || rgb.height !== image.height) {
-        throw new Error(`image ${image.file}: the file is ${rgb.width}x${rgb.height} but the annotations say ${image.width}x${image.height} (image id ${JSON.stringify(image.id)})`);
+    const map = mapping;
+    for (let i = 1; i < Math.min(count, subset.images.length); i++) detectors.push(await ObjectDetector.create({ ...options, worker: true }));
+    let next = 0;
+    let done = 0;
+    const work = async (d: ObjectDetector) => {
+      while (next < subset.images.length) {
+        const i = next++;
+        const image = subset.images[i];
+        const rgb = await readImageRGB(image.file);
+        if (rgb.width !== image.width || rgb.height !== image.height) {
+          throw new Error(`image ${image.file}: the file is ${rgb.width}x${rgb.height} but the annotations say ${image.width}x${image.height} (image id ${JSON.stringify(image.id)})`);
+        }
+        const t0 = performance.now();
+        const dets = await d.detect({ data: rgb.data, width: rgb.width, height: rgb.height, channels: 3 });
+        detectMs += performance.now() - t0;
+        // classes left out by the class map are not scored
+        perImage[i] = { imageId: image.id, detections: dets.filter((det) => map.categoryOfClass[det.classId] !== undefined) };
+        opts.onProgress?.(++done, images.length);
       }
-      const t0 = performance.now();
-      const dets = await detector.detect({ data: rgb.data, width: rgb.width, height: rgb.height, channels: 3 });
-      detectMs += performance.now() - t0;
-      // classes left out by the class map are not scored
-      perImage.push({ imageId: image.id, detections: dets.filter((d) => mapping.categoryOfClass[d.classId] !== undefined) });
-      opts.onProgress?.(i + 1, images.length);
-    }
+    };
+    // every detector stopped before any is closed; then the first failure, if any
+    const settled = await Promise.allSettled(
+      detectors.map((d) =>
+        work(d).catch((e) => {
+          next = subset.images.length; // the others stop after their current image
+          throw e;
+        }),
+      ),
+    );
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   } finally {
-    detector.close();
+    for (const d of detectors) d.close();
   }
   const results = toCocoResults(perImage, mapping.categoryOfClass.map((id) => id ?? Number.NaN));
   const coco = evaluateCoco(datasetToCocoGt(subset), results);
@@ -75,7 +104,7 @@ export async function evaluateModel(model: ModelSource, ds: Dataset, opts: Evalu
   const voc = vocAp(
     subset.images.map((im) => ({ imageId: im.id, boxes: im.boxes, classIds: im.classIds.map((c) => mapping.classOfChannel[c]!), difficult: im.difficult.map((d, k) => d || im.iscrowd[k]) })),
     perImage.flatMap((p) => p.detections.map((d) => ({ imageId: p.imageId, box: d.box, score: d.score, classId: d.classId }))),
-    { numClasses: detector.config.labels.length },
+    { numClasses: detectors[0].config.labels.length },
   );
   return { coco, voc07: voc.mAP, results, images: images.length, msPerImage: images.length ? detectMs / images.length : 0 };
 }

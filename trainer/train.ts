@@ -257,7 +257,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   };
   const validateOnce = async (): Promise<boolean> => {
     const bytes = writeModelFile(config, await exportParams(params));
-    const v = opts.validateWith ? await opts.validateWith(bytes, valSet!, state.globalStep) : await validate(bytes, valSet!, log);
+    const v = opts.validateWith ? await opts.validateWith(bytes, valSet!, state.globalStep) : await validate(bytes, valSet!, log, threads);
     lastValStep = state.globalStep;
     const outcome = afterValidation(state, state.globalStep, v, opts.patience);
     await appendFile(metricsFile, `${JSON.stringify({ type: 'val', epoch: state.epoch + 1, step: state.globalStep, ...v, best: outcome.improved, time: round1(elapsed()) })}\n`);
@@ -432,9 +432,10 @@ async function readBest(file: string, state: TrainState): Promise<{ params: Map<
   return { params: model.tensors as Map<string, Float32Array>, best };
 }
 
-async function validate(bytes: Uint8Array, valSet: Dataset, log: (line: string) => void): Promise<Record<string, number>> {
+/** `detectors`: the training's threads, idle while it validates (the same numbers with any count). */
+async function validate(bytes: Uint8Array, valSet: Dataset, log: (line: string) => void, detectors: number): Promise<Record<string, number>> {
   const progress = new Progress('validation', valSet.images.length);
-  const result = await evaluateModel(bytes, valSet, { onProgress: (d) => progress.update(d) });
+  const result = await evaluateModel(bytes, valSet, { onProgress: (d) => progress.update(d), detectors });
   const s = result.coco.stats;
   log(`validation: AP ${s.AP.toFixed(3)} AP50 ${s.AP50.toFixed(3)} AP75 ${s.AP75.toFixed(3)} AR100 ${s.AR100.toFixed(3)} (${result.images} images, ${result.msPerImage.toFixed(1)} ms/image)`);
   return { ...round(s as unknown as Record<string, number>), voc07: round1000(result.voc07 ?? -1) };

@@ -4,7 +4,7 @@ import { describePresets } from '../../runtime/model/presets.js';
 import { helpText, numberOption, parseArgs, type OptionSpec } from '../../runtime/cli/args.js';
 import { readClassNames } from '../data/classes-file.js';
 import { train } from '../train.js';
-import { PLENTY_MAX_PASSES, TINY_RECIPES, TRAIN_DEFAULTS } from '../recipes.js';
+import { AUGMENT_FROM_PASSES, TINY_RECIPES, TRAIN_DEFAULTS } from '../recipes.js';
 import { parseDuration, VALIDATIONS_PER_RUN, type LrSchedule } from '../schedule.js';
 
 /** e.g. "centernet-tiny 6300, cornernet-tiny 2700" */
@@ -36,7 +36,7 @@ const SPEC: Record<string, OptionSpec> = {
   'max-steps': { type: 'string', help: 'stop after N steps in this run (resume later with --resume)' },
   threads: { type: 'string', help: `threads that share each step's batch (data parallel; default ${TRAIN_DEFAULTS.threads} on the wasm and cpu backends, 1 on native ones)` },
   workers: { type: 'string', help: 'data loader worker threads (default 1; 0 = in-process)' },
-  augment: { type: 'string', help: `full (the papers': scale/crop, flip, colour) or none (default ${TRAIN_DEFAULTS.augment}; ${tiny('augment')} when the schedule sees each image <= ${PLENTY_MAX_PASSES} times, else full)` },
+  augment: { type: 'string', help: `full (the papers': scale/crop, flip, colour) or none (default ${TRAIN_DEFAULTS.augment}; ${tiny('augment')} when the schedule sees each image <= ${AUGMENT_FROM_PASSES} times, else full)` },
   f16: { type: 'boolean', help: 'export F16 weights (half the file size)' },
   json: { type: 'boolean', help: 'print the result as JSON' },
   help: { type: 'boolean', help: 'show this help' },

@@ -6,6 +6,7 @@ import type { GradSaveFunc, Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-
 import type { TF } from '../backend.js';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batch-norm-kernels.js';
 import { UPSAMPLE_NEAREST, UPSAMPLE_NEAREST_GRAD } from '../layers/upsample-kernels.js';
+import { MAX_POOL, MAX_POOL_GRAD } from '../layers/max-pool-kernels.js';
 
 export interface ConvGeometry {
   stride: number;
@@ -115,7 +116,20 @@ function padOrCrop(tf: TF, x: Tensor4D, top: number, bottom: number, left: numbe
 }
 
 /** MaxPool2d: -inf padding, floor rounding. */
-export function maxPoolTorch(tf: TF, x: Tensor4D, kernel: number, stride: number, pad: number): Tensor4D {
+export function maxPoolTorch(tf: TF, x: Tensor4D, kernel: number, stride: number, pad: number, opts: { opByOp?: boolean } = {}): Tensor4D {
+  if (!opts.opByOp && tf.getKernel(MAX_POOL, tf.getBackend())) {
+    // the fused kernels of max-pool-kernels.ts (cpu and wasm backends); opts.opByOp forces pad + maxPool (tests)
+    const attrs = { kernel, stride, pad };
+    const pool = tf.customGrad((...args: (Tensor | GradSaveFunc)[]) => {
+      const input = args[0] as Tensor4D;
+      (args[1] as GradSaveFunc)([input]);
+      return {
+        value: tf.engine().runKernel(MAX_POOL, { x: input }, attrs) as Tensor4D,
+        gradFunc: (dy, saved) => tf.engine().runKernel(MAX_POOL_GRAD, { dy: dy as Tensor4D, x: saved[0] }, attrs) as Tensor4D,
+      };
+    });
+    return pool(x) as Tensor4D;
+  }
   const xp = pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], -Infinity) : x;
   return tf.maxPool(xp, kernel, stride, 'valid');
 }

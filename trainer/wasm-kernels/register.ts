@@ -16,6 +16,8 @@ import { batchNormTrainConfigs } from './batch-norm.js';
 import { loadTrainKernels } from './train-module.js';
 import { cornerPoolConfigs } from './corner-pool.js';
 import { upsampleConfigs } from './upsample.js';
+import { maxPoolConfigs } from './max-pool.js';
+import { MAX_POOL, MAX_POOL_GRAD } from '../layers/max-pool-kernels.js';
 import { UPSAMPLE_NEAREST, UPSAMPLE_NEAREST_GRAD } from '../layers/upsample-kernels.js';
 import { CORNER_POOL, CORNER_POOL_GRAD } from '../layers/corner-pool-kernels.js';
 
@@ -39,8 +41,9 @@ export const WASM_TRAINING_KERNELS = [
  * the wasm backend has but runs as a scalar loop (input gradient of every conv, and the forward
  * pass of every transposed conv); Conv2D, which the backend runs through XNNPACK at about half
  * our kernels' speed on the training shapes; and the trainer's fused kernels, batch norm in training
- * mode (trainer/model/batch-norm-kernels.ts), corner pooling (trainer/layers/corner-pool-kernels.ts)
- * and nearest up-sampling (trainer/layers/upsample-kernels.ts), with the training module (assembly/train.ts).
+ * mode (trainer/model/batch-norm-kernels.ts), corner pooling (trainer/layers/corner-pool-kernels.ts),
+ * nearest up-sampling (trainer/layers/upsample-kernels.ts) and max pooling
+ * (trainer/layers/max-pool-kernels.ts), with the training module (assembly/train.ts).
  */
 export const WASM_NATIVE_KERNELS = [
   'Conv2D',
@@ -54,6 +57,8 @@ export const WASM_NATIVE_KERNELS = [
   CORNER_POOL_GRAD,
   UPSAMPLE_NEAREST,
   UPSAMPLE_NEAREST_GRAD,
+  MAX_POOL,
+  MAX_POOL_GRAD,
 ] as const;
 
 export interface WasmKernelReport {
@@ -91,10 +96,11 @@ export function registerWasmTrainingKernels(tf: TF): Promise<WasmKernelReport> {
       conv2dBackpropInputConfig(ctx, original('Conv2DBackpropInput')),
       depthwiseBackpropFilterConfig(ctx),
       depthwiseBackpropInputConfig(ctx),
-      // batch norm in training mode, corner pooling, nearest up-sampling: with the training module (assembly/train.ts)
+      // batch norm in training mode, corner pooling, nearest up-sampling, max pooling: with the training module (assembly/train.ts)
       ...batchNormTrainConfigs(ctx, train),
       ...cornerPoolConfigs(ctx, train),
       ...upsampleConfigs(ctx, train),
+      ...maxPoolConfigs(ctx, train),
     ];
     const native: string[] = [];
     for (const config of configs) {

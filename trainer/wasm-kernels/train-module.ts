@@ -16,10 +16,11 @@ export interface TrainExports {
   cornerPoolBackwardScratchBytes(w: number, c: number, dir: number): number;
   cornerPoolBackward(x: number, dy: number, n: number, h: number, w: number, c: number, dir: number, dx: number, scratch: number): void;
   upsampleNearestBackward(dy: number, n: number, h: number, w: number, c: number, factor: number, dx: number): void;
+  maxPoolBackward(dy: number, x: number, n: number, h: number, w: number, c: number, kernel: number, stride: number, pad: number, oh: number, ow: number, dx: number): void;
 }
 
 const FILE = new URL('../../runtime/wasm/anchorless-train-simd.wasm', import.meta.url);
-const EXPORTS: (keyof TrainExports)[] = ['batchNormScratchBytes', 'batchNormTrainForward', 'batchNormTrainBackward', 'cornerPoolBackwardScratchBytes', 'cornerPoolBackward', 'upsampleNearestBackward'];
+const EXPORTS: (keyof TrainExports)[] = ['batchNormScratchBytes', 'batchNormTrainForward', 'batchNormTrainBackward', 'cornerPoolBackwardScratchBytes', 'cornerPoolBackward', 'upsampleNearestBackward', 'maxPoolBackward'];
 
 /** Instantiates the training module on `k`'s memory (single-threaded kernels only). */
 export async function loadTrainKernels(k: Kernels): Promise<TrainExports> {
