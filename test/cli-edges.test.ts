@@ -114,6 +114,14 @@ test('eval: skipped zero-size boxes are reported; an image size that contradicts
   link(wrong);
   const w = await run(evalCommand, ['--model', model, '--data', wrong]);
   assert.match(w.error?.message ?? '', /^image .*000001\.png: the file is 64x64 but the annotations say 640x480/);
+  // with two detectors too: the error is the same, and the worker detector is closed (the test would hang otherwise)
+  const w2 = await run(evalCommand, ['--model', model, '--data', wrong, '--detectors', '2']);
+  assert.match(w2.error?.message ?? '', /^image .*: the file is 64x64 but the annotations say 640x480/);
+  // --detectors 2: the same numbers
+  const two = await run(evalCommand, ['--model', model, '--data', zero, '--json', '--detectors', '2']);
+  assert.equal(JSON.parse(two.out).metrics, JSON.parse(r.out).metrics);
+  const bad = await run(evalCommand, ['--model', model, '--data', zero, '--detectors', '0']);
+  assert.match(bad.error?.message ?? '', /eval: --detectors/);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

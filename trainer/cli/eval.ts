@@ -24,6 +24,7 @@ const SPEC: Record<string, OptionSpec> = {
   voc: { type: 'boolean', help: 'report VOC07 11-point mAP at IoU 0.5 instead of the COCO numbers' },
   flip: { type: 'boolean', help: 'flip test' },
   limit: { type: 'string', help: 'evaluate only the first N images' },
+  detectors: { type: 'string', help: 'detectors taking the images in turn, one per core (default 1; the others in worker threads): the same numbers, sooner' },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -37,6 +38,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   if (typeof o.model !== 'string') throw new Error('eval: --model FILE is required');
   if (typeof o.data !== 'string') throw new Error('eval: --data DIR is required');
   const limit = o.limit === undefined ? undefined : numberOption('eval', 'limit', o.limit, 0, { integer: true, min: 1, max: 1e9 });
+  const detectors = o.detectors === undefined ? undefined : numberOption('eval', 'detectors', o.detectors, 1, { integer: true, min: 1, max: 64 });
   const results = o.results as string | undefined;
   const resultsOptions = { overwrite: o.force === true, label: `eval: --results ${results}` };
   if (results !== undefined) await checkWritable(results, resultsOptions);
@@ -53,6 +55,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const r = await evaluateModel(o.model, ds, {
     flip: o.flip === true,
     limit,
+    detectors,
     classMap,
     unmatchedCategories: ignoreUnknown ? 'ignore' : 'error',
     // a VOC folder read without --classes names only the classes its objects use
