@@ -211,7 +211,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let budgetPending = opts.timeBudget !== undefined && state.plannedSteps === undefined;
   let valSteps = opts.valSteps ?? defaultValSteps(totalSteps);
   const epochsOf = () => Math.ceil(totalSteps / loader.stepsPerEpoch);
-  const lrPlan: LrPlan = { lr: opts.lr, schedule: opts.lrSchedule, lrSteps: opts.lrSteps, stepsPerEpoch: loader.stepsPerEpoch };
+  let lrPlan: LrPlan = { lr: opts.lr, schedule: opts.lrSchedule, lrSteps: opts.lrSteps, stepsPerEpoch: loader.stepsPerEpoch };
   const lrAt = (step: number) => learningRateAt(lrPlan, step, totalSteps);
   /** For the log: where the lr falls, with `total` steps. */
   const decayText = (total: number) => (opts.lrSchedule === 'cosine' ? 'lr cosine to 0' : `lr /10 at steps ${opts.lrSteps.filter((v) => v < 1).map((v) => Math.ceil(v * total)).join(', ')}`);
@@ -283,7 +283,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let valFrom = 0;
   // where the costs that the refits use are counted from: the plan (or, resumed, this run's start)
   let planMark = budgetPending || opts.timeBudget === undefined ? undefined : { step: state.globalStep, time: elapsed(), valSeconds: 0, validations: 0 };
-  const firstDecay = refitHorizon(lrPlan);
+  let firstDecay = refitHorizon(lrPlan);
   /** --time-budget: a new plan from the steady state's costs, while the lr has not decayed (schedule.ts refitSchedule). */
   const refit = () => {
     if (!planMark || state.globalStep - planMark.step < 10) return;
@@ -336,19 +336,20 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           valSteps = opts.valSteps ?? defaultValSteps(totalSteps);
           budgetPending = false;
           measuredNow = true;
-          state = { ...state, plannedSteps: totalSteps };
-          log(`\ntime budget ${formatSeconds(opts.timeBudget!)}: measured ${stepS.toFixed(3)} s/step, ${ckptS.toFixed(2)} s/checkpoint, ${valS.toFixed(1)} s/validation, ${formatSeconds((Date.now() - startedAt) / 1000)} so far -> ${totalSteps} steps in all (${decayText(totalSteps)}; validation every ${valSteps}; expected ${formatSeconds(plan.expectedS)})`);
-          if (totalSteps <= state.globalStep) log('train: the time budget leaves no room for more steps');
           // the recipe for the steps planned (the first one assumed the preset's): it may change the augmentation
-          state = { ...state, recipeSteps: totalSteps };
+          state = { ...state, plannedSteps: totalSteps, recipeSteps: totalSteps };
           const replanned = recipeFor(totalSteps);
           if (replanned.why !== recipe.why) {
             const before = opts.augment;
             recipe = replanned;
             opts = withDefaults(recipe.defaults);
+            lrPlan = { lr: opts.lr, schedule: opts.lrSchedule, lrSteps: opts.lrSteps, stepsPerEpoch: loader.stepsPerEpoch };
+            firstDecay = refitHorizon(lrPlan);
             log(`recipe for the ${totalSteps} steps planned: ${recipe.why}${o.augment !== undefined || o.weightDecay !== undefined || o.scales !== undefined ? ' (options given override it)' : ''}`);
             if (opts.augment !== before) swapLoader = true;
           }
+          log(`\ntime budget ${formatSeconds(opts.timeBudget!)}: measured ${stepS.toFixed(3)} s/step, ${ckptS.toFixed(2)} s/checkpoint, ${valS.toFixed(1)} s/validation, ${formatSeconds((Date.now() - startedAt) / 1000)} so far -> ${totalSteps} steps in all (${decayText(totalSteps)}; validation every ${valSteps}; expected ${formatSeconds(plan.expectedS)})`);
+          if (totalSteps <= state.globalStep) log('train: the time budget leaves no room for more steps');
         }
         const last = state.globalStep >= totalSteps;
         const valNow = valSet !== undefined && lastValStep !== state.globalStep && !budgetPending && (last || (state.globalStep - valFrom) % valSteps === 0);
