@@ -25,8 +25,12 @@ export interface MaxPoolGeometry {
   ow: number;
 }
 
-/** y [n, oh, ow, c]: the maximum of each window clipped to the image (-infinity padding); NaN propagates. */
-export function maxPoolForward(x: Float32Array, g: MaxPoolGeometry, y: Float32Array): void {
+/**
+ * Calls `visit` for each output pixel in output order: its batch index, its offset in the output
+ * ([n, oh, ow, c] elements) and its window clipped to the image, rows y0..y1 and columns x0..x1
+ * (exclusive ends): what -infinity padding means.
+ */
+function eachWindow(g: MaxPoolGeometry, visit: (b: number, out: number, y0: number, y1: number, x0: number, x1: number) => void): void {
   const [n, h, w, c] = g.shape;
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < g.oh; oy++) {
@@ -34,47 +38,44 @@ export function maxPoolForward(x: Float32Array, g: MaxPoolGeometry, y: Float32Ar
       const y1 = Math.min(oy * g.stride - g.pad + g.kernel, h);
       for (let ox = 0; ox < g.ow; ox++) {
         const x0 = Math.max(ox * g.stride - g.pad, 0);
-        const x1 = Math.min(ox * g.stride - g.pad + g.kernel, w);
-        const dst = ((b * g.oh + oy) * g.ow + ox) * c;
-        for (let k = 0; k < c; k++) {
-          let m = -Infinity;
-          for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) m = Math.max(m, x[((b * h + yy) * w + xx) * c + k]);
-          y[dst + k] = m;
-        }
+        visit(b, ((b * g.oh + oy) * g.ow + ox) * c, y0, y1, x0, Math.min(ox * g.stride - g.pad + g.kernel, w));
       }
     }
   }
 }
 
+/** y [n, oh, ow, c]: the maximum of each window clipped to the image (-infinity padding); NaN propagates. */
+export function maxPoolForward(x: Float32Array, g: MaxPoolGeometry, y: Float32Array): void {
+  const [, h, w, c] = g.shape;
+  eachWindow(g, (b, dst, y0, y1, x0, x1) => {
+    for (let k = 0; k < c; k++) {
+      let m = -Infinity;
+      for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) m = Math.max(m, x[((b * h + yy) * w + xx) * c + k]);
+      y[dst + k] = m;
+    }
+  });
+}
+
 /** dx [n, h, w, c]: each window's dy added (float32) at its first maximum, windows in output order. */
 export function maxPoolBackward(dy: Float32Array, x: Float32Array, g: MaxPoolGeometry, dx: Float32Array): void {
-  const [n, h, w, c] = g.shape;
+  const [, h, w, c] = g.shape;
   dx.fill(0);
-  for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < g.oh; oy++) {
-      const y0 = Math.max(oy * g.stride - g.pad, 0);
-      const y1 = Math.min(oy * g.stride - g.pad + g.kernel, h);
-      for (let ox = 0; ox < g.ow; ox++) {
-        const x0 = Math.max(ox * g.stride - g.pad, 0);
-        const x1 = Math.min(ox * g.stride - g.pad + g.kernel, w);
-        const src = ((b * g.oh + oy) * g.ow + ox) * c;
-        for (let k = 0; k < c; k++) {
-          let at = ((b * h + y0) * w + x0) * c + k;
-          let m = x[at];
-          for (let yy = y0; yy < y1; yy++) {
-            for (let xx = x0; xx < x1; xx++) {
-              const i = ((b * h + yy) * w + xx) * c + k;
-              if (x[i] > m) {
-                m = x[i];
-                at = i;
-              }
-            }
+  eachWindow(g, (b, src, y0, y1, x0, x1) => {
+    for (let k = 0; k < c; k++) {
+      let at = ((b * h + y0) * w + x0) * c + k;
+      let m = x[at];
+      for (let yy = y0; yy < y1; yy++) {
+        for (let xx = x0; xx < x1; xx++) {
+          const i = ((b * h + yy) * w + xx) * c + k;
+          if (x[i] > m) {
+            m = x[i];
+            at = i;
           }
-          dx[at] = Math.fround(dx[at] + dy[src + k]);
         }
       }
+      dx[at] = Math.fround(dx[at] + dy[src + k]);
     }
-  }
+  });
 }
 
 /**
