@@ -257,7 +257,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   };
   const validateOnce = async (): Promise<boolean> => {
     const bytes = writeModelFile(config, await exportParams(params));
-    const v = opts.validateWith ? await opts.validateWith(bytes, valSet!, state.globalStep) : await validate(bytes, valSet!, log, threads);
+    const v = opts.validateWith ? await opts.validateWith(bytes, valSet!, state.globalStep) : await validate(bytes, valSet!, log, parallel ? threads : 1);
     lastValStep = state.globalStep;
     const outcome = afterValidation(state, state.globalStep, v, opts.patience);
     await appendFile(metricsFile, `${JSON.stringify({ type: 'val', epoch: state.epoch + 1, step: state.globalStep, ...v, best: outcome.improved, time: round1(elapsed()) })}\n`);
@@ -433,7 +433,7 @@ async function readBest(file: string, state: TrainState): Promise<{ params: Map<
   return { params: model.tensors as Map<string, Float32Array>, best };
 }
 
-/** `detectors`: the training's threads, idle while it validates (the same numbers with any count). */
+/** `detectors`: the training's threads (1 if its workers could not start), idle while it validates; the same numbers with any count. */
 async function validate(bytes: Uint8Array, valSet: Dataset, log: (line: string) => void, detectors: number): Promise<Record<string, number>> {
   const progress = new Progress('validation', valSet.images.length);
   const result = await evaluateModel(bytes, valSet, { onProgress: (d) => progress.update(d), detectors });
