@@ -6,6 +6,7 @@
 // (test/trainer-adam.test.ts) and checkpoints stay interchangeable. It reads its inputs where the
 // backend keeps them and writes new output tensors; the caller assigns them to the variables.
 import type { DataId, KernelBackend, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { wasmBackend, type WasmBackendIo } from './wasm-kernels/tfjs-wasm-io.js';
 
 export const ADAM_UPDATE = 'AnchorlessAdamUpdate';
 
@@ -72,13 +73,8 @@ function cpuIo(backend: KernelBackend): TensorIo {
   };
 }
 
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
-
-function wasmIo(backend: WasmBackendLike): TensorIo {
-  return { make: (shape) => backend.makeOutput(shape, 'float32'), view: (t) => backend.typedArrayFromHeap(t) };
+function wasmIo(backend: WasmBackendIo): TensorIo {
+  return { make: (shape) => backend.makeOutput(shape, 'float32'), view: (t) => backend.typedArrayFromHeap(t) as Float32Array };
 }
 
 const SCALARS: (keyof AdamScalars)[] = ['beta1', 'beta2', 'oneMinusAccBeta1', 'oneMinusAccBeta2', 'epsilon', 'lr', 'decay'];
@@ -118,10 +114,6 @@ export const ADAM_KERNELS: KernelConfig[] = [
   {
     kernelName: ADAM_UPDATE,
     backendName: 'wasm',
-    kernelFunc: kernel((b) => {
-      const backend = b as Partial<WasmBackendLike> | null;
-      if (!backend || typeof backend.makeOutput !== 'function' || typeof backend.typedArrayFromHeap !== 'function') throw new Error(`${ADAM_UPDATE}: this kernel config runs only on the TensorFlow.js wasm backend`);
-      return wasmIo(backend as WasmBackendLike);
-    }),
+    kernelFunc: kernel((b) => wasmIo(wasmBackend(ADAM_UPDATE, b))),
   },
 ];
