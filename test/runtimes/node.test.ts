@@ -1,7 +1,7 @@
 // The packed package installed for inference in an empty folder: what it brings (<= 5 MB, no
 // install scripts, no native code, no TensorFlow.js or sharp), and the Node example detecting from
 // it with relaxed SIMD off (Node 20's default) and on, equal to the repository's detections.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -42,6 +42,22 @@ test('Node (relaxed SIMD on): the relaxed build, the same detections', async () 
   // init() keeps the relaxed build only where a calibration finds it faster (runtime/wasm/calibrate.ts)
   assert.ok(result.kernels === 'relaxed' || result.kernels === 'simd', `kernels: ${String(result.kernels)}`);
   assertSameDetections(result.detections, await referenceDetections(), `${result.runtime} ${String(result.kernels)}`);
+});
+
+test('the bundled entries share one runtime: anchorless/int8 takes the kernels of anchorless\'s init()', () => {
+  // Separately bundled entries would each carry their own WasmHeap class, and loadInt8Kernels would
+  // reject the kernels of the other copy's init() (scripts/build-bundle.mjs bundles with splitting).
+  const install = installPackage();
+  const script = path.join(install.dir, 'shared-state.mjs');
+  writeFileSync(
+    script,
+    `import { init } from 'anchorless';\nimport { loadInt8Kernels } from 'anchorless/int8';\n` +
+      `const url = import.meta.resolve('anchorless');\nconst k = await init({ variant: 'simd' });\nconst int8 = await loadInt8Kernels(k);\n` +
+      `console.log(JSON.stringify({ url, int8: int8.variant }));\n`,
+  );
+  const result = runJson(process.execPath, [script], install.dir) as unknown as { url: string; int8: string };
+  assert.ok(String(result.url).endsWith('/dist/bundle/index.js'), `anchorless resolves to the bundle: ${String(result.url)}`);
+  assert.is(result.int8, 'simd');
 });
 
 test.run();

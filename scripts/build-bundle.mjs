@@ -1,0 +1,67 @@
+// After tsc: the package's Node, Deno and Bun entries as one esbuild bundle with shared chunks
+// (dist/bundle/: index.js = 'anchorless', int8.js, trainer.js, cli.js = the `anchorless` command).
+// Why: importing the runtime as tsc's ~95 separate modules took 77-148 ms of a cold start whose goal
+// is 100 ms in all; the same code as one file loads in ~20 ms (measured, `npm run bench cold-start`).
+// Why splitting: each entry bundled alone would carry its own copy of the runtime's module state
+// (registries such as registerPart), so `anchorless` and `anchorless/trainer` imported together
+// would not see each other's; with splitting every module lives in exactly one chunk, shared.
+// import.meta.url: a module moved into a bundle or chunk would resolve its neighbours (the kernels'
+// .wasm files, the default model, worker modules) against the bundle's folder. Each module's
+// import.meta.url is rewritten to its own file in dist/, relative to the bundle's folder (all
+// outputs are flat in dist/bundle/, so one relative path fits whichever output a module lands in).
+// Worker modules stay tsc's files. The browser and workerd conditions keep tsc's files too (their
+// bundlers bundle anyway).
+// Usage: node scripts/build-bundle.mjs   (after tsc)
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+/** Output name (no extension) -> the tsc file under the dist folder it bundles. */
+export const BUNDLE_ENTRIES = {
+  index: 'runtime/index.js',
+  int8: 'runtime/int8.js',
+  trainer: 'trainer/index.js',
+  cli: 'runtime/cli.js',
+};
+
+/** `entries` (output name -> file under `dist`): bundles into `outDir`; returns the output files. */
+export async function bundleDist(dist, outDir, entries = BUNDLE_ENTRIES) {
+  const distAbs = path.resolve(dist);
+  const outAbs = path.resolve(outDir);
+  const ownUrl = {
+    name: 'anchorless-own-url',
+    setup(b) {
+      b.onLoad({ filter: /\.js$/ }, async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        if (!args.path.startsWith(distAbs + path.sep) || !source.includes('import.meta.url')) return undefined;
+        const rel = path.relative(outAbs, args.path).split(path.sep).join('/');
+        return { contents: source.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`), loader: 'js' };
+      });
+    },
+  };
+  // chunk names carry content hashes: a previous build's would stay behind
+  await rm(outAbs, { recursive: true, force: true });
+  const result = await build({
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, file]) => [name, path.join(distAbs, file)])),
+    outdir: outAbs,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'es2022',
+    // the peer dependencies (TensorFlow.js, sharp, webgpu) and Node's modules stay imports
+    packages: 'external',
+    chunkNames: 'chunk-[hash]',
+    plugins: [ownUrl],
+    metafile: true,
+    logLevel: 'error',
+  });
+  return Object.keys(result.metafile.outputs);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const outputs = await bundleDist(path.join(root, 'dist'), path.join(root, 'dist', 'bundle'));
+  console.log(`bundle: ${outputs.length} files in dist/bundle/ (${Object.keys(BUNDLE_ENTRIES).join(', ')} and shared chunks)`);
+}
