@@ -60,4 +60,21 @@ test('the bundled entries share one runtime: anchorless/int8 takes the kernels o
   assert.is(result.int8, 'simd');
 });
 
+test('worker mode and 2 threads from the installed package (its bundled worker modules): the same detections', async () => {
+  const install = installPackage();
+  const script = path.join(install.dir, 'workers.mjs');
+  writeFileSync(
+    script,
+    `import { readFile } from 'node:fs/promises';\nimport { decodePng, init, ObjectDetector } from 'anchorless';\n` +
+      `await init({ variant: 'simd' });\nconst image = await decodePng(await readFile('sample.png'));\nconst out = {};\n` +
+      `for (const [name, opts] of [['worker', { worker: true }], ['threads', { threads: 2 }]]) {\n` +
+      `  const detector = await ObjectDetector.create(opts);\n  out[name] = await detector.detect(image);\n  detector.close();\n}\n` +
+      `console.log(JSON.stringify(out));\n`,
+  );
+  const result = runJson(process.execPath, [script], install.dir) as unknown as Record<'worker' | 'threads', Parameters<typeof assertSameDetections>[0]>;
+  const reference = await referenceDetections();
+  assertSameDetections(result.worker, reference, 'worker: true');
+  assertSameDetections(result.threads, reference, 'threads: 2');
+});
+
 test.run();
