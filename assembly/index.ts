@@ -10,6 +10,7 @@ export { upsampleNearestNhwc, upsampleNearestNhwcScalar } from './elementwise/up
 export { copyChannelsNhwc, copyChannelsNhwcScalar } from './elementwise/concat';
 export { affineChannelsNhwc, affineChannelsNhwcScalar } from './elementwise/affine';
 export { decodeF16 } from './elementwise/f16';
+export { warpNormaliseU8 } from './elementwise/warp';
 export { maxPool2dNhwc } from './pool/maxpool-simd';
 export { maxPool2dNhwcScalar } from './pool/maxpool-scalar';
 export { cornerPoolNhwc, cornerPoolPairAddNhwc } from './pool/corner-simd';

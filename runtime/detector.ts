@@ -27,6 +27,7 @@ import { loadModelBytes, type ModelSource } from './model-source.js';
 import { INT8_KEY, modelFromSafetensors } from './weights/model-file.js';
 import { parseSafetensors } from './weights/safetensors.js';
 import { wasmF16Decoder } from './wasm/f16.js';
+import { wasmWarper } from './wasm/warp.js';
 import { detectSaccade, isSaccadeModel } from './saccade/index.js';
 import { init, type InitOptions } from './wasm/loader.js';
 import { RemoteDetector } from './threads/remote-detector.js';
@@ -237,8 +238,8 @@ export class ObjectDetector {
       const toInput = inputScaler(plan, this.config.detector === 'centernet' ? CENTERNET_HEADS.heatmap : CORNERNET_HEADS.tlHeatmap);
       if (this.config.detector === 'centernet') {
         const pre = this.keepResolution
-          ? preprocessCornerNet(image, { ...norm, inputWidth, inputHeight, scale, out: plan.inputView() })
-          : preprocessCenterNet(image, { ...norm, inputWidth, inputHeight, scale, out: plan.inputView() });
+          ? preprocessCornerNet(image, { ...norm, inputWidth, inputHeight, scale, out: plan.inputView(), warper: wasmWarper(plan.kernels) })
+          : preprocessCenterNet(image, { ...norm, inputWidth, inputHeight, scale, out: plan.inputView(), warper: wasmWarper(plan.kernels) });
         // mirrored now: pre.input is a view of kernel memory, which later calls may grow (detach)
         const mirrored = this.flip ? flipHorizontal(pre.input) : undefined;
         const out = this.forward(plan);
@@ -255,7 +256,7 @@ export class ObjectDetector {
       } else {
         // fixed size: the image fitted into the input; keepResolution: the official test's own-size input
         const fit = this.keepResolution ? 1 : Math.min(inputWidth / image.width, inputHeight / image.height);
-        const pre = preprocessCornerNet(image, { ...norm, inputWidth, inputHeight, scale: fit * scale, out: plan.inputView() });
+        const pre = preprocessCornerNet(image, { ...norm, inputWidth, inputHeight, scale: fit * scale, out: plan.inputView(), warper: wasmWarper(plan.kernels) });
         const mirrored = this.flip ? flipHorizontal(pre.input) : undefined;
         const options = { k: settings.k, kernel: settings.kernel, aeThreshold: settings.aeThreshold, numDets: settings.numDets, stride: 1 };
         const found = decodeCornerNet(cornerHeads(this.forward(plan)), options);

@@ -279,6 +279,11 @@ export class ExecutionPlan {
     for (const step of this.steps) step();
   }
 
+  /** The kernels the plan runs on (its buffers live in their memory). */
+  get kernels(): Kernels {
+    return this.kn;
+  }
+
   /** The input buffer itself, to fill before run() (valid until the kernel memory next grows). */
   inputView(): Float32Array {
     if (this.released) throw new Error('execution plan: used after release()');

@@ -4,7 +4,7 @@
 import { describe, type Tensor } from '../ops/tensor.js';
 import { checkImage, type ImageInput } from './source.js';
 import { centerNetTransform, paddedTransform, type ImageTransform, type PaddedSize } from './transform.js';
-import { warpNormalise, type Normalisation } from './warp.js';
+import { warpNormalise, type Normalisation, type Warper } from './warp.js';
 
 export interface NormaliseOptions {
   /** Per-channel mean / std on the 0..1 scale, in channelOrder order (the model config's values). */
@@ -13,6 +13,8 @@ export interface NormaliseOptions {
   channelOrder?: 'rgb' | 'bgr';
   /** Write the input here instead of a new array (length inputHeight * inputWidth * 3). */
   out?: Float32Array;
+  /** The warp on the wasm kernels (runtime/wasm/warp.ts wasmWarper), same values; default: in JavaScript. */
+  warper?: Warper;
 }
 
 export interface CenterNetPreprocessOptions extends NormaliseOptions {
@@ -42,7 +44,7 @@ export function preprocessCenterNet(image: ImageInput, options: CenterNetPreproc
   }
   if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) throw new Error(`${fn}: options.scale must be a positive number, got ${String(scale)}`);
   const transform = centerNetTransform(src.width, src.height, inputWidth, inputHeight, scale);
-  return { input: warpNormalise(src, transform, norm, options.out), transform };
+  return { input: warpNormalise(src, transform, norm, options.out, options.warper), transform };
 }
 
 export function preprocessCornerNet(image: ImageInput, options: CornerNetPreprocessOptions): Preprocessed {
@@ -51,7 +53,7 @@ export function preprocessCornerNet(image: ImageInput, options: CornerNetPreproc
   const norm = checkNormalisation(fn, options);
   const { scale, ...size } = options;
   const transform = paddedTransform(fn, src.width, src.height, { ...size, testScale: scale });
-  return { input: warpNormalise(src, transform, norm, options.out), transform };
+  return { input: warpNormalise(src, transform, norm, options.out, options.warper), transform };
 }
 
 function checkNormalisation(fn: string, options: NormaliseOptions): Normalisation {

@@ -16,19 +16,47 @@ export interface Normalisation {
   channelOrder: 'rgb' | 'bgr';
 }
 
-/** `out` (optional) receives the input in place of a new array: a detector passes its network's input buffer. */
-export function warpNormalise(src: ImageSource, t: ImageTransform, norm: Normalisation, out?: Float32Array): Tensor {
+/**
+ * Another implementation of warpNormalise with the same results (runtime/wasm/warp.ts: the wasm
+ * kernel), given the checked arguments; `out` has the right length.
+ */
+export type Warper = (src: ImageSource, t: ImageTransform, norm: Normalisation, out: Float32Array | undefined) => Tensor;
+
+/** What the sampling loop needs: taps per output column and row, channel map, affine v * a + b. */
+export interface WarpSetup {
+  cols: Taps;
+  rows: Taps;
+  /** Source channel feeding each output channel. */
+  srcChannel: [number, number, number];
+  a: [number, number, number];
+  b: [number, number, number];
+}
+
+export function warpSetup(t: ImageTransform, norm: Normalisation): WarpSetup {
+  const srcChannel: [number, number, number] = norm.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
+  const a = norm.std.map((s) => 1 / (255 * s)) as [number, number, number];
+  const b = norm.mean.map((m, c) => -m / norm.std[c]) as [number, number, number];
+  return { cols: taps(t.inputWidth, t.offsetX, t.scale), rows: taps(t.inputHeight, t.offsetY, t.scale), srcChannel, a, b };
+}
+
+/** Throws unless `out` (when given) holds the transform's input. */
+export function checkWarpOut(t: ImageTransform, out: Float32Array | undefined): void {
   const { inputWidth: outW, inputHeight: outH } = t;
   if (out !== undefined && out.length !== outH * outW * 3) {
     throw new Error(`warpNormalise: out has ${out.length} values, the ${outW}x${outH} input needs ${outH * outW * 3}`);
   }
+}
+
+/**
+ * `out` (optional) receives the input in place of a new array: a detector passes its network's
+ * input buffer. `warper`: the same computation elsewhere (the detector's wasm kernel).
+ */
+export function warpNormalise(src: ImageSource, t: ImageTransform, norm: Normalisation, out?: Float32Array, warper?: Warper): Tensor {
+  checkWarpOut(t, out);
+  if (warper) return warper(src, t, norm, out);
+  const { inputWidth: outW, inputHeight: outH } = t;
   out ??= new Float32Array(outH * outW * 3);
-  // Source channel feeding each output channel, and the affine normalisation v * a + b.
-  const srcChannel = norm.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
-  const a = norm.std.map((s) => 1 / (255 * s));
-  const b = norm.mean.map((m, c) => -m / norm.std[c]);
-  const cols = taps(outW, t.offsetX, t.scale);
-  const rows = taps(outH, t.offsetY, t.scale);
+  const { cols, rows, srcChannel, a, b } = warpSetup(t, norm);
   const { data, width, height, channels } = src;
   // Pixel (x, y) channel c, 0 outside the image.
   const px = (x: number, y: number, c: number) => (x < 0 || y < 0 || x >= width || y >= height ? 0 : data[(y * width + x) * channels + c]);
@@ -75,7 +103,12 @@ export function warpNormalise(src: ImageSource, t: ImageTransform, norm: Normali
 }
 
 /** For each output index: the source index left of (or at) the sample and the weight of the next one. */
-function taps(n: number, offset: number, scale: number) {
+export interface Taps {
+  i0: Int32Array;
+  f: Float64Array;
+}
+
+function taps(n: number, offset: number, scale: number): Taps {
   const i0 = new Int32Array(n);
   const f = new Float64Array(n);
   for (let i = 0; i < n; i++) {
