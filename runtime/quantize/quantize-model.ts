@@ -13,6 +13,7 @@ import { loadModelBytes, type ModelSource } from '../model-source.js';
 import { activationQuant, quantizeConvWeights } from '../ops/int8-quant.js';
 import { init } from '../wasm/loader.js';
 import { wasmF16Decoder } from '../wasm/f16.js';
+import { wasmWarper } from '../wasm/warp.js';
 import { int8Eligible, INT8_SUPPORT, type Int8Layer } from '../weights/int8-model.js';
 import { CONFIG_KEY, INT8_KEY, modelFromSafetensors, writeModelFile } from '../weights/model-file.js';
 import { parseSafetensors } from '../weights/safetensors.js';
@@ -78,7 +79,7 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
   const plan = ExecutionPlan.build(kn, graph, file.tensors, heads, height, width, { observe });
   let count = 0;
   try {
-    const norm = { mean: config.mean, std: config.std };
+    const norm = { mean: config.mean, std: config.std, warper: wasmWarper(plan.kernels) };
     for await (const image of images) {
       const at = `${fn}: calibration image ${count}`;
       try {
