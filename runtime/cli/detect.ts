@@ -1,5 +1,5 @@
 // `anchorless detect [images...] [--model file] [--json] [--out annotated.png]`: JPEG/PNG in
-// (through sharp), detections out as a table or JSON [{ image, detections }], and optionally an
+// (through sharp; without it PNG only, read-image.ts), detections out as a table or JSON [{ image, detections }], and optionally an
 // annotated image. No image: the bundled sample; no model: the bundled default model.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { ObjectDetector, type DetectedObject } from '../detector.js';
 import { annotate } from './annotate.js';
 import { helpText, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { checkWritable } from '../util/atomic-write.js';
+import { imageReader, isSharpMissing, type RgbImage } from './read-image.js';
 
 const SPEC: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'weight file (.safetensors); default: the bundled centernet-tiny model' },
@@ -40,12 +41,20 @@ export async function detectCommand(argv: string[]): Promise<void> {
   const images = positionals.length > 0 ? positionals : [bundledFile('sample.png')];
   const out = options.out as string | undefined;
   const outOptions = { overwrite: options.force === true, label: `detect: --out ${out}` };
-  const { readImageRGB } = await import('../../trainer/data/image-io.js');
-  const { checkImageExtension, writeImageRGB } = await import('./write-image.js');
-  // every check on --out before any detection runs
+  const readImageRGB = await imageReader();
+  // every check on --out before any detection runs; writing it needs sharp (reading PNG does not)
+  let writeImageRGB: typeof import('./write-image.js').writeImageRGB | undefined;
   if (out !== undefined) {
-    checkImageExtension(out, outOptions.label);
+    let writer: typeof import('./write-image.js');
+    try {
+      writer = await import('./write-image.js');
+    } catch (e) {
+      if (isSharpMissing(e)) throw new Error(`detect: --out ${out}: writing the annotated image needs sharp, which is not installed (npm install sharp)`);
+      throw e;
+    }
+    writer.checkImageExtension(out, outOptions.label);
     await checkWritable(out, outOptions);
+    writeImageRGB = writer.writeImageRGB;
   }
   const detector = await ObjectDetector.create({
     model: options.model as string | undefined,
@@ -58,7 +67,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
     // one bad image does not hide the others' results: each is reported, the exit code is 1
     const failed: string[] = [];
     for (const [i, file] of images.entries()) {
-      let img: Awaited<ReturnType<typeof readImageRGB>>;
+      let img: RgbImage;
       let detections: DetectedObject[];
       try {
         img = await readImageRGB(file);
@@ -70,7 +79,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
       }
       results.push({ image: file, detections });
       if (!options.json) printTable(file, detections);
-      if (out && i === 0) {
+      if (out && writeImageRGB && i === 0) {
         await writeImageRGB(annotate(img, detections), out, outOptions);
         if (!options.json) console.log(`annotated image written to ${path.resolve(out)}`);
       }

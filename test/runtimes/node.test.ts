@@ -1,7 +1,8 @@
 // The packed package installed for inference in an empty folder: what it brings (<= 5 MB, no
 // install scripts, no native code, no TensorFlow.js or sharp), and the Node example detecting from
 // it with relaxed SIMD off (Node 20's default) and on, equal to the repository's detections.
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -75,6 +76,27 @@ test('worker mode and 2 threads from the installed package (its bundled worker m
   const reference = await referenceDetections();
   assertSameDetections(result.worker, reference, 'worker: true');
   assertSameDetections(result.threads, reference, 'threads: 2');
+});
+
+test('the anchorless command without sharp (the inference install): detect reads PNG, and says what JPEG and --out need', async () => {
+  const install = installPackage();
+  const bin = path.join(install.dir, 'node_modules', '.bin', 'anchorless');
+  const flags = process.versions.node.startsWith('20.') ? [] : ['--no-experimental-wasm-relaxed-simd'];
+  const run = (...args: string[]) => spawnSync(process.execPath, [...flags, bin, ...args], { cwd: install.dir, encoding: 'utf8', timeout: 120_000 });
+  const ok = run('detect', 'sample.png', '--json');
+  assert.is(ok.status, 0, ok.stderr);
+  const [result] = JSON.parse(ok.stdout) as { image: string; detections: Parameters<typeof assertSameDetections>[0] }[];
+  assert.is(result.image, 'sample.png');
+  // --json rounds to 4 decimals, within the comparison's tolerance
+  assertSameDetections(result.detections, await referenceDetections(), 'anchorless detect (no sharp)');
+  writeFileSync(path.join(install.dir, 'photo.jpg'), new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46]));
+  const jpeg = run('detect', 'photo.jpg');
+  assert.is(jpeg.status, 1);
+  assert.match(jpeg.stderr, /photo\.jpg: not a PNG; without sharp the CLI reads PNG only \(npm install sharp/);
+  const annotated = run('detect', 'sample.png', '--out', 'annotated.png');
+  assert.is(annotated.status, 1);
+  assert.match(annotated.stderr, /--out annotated\.png: writing the annotated image needs sharp, which is not installed/);
+  assert.not.ok(existsSync(path.join(install.dir, 'annotated.png')));
 });
 
 test.run();
