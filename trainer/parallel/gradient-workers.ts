@@ -146,17 +146,14 @@ export class GradientWorkers {
     const grads: NamedTensorMap = {};
     const owns = await Promise.all(trainable.map((v) => local!.grads[v.name].data() as Promise<Float32Array>));
     offset = 0;
+    // two small monomorphic loops: inline loops in the closures below ran ~1.5-2x slower (~8-13
+    // against ~6 ms a step for centernet-tiny's 0.9M weights). New arrays each step: the cpu backend
+    // keeps the array a tensor is made from, and a caller may hold two steps' gradients at once.
     trainable.forEach((v, i) => {
       const size = this.sizes[i];
-      const own = owns[i];
       const mean = new Float32Array(size);
-      const w0 = weightOf(0);
-      for (let j = 0; j < size; j++) mean[j] = own[j] * w0;
-      remoteParts.forEach((_, r) => {
-        const g = this.replicas[r].grads.subarray(offset, offset + size);
-        const w = weightOf(r + 1);
-        for (let j = 0; j < size; j++) mean[j] += g[j] * w;
-      });
+      scaleInto(mean, owns[i], weightOf(0));
+      for (let r = 0; r < remoteParts.length; r++) addScaledInto(mean, this.replicas[r].grads.subarray(offset, offset + size), weightOf(r + 1));
       grads[v.name] = tf.tensor(mean, v.shape, 'float32');
       offset += size;
     });
@@ -184,4 +181,14 @@ export class GradientWorkers {
     this.closed = true;
     await Promise.all(this.replicas.map((r) => r.worker.terminate()));
   }
+}
+
+/** out[j] = src[j] * w (rounded to f32 on store). */
+function scaleInto(out: Float32Array, src: Float32Array, w: number): void {
+  for (let j = 0; j < out.length; j++) out[j] = src[j] * w;
+}
+
+/** out[j] += src[j] * w (rounded to f32 on store). */
+function addScaledInto(out: Float32Array, src: Float32Array, w: number): void {
+  for (let j = 0; j < out.length; j++) out[j] += src[j] * w;
 }
