@@ -42,7 +42,7 @@ test('selectBackend: without native bindings or a GPU the default choice is wasm
   const log = lines.join('\n');
   assert.match(log, /^backend: wasm\n/);
   assert.match(log, /skipped tfjs-node-gpu: /);
-  assert.match(log, /training kernels from our wasm SIMD build: Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput, AnchorlessBatchNormTrain, AnchorlessBatchNormTrainGrad, AnchorlessCornerPool, AnchorlessCornerPoolGrad, AnchorlessUpsampleNearest, AnchorlessUpsampleNearestGrad, AnchorlessMaxPool, AnchorlessMaxPoolGrad\n/);
+  assert.match(log, /training kernels from our wasm SIMD build: Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput, AnchorlessBatchNormTrain, AnchorlessBatchNormTrainGrad, AnchorlessCornerPool, AnchorlessCornerPoolGrad, AnchorlessUpsampleNearest, AnchorlessUpsampleNearestGrad, AnchorlessMaxPool, AnchorlessMaxPoolGrad, Identity\n/);
   assert.match(log, /training kernels run on the cpu backend's code \(data copied in and out\): UnsortedSegmentSum/);
 });
 

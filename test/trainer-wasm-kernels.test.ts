@@ -277,6 +277,27 @@ test('the native kernels are registered for wasm, leave no tensors behind and al
   });
 });
 
+test('Identity on wasm shares its input\'s buffer (no copy), and each tensor outlives the other\'s disposal', async () => {
+  await withBackend('wasm', (tf) => {
+    const values = randomF32(2 * 3 * 4, 9);
+    const x = tf.tensor3d(values, [2, 3, 4]);
+    const y = tf.clone(x);
+    assert.ok(y.dataId === x.dataId, 'the clone aliases the buffer (the backend\'s own Identity makes a new one)');
+    x.dispose();
+    assert.equal(Array.from(y.dataSync()), Array.from(values), 'the clone keeps the values after its source is disposed');
+    const z = tf.clone(y);
+    y.dispose();
+    assert.equal(Array.from(z.dataSync()), Array.from(values));
+    z.dispose();
+    // int32 and bool tensors alias too; their values survive as well
+    const i = tf.tensor1d([1, -2, 3], 'int32');
+    const j = tf.clone(i);
+    i.dispose();
+    assert.equal(Array.from(j.dataSync()), [1, -2, 3]);
+    j.dispose();
+  });
+});
+
 test('NCHW Conv2DBackpropFilter / Conv2DBackpropInput on wasm (not our kernels) still equal the cpu backend', async () => {
   const xShape: Shape4 = [2, 4, 7, 6];
   const filter: Shape4 = [3, 3, 4, 5];

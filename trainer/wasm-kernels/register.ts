@@ -20,6 +20,7 @@ import { maxPoolConfigs } from './max-pool.js';
 import { MAX_POOL, MAX_POOL_GRAD } from '../layers/max-pool-kernels.js';
 import { UPSAMPLE_NEAREST, UPSAMPLE_NEAREST_GRAD } from '../layers/upsample-kernels.js';
 import { CORNER_POOL, CORNER_POOL_GRAD } from '../layers/corner-pool-kernels.js';
+import { identityConfig } from './identity.js';
 
 /**
  * Gradient kernels of the ops our graphs use that the wasm backend lacks (found with
@@ -43,7 +44,8 @@ export const WASM_TRAINING_KERNELS = [
  * our kernels' speed on the training shapes; and the trainer's fused kernels, batch norm in training
  * mode (trainer/model/batch-norm-kernels.ts), corner pooling (trainer/layers/corner-pool-kernels.ts),
  * nearest up-sampling (trainer/layers/upsample-kernels.ts) and max pooling
- * (trainer/layers/max-pool-kernels.ts), with the training module (assembly/train.ts).
+ * (trainer/layers/max-pool-kernels.ts), with the training module (assembly/train.ts); and
+ * Identity as an alias instead of a copy (identity.ts: the engine clones each tensor a gradient saves).
  */
 export const WASM_NATIVE_KERNELS = [
   'Conv2D',
@@ -59,6 +61,7 @@ export const WASM_NATIVE_KERNELS = [
   UPSAMPLE_NEAREST_GRAD,
   MAX_POOL,
   MAX_POOL_GRAD,
+  'Identity',
 ] as const;
 
 export interface WasmKernelReport {
@@ -101,6 +104,7 @@ export function registerWasmTrainingKernels(tf: TF): Promise<WasmKernelReport> {
       ...cornerPoolConfigs(ctx, train),
       ...upsampleConfigs(ctx, train),
       ...maxPoolConfigs(ctx, train),
+      identityConfig(original('Identity')),
     ];
     const native: string[] = [];
     for (const config of configs) {
