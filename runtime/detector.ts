@@ -236,10 +236,11 @@ export class ObjectDetector {
       const plan = this.planFor('detect', inputHeight, inputWidth);
       // the decodes run at stride 1 (feature-map cells); toInput maps cells to input pixels by in / out per axis
       const toInput = inputScaler(plan, this.config.detector === 'centernet' ? CENTERNET_HEADS.heatmap : CORNERNET_HEADS.tlHeatmap);
+      const warper = wasmWarper(plan.kernels);
       if (this.config.detector === 'centernet') {
         const pre = this.keepResolution
-          ? preprocessCornerNet(image, { ...norm, inputWidth, inputHeight, scale, out: plan.inputView(), warper: wasmWarper(plan.kernels) })
-          : preprocessCenterNet(image, { ...norm, inputWidth, inputHeight, scale, out: plan.inputView(), warper: wasmWarper(plan.kernels) });
+          ? preprocessCornerNet(image, { ...norm, inputWidth, inputHeight, scale, out: plan.inputView(), warper })
+          : preprocessCenterNet(image, { ...norm, inputWidth, inputHeight, scale, out: plan.inputView(), warper });
         // mirrored now: pre.input is a view of kernel memory, which later calls may grow (detach)
         const mirrored = this.flip ? flipHorizontal(pre.input) : undefined;
         const out = this.forward(plan);
@@ -256,7 +257,7 @@ export class ObjectDetector {
       } else {
         // fixed size: the image fitted into the input; keepResolution: the official test's own-size input
         const fit = this.keepResolution ? 1 : Math.min(inputWidth / image.width, inputHeight / image.height);
-        const pre = preprocessCornerNet(image, { ...norm, inputWidth, inputHeight, scale: fit * scale, out: plan.inputView(), warper: wasmWarper(plan.kernels) });
+        const pre = preprocessCornerNet(image, { ...norm, inputWidth, inputHeight, scale: fit * scale, out: plan.inputView(), warper });
         const mirrored = this.flip ? flipHorizontal(pre.input) : undefined;
         const options = { k: settings.k, kernel: settings.kernel, aeThreshold: settings.aeThreshold, numDets: settings.numDets, stride: 1 };
         const found = decodeCornerNet(cornerHeads(this.forward(plan)), options);

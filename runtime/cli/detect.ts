@@ -5,10 +5,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ObjectDetector, type DetectedObject } from '../detector.js';
-import { annotate } from './annotate.js';
+import { annotate, type RgbPixels } from './annotate.js';
 import { helpText, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { checkWritable } from '../util/atomic-write.js';
-import { imageReader, isSharpMissing, type RgbImage } from './read-image.js';
+import { imageReader, isSharpMissing } from './read-image.js';
 
 const SPEC: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'weight file (.safetensors); default: the bundled centernet-tiny model' },
@@ -67,7 +67,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
     // one bad image does not hide the others' results: each is reported, the exit code is 1
     const failed: string[] = [];
     for (const [i, file] of images.entries()) {
-      let img: RgbImage;
+      let img: RgbPixels;
       let detections: DetectedObject[];
       try {
         img = await readImageRGB(file);

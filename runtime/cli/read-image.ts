@@ -3,18 +3,10 @@
 // runtime's own decoder, so that `anchorless detect photo.png` works there too. Other formats then
 // get an Error that says to install sharp.
 import { readFile, stat } from 'node:fs/promises';
-import { decodePng } from '../image/png.js';
+import { decodePng, isPng } from '../image/png.js';
+import type { RgbPixels } from './annotate.js';
 
-export interface RgbImage {
-  /** Row-major RGB, 3 bytes per pixel. */
-  data: Uint8Array;
-  width: number;
-  height: number;
-}
-
-export type ImageReader = (file: string) => Promise<RgbImage>;
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+export type ImageReader = (file: string) => Promise<RgbPixels>;
 
 /** sharp's reader when sharp loads, else the PNG-only one. */
 export async function imageReader(): Promise<ImageReader> {
@@ -32,13 +24,18 @@ export function isSharpMissing(e: unknown): boolean {
   return (err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND') && /['"]sharp['"]/.test(err?.message ?? '');
 }
 
-/** A PNG file as RGB (alpha dropped), without sharp. */
-export async function readPngRGB(file: string): Promise<RgbImage> {
+/** Throws unless `file` is an existing regular file (the readers' first check, sharp's and ours). */
+export async function checkImageFile(file: string): Promise<void> {
   const info = await stat(file).catch(() => undefined);
   if (!info) throw new Error(`image ${file}: file not found`);
   if (!info.isFile()) throw new Error(`image ${file}: not a regular file`);
+}
+
+/** A PNG file as RGB (alpha dropped), without sharp. */
+export async function readPngRGB(file: string): Promise<RgbPixels> {
+  await checkImageFile(file);
   const bytes = new Uint8Array(await readFile(file));
-  if (bytes.length < 8 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) {
+  if (!isPng(bytes)) {
     throw new Error(`image ${file}: not a PNG; without sharp the CLI reads PNG only (npm install sharp for JPEG, WebP and the rest)`);
   }
   let png: Awaited<ReturnType<typeof decodePng>>;

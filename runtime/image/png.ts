@@ -8,11 +8,16 @@ const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Samples per pixel by PNG colour type: grey, -, RGB, palette, grey + alpha, -, RGBA. */
 const SAMPLES: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
+/** Whether `bytes` start with the PNG signature. */
+export function isPng(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && SIGNATURE.every((b, i) => bytes[i] === b);
+}
+
 /** Decodes a PNG file's bytes: RGB (channels 3) or, when the file has alpha, RGBA (channels 4). */
 export async function decodePng(bytes: Uint8Array | ArrayBuffer): Promise<Required<ImageInput> & { data: Uint8Array }> {
   const png = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
   if (!(png instanceof Uint8Array)) throw new Error(`decodePng: bytes must be a Uint8Array or ArrayBuffer, got ${typeof bytes}`);
-  if (png.length < 8 || SIGNATURE.some((b, i) => png[i] !== b)) throw new Error('decodePng: not a PNG file (no PNG signature)');
+  if (!isPng(png)) throw new Error('decodePng: not a PNG file (no PNG signature)');
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
   let width = 0, height = 0, depth = 0, colour = -1;
   let palette: Uint8Array | undefined;

@@ -39,22 +39,16 @@ export function warpSetup(t: ImageTransform, norm: Normalisation): WarpSetup {
   return { cols: taps(t.inputWidth, t.offsetX, t.scale), rows: taps(t.inputHeight, t.offsetY, t.scale), srcChannel, a, b };
 }
 
-/** Throws unless `out` (when given) holds the transform's input. */
-export function checkWarpOut(t: ImageTransform, out: Float32Array | undefined): void {
-  const { inputWidth: outW, inputHeight: outH } = t;
-  if (out !== undefined && out.length !== outH * outW * 3) {
-    throw new Error(`warpNormalise: out has ${out.length} values, the ${outW}x${outH} input needs ${outH * outW * 3}`);
-  }
-}
-
 /**
  * `out` (optional) receives the input in place of a new array: a detector passes its network's
  * input buffer. `warper`: the same computation elsewhere (the detector's wasm kernel).
  */
 export function warpNormalise(src: ImageSource, t: ImageTransform, norm: Normalisation, out?: Float32Array, warper?: Warper): Tensor {
-  checkWarpOut(t, out);
-  if (warper) return warper(src, t, norm, out);
   const { inputWidth: outW, inputHeight: outH } = t;
+  if (out !== undefined && out.length !== outH * outW * 3) {
+    throw new Error(`warpNormalise: out has ${out.length} values, the ${outW}x${outH} input needs ${outH * outW * 3}`);
+  }
+  if (warper) return warper(src, t, norm, out);
   out ??= new Float32Array(outH * outW * 3);
   const { cols, rows, srcChannel, a, b } = warpSetup(t, norm);
   const { data, width, height, channels } = src;

@@ -2,8 +2,8 @@
 // grey and 16-bit inputs converted to 8-bit sRGB, alpha dropped (not composited). EXIF orientation
 // is NOT applied: COCO and VOC boxes refer to the pixels as stored, which is what pycocotools and
 // the VOC devkit see too.
-import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
+import { checkImageFile } from '../../runtime/cli/read-image.js';
 
 export interface RgbImage {
   /** Row-major RGB, 3 bytes per pixel, length width * height * 3. */
@@ -13,9 +13,7 @@ export interface RgbImage {
 }
 
 export async function readImageRGB(file: string): Promise<RgbImage> {
-  const info = await stat(file).catch(() => undefined);
-  if (!info) throw new Error(`image ${file}: file not found`);
-  if (!info.isFile()) throw new Error(`image ${file}: not a regular file`);
+  await checkImageFile(file);
   try {
     const { data, info: out } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     if (out.channels !== 3 || data.length !== out.width * out.height * 3) {
