@@ -1,12 +1,16 @@
 // The packed package installed for inference in an empty folder: what it brings (<= 5 MB, no
 // install scripts, no native code, no TensorFlow.js or sharp), and the Node example detecting from
-// it with relaxed SIMD off (Node 20's default) and on, equal to the repository's detections.
+// it with relaxed SIMD off (Node 20's default) and on, equal to the repository's detections; its
+// bundled entries sharing one runtime, its bundled workers, and the `anchorless` command without sharp.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertSameDetections, copyExample, folderBytes, installPackage, referenceDetections, runJson } from './install.js';
+
+/** Node flags for the SIMD128 build: relaxed SIMD is off by default in Node 20, on in later versions. */
+const SIMD128_FLAGS = process.versions.node.startsWith('20.') ? [] : ['--no-experimental-wasm-relaxed-simd'];
 
 test('inference install: at most 5 MB of node_modules, one package, no install scripts, no native code', () => {
   const { dir } = installPackage();
@@ -28,9 +32,7 @@ test('inference install: at most 5 MB of node_modules, one package, no install s
 test('Node (relaxed SIMD off): the example detects the same as the repository', async () => {
   const install = installPackage();
   const script = copyExample(install, 'node/detect.mjs');
-  // off by default in Node 20; later versions ship it, so turn it off there
-  const flags = process.versions.node.startsWith('20.') ? [] : ['--no-experimental-wasm-relaxed-simd'];
-  const result = runJson(process.execPath, [...flags, script, 'sample.png'], install.dir);
+  const result = runJson(process.execPath, [...SIMD128_FLAGS, script, 'sample.png'], install.dir);
   assert.is(result.kernels, 'simd');
   assertSameDetections(result.detections, await referenceDetections(), result.runtime);
 });
@@ -81,8 +83,7 @@ test('worker mode and 2 threads from the installed package (its bundled worker m
 test('the anchorless command without sharp (the inference install): detect reads PNG, and says what JPEG and --out need', async () => {
   const install = installPackage();
   const bin = path.join(install.dir, 'node_modules', '.bin', 'anchorless');
-  const flags = process.versions.node.startsWith('20.') ? [] : ['--no-experimental-wasm-relaxed-simd'];
-  const run = (...args: string[]) => spawnSync(process.execPath, [...flags, bin, ...args], { cwd: install.dir, encoding: 'utf8', timeout: 120_000 });
+  const run = (...args: string[]) => spawnSync(process.execPath, [...SIMD128_FLAGS, bin, ...args], { cwd: install.dir, encoding: 'utf8', timeout: 120_000 });
   const ok = run('detect', 'sample.png', '--json');
   assert.is(ok.status, 0, ok.stderr);
   const [result] = JSON.parse(ok.stdout) as { image: string; detections: Parameters<typeof assertSameDetections>[0] }[];
