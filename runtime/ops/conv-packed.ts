@@ -14,13 +14,38 @@ import {
 } from './conv-params.js';
 import { checkPositiveInt } from './tensor.js';
 import { poolThreads, runRows, scratchStride } from '../threads/run-rows.js';
+import { holdSharedScratch, releaseSharedScratch, sharedScratch } from './shared-scratch.js';
 
-/** The fast kernels: 'gemm1x1' (1x1, stride 1, no padding), 'igemm' (any), 'depthwise' (groups = cin = cout). */
-export type FastConvKernel = 'gemm1x1' | 'igemm' | 'depthwise';
+/**
+ * The fast kernels: 'gemm1x1' (1x1, stride 1, no padding), 'igemm' (any), 'depthwise' (groups =
+ * cin = cout), 'winograd' (3x3, stride 1, dilation 1, groups 1, channels in multiples of 4; weights
+ * packed with layout 'winograd').
+ */
+export type FastConvKernel = 'gemm1x1' | 'igemm' | 'depthwise' | 'winograd';
+
+/**
+ * Tiles per Winograd block: the block's transformed inputs of one of the 16 planes (tiles x cin
+ * floats) stay within 64 KB, where the ResNet layers at 512 ran fastest here (32 KB and 128-256 KB
+ * were measured too), and never more than 256 tiles (the scratch stays ~2 MB a thread).
+ */
+function winogradBlockTiles(cin: number): number {
+  return Math.max(4, Math.min(256, Math.floor(65536 / (cin * 4)) & ~3));
+}
+
+/**
+ * Whether a conv can take the Winograd kernel: 3x3, stride 1, dilation 1, groups 1, and input and
+ * output channels in multiples of 4 (the transforms run 4 channels at a time) from 8 up (below it
+ * the transforms cost more than the multiplies they save).
+ */
+export function winogradFits(kh: number, kw: number, cin: number, cout: number, groups: number, stride: Pair = 1, dilation: Pair = 1): boolean {
+  const [sh, sw] = typeof stride === 'number' ? [stride, stride] : stride;
+  const [dh, dw] = typeof dilation === 'number' ? [dilation, dilation] : dilation;
+  return kh === 3 && kw === 3 && groups === 1 && sh === 1 && sw === 1 && dh === 1 && dw === 1 && cin % 4 === 0 && cout % 4 === 0 && cin >= 8 && cout >= 8;
+}
 
 export interface PackedConv2d {
-  /** 'gemm' panels serve gemm1x1 and igemm; 'depthwise' serves the depthwise kernel. */
-  readonly layout: 'gemm' | 'depthwise';
+  /** 'gemm' panels serve gemm1x1 and igemm; 'depthwise' the depthwise kernel; 'winograd' the Winograd kernel. */
+  readonly layout: ConvLayout;
   /** HWIO [kh, kw, cin/groups, cout]. */
   readonly filterShape: readonly [number, number, number, number];
   readonly groups: number;
@@ -33,8 +58,12 @@ export interface PackedConv2d {
 export interface PackConv2dOptions {
   bias?: Float32Array;
   groups?: number;
-  /** Default: 'depthwise' when groups = cin = cout (one input channel per group), else 'gemm'. */
-  layout?: 'gemm' | 'depthwise';
+  /**
+   * Default: 'depthwise' when groups = cin = cout (one input channel per group), else 'gemm'.
+   * 'winograd' (a 3x3 conv that winogradFits) packs the 16 transformed weight planes (16/9 of the
+   * 'gemm' size) for stride 1 and dilation 1 only: the execution plan picks it where it fits.
+   */
+  layout?: ConvLayout;
 }
 
 export interface Conv2dIntoOptions {
@@ -46,14 +75,16 @@ export interface Conv2dIntoOptions {
   kernel?: 'auto' | FastConvKernel;
 }
 
+type ConvLayout = 'gemm' | 'depthwise' | 'winograd';
+
 class Packed extends PackedMemory implements PackedConv2d {
   constructor(
     k: Kernels,
-    readonly layout: 'gemm' | 'depthwise',
+    readonly layout: ConvLayout,
     readonly filterShape: readonly [number, number, number, number],
     readonly groups: number,
     ptr: number,
-    /** Zero row + indirection buffer of conv2dIgemm (gemm layout only). */
+    /** Zero row + indirection buffer of conv2dIgemm, one per pool thread (gemm layout only). */
     scratch: number,
   ) {
     super(k, ptr, scratch);
@@ -71,11 +102,15 @@ export function packConv2d(k: Kernels, w: Float32Array, shape: readonly number[]
   const bias = checkBias(op, opts.bias, cout);
   const depthwiseShape = cinG === 1 && groups === cout;
   const layout = opts.layout ?? (depthwiseShape ? 'depthwise' : 'gemm');
-  if (layout !== 'gemm' && layout !== 'depthwise') throw new Error(`${op}: layout must be 'gemm' or 'depthwise', got ${String(layout)}`);
+  if (layout !== 'gemm' && layout !== 'depthwise' && layout !== 'winograd') throw new Error(`${op}: layout must be 'gemm', 'depthwise' or 'winograd', got ${String(layout)}`);
+  if (layout === 'winograd' && !winogradFits(kh, kw, cinG, cout, groups)) {
+    throw new Error(`${op}: the winograd layout needs a 3x3 filter, groups 1 and 8 or more input and output channels in multiples of 4, got w [${shape}], groups ${groups}`);
+  }
   if (layout === 'depthwise' && !depthwiseShape) {
     throw new Error(`${op}: the depthwise layout needs groups = cout and one input channel per group, got groups ${groups}, w [${shape}]`);
   }
   const ex = k.exports;
+  if (layout === 'winograd') return packWinograd(k, w, [kh, kw, cinG, cout], bias);
   const ks = kh * kw;
   const size = layout === 'gemm' ? ex.gemmPackedFloats(ks, cinG, cout / groups, groups) : cout + ks * cout;
   const ptr = k.heap.alloc(size * 4);
@@ -88,6 +123,26 @@ export function packConv2d(k: Kernels, w: Float32Array, shape: readonly number[]
   // one scratch area per pool thread: each builds its own indirection buffer
   const scratch = layout === 'gemm' ? k.heap.alloc(scratchStride(ex.conv2dIgemmScratchBytes(cinG, ks)) * poolThreads(k)) : 0;
   return new Packed(k, layout, [kh, kw, cinG, cout], groups, ptr, scratch);
+}
+
+/** Winograd weights: their scratch is the instance's shared area (shared-scratch.ts). */
+class PackedWinograd extends Packed {
+  protected override onRelease = () => releaseSharedScratch(this.k);
+}
+
+function packWinograd(k: Kernels, w: Float32Array, shape: [number, number, number, number], bias: Float32Array | undefined): PackedConv2d {
+  const ex = k.exports;
+  const [, , cin, cout] = shape;
+  const ptr = k.heap.alloc(ex.winogradPackedFloats(cin, cout) * 4);
+  const wPtr = k.heap.allocF32(w);
+  const bPtr = bias ? k.heap.allocF32(bias) : 0;
+  const temp = k.heap.alloc(ex.winogradWeightTempFloats(cin, cout) * 4);
+  ex.packWinogradWeights(wPtr, cin, cout, bPtr, bias ? 1 : 0, temp, ptr);
+  k.heap.release(temp);
+  if (bPtr) k.heap.release(bPtr);
+  k.heap.release(wPtr);
+  holdSharedScratch(k, scratchStride(ex.conv2dWinogradScratchBytes(cin, cout, winogradBlockTiles(cin))) * poolThreads(k));
+  return new PackedWinograd(k, 'winograd', shape, 1, ptr, 0);
 }
 
 /** Output shape [n, oh, ow, cout] of conv2dInto; throws on a channel mismatch or an empty output. */
@@ -108,6 +163,12 @@ function conv2dPlan(op: string, xShape: readonly number[], packed: PackedConv2d,
 /** Which fast kernel runs this layer. */
 export function chooseConvKernel(packed: PackedConv2d, g: ConvGeometry): FastConvKernel {
   if (packed.layout === 'depthwise') return 'depthwise';
+  if (packed.layout === 'winograd') {
+    if (g.sh !== 1 || g.sw !== 1 || g.dh !== 1 || g.dw !== 1) {
+      throw new Error(`conv2dInto: weights packed with layout 'winograd' run stride 1 and dilation 1 only, got stride [${g.sh}, ${g.sw}], dilation [${g.dh}, ${g.dw}]`);
+    }
+    return 'winograd';
+  }
   const pointwise = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.padTop + g.padBottom + g.padLeft + g.padRight === 0;
   return pointwise ? 'gemm1x1' : 'igemm';
 }
@@ -145,6 +206,20 @@ export function conv2dInto(k: Kernels, packed: PackedConv2d, xPtr: number, xShap
         scratch: [20, scratchStride(ex.conv2dIgemmScratchBytes(cin / packed.groups, kh * kw))],
       }, n * g.oh * g.ow * cout * kh * kw * (cin / packed.groups));
       break;
+    case 'winograd': {
+      if (auto !== 'winograd') throw new Error(`${op}: kernel 'winograd' needs weights packed with layout 'winograd'`);
+      // split by output rows in whole tile rows, at least one block of tiles per chunk: rows r0.. are
+      // the conv of the same input with the top padding r0 smaller
+      const blockTiles = winogradBlockTiles(cin);
+      const tilesX = Math.ceil(g.ow / 2);
+      runRows(k, {
+        fn: 'conv2dWinograd',
+        args: [xPtr, n, h, w, cin, packed.ptr, cout, g.padTop, g.padLeft, g.oh, g.ow, relu, outPtr, sharedScratch(k), blockTiles],
+        rows: n === 1 ? g.oh : 1, rowsArg: 9, perRow: [[7, -1], [12, g.ow * cout * 4]], align: 2 * Math.ceil(blockTiles / tilesX),
+        scratch: [13, scratchStride(ex.conv2dWinogradScratchBytes(cin, cout, blockTiles))],
+      }, n * g.oh * g.ow * cout * 4 * cin);
+      break;
+    }
     case 'depthwise':
       if (packed.layout !== 'depthwise') throw new Error(`${op}: kernel 'depthwise' needs weights packed with layout 'depthwise'`);
       runRows(k, {
@@ -154,7 +229,7 @@ export function conv2dInto(k: Kernels, packed: PackedConv2d, xPtr: number, xShap
       }, n * g.oh * g.ow * cin * kh * kw);
       break;
     default:
-      throw new Error(`${op}: kernel must be 'auto', 'gemm1x1', 'igemm' or 'depthwise', got ${JSON.stringify(kernel)}`);
+      throw new Error(`${op}: kernel must be 'auto', 'gemm1x1', 'igemm', 'depthwise' or 'winograd', got ${JSON.stringify(kernel)}`);
   }
   return out;
 }

@@ -10,7 +10,7 @@ export { conv2d, conv2dTranspose } from './conv.js';
 export type { Conv2dOptions, Conv2dTransposeOptions } from './conv.js';
 // pointer level, for the execution plan and the trainer's wasm backend (not in DESIGN's list)
 export {
-  packConv2d, conv2dInto, conv2dOutputShape, chooseConvKernel,
+  packConv2d, conv2dInto, conv2dOutputShape, chooseConvKernel, winogradFits,
   packConv2dTranspose, conv2dTransposeInto, conv2dTransposeOutputShape,
 } from './conv-packed.js';
 export type { PackedConv2d, PackConv2dOptions, Conv2dIntoOptions, FastConvKernel, PackedConv2dTranspose, Conv2dTransposeIntoOptions } from './conv-packed.js';

@@ -22,5 +22,9 @@ export abstract class PackedMemory {
     this.live = false;
     this.k.heap.release(this.ptr);
     if (this.scratch) this.k.heap.release(this.scratch);
+    this.onRelease?.();
   }
+
+  /** Anything else the packed weights hold, given back once on release(). */
+  protected onRelease?: () => void;
 }

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { conv2d, type Conv2dOptions } from '../../runtime/ops/conv.js';
-import { conv2dInto, conv2dOutputShape, packConv2d } from '../../runtime/ops/conv-packed.js';
+import { conv2dInto, conv2dOutputShape, packConv2d, winogradFits, type FastConvKernel } from '../../runtime/ops/conv-packed.js';
 import type { Tensor } from '../../runtime/ops/tensor.js';
 import { loadCases, tensorOf } from '../helpers/decode-fixtures.js';
 import { loadKernels } from '../helpers/kernels.js';
@@ -56,6 +56,14 @@ const CASES: Case[] = [
   { name: 'depthwise 5 channels, stride 2, dilation 2', x: [2, 11, 9, 5], k: [3, 3], cout: 5, stride: [2, 2], pad: [2, 2, 2, 2], dilation: [2, 2], groups: 5, relu: true },
   { name: 'depthwise 5x5, 21 channels (16 + 4 + 1)', x: [1, 8, 9, 21], k: [5, 5], cout: 21, pad: [2, 1, 0, 2], groups: 21, bias: true, relu: true },
   { name: 'depthwise multiplier 2 (grouped path)', x: [1, 6, 7, 4], k: [3, 3], cout: 8, pad: [1, 1, 1, 1], groups: 4, bias: true },
+  // Winograd F(2x2, 3x3): odd sizes (half tiles at the right and bottom), no padding, asymmetric
+  // and larger-than-the-filter padding, batch 2, a cout tail past the last 8-channel panel, more
+  // tiles than one block (256 at cin 8)
+  { name: 'winograd: odd sizes, no padding, cout 12', x: [1, 9, 7, 12], k: [3, 3], cout: 12 },
+  { name: 'winograd: batch 2, asymmetric pad, ReLU', x: [2, 6, 5, 8], k: [3, 3], cout: 20, pad: [0, 2, 1, 0], bias: true, relu: true },
+  { name: 'winograd: 1x1 image, pad 2', x: [1, 1, 1, 16], k: [3, 3], cout: 8, pad: [2, 2, 2, 2], bias: true },
+  { name: 'winograd: 380 tiles (two blocks), cin 8', x: [1, 40, 38, 8], k: [3, 3], cout: 8, pad: [1, 1, 1, 1], bias: true, relu: true },
+  { name: 'winograd: cin 36 cout 36', x: [1, 11, 12, 36], k: [3, 3], cout: 36, pad: [1, 1, 1, 1], bias: true },
 ];
 
 function inputs(c: Case, seed: number) {
@@ -72,13 +80,14 @@ function inputs(c: Case, seed: number) {
   return { x, w, bias, opts };
 }
 
-function fastKernels(c: Case): ('gemm1x1' | 'igemm' | 'depthwise')[] {
+function fastKernels(c: Case): FastConvKernel[] {
   const groups = c.groups ?? 1;
-  const kinds: ('gemm1x1' | 'igemm' | 'depthwise')[] = ['igemm'];
+  const kinds: FastConvKernel[] = ['igemm'];
   const pad = c.pad ?? [0, 0, 0, 0];
   const stride = c.stride ?? [1, 1];
   if (c.k[0] === 1 && c.k[1] === 1 && stride[0] === 1 && stride[1] === 1 && pad.every((p) => p === 0)) kinds.push('gemm1x1');
   if (groups === c.x[3] && groups === c.cout) kinds.push('depthwise');
+  if (winogradFits(c.k[0], c.k[1], c.x[3], c.cout, groups, stride, c.dilation ?? [1, 1])) kinds.push('winograd');
   return kinds;
 }
 
@@ -94,8 +103,9 @@ test('conv2d: scalar spec equals TensorFlow.js conv2d (grouped by splitting, dil
   }
 });
 
-test('conv2d: every fast kernel (auto choice, igemm, gemm1x1, depthwise) equals the scalar spec', async () => {
+test('conv2d: every fast kernel (auto choice, igemm, gemm1x1, depthwise, winograd) equals the scalar spec', async () => {
   await loadKernels();
+  assert.ok(CASES.filter((c) => fastKernels(c).includes('winograd')).length >= 7, 'the Winograd kernel is among those tested');
   for (const [i, c] of CASES.entries()) {
     const { x, w, opts } = inputs(c, 100 + i * 7);
     const spec = conv2d(x, w, { ...opts, kernel: 'scalar' });
@@ -124,8 +134,8 @@ test('conv2d: NaN in x reaches exactly the outputs whose window covers it, throu
   await loadKernels();
   const x: Tensor = { data: randomF32(1 * 7 * 9 * 8, 41), shape: [1, 7, 9, 8] };
   x.data[(3 * 9 + 4) * 8 + 5] = NaN; // pixel (3, 4), channel 5
-  const cases: [Tensor, Conv2dOptions, ('auto' | 'igemm' | 'gemm1x1' | 'depthwise')[]][] = [
-    [{ data: randomF32(3 * 3 * 8 * 12, 42), shape: [3, 3, 8, 12] }, { pad: 1 }, ['auto']],
+  const cases: [Tensor, Conv2dOptions, ('auto' | FastConvKernel)[]][] = [
+    [{ data: randomF32(3 * 3 * 8 * 12, 42), shape: [3, 3, 8, 12] }, { pad: 1 }, ['auto', 'igemm', 'winograd']],
     [{ data: randomF32(8 * 12, 43), shape: [1, 1, 8, 12] }, {}, ['auto', 'igemm']],
     [{ data: randomF32(3 * 3 * 8, 44), shape: [3, 3, 1, 8] }, { pad: 1, groups: 8 }, ['auto', 'igemm']],
   ];
@@ -250,12 +260,22 @@ test('conv2d: clear errors for bad input', async () => {
     ['empty x', () => conv2d({ data: new Float32Array(0), shape: [0, 5, 5, 4] }, w), /x must not be empty/],
     ['kernel choice', () => conv2d(x, w, { kernel: 'gemm1x1' }), /kernel 'gemm1x1' cannot run this layer/],
     ['kernel depthwise', () => conv2d(x, w, { kernel: 'depthwise' }), /kernel 'depthwise' cannot run this layer/],
+    ['kernel winograd, 4 channels', () => conv2d(x, w, { kernel: 'winograd' }), /kernel 'winograd' cannot run this layer \(w \[3,3,4,8\].*8 or more channels/],
+    ['kernel winograd, stride 2', () => conv2d({ data: new Float32Array(200), shape: [1, 5, 5, 8] }, { data: new Float32Array(576), shape: [3, 3, 8, 8] }, { stride: 2, kernel: 'winograd' }), /kernel 'winograd' cannot run this layer .*stride \[2, 2\]/],
     ['kernel name', () => conv2d(x, w, { kernel: 'fast' as 'auto' }), /kernel must be 'auto', 'scalar'/],
   ];
   for (const [label, fn, re] of bad) assert.throws(fn, re, label);
   const k = await loadKernels();
   assert.throws(() => packConv2d(k, new Float32Array(10), [3, 3, 4, 8]), /w has 10 values but shape \[3,3,4,8\] needs 288/);
   assert.throws(() => packConv2d(k, new Float32Array(288), [3, 3, 4, 8], { layout: 'depthwise' }), /depthwise layout needs groups = cout/);
+  assert.throws(() => packConv2d(k, new Float32Array(288), [3, 3, 4, 8], { layout: 'winograd' }), /winograd layout needs a 3x3 filter, groups 1 and 8 or more input and output channels in multiples of 4, got w \[3,3,4,8\]/);
+  const wino = packConv2d(k, new Float32Array(576), [3, 3, 8, 8], { layout: 'winograd' });
+  try {
+    assert.throws(() => conv2dInto(k, wino, 16, [1, 5, 5, 8], 16, { stride: 2 }), /layout 'winograd' run stride 1 and dilation 1 only, got stride \[2, 2\]/);
+    assert.throws(() => conv2dInto(k, wino, 16, [1, 5, 5, 8], 16, { kernel: 'igemm' }), /kernel 'igemm' needs weights packed with layout 'gemm'/);
+  } finally {
+    wino.release();
+  }
   const packed = packConv2d(k, new Float32Array(288), [3, 3, 4, 8]);
   try {
     assert.throws(() => conv2dInto(k, packed, 16, [1, 5, 5, 3], 16), /x has 3 channels but the filter takes 4 per group x 1 groups = 4/);

@@ -1,0 +1,225 @@
+// 3x3 convolution, stride 1, dilation 1, groups 1, as Winograd F(2x2, 3x3) (Lavin & Gray, "Fast
+// Algorithms for Convolutional Neural Networks", 2016): each 2x2 output tile is A^T [(G g G^T) .
+// (B^T d B)] A over the 4x4 input tile d, so the 36 multiply-adds per output pixel and channel pair
+// become 16 / 4 = 4 after the transforms: 2.25x fewer. The 16 products are 16 GEMMs of
+// [tiles, cin] x [cin, cout], run by the 1x1 GEMM micro-kernel on packed panels (pack.ts). The
+// transforms only add and subtract (G's halves are folded into the packed weights), so the error
+// stays at float rounding of a few more additions per output (F(4x4, 3x3) would save more
+// multiplies, but its transforms scale by up to 8 and lose ~2 more digits).
+//   x [n, h, w, cin] NHWC, out [n, oh, ow, cout]; cin and cout multiples of 4.
+// Tiles are taken blockTiles at a time: the block's 16 transformed inputs [blockTiles, cin] stay in
+// cache while every weight panel passes over them, and the products [blockTiles, cout] are turned
+// into outputs before the next block.
+import { PANEL, gemmPackedFloats, packGemmWeights } from './pack';
+import { zeroBytes } from './memory';
+import { MR, gemmTile, zeroRowBytes } from './tile';
+
+/** Floats of one transformed weight plane (a 1x1 GEMM packing of [cin, cout], no bias). */
+// @ts-ignore: decorator
+@inline
+function planeFloats(cin: i32, cout: i32): i32 {
+  return gemmPackedFloats(1, cin, cout, 1);
+}
+
+/** Floats packWinogradWeights writes: 16 planes, then the bias [cout] (zeros without one). */
+export function winogradPackedFloats(cin: i32, cout: i32): i32 {
+  return 16 * planeFloats(cin, cout) + ((cout + 3) & ~3);
+}
+
+/** Floats of the temporary packWinogradWeights needs: the 16 transformed [cin, cout] planes. */
+export function winogradWeightTempFloats(cin: i32, cout: i32): i32 {
+  return 16 * cin * cout;
+}
+
+/**
+ * HWIO wts [3, 3, cin, cout] -> U_e = (G g G^T)_e for e = 4i + j, each packed as a 1x1 GEMM plane,
+ * then the bias. G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]. temp holds
+ * winogradWeightTempFloats floats.
+ */
+export function packWinogradWeights(wts: usize, cin: i32, cout: i32, bias: usize, hasBias: i32, temp: usize, out: usize): void {
+  const plane = <usize>cin * cout;
+  const tapStride = plane << 2;
+  for (let ci = 0; ci < cin; ci++) {
+    for (let co = 0; co < cout; co++) {
+      const at = (<usize>ci * cout + co) << 2;
+      // g[r][c] = wts[r*3 + c][ci][co]
+      const g00 = load<f32>(wts + at), g01 = load<f32>(wts + at + tapStride), g02 = load<f32>(wts + at + 2 * tapStride);
+      const g10 = load<f32>(wts + at + 3 * tapStride), g11 = load<f32>(wts + at + 4 * tapStride), g12 = load<f32>(wts + at + 5 * tapStride);
+      const g20 = load<f32>(wts + at + 6 * tapStride), g21 = load<f32>(wts + at + 7 * tapStride), g22 = load<f32>(wts + at + 8 * tapStride);
+      // t = G g (4 x 3), in f64 so that the halves and sums round once, on the store
+      const t00 = <f64>g00, t01 = <f64>g01, t02 = <f64>g02;
+      const t10 = 0.5 * (<f64>g00 + <f64>g10 + <f64>g20), t11 = 0.5 * (<f64>g01 + <f64>g11 + <f64>g21), t12 = 0.5 * (<f64>g02 + <f64>g12 + <f64>g22);
+      const t20 = 0.5 * (<f64>g00 - <f64>g10 + <f64>g20), t21 = 0.5 * (<f64>g01 - <f64>g11 + <f64>g21), t22 = 0.5 * (<f64>g02 - <f64>g12 + <f64>g22);
+      const t30 = <f64>g20, t31 = <f64>g21, t32 = <f64>g22;
+      // U = t G^T (4 x 4), row i: [t_i0, (t_i0 + t_i1 + t_i2) / 2, (t_i0 - t_i1 + t_i2) / 2, t_i2]
+      storeRowU(temp + at, tapStride, 0, t00, t01, t02);
+      storeRowU(temp + at, tapStride, 1, t10, t11, t12);
+      storeRowU(temp + at, tapStride, 2, t20, t21, t22);
+      storeRowU(temp + at, tapStride, 3, t30, t31, t32);
+    }
+  }
+  const planeBytes = <usize>planeFloats(cin, cout) << 2;
+  for (let e = 0; e < 16; e++) {
+    packGemmWeights(temp + <usize>e * tapStride, 1, cin, cout, 1, 0, 0, out + <usize>e * planeBytes);
+  }
+  const b = out + 16 * planeBytes;
+  for (let co = 0; co < cout; co++) store<f32>(b + (<usize>co << 2), hasBias ? load<f32>(bias + (<usize>co << 2)) : 0);
+}
+
+// @ts-ignore: decorator
+@inline
+function storeRowU(at: usize, tapStride: usize, i: i32, a: f64, b: f64, c: f64): void {
+  const row = at + <usize>(4 * i) * tapStride;
+  store<f32>(row, <f32>a);
+  store<f32>(row + tapStride, <f32>(0.5 * (a + b + c)));
+  store<f32>(row + 2 * tapStride, <f32>(0.5 * (a - b + c)));
+  store<f32>(row + 3 * tapStride, <f32>c);
+}
+
+/** Scratch bytes of conv2dWinograd: the zero row, 16 input planes and 16 product planes of blockTiles rows. */
+export function conv2dWinogradScratchBytes(cin: i32, cout: i32, blockTiles: i32): i32 {
+  return <i32>(zeroRowBytes(cin) + (<usize>16 * blockTiles * (cin + cout) << 2));
+}
+
+export function conv2dWinograd(
+  x: usize, n: i32, h: i32, w: i32, cin: i32,
+  packed: usize, cout: i32, padTop: i32, padLeft: i32,
+  oh: i32, ow: i32, relu: i32, out: usize, scratch: usize, blockTiles: i32,
+): void {
+  const zero = scratch;
+  const vPlanes = scratch + zeroRowBytes(cin);
+  const vPlaneBytes = <usize>blockTiles * cin << 2;
+  const mPlanes = vPlanes + 16 * vPlaneBytes;
+  const mPlaneBytes = <usize>blockTiles * cout << 2;
+  const planeBytes = <usize>planeFloats(cin, cout) << 2;
+  const panels = (cout + PANEL - 1) / PANEL;
+  const panelBytes = <usize>(PANEL + cin * PANEL) << 2;
+  const bias = packed + 16 * planeBytes;
+  const tilesX = (ow + 1) >> 1;
+  const tiles = ((oh + 1) >> 1) * tilesX;
+  const xRow = <usize>cin << 2;
+  const oRow = <usize>cout << 2;
+  zeroBytes(zero, zeroRowBytes(cin));
+  for (let b = 0; b < n; b++) {
+    const image = x + <usize>b * h * w * xRow;
+    const outImage = out + <usize>b * oh * ow * oRow;
+    for (let t0 = 0; t0 < tiles; t0 += blockTiles) {
+      const count = min<i32>(blockTiles, tiles - t0);
+      for (let t = 0; t < count; t++) {
+        const ty = (t0 + t) / tilesX;
+        const tx = t0 + t - ty * tilesX;
+        inputTile(image, h, w, xRow, 2 * ty - padTop, 2 * tx - padLeft, cin, zero, vPlanes + (<usize>t * xRow), vPlaneBytes);
+      }
+      for (let e = 0; e < 16; e++) {
+        const v = vPlanes + <usize>e * vPlaneBytes;
+        const m = mPlanes + <usize>e * mPlaneBytes;
+        const u = packed + <usize>e * planeBytes;
+        for (let j = 0; j < panels; j++) {
+          const wp = u + <usize>j * panelBytes;
+          const nc = min<i32>(PANEL, cout - j * PANEL);
+          const mj = m + (<usize>(j * PANEL) << 2);
+          for (let t = 0; t < count; t += MR) {
+            gemmTile(min<i32>(MR, count - t), cin, v + <usize>t * xRow, xRow, wp, mj + <usize>t * oRow, oRow, nc, 0);
+          }
+        }
+      }
+      for (let t = 0; t < count; t++) {
+        const ty = (t0 + t) / tilesX;
+        const tx = t0 + t - ty * tilesX;
+        const oy = 2 * ty;
+        const ox = 2 * tx;
+        const at = outImage + (<usize>oy * ow + ox) * oRow;
+        outputTile(mPlanes + <usize>t * oRow, mPlaneBytes, bias, cout, relu, at, oy + 1 < oh, ox + 1 < ow, <usize>ow * oRow, oRow);
+      }
+    }
+  }
+}
+
+/** Address of input pixel (y, x)'s channels, or the zero row outside the image. */
+// @ts-ignore: decorator
+@inline
+function pixelOrZero(image: usize, h: i32, w: i32, xRow: usize, y: i32, x: i32, zero: usize): usize {
+  return <u32>y < <u32>h && <u32>x < <u32>w ? image + (<usize>y * w + x) * xRow : zero;
+}
+
+/** V = B^T d B of the 4x4 input tile at (y0, x0), channel by 4, into the 16 planes (plane e at v + e*planeBytes). */
+function inputTile(image: usize, h: i32, w: i32, xRow: usize, y0: i32, x0: i32, cin: i32, zero: usize, v: usize, planeBytes: usize): void {
+  const r0c0 = pixelOrZero(image, h, w, xRow, y0, x0, zero), r0c1 = pixelOrZero(image, h, w, xRow, y0, x0 + 1, zero);
+  const r0c2 = pixelOrZero(image, h, w, xRow, y0, x0 + 2, zero), r0c3 = pixelOrZero(image, h, w, xRow, y0, x0 + 3, zero);
+  const r1c0 = pixelOrZero(image, h, w, xRow, y0 + 1, x0, zero), r1c1 = pixelOrZero(image, h, w, xRow, y0 + 1, x0 + 1, zero);
+  const r1c2 = pixelOrZero(image, h, w, xRow, y0 + 1, x0 + 2, zero), r1c3 = pixelOrZero(image, h, w, xRow, y0 + 1, x0 + 3, zero);
+  const r2c0 = pixelOrZero(image, h, w, xRow, y0 + 2, x0, zero), r2c1 = pixelOrZero(image, h, w, xRow, y0 + 2, x0 + 1, zero);
+  const r2c2 = pixelOrZero(image, h, w, xRow, y0 + 2, x0 + 2, zero), r2c3 = pixelOrZero(image, h, w, xRow, y0 + 2, x0 + 3, zero);
+  const r3c0 = pixelOrZero(image, h, w, xRow, y0 + 3, x0, zero), r3c1 = pixelOrZero(image, h, w, xRow, y0 + 3, x0 + 1, zero);
+  const r3c2 = pixelOrZero(image, h, w, xRow, y0 + 3, x0 + 2, zero), r3c3 = pixelOrZero(image, h, w, xRow, y0 + 3, x0 + 3, zero);
+  const p = planeBytes;
+  for (let c: usize = 0; c < (<usize>cin << 2); c += 16) {
+    // t = B^T d, B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], column by column
+    const d10 = v128.load(r1c0 + c), d20 = v128.load(r2c0 + c);
+    const t00 = f32x4.sub(v128.load(r0c0 + c), d20), t10 = f32x4.add(d10, d20), t20 = f32x4.sub(d20, d10), t30 = f32x4.sub(d10, v128.load(r3c0 + c));
+    const d11 = v128.load(r1c1 + c), d21 = v128.load(r2c1 + c);
+    const t01 = f32x4.sub(v128.load(r0c1 + c), d21), t11 = f32x4.add(d11, d21), t21 = f32x4.sub(d21, d11), t31 = f32x4.sub(d11, v128.load(r3c1 + c));
+    const d12 = v128.load(r1c2 + c), d22 = v128.load(r2c2 + c);
+    const t02 = f32x4.sub(v128.load(r0c2 + c), d22), t12 = f32x4.add(d12, d22), t22 = f32x4.sub(d22, d12), t32 = f32x4.sub(d12, v128.load(r3c2 + c));
+    const d13 = v128.load(r1c3 + c), d23 = v128.load(r2c3 + c);
+    const t03 = f32x4.sub(v128.load(r0c3 + c), d23), t13 = f32x4.add(d13, d23), t23 = f32x4.sub(d23, d13), t33 = f32x4.sub(d13, v128.load(r3c3 + c));
+    // V = t B, row by row: [t0 - t2, t1 + t2, t2 - t1, t1 - t3]
+    const o = v + c;
+    v128.store(o, f32x4.sub(t00, t02));
+    v128.store(o + p, f32x4.add(t01, t02));
+    v128.store(o + 2 * p, f32x4.sub(t02, t01));
+    v128.store(o + 3 * p, f32x4.sub(t01, t03));
+    v128.store(o + 4 * p, f32x4.sub(t10, t12));
+    v128.store(o + 5 * p, f32x4.add(t11, t12));
+    v128.store(o + 6 * p, f32x4.sub(t12, t11));
+    v128.store(o + 7 * p, f32x4.sub(t11, t13));
+    v128.store(o + 8 * p, f32x4.sub(t20, t22));
+    v128.store(o + 9 * p, f32x4.add(t21, t22));
+    v128.store(o + 10 * p, f32x4.sub(t22, t21));
+    v128.store(o + 11 * p, f32x4.sub(t21, t23));
+    v128.store(o + 12 * p, f32x4.sub(t30, t32));
+    v128.store(o + 13 * p, f32x4.add(t31, t32));
+    v128.store(o + 14 * p, f32x4.sub(t32, t31));
+    v128.store(o + 15 * p, f32x4.sub(t31, t33));
+  }
+}
+
+/**
+ * Y = A^T M A + bias (ReLU when asked) of one tile's 16 products (plane e at m + e*planeBytes),
+ * A^T = [[1, 1, 1, 0], [0, 1, -1, -1]], into the 2x2 outputs at `at` (the second row and column
+ * only where they lie inside the output).
+ */
+function outputTile(m: usize, planeBytes: usize, bias: usize, cout: i32, relu: i32, at: usize, hasRow1: bool, hasCol1: bool, outRowBytes: usize, pixelBytes: usize): void {
+  const p = planeBytes;
+  const zero = f32x4.splat(0);
+  for (let c: usize = 0; c < (<usize>cout << 2); c += 16) {
+    const o = m + c;
+    // s = A^T M, column by column: s0j = m0j + m1j + m2j, s1j = m1j - m2j - m3j
+    const m10 = v128.load(o + 4 * p), m20 = v128.load(o + 8 * p);
+    const s00 = f32x4.add(f32x4.add(v128.load(o), m10), m20), s10 = f32x4.sub(f32x4.sub(m10, m20), v128.load(o + 12 * p));
+    const m11 = v128.load(o + 5 * p), m21 = v128.load(o + 9 * p);
+    const s01 = f32x4.add(f32x4.add(v128.load(o + p), m11), m21), s11 = f32x4.sub(f32x4.sub(m11, m21), v128.load(o + 13 * p));
+    const m12 = v128.load(o + 6 * p), m22 = v128.load(o + 10 * p);
+    const s02 = f32x4.add(f32x4.add(v128.load(o + 2 * p), m12), m22), s12 = f32x4.sub(f32x4.sub(m12, m22), v128.load(o + 14 * p));
+    const m13 = v128.load(o + 7 * p), m23 = v128.load(o + 11 * p);
+    const s03 = f32x4.add(f32x4.add(v128.load(o + 3 * p), m13), m23), s13 = f32x4.sub(f32x4.sub(m13, m23), v128.load(o + 15 * p));
+    // Y = s A, row by row: [s_i0 + s_i1 + s_i2, s_i1 - s_i2 - s_i3], then the bias
+    const bv = v128.load(bias + c);
+    let y00 = f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), bv);
+    let y01 = f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), bv);
+    let y10 = f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), bv);
+    let y11 = f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), bv);
+    if (relu) {
+      y00 = f32x4.pmax(y00, zero);
+      y01 = f32x4.pmax(y01, zero);
+      y10 = f32x4.pmax(y10, zero);
+      y11 = f32x4.pmax(y11, zero);
+    }
+    v128.store(at + c, y00);
+    if (hasCol1) v128.store(at + pixelBytes + c, y01);
+    if (hasRow1) {
+      v128.store(at + outRowBytes + c, y10);
+      if (hasCol1) v128.store(at + outRowBytes + pixelBytes + c, y11);
+    }
+  }
+}
