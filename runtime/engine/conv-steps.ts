@@ -14,14 +14,15 @@ export interface BuiltStep {
   weightBytes: number;
   scratchBytes: number;
   release: () => void;
+  /** The step runs the Winograd kernel. */
+  winograd?: boolean;
 }
 
 type Shape4 = [number, number, number, number];
 
-export function buildConvStep(kn: Kernels, node: ConvNode, w: FoldedWeights, x: number, xShape: Shape4, out: number, outShape: Shape4): BuiltStep {
-  // 3x3 stride-1 convs take the Winograd kernel (2.25x fewer multiplies; 1.5-2x faster on the
-  // ResNet layers, `npm run bench conv`) at 16/9 of the packed weights' memory
-  const winograd = winogradFits(node.kernel, node.kernel, node.cin, node.cout, node.groups, node.stride, node.dilation);
+/** `winograd`: 3x3 stride-1 convs take the Winograd kernel where it fits (the plan's choice). */
+export function buildConvStep(kn: Kernels, node: ConvNode, w: FoldedWeights, x: number, xShape: Shape4, out: number, outShape: Shape4, useWinograd: boolean): BuiltStep {
+  const winograd = useWinograd && winogradFits(node.kernel, node.kernel, node.cin, node.cout, node.groups, node.stride, node.dilation);
   const packed = packConv2d(kn, w.weight, [node.kernel, node.kernel, node.cin / node.groups, node.cout], { bias: w.bias, groups: node.groups, layout: winograd ? 'winograd' : undefined });
   const opts = { stride: node.stride, pad: node.pad, dilation: node.dilation, activation: node.act } as const;
   checkShape(node.name, conv2dOutputShape(xShape, packed, opts), outShape, packed.release.bind(packed));
@@ -30,6 +31,7 @@ export function buildConvStep(kn: Kernels, node: ConvNode, w: FoldedWeights, x: 
     weightBytes: (w.weight.length + w.bias.length) * 4,
     scratchBytes: 0,
     release: () => packed.release(),
+    winograd,
   };
 }
 

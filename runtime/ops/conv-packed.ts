@@ -125,6 +125,11 @@ export function packConv2d(k: Kernels, w: Float32Array, shape: readonly number[]
   return new Packed(k, layout, [kh, kw, cinG, cout], groups, ptr, scratch);
 }
 
+/** Bytes of the shared scratch a Winograd conv needs on `k` (one area per pool thread). */
+export function winogradScratchBytes(k: Kernels, cin: number, cout: number): number {
+  return scratchStride(k.exports.conv2dWinogradScratchBytes(cin, cout, winogradBlockTiles(cin))) * poolThreads(k);
+}
+
 /** Winograd weights: their scratch is the instance's shared area (shared-scratch.ts). */
 class PackedWinograd extends Packed {
   protected override onRelease = () => releaseSharedScratch(this.k);
@@ -141,7 +146,7 @@ function packWinograd(k: Kernels, w: Float32Array, shape: [number, number, numbe
   k.heap.release(temp);
   if (bPtr) k.heap.release(bPtr);
   k.heap.release(wPtr);
-  holdSharedScratch(k, scratchStride(ex.conv2dWinogradScratchBytes(cin, cout, winogradBlockTiles(cin))) * poolThreads(k));
+  holdSharedScratch(k, winogradScratchBytes(k, cin, cout));
   return new PackedWinograd(k, 'winograd', shape, 1, ptr, 0);
 }
 
