@@ -82,6 +82,11 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 16, 14, 3], filter: [7, 7, 3, 16], strides: 2, pad: 3 },
   { x: [1, 10, 12, 20], filter: [3, 3, 20, 33], strides: 2, pad: 'same' },
   { x: [2, 5, 5, 8], filter: [3, 3, 8, 8], strides: 1, pad: 1 },
+  // the Winograd path (3x3, stride 1, channels in multiples of 4; the forward from 16 outputs):
+  // odd sizes, no padding (the input gradient's padding 2), asymmetric padding
+  { x: [2, 9, 11, 16], filter: [3, 3, 16, 20], strides: 1, pad: 'same' },
+  { x: [2, 8, 7, 12], filter: [3, 3, 12, 16], strides: 1, pad: 'valid' },
+  { x: [1, 7, 9, 8], filter: [3, 3, 8, 16], strides: 1, pad: [[0, 0], [0, 2], [1, 0], [0, 0]] },
 ];
 
 const tag = (c: { x: number[]; filter: number[]; strides: unknown; pad: unknown }) =>

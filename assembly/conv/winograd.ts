@@ -35,17 +35,24 @@ export function winogradWeightTempFloats(cin: i32, cout: i32): i32 {
  * HWIO wts [3, 3, cin, cout] -> U_e = (G g G^T)_e for e = 4i + j, each packed as a 1x1 GEMM plane,
  * then the bias. G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]. temp holds
  * winogradWeightTempFloats floats.
+ * flip = 1 packs the filter of the backward pass instead: wts is a forward conv's HWIO
+ * [3, 3, cout, cin] (this conv's cin and cout swapped), read rotated by 180 degrees and with its
+ * channel axes swapped, g[r][c][ci][co] = wts[2 - r][2 - c][co][ci], so that this conv of dy
+ * (with top/left padding 2 - the forward's) is the forward conv's input gradient.
  */
-export function packWinogradWeights(wts: usize, cin: i32, cout: i32, bias: usize, hasBias: i32, temp: usize, out: usize): void {
+export function packWinogradWeights(wts: usize, cin: i32, cout: i32, bias: usize, hasBias: i32, temp: usize, out: usize, flip: i32): void {
   const plane = <usize>cin * cout;
   const tapStride = plane << 2;
   for (let ci = 0; ci < cin; ci++) {
     for (let co = 0; co < cout; co++) {
       const at = (<usize>ci * cout + co) << 2;
-      // g[r][c] = wts[r*3 + c][ci][co]
-      const g00 = load<f32>(wts + at), g01 = load<f32>(wts + at + tapStride), g02 = load<f32>(wts + at + 2 * tapStride);
-      const g10 = load<f32>(wts + at + 3 * tapStride), g11 = load<f32>(wts + at + 4 * tapStride), g12 = load<f32>(wts + at + 5 * tapStride);
-      const g20 = load<f32>(wts + at + 6 * tapStride), g21 = load<f32>(wts + at + 7 * tapStride), g22 = load<f32>(wts + at + 8 * tapStride);
+      // g[r][c] = wts[r*3 + c][ci][co], or wts[8 - (r*3 + c)][co][ci] flipped
+      const src = wts + (flip ? (<usize>co * cin + ci) << 2 : at);
+      const t0: usize = flip ? 8 * tapStride : 0;
+      const step: isize = flip ? -<isize>tapStride : <isize>tapStride;
+      const g00 = load<f32>(src + t0), g01 = load<f32>(src + t0 + step), g02 = load<f32>(src + t0 + 2 * step);
+      const g10 = load<f32>(src + t0 + 3 * step), g11 = load<f32>(src + t0 + 4 * step), g12 = load<f32>(src + t0 + 5 * step);
+      const g20 = load<f32>(src + t0 + 6 * step), g21 = load<f32>(src + t0 + 7 * step), g22 = load<f32>(src + t0 + 8 * step);
       // t = G g (4 x 3), in f64 so that the halves and sums round once, on the store
       const t00 = <f64>g00, t01 = <f64>g01, t02 = <f64>g02;
       const t10 = 0.5 * (<f64>g00 + <f64>g10 + <f64>g20), t11 = 0.5 * (<f64>g01 + <f64>g11 + <f64>g21), t12 = 0.5 * (<f64>g02 + <f64>g12 + <f64>g22);

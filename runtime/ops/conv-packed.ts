@@ -28,7 +28,7 @@ export type FastConvKernel = 'gemm1x1' | 'igemm' | 'depthwise' | 'winograd';
  * floats) stay within 64 KB, where the ResNet layers at 512 ran fastest here (32 KB and 128-256 KB
  * were measured too), and never more than 256 tiles (the scratch stays ~2 MB a thread).
  */
-function winogradBlockTiles(cin: number): number {
+export function winogradBlockTiles(cin: number): number {
   return Math.max(4, Math.min(256, Math.floor(65536 / (cin * 4)) & ~3));
 }
 
@@ -142,7 +142,7 @@ function packWinograd(k: Kernels, w: Float32Array, shape: [number, number, numbe
   const wPtr = k.heap.allocF32(w);
   const bPtr = bias ? k.heap.allocF32(bias) : 0;
   const temp = k.heap.alloc(ex.winogradWeightTempFloats(cin, cout) * 4);
-  ex.packWinogradWeights(wPtr, cin, cout, bPtr, bias ? 1 : 0, temp, ptr);
+  ex.packWinogradWeights(wPtr, cin, cout, bPtr, bias ? 1 : 0, temp, ptr, 0);
   k.heap.release(temp);
   if (bPtr) k.heap.release(bPtr);
   k.heap.release(wPtr);

@@ -9,6 +9,8 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import { sizeOf, type NativeContext } from './context.js';
 import { checkShape, gradGeometry, isOne, shape4 } from './geometry.js';
 import { copyIn, copyOut, wasmBackend, zerosOut } from './tfjs-wasm-io.js';
+import { winogradFits } from '../../runtime/ops/conv-packed.js';
+import { winogradConv } from './winograd.js';
 
 const NAME = 'Conv2DBackpropInput';
 
@@ -37,6 +39,13 @@ export function conv2dBackpropInputConfig(ctx: NativeContext, original: KernelCo
     const ex = k.exports;
     const pdy = copyIn(NAME, 'dy', backend, dy, bufs, 'a');
     const pw = copyIn(NAME, 'filter', backend, filter, bufs, 'b');
+    if (winogradFits(kh, kw, cout, cin, 1, [sh, sw])) {
+      // stride 1: dx is the forward conv of dy by the filter rotated 180 degrees with its channel
+      // axes swapped, padded by 2 - the forward's padding at the top and left
+      const pdx = bufs.get('out', sizeOf(g.inShape) * 4);
+      winogradConv(ctx, pdy, [n, oh, ow, cout], pw, true, cin, 2 - g.pad[0], 2 - g.pad[2], h, w, pdx);
+      return copyOut(backend, k, g.inShape, pdx);
+    }
     // As conv2dTranspose weights the kernel sees cin_t = cout (dy channels), cout_t = cin.
     const packed = bufs.get('packed', ex.deconvPackedFloats(kh, kw, sh, sw, cout, cin) * 4);
     const scratch = bufs.get('scratch', ex.conv2dTransposeScratchBytes(kh, kw, sh, sw, cout));

@@ -8,6 +8,8 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import { sizeOf, type NativeContext } from './context.js';
 import { gradGeometry, shape4 } from './geometry.js';
 import { copyIn, copyOut, wasmBackend, zerosOut } from './tfjs-wasm-io.js';
+import { winogradFits } from '../../runtime/ops/conv-packed.js';
+import { winogradConv } from './winograd.js';
 
 const NAME = 'Conv2D';
 
@@ -38,6 +40,11 @@ export function conv2dForwardConfig(ctx: NativeContext, original: KernelConfig):
     const ex = k.exports;
     const px = copyIn(NAME, 'x', backend, x, bufs, 'a');
     const pw = copyIn(NAME, 'filter', backend, filter, bufs, 'b');
+    if (winogradFits(kh, kw, cin, cout, 1, [sh, sw], [dh, dw])) {
+      const py = bufs.get('out', sizeOf(g.outShape) * 4);
+      winogradConv(ctx, px, [n, h, w, cin], pw, false, cout, g.pad[0], g.pad[2], oh, ow, py);
+      return copyOut(backend, k, g.outShape, py);
+    }
     const packed = bufs.get('packed', ex.gemmPackedFloats(ks, cin, cout, 1) * 4);
     ex.packGemmWeights(pw, ks, cin, cout, 1, 0, 0, packed);
     const py = bufs.get('out', sizeOf(g.outShape) * 4);
