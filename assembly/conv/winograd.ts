@@ -10,7 +10,7 @@
 // Tiles are taken blockTiles at a time: the block's 16 transformed inputs [blockTiles, cin] stay in
 // cache while every weight panel passes over them, and the products [blockTiles, cout] are turned
 // into outputs before the next block.
-import { PANEL, gemmPackedFloats, packGemmWeights } from './pack';
+import { PANEL, gemmPackedFloats } from './pack';
 import { zeroBytes } from './memory';
 import { MR, gemmTile, zeroRowBytes } from './tile';
 
@@ -26,61 +26,79 @@ export function winogradPackedFloats(cin: i32, cout: i32): i32 {
   return 16 * planeFloats(cin, cout) + ((cout + 3) & ~3);
 }
 
-/** Floats of the temporary packWinogradWeights needs: the 16 transformed [cin, cout] planes. */
-export function winogradWeightTempFloats(cin: i32, cout: i32): i32 {
-  return 16 * cin * cout;
-}
-
 /**
- * HWIO wts [3, 3, cin, cout] -> U_e = (G g G^T)_e for e = 4i + j, each packed as a 1x1 GEMM plane,
- * then the bias. G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]. temp holds
- * winogradWeightTempFloats floats.
+ * HWIO wts [3, 3, cin, cout] -> U_e = (G g G^T)_e for e = 4i + j, each packed as a 1x1 GEMM plane
+ * (pack.ts: per 8 output channels a zero bias row, then cin rows of 8), then the bias.
+ * G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]. Four output channels at a time,
+ * written straight into the panels (this runs at model load, in V8's baseline code: a scalar
+ * transform into a temporary and a second packing pass took ~10 ms of the default model's create()).
  * flip = 1 packs the filter of the backward pass instead: wts is a forward conv's HWIO
  * [3, 3, cout, cin] (this conv's cin and cout swapped), read rotated by 180 degrees and with its
  * channel axes swapped, g[r][c][ci][co] = wts[2 - r][2 - c][co][ci], so that this conv of dy
  * (with top/left padding 2 - the forward's) is the forward conv's input gradient.
  */
-export function packWinogradWeights(wts: usize, cin: i32, cout: i32, bias: usize, hasBias: i32, temp: usize, out: usize, flip: i32): void {
-  const plane = <usize>cin * cout;
-  const tapStride = plane << 2;
-  for (let ci = 0; ci < cin; ci++) {
-    for (let co = 0; co < cout; co++) {
-      const at = (<usize>ci * cout + co) << 2;
-      // g[r][c] = wts[r*3 + c][ci][co], or wts[8 - (r*3 + c)][co][ci] flipped
-      const src = wts + (flip ? (<usize>co * cin + ci) << 2 : at);
-      const t0: usize = flip ? 8 * tapStride : 0;
-      const step: isize = flip ? -<isize>tapStride : <isize>tapStride;
-      const g00 = load<f32>(src + t0), g01 = load<f32>(src + t0 + step), g02 = load<f32>(src + t0 + 2 * step);
-      const g10 = load<f32>(src + t0 + 3 * step), g11 = load<f32>(src + t0 + 4 * step), g12 = load<f32>(src + t0 + 5 * step);
-      const g20 = load<f32>(src + t0 + 6 * step), g21 = load<f32>(src + t0 + 7 * step), g22 = load<f32>(src + t0 + 8 * step);
-      // t = G g (4 x 3), in f64 so that the halves and sums round once, on the store
-      const t00 = <f64>g00, t01 = <f64>g01, t02 = <f64>g02;
-      const t10 = 0.5 * (<f64>g00 + <f64>g10 + <f64>g20), t11 = 0.5 * (<f64>g01 + <f64>g11 + <f64>g21), t12 = 0.5 * (<f64>g02 + <f64>g12 + <f64>g22);
-      const t20 = 0.5 * (<f64>g00 - <f64>g10 + <f64>g20), t21 = 0.5 * (<f64>g01 - <f64>g11 + <f64>g21), t22 = 0.5 * (<f64>g02 - <f64>g12 + <f64>g22);
-      const t30 = <f64>g20, t31 = <f64>g21, t32 = <f64>g22;
-      // U = t G^T (4 x 4), row i: [t_i0, (t_i0 + t_i1 + t_i2) / 2, (t_i0 - t_i1 + t_i2) / 2, t_i2]
-      storeRowU(temp + at, tapStride, 0, t00, t01, t02);
-      storeRowU(temp + at, tapStride, 1, t10, t11, t12);
-      storeRowU(temp + at, tapStride, 2, t20, t21, t22);
-      storeRowU(temp + at, tapStride, 3, t30, t31, t32);
-    }
-  }
+export function packWinogradWeights(wts: usize, cin: i32, cout: i32, bias: usize, hasBias: i32, out: usize, flip: i32): void {
   const planeBytes = <usize>planeFloats(cin, cout) << 2;
-  for (let e = 0; e < 16; e++) {
-    packGemmWeights(temp + <usize>e * tapStride, 1, cin, cout, 1, 0, 0, out + <usize>e * planeBytes);
+  const panelBytes = <usize>(PANEL + cin * PANEL) << 2;
+  // bias rows and the last panel's channels past cout stay zero
+  zeroBytes(out, 16 * planeBytes);
+  const tapStride = (<usize>cin * cout) << 2;
+  const half = f32x4.splat(0.5);
+  for (let ci = 0; ci < cin; ci++) {
+    for (let co = 0; co < cout; co += 4) {
+      let g00: v128, g01: v128, g02: v128, g10: v128, g11: v128, g12: v128, g20: v128, g21: v128, g22: v128;
+      if (flip) {
+        // the forward filter's taps 8 - t, channels [co + l][ci] (four channels cin apart)
+        const src = wts + ((<usize>co * cin + ci) << 2);
+        const lane = <usize>cin << 2;
+        g00 = gather4(src + 8 * tapStride, lane); g01 = gather4(src + 7 * tapStride, lane); g02 = gather4(src + 6 * tapStride, lane);
+        g10 = gather4(src + 5 * tapStride, lane); g11 = gather4(src + 4 * tapStride, lane); g12 = gather4(src + 3 * tapStride, lane);
+        g20 = gather4(src + 2 * tapStride, lane); g21 = gather4(src + tapStride, lane); g22 = gather4(src, lane);
+      } else {
+        const src = wts + ((<usize>ci * cout + co) << 2);
+        g00 = v128.load(src); g01 = v128.load(src + tapStride); g02 = v128.load(src + 2 * tapStride);
+        g10 = v128.load(src + 3 * tapStride); g11 = v128.load(src + 4 * tapStride); g12 = v128.load(src + 5 * tapStride);
+        g20 = v128.load(src + 6 * tapStride); g21 = v128.load(src + 7 * tapStride); g22 = v128.load(src + 8 * tapStride);
+      }
+      // t = G g (4 x 3): rows g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2
+      const t10 = f32x4.mul(half, f32x4.add(f32x4.add(g00, g10), g20));
+      const t11 = f32x4.mul(half, f32x4.add(f32x4.add(g01, g11), g21));
+      const t12 = f32x4.mul(half, f32x4.add(f32x4.add(g02, g12), g22));
+      const t20 = f32x4.mul(half, f32x4.add(f32x4.sub(g00, g10), g20));
+      const t21 = f32x4.mul(half, f32x4.add(f32x4.sub(g01, g11), g21));
+      const t22 = f32x4.mul(half, f32x4.add(f32x4.sub(g02, g12), g22));
+      // U = t G^T: row i is [t_i0, (t_i0 + t_i1 + t_i2) / 2, (t_i0 - t_i1 + t_i2) / 2, t_i2], into
+      // plane 4i + j at panel co / 8, row ci, lanes co % 8
+      const at = out + <usize>(co >> 3) * panelBytes + ((<usize>PANEL + <usize>ci * PANEL + (co & 7)) << 2);
+      storeRowU(at, planeBytes, 0, g00, g01, g02, half);
+      storeRowU(at, planeBytes, 1, t10, t11, t12, half);
+      storeRowU(at, planeBytes, 2, t20, t21, t22, half);
+      storeRowU(at, planeBytes, 3, g20, g21, g22, half);
+    }
   }
   const b = out + 16 * planeBytes;
   for (let co = 0; co < cout; co++) store<f32>(b + (<usize>co << 2), hasBias ? load<f32>(bias + (<usize>co << 2)) : 0);
 }
 
+/** Four floats `lane` bytes apart, as one vector. */
 // @ts-ignore: decorator
 @inline
-function storeRowU(at: usize, tapStride: usize, i: i32, a: f64, b: f64, c: f64): void {
-  const row = at + <usize>(4 * i) * tapStride;
-  store<f32>(row, <f32>a);
-  store<f32>(row + tapStride, <f32>(0.5 * (a + b + c)));
-  store<f32>(row + 2 * tapStride, <f32>(0.5 * (a - b + c)));
-  store<f32>(row + 3 * tapStride, <f32>c);
+function gather4(p: usize, lane: usize): v128 {
+  let v = f32x4.splat(load<f32>(p));
+  v = f32x4.replace_lane(v, 1, load<f32>(p + lane));
+  v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * lane));
+  return f32x4.replace_lane(v, 3, load<f32>(p + 3 * lane));
+}
+
+// @ts-ignore: decorator
+@inline
+function storeRowU(at: usize, planeBytes: usize, i: i32, a: v128, b: v128, c: v128, half: v128): void {
+  const row = at + <usize>(4 * i) * planeBytes;
+  const ac = f32x4.add(a, c);
+  v128.store(row, a);
+  v128.store(row + planeBytes, f32x4.mul(half, f32x4.add(ac, b)));
+  v128.store(row + 2 * planeBytes, f32x4.mul(half, f32x4.sub(ac, b)));
+  v128.store(row + 3 * planeBytes, c);
 }
 
 /** Scratch bytes of conv2dWinograd: the zero row, 16 input planes and 16 product planes of blockTiles rows. */

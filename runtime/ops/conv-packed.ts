@@ -141,9 +141,7 @@ function packWinograd(k: Kernels, w: Float32Array, shape: [number, number, numbe
   const ptr = k.heap.alloc(ex.winogradPackedFloats(cin, cout) * 4);
   const wPtr = k.heap.allocF32(w);
   const bPtr = bias ? k.heap.allocF32(bias) : 0;
-  const temp = k.heap.alloc(ex.winogradWeightTempFloats(cin, cout) * 4);
-  ex.packWinogradWeights(wPtr, cin, cout, bPtr, bias ? 1 : 0, temp, ptr, 0);
-  k.heap.release(temp);
+  ex.packWinogradWeights(wPtr, cin, cout, bPtr, bias ? 1 : 0, ptr, 0);
   if (bPtr) k.heap.release(bPtr);
   k.heap.release(wPtr);
   holdSharedScratch(k, winogradScratchBytes(k, cin, cout));

@@ -14,8 +14,7 @@ export function winogradConv(ctx: NativeContext, x: number, [n, h, w, cin]: read
   const ex = ctx.k.exports;
   const { bufs } = ctx;
   const packed = bufs.get('winograd-packed', ex.winogradPackedFloats(cin, cout) * 4);
-  const temp = bufs.get('winograd-temp', ex.winogradWeightTempFloats(cin, cout) * 4);
-  ex.packWinogradWeights(filter, cin, cout, 0, 0, temp, packed, flip ? 1 : 0);
+  ex.packWinogradWeights(filter, cin, cout, 0, 0, packed, flip ? 1 : 0);
   const blockTiles = winogradBlockTiles(cin);
   const scratch = bufs.get('winograd-scratch', ex.conv2dWinogradScratchBytes(cin, cout, blockTiles));
   ex.conv2dWinograd(x, n, h, w, cin, packed, cout, padTop, padLeft, oh, ow, 0, y, scratch, blockTiles);
