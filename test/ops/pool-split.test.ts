@@ -68,7 +68,7 @@ const CONVS: ConvCase[] = [
   { name: '7x7 stride 2 pad 3 (the ResNet stem)', x: [1, 37, 35, 3], k: [7, 7], cout: 16, stride: [2, 2], pad: 3 },
   { name: '1x1 (gemm), pixel tail', x: [1, 29, 31, 32], k: [1, 1], cout: 40 },
   { name: '3x3 depthwise stride 2', x: [1, 41, 37, 48], k: [3, 3], cout: 48, groups: 48, stride: [2, 2], pad: 1 },
-  // chunks of whole tile rows, at least one 256-tile block each at cin 8 (28 rows): odd output size
+  // chunks of whole tile rows: an odd output size, and more rows than one block of tiles
   { name: '3x3 pad 1 (winograd), odd size', x: [1, 61, 59, 8], k: [3, 3], cout: 12, pad: 1, layout: 'winograd' },
   { name: '3x3 asymmetric pad (winograd), cin 64', x: [1, 33, 20, 64], k: [3, 3], cout: 16, pad: [0, 2, 1, 1], layout: 'winograd' },
 ];
