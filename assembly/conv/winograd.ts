@@ -1,7 +1,7 @@
 // 3x3 convolution, stride 1, dilation 1, groups 1, as Winograd F(2x2, 3x3) (Lavin & Gray, "Fast
 // Algorithms for Convolutional Neural Networks", 2016): each 2x2 output tile is A^T [(G g G^T) .
-// (B^T d B)] A over the 4x4 input tile d, so the 36 multiply-adds per output pixel and channel pair
-// become 16 / 4 = 4 after the transforms: 2.25x fewer. The 16 products are 16 GEMMs of
+// (B^T d B)] A over the 4x4 input tile d: per input and output channel pair, the tile's 4 x 9 = 36
+// multiply-adds become the 16 products of the transformed tiles, 2.25x fewer. The 16 products are 16 GEMMs of
 // [tiles, cin] x [cin, cout], run by the 1x1 GEMM micro-kernel on packed panels (pack.ts). The
 // transforms only add and subtract (G's halves are folded into the packed weights), so the error
 // stays at float rounding of a few more additions per output (F(4x4, 3x3) would save more
