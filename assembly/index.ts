@@ -27,7 +27,7 @@ export { softNmsF32Scalar } from './select/softnms-scalar';
 export { conv2dScalar } from './conv/conv2d-scalar';
 export { conv2d1x1Gemm } from './conv/conv2d-1x1-gemm';
 export { conv2dIgemm, conv2dIgemmScratchBytes } from './conv/conv2d-igemm';
-export { conv2dWinograd, conv2dWinogradScratchBytes, packWinogradWeights, winogradPackedFloats } from './conv/winograd';
+export { conv2dWinograd, conv2dWinogradScratchBytes, packWinogradWeights, winogradPackedFloats, conv2dBackpropFilterWinograd, conv2dBackpropFilterWinogradScratchBytes } from './conv/winograd';
 export { depthwiseConv2d } from './conv/depthwise';
 export { gemmPackedFloats, packGemmWeights, deconvPackedFloats, packDeconvWeights, packDepthwiseWeights } from './conv/pack';
 export { conv2dTransposeScalar } from './conv/conv2d-transpose-scalar';

@@ -63,7 +63,7 @@ function endInside(num: i32, s: i32): i32 {
 }
 
 /** Adds one tap's run of rows x count output pixels into dW[tap] (cin x cout). */
-function accumulateTap(
+export function accumulateTap(
   x: usize, xStep: usize, xRowStep: usize, g: usize, gStep: usize, gRowStep: usize,
   rows: i32, count: i32, cin: i32, cout: i32, dWt: usize,
 ): void {

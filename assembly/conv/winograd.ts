@@ -13,6 +13,7 @@
 import { PANEL, gemmPackedFloats } from './pack';
 import { zeroBytes } from './memory';
 import { MR, gemmTile, zeroRowBytes } from './tile';
+import { accumulateTap } from './backprop-filter';
 
 /** Floats of one transformed weight plane (a 1x1 GEMM packing of [cin, cout], no bias). */
 // @ts-ignore: decorator
@@ -247,4 +248,120 @@ function outputTile(m: usize, planeBytes: usize, bias: usize, cout: i32, relu: i
       if (hasCol1) v128.store(at + outRowBytes + pixelBytes + c, y11);
     }
   }
+}
+
+// ---- the weight gradient (training) ----
+// For y = conv(x, g) as above, dL/dU_e = sum over tiles of V_e (x) dM_e with dM = A dY A^T (the
+// tile's 2x2 output gradient spread back over the 4x4 products), and dL/dg = G^T (dL/dU) G: 16
+// GEMMs reducing over tiles, [cin, tiles] x [tiles, cout], on the direct weight gradient's register
+// tiles (backprop-filter.ts), then one small transform per channel pair. 2.25x fewer multiply-adds
+// than the direct weight gradient, like the forward.
+
+/** Scratch bytes of conv2dBackpropFilterWinograd: the forward's, with a zero row of max(cin, cout), plus the 16 gradient planes [cin, cout]. */
+export function conv2dBackpropFilterWinogradScratchBytes(cin: i32, cout: i32, blockTiles: i32): i32 {
+  return <i32>(zeroRowBytes(max<i32>(cin, cout)) + (<usize>16 * blockTiles * (cin + cout) << 2) + (<usize>16 * cin * cout << 2));
+}
+
+/**
+ * dW [3, 3, cin, cout] = the weight gradient of the 3x3 stride-1 conv of x [n, h, w, cin] (top/left
+ * padding padTop, padLeft) whose output gradient is dy [n, oh, ow, cout]; cin and cout multiples of 4.
+ */
+export function conv2dBackpropFilterWinograd(
+  x: usize, n: i32, h: i32, w: i32, cin: i32,
+  dy: usize, oh: i32, ow: i32, cout: i32, padTop: i32, padLeft: i32,
+  dW: usize, scratch: usize, blockTiles: i32,
+): void {
+  const zero = scratch;
+  const vPlanes = scratch + zeroRowBytes(max<i32>(cin, cout));
+  const vPlaneBytes = <usize>blockTiles * cin << 2;
+  const mPlanes = vPlanes + 16 * vPlaneBytes;
+  const mPlaneBytes = <usize>blockTiles * cout << 2;
+  const sPlanes = mPlanes + 16 * mPlaneBytes;
+  const sPlaneBytes = <usize>cin * cout << 2;
+  const tilesX = (ow + 1) >> 1;
+  const tiles = ((oh + 1) >> 1) * tilesX;
+  const xRow = <usize>cin << 2;
+  const oRow = <usize>cout << 2;
+  zeroBytes(zero, zeroRowBytes(max<i32>(cin, cout)));
+  zeroBytes(sPlanes, 16 * sPlaneBytes);
+  for (let b = 0; b < n; b++) {
+    const image = x + <usize>b * h * w * xRow;
+    const grad = dy + <usize>b * oh * ow * oRow;
+    for (let t0 = 0; t0 < tiles; t0 += blockTiles) {
+      const count = min<i32>(blockTiles, tiles - t0);
+      for (let t = 0; t < count; t++) {
+        const ty = (t0 + t) / tilesX;
+        const tx = t0 + t - ty * tilesX;
+        inputTile(image, h, w, xRow, 2 * ty - padTop, 2 * tx - padLeft, cin, zero, vPlanes + (<usize>t * xRow), vPlaneBytes);
+        gradTile(grad, oh, ow, oRow, 2 * ty, 2 * tx, cout, zero, mPlanes + (<usize>t * oRow), mPlaneBytes);
+      }
+      for (let e = 0; e < 16; e++) {
+        accumulateTap(vPlanes + <usize>e * vPlaneBytes, xRow, 0, mPlanes + <usize>e * mPlaneBytes, oRow, 0, 1, count, cin, cout, sPlanes + <usize>e * sPlaneBytes);
+      }
+    }
+  }
+  // dW = G^T S G per channel pair, four output channels at a time
+  const half = f32x4.splat(0.5);
+  const tap = <usize>cin * cout << 2;
+  for (let ci = 0; ci < cin; ci++) {
+    for (let co = 0; co < cout; co += 4) {
+      const at = (<usize>ci * cout + co) << 2;
+      const s = sPlanes + at;
+      // t = G^T S (3 x 4), column by column: [S0j + (S1j + S2j) / 2, (S1j - S2j) / 2, (S1j + S2j) / 2 + S3j]
+      const p = sPlaneBytes;
+      const m0 = f32x4.mul(half, f32x4.add(v128.load(s + 4 * p), v128.load(s + 8 * p)));
+      const m1 = f32x4.mul(half, f32x4.add(v128.load(s + 5 * p), v128.load(s + 9 * p)));
+      const m2 = f32x4.mul(half, f32x4.add(v128.load(s + 6 * p), v128.load(s + 10 * p)));
+      const m3 = f32x4.mul(half, f32x4.add(v128.load(s + 7 * p), v128.load(s + 11 * p)));
+      const d = dW + at;
+      rowG(d, tap, 0,
+        f32x4.add(v128.load(s), m0), f32x4.add(v128.load(s + p), m1), f32x4.add(v128.load(s + 2 * p), m2), f32x4.add(v128.load(s + 3 * p), m3), half);
+      rowG(d, tap, 1,
+        f32x4.mul(half, f32x4.sub(v128.load(s + 4 * p), v128.load(s + 8 * p))), f32x4.mul(half, f32x4.sub(v128.load(s + 5 * p), v128.load(s + 9 * p))),
+        f32x4.mul(half, f32x4.sub(v128.load(s + 6 * p), v128.load(s + 10 * p))), f32x4.mul(half, f32x4.sub(v128.load(s + 7 * p), v128.load(s + 11 * p))), half);
+      rowG(d, tap, 2,
+        f32x4.add(m0, v128.load(s + 12 * p)), f32x4.add(m1, v128.load(s + 13 * p)), f32x4.add(m2, v128.load(s + 14 * p)), f32x4.add(m3, v128.load(s + 15 * p)), half);
+    }
+  }
+}
+
+/** Row r of dW = t G: [p0 + (p1 + p2) / 2, (p1 - p2) / 2, (p1 + p2) / 2 + p3] into taps 3r .. 3r + 2. */
+// @ts-ignore: decorator
+@inline
+function rowG(d: usize, tap: usize, r: i32, p0: v128, p1: v128, p2: v128, p3: v128, half: v128): void {
+  const mid = f32x4.mul(half, f32x4.add(p1, p2));
+  const row = d + <usize>(3 * r) * tap;
+  v128.store(row, f32x4.add(p0, mid));
+  v128.store(row + tap, f32x4.mul(half, f32x4.sub(p1, p2)));
+  v128.store(row + 2 * tap, f32x4.add(mid, p3));
+}
+
+/** dM = A dY A^T of the 2x2 output gradient at (oy, ox) (zero outside the output) into the 16 planes. */
+function gradTile(grad: usize, oh: i32, ow: i32, oRow: usize, oy: i32, ox: i32, cout: i32, zero: usize, m: usize, planeBytes: usize): void {
+  const row1 = oy + 1 < oh;
+  const col1 = ox + 1 < ow;
+  const pa = grad + (<usize>oy * ow + ox) * oRow;
+  const pb = col1 ? pa + oRow : zero;
+  const pc = row1 ? pa + <usize>ow * oRow : zero;
+  const pd = row1 && col1 ? pa + <usize>ow * oRow + oRow : zero;
+  const p = planeBytes;
+  for (let c: usize = 0; c < (<usize>cout << 2); c += 16) {
+    const a = v128.load(pa + c), b = v128.load(pb + c), cc = v128.load(pc + c), d = v128.load(pd + c);
+    // rows of A dY: [a, b], [a + c, b + d], [a - c, b - d], [-c, -d]; each [p, q] -> [p, p + q, p - q, -q]
+    const o = m + c;
+    storeRowDm(o, p, 0, a, b);
+    storeRowDm(o, p, 1, f32x4.add(a, cc), f32x4.add(b, d));
+    storeRowDm(o, p, 2, f32x4.sub(a, cc), f32x4.sub(b, d));
+    storeRowDm(o, p, 3, f32x4.neg(cc), f32x4.neg(d));
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function storeRowDm(o: usize, planeBytes: usize, i: i32, p: v128, q: v128): void {
+  const row = o + <usize>(4 * i) * planeBytes;
+  v128.store(row, p);
+  v128.store(row + planeBytes, f32x4.add(p, q));
+  v128.store(row + 2 * planeBytes, f32x4.sub(p, q));
+  v128.store(row + 3 * planeBytes, f32x4.neg(q));
 }

@@ -1,20 +1,26 @@
 // The weight gradient of conv2d (TF's Conv2DBackpropFilter), for the trainer's wasm backend:
 // dW [kh, kw, cin/groups, cout] = sum over batch and output pixels of x-patch^T * dy, with conv2d's
-// stride / padding / dilation. SIMD kernels for groups = 1 and for depthwise (groups = cin = cout);
-// other group counts run the scalar spec (correct, slower).
+// stride / padding / dilation. SIMD kernels for groups = 1 (3x3 stride 1 as Winograd F(2x2, 3x3),
+// assembly/conv/winograd.ts) and for depthwise (groups = cin = cout); other group counts run the
+// scalar spec (correct, slower).
 import type { Kernels } from '../wasm/loader.js';
 import { kernels } from '../wasm/loader.js';
 import { checkBuffer, withScope } from './heap-scope.js';
 import { checkShape4, convGeometry, type ConvPad, type Pair } from './conv-params.js';
 import { checkPositiveInt, checkTensor, type Tensor } from './tensor.js';
+import { winogradBlockTiles, winogradFits } from './conv-packed.js';
 
 export interface Conv2dBackpropFilterOptions {
   stride?: Pair;
   pad?: ConvPad;
   dilation?: Pair;
   groups?: number;
-  /** For tests and benchmarks: 'scalar' runs the spec kernel. Default 'auto'. */
-  kernel?: 'auto' | 'scalar';
+  /**
+   * For tests and benchmarks: 'scalar' runs the spec kernel, 'direct' the SIMD direct kernel,
+   * 'winograd' the Winograd F(2x2, 3x3) kernel (an Error where it cannot run). Default 'auto':
+   * Winograd where winogradFits (3x3, stride 1, dilation 1, groups 1, channels in multiples of 4).
+   */
+  kernel?: 'auto' | 'scalar' | 'direct' | 'winograd';
 }
 
 /**
@@ -47,9 +53,22 @@ function backpropFilter(
   checkBuffer(op, 'dy', k, dyPtr, n * g.oh * g.ow * cout * 4);
   checkBuffer(op, 'dW', k, dwPtr, kh * kw * cinG * cout * 4);
   const kernel = opts.kernel ?? 'auto';
-  if (kernel !== 'auto' && kernel !== 'scalar') throw new Error(`${op}: kernel must be 'auto' or 'scalar', got ${JSON.stringify(kernel)}`);
+  if (kernel !== 'auto' && kernel !== 'scalar' && kernel !== 'direct' && kernel !== 'winograd') {
+    throw new Error(`${op}: kernel must be 'auto', 'scalar', 'direct' or 'winograd', got ${JSON.stringify(kernel)}`);
+  }
   const ex = k.exports;
-  if (kernel === 'auto' && groups === 1) {
+  const fits = winogradFits(kh, kw, cin, cout, groups, [g.sh, g.sw], [g.dh, g.dw]);
+  if (kernel === 'winograd' && !fits) {
+    throw new Error(`${op}: kernel 'winograd' cannot run this layer (filterShape [${filterShape}], groups ${groups}, stride [${g.sh}, ${g.sw}], dilation [${g.dh}, ${g.dw}])`);
+  }
+  if (kernel === 'direct' && groups !== 1) throw new Error(`${op}: kernel 'direct' needs groups 1, got ${groups}`);
+  if (kernel === 'winograd' || (kernel === 'auto' && fits)) {
+    const blockTiles = winogradBlockTiles(cin);
+    withScope(k, (s) => {
+      const scratch = s.alloc(ex.conv2dBackpropFilterWinogradScratchBytes(cin, cout, blockTiles));
+      ex.conv2dBackpropFilterWinograd(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, g.padTop, g.padLeft, dwPtr, scratch, blockTiles);
+    });
+  } else if ((kernel === 'auto' || kernel === 'direct') && groups === 1) {
     ex.conv2dBackpropFilter(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, dwPtr);
   } else if (kernel === 'auto' && cinG === 1 && groups === cout) {
     ex.depthwiseBackpropFilter(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, dwPtr);

@@ -51,6 +51,8 @@ export interface KernelExports {
   conv2dWinogradScratchBytes(cin: number, cout: number, blockTiles: number): number;
   packWinogradWeights(wts: number, cin: number, cout: number, bias: number, hasBias: number, out: number, flip: number): void;
   winogradPackedFloats(cin: number, cout: number): number;
+  conv2dBackpropFilterWinograd(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, padTop: number, padLeft: number, dW: number, scratch: number, blockTiles: number): void;
+  conv2dBackpropFilterWinogradScratchBytes(cin: number, cout: number, blockTiles: number): number;
   depthwiseConv2d(x: number, n: number, h: number, w: number, c: number, packed: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, relu: number, out: number): void;
   gemmPackedFloats(ks: number, kc: number, coutG: number, groups: number): number;
   packGemmWeights(wts: number, ks: number, kc: number, cout: number, groups: number, bias: number, hasBias: number, out: number): void;

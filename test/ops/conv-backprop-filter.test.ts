@@ -1,11 +1,12 @@
 // Conv2DBackpropFilter (weight gradient of conv2d): the scalar spec against per-tap tf.stridedSlice + tf.matMul on
-// the TensorFlow.js cpu backend, the SIMD kernels (groups = 1, depthwise) against the spec, and errors.
+// the TensorFlow.js cpu backend, the SIMD kernels (groups = 1 direct and Winograd, depthwise) against the spec, and errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { conv2dBackpropFilter, conv2dBackpropFilterInto, type Conv2dBackpropFilterOptions } from '../../runtime/ops/conv-backprop.js';
 import { convGeometry } from '../../runtime/ops/conv-params.js';
 import type { Tensor } from '../../runtime/ops/tensor.js';
 import { loadKernels } from '../helpers/kernels.js';
+import { winogradFits } from '../../runtime/ops/conv-packed.js';
 import { maxRelError, randomF32 } from '../helpers/random.js';
 import { refBackpropFilter } from './conv-reference.js';
 
@@ -41,6 +42,11 @@ const CASES: Case[] = [
   { name: 'groups 2 (scalar spec path)', x: [1, 6, 7, 6], k: [3, 3], cout: 4, pad: [1, 1, 1, 1], groups: 2 },
   { name: 'depthwise 3x3, 21 channels', x: [2, 9, 8, 21], k: [3, 3], cout: 21, pad: [1, 1, 1, 1], groups: 21 },
   { name: 'depthwise stride 2 dilation 2, 5 channels', x: [1, 12, 11, 5], k: [3, 3], cout: 5, stride: [2, 2], pad: [2, 2, 1, 2], dilation: [2, 2], groups: 5 },
+  // Winograd F(2x2, 3x3): odd output sizes (half tiles), no padding, asymmetric padding, batch 2,
+  // cout not a multiple of 8, more tiles than one block (256 at cin 8)
+  { name: 'winograd: odd sizes, no padding, cin 12 cout 20', x: [2, 9, 8, 12], k: [3, 3], cout: 20 },
+  { name: 'winograd: asymmetric pad, cin 8 cout 12', x: [1, 7, 10, 8], k: [3, 3], cout: 12, pad: [0, 2, 1, 0] },
+  { name: 'winograd: 600 tiles (3 blocks), cin 8 cout 16', x: [1, 41, 57, 8], k: [3, 3], cout: 16, pad: [1, 1, 1, 1] },
 ];
 
 function inputs(c: Case, seed: number) {
@@ -64,12 +70,20 @@ test('conv2dBackpropFilter: scalar spec equals TF.js per-tap strided slices x dy
   }
 });
 
-test('conv2dBackpropFilter: SIMD kernels (groups 1, depthwise) equal the scalar spec', async () => {
+test('conv2dBackpropFilter: SIMD kernels (groups 1 direct and Winograd, depthwise) equal the scalar spec', async () => {
   await loadKernels();
+  let winograd = 0;
   for (const [i, c] of CASES.entries()) {
     const { x, dy, filterShape, opts } = inputs(c, 500 + i * 3);
-    expectClose(c.name, conv2dBackpropFilter(x, dy, filterShape, opts), conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'scalar' }));
+    const spec = conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'scalar' });
+    expectClose(c.name, conv2dBackpropFilter(x, dy, filterShape, opts), spec);
+    if ((c.groups ?? 1) === 1) expectClose(`${c.name} [direct]`, conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'direct' }), spec);
+    if (winogradFits(c.k[0], c.k[1], c.x[3], c.cout, c.groups ?? 1, c.stride ?? [1, 1], c.dilation ?? [1, 1])) {
+      expectClose(`${c.name} [winograd]`, conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'winograd' }), spec);
+      winograd++;
+    }
   }
+  assert.ok(winograd >= 5, `${winograd} cases run the Winograd kernel`);
 });
 
 test("conv2dBackpropFilter: pad 'same', overwrites dW, frees everything", async () => {
@@ -100,7 +114,8 @@ test('conv2dBackpropFilter: clear errors for bad input', async () => {
     ['dy shape', () => conv2dBackpropFilter(x, dy, [3, 3, 4, 8]), /dy shape \[1,5,5,8\] must be the conv output shape \[1, 3, 3, 8\]/],
     ['groups', () => conv2dBackpropFilter(x, dy, [3, 3, 2, 8], { pad: 1, groups: 3 }), /takes 2 per group x 3 groups/],
     ['stride', () => conv2dBackpropFilter(x, dy, [3, 3, 4, 8], { stride: 0 }), /stride must be a positive integer/],
-    ['kernel', () => conv2dBackpropFilter(x, dy, [3, 3, 4, 8], { pad: 1, kernel: 'simd' as 'auto' }), /^conv2dBackpropFilter: kernel must be 'auto' or 'scalar'/],
+    ['kernel', () => conv2dBackpropFilter(x, dy, [3, 3, 4, 8], { pad: 1, kernel: 'simd' as 'auto' }), /^conv2dBackpropFilter: kernel must be 'auto', 'scalar', 'direct' or 'winograd'/],
+    ['kernel winograd, stride 2', () => conv2dBackpropFilter({ data: new Float32Array(200), shape: [1, 5, 5, 8] }, { data: new Float32Array(72), shape: [1, 3, 3, 8] }, [3, 3, 8, 8], { stride: 2, pad: 1, kernel: 'winograd' }), /kernel 'winograd' cannot run this layer \(filterShape \[3,3,8,8\], groups 1, stride \[2, 2\]/],
   ];
   for (const [label, fn, re] of bad) assert.throws(fn, re, label);
 });
