@@ -1,6 +1,7 @@
 // Entry point of the kernel module: re-exports every kernel family. Memory is owned by the
 // TypeScript side (runtime/wasm/heap.ts); kernels take byte pointers into linear memory and never
-// allocate. Each family's TypeScript view of its exports is in runtime/wasm/exports.ts.
+// allocate. Each family's TypeScript view of its exports is in runtime/wasm/exports.ts. Kernels
+// only training runs (weight and depthwise input gradients) are in the training module (train.ts).
 export { heapBase, isRelaxedBuild } from './common/module';
 export { addF32, addF32Scalar } from './elementwise/add';
 export { expF32, expF32Scalar } from './elementwise/exp';
@@ -27,18 +28,13 @@ export { softNmsF32Scalar } from './select/softnms-scalar';
 export { conv2dScalar } from './conv/conv2d-scalar';
 export { conv2d1x1Gemm } from './conv/conv2d-1x1-gemm';
 export { conv2dIgemm, conv2dIgemmScratchBytes } from './conv/conv2d-igemm';
-export { conv2dWinograd, conv2dWinogradScratchBytes, packWinogradWeights, winogradPackedFloats, conv2dBackpropFilterWinograd, conv2dBackpropFilterWinogradScratchBytes } from './conv/winograd';
+export { conv2dWinograd, conv2dWinogradScratchBytes, packWinogradWeights, winogradPackedFloats } from './conv/winograd';
 export { depthwiseConv2d } from './conv/depthwise';
 export { gemmPackedFloats, packGemmWeights, deconvPackedFloats, packDeconvWeights, packDepthwiseWeights } from './conv/pack';
 export { conv2dTransposeScalar } from './conv/conv2d-transpose-scalar';
 export { conv2dTransposeIgemm, conv2dTransposeScratchBytes } from './conv/conv2d-transpose';
 export { conv2dTransposeGroupedScalar } from './conv/conv2d-transpose-grouped-scalar';
 export { conv2dTransposeDepthwise } from './conv/conv2d-transpose-grouped';
-export { conv2dBackpropFilterScalar } from './conv/backprop-filter-scalar';
-export { conv2dBackpropFilter } from './conv/backprop-filter';
-export { depthwiseBackpropFilter } from './conv/depthwise-backprop-filter';
-export { depthwiseBackpropInputScalar } from './conv/depthwise-backprop-input-scalar';
-export { depthwiseBackpropInput } from './conv/depthwise-backprop-input';
 export { simdPeakLoop, simdPeakFlopsPerIter } from './conv/peak';
 export { deformConv2dScalar } from './conv/deform-conv2d-scalar';
 export { deformConv2dGemm, deformConv2dGemmScratchBytes } from './conv/deform-conv2d';

@@ -11,6 +11,15 @@
 
 import { zeroBytes } from './conv/memory';
 
+// The conv weight gradients (direct, Winograd F(2x2, 3x3), depthwise, and the scalar spec) and the
+// depthwise input gradients: only training runs them (trainer/wasm-kernels/weight-gradient.ts).
+export { conv2dBackpropFilterScalar } from './conv/backprop-filter-scalar';
+export { conv2dBackpropFilter } from './conv/backprop-filter';
+export { conv2dBackpropFilterWinograd, conv2dBackpropFilterWinogradScratchBytes } from './conv/winograd';
+export { depthwiseBackpropFilter } from './conv/depthwise-backprop-filter';
+export { depthwiseBackpropInputScalar } from './conv/depthwise-backprop-input-scalar';
+export { depthwiseBackpropInput } from './conv/depthwise-backprop-input';
+
 /** Bytes of scratch both kernels need for `c` channels: six float64 vectors. */
 export function batchNormScratchBytes(c: i32): i32 {
   return 6 * c * 8;

@@ -2,10 +2,12 @@
 // against a plain-JS scatter loop written from TF's definition (channel multipliers, strides,
 // dilation, asymmetric padding), and the SIMD kernel against the spec at channel counts below, at
 // and above its 4- and 16-lane steps (max rel err 1e-4, floor 1e-2: the kernels sum in different
-// orders). Runs on the build ANCHORLESS_WASM_VARIANT asks for.
+// orders). The kernels are the training module's, on the memory of the main build
+// ANCHORLESS_WASM_VARIANT asks for.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Kernels } from '../runtime/wasm/loader.js';
+import { loadTrainKernels, type TrainExports } from '../trainer/wasm-kernels/train-module.js';
 import { loadKernels } from './helpers/kernels.js';
 import { maxRelError, randomF32 } from './helpers/random.js';
 
@@ -41,7 +43,7 @@ function reference(dy: Float32Array, wt: Float32Array, p: Case): Float32Array {
 }
 
 /** Runs one kernel on the case; the output buffer is pre-filled with NaN so unwritten values show. */
-function run(k: Kernels, kernel: 'scalar' | 'simd', p: Case, dy: Float32Array, wt: Float32Array): Float32Array {
+function run(k: Kernels, train: TrainExports, kernel: 'scalar' | 'simd', p: Case, dy: Float32Array, wt: Float32Array): Float32Array {
   const heap = k.heap;
   const dxLen = p.n * p.h * p.w * p.c;
   const pdy = heap.allocF32(dy);
@@ -52,9 +54,9 @@ function run(k: Kernels, kernel: 'scalar' | 'simd', p: Case, dy: Float32Array, w
   heap.f32(pdx + dxLen * 4, 4).fill(7);
   try {
     if (kernel === 'scalar') {
-      k.exports.depthwiseBackpropInputScalar(pdy, p.n, p.oh, p.ow, p.c, p.m, pw, p.kh, p.kw, p.sh, p.sw, p.padTop, p.padLeft, p.dh, p.dw, p.h, p.w, pdx);
+      train.depthwiseBackpropInputScalar(pdy, p.n, p.oh, p.ow, p.c, p.m, pw, p.kh, p.kw, p.sh, p.sw, p.padTop, p.padLeft, p.dh, p.dw, p.h, p.w, pdx);
     } else {
-      k.exports.depthwiseBackpropInput(pdy, p.n, p.oh, p.ow, p.c, pw, p.kh, p.kw, p.sh, p.sw, p.padTop, p.padLeft, p.dh, p.dw, p.h, p.w, pdx);
+      train.depthwiseBackpropInput(pdy, p.n, p.oh, p.ow, p.c, pw, p.kh, p.kw, p.sh, p.sw, p.padTop, p.padLeft, p.dh, p.dw, p.h, p.w, pdx);
     }
     assert.equal(Array.from(heap.f32(pdx + dxLen * 4, 4)), [7, 7, 7, 7], `${kernel} wrote past dx`);
     return heap.f32(pdx, dxLen).slice();
@@ -85,16 +87,18 @@ const SPEC_CASES: Case[] = [
 
 test('depthwiseBackpropInputScalar (the spec) equals the plain scatter loop', async () => {
   const k = await loadKernels();
+  const train = await loadTrainKernels(k);
   for (const [i, p] of SPEC_CASES.entries()) {
     const dy = randomF32(p.n * p.oh * p.ow * p.c * p.m, 10 + i);
     const wt = randomF32(p.kh * p.kw * p.c * p.m, 20 + i);
-    const e = maxRelError(run(k, 'scalar', p, dy, wt), reference(dy, wt, p), 1e-2);
+    const e = maxRelError(run(k, train, 'scalar', p, dy, wt), reference(dy, wt, p), 1e-2);
     assert.ok(e < 1e-4, `case ${i} ${JSON.stringify(p)}: rel err ${e}`);
   }
 });
 
 test('depthwiseBackpropInput (SIMD) equals the spec at channel counts around its 4- and 16-lane steps', async () => {
   const k = await loadKernels();
+  const train = await loadTrainKernels(k);
   const geometries = [
     base,
     { ...base, sh: 2, sw: 2, padTop: 0, padLeft: 1, padBottom: 1, padRight: 0 },
@@ -107,8 +111,8 @@ test('depthwiseBackpropInput (SIMD) equals the spec at channel counts around its
       const p = makeCase({ ...g, c });
       const dy = randomF32(p.n * p.oh * p.ow * p.c, 100 + i);
       const wt = randomF32(p.kh * p.kw * p.c, 200 + i);
-      const want = run(k, 'scalar', p, dy, wt);
-      const got = run(k, 'simd', p, dy, wt);
+      const want = run(k, train, 'scalar', p, dy, wt);
+      const got = run(k, train, 'simd', p, dy, wt);
       const e = maxRelError(got, want, 1e-2);
       assert.ok(e < 1e-4, `c ${c} ${JSON.stringify(p)}: rel err ${e}`);
       i++;

@@ -14,7 +14,5 @@ export {
   packConv2dTranspose, conv2dTransposeInto, conv2dTransposeOutputShape,
 } from './conv-packed.js';
 export type { PackedConv2d, PackConv2dOptions, Conv2dIntoOptions, FastConvKernel, PackedConv2dTranspose, Conv2dTransposeIntoOptions } from './conv-packed.js';
-export { conv2dBackpropFilter, conv2dBackpropFilterInto } from './conv-backprop.js';
-export type { Conv2dBackpropFilterOptions } from './conv-backprop.js';
 export { deformConv2d, packDeformConv2d, deformConv2dInto, deformConv2dOutputShape } from './deform-conv.js';
 export type { DeformConv2dOptions, DeformConv2dIntoOptions, PackedDeformConv2d } from './deform-conv.js';

@@ -1,6 +1,7 @@
 // The kernel module's exports as the TypeScript side sees them. Pointers are byte offsets into
 // `memory`; counts and sizes are element counts. Keep in step with assembly/index.ts (the kernel
-// tests call every export listed here on both builds, so a drift fails there).
+// tests call every export listed here on both builds, so a drift fails there). The training-only
+// kernels are the training module's (trainer/wasm-kernels/train-module.ts).
 export interface KernelExports {
   readonly memory: WebAssembly.Memory;
   heapBase(): number;
@@ -51,8 +52,6 @@ export interface KernelExports {
   conv2dWinogradScratchBytes(cin: number, cout: number, blockTiles: number): number;
   packWinogradWeights(wts: number, cin: number, cout: number, bias: number, hasBias: number, out: number, flip: number): void;
   winogradPackedFloats(cin: number, cout: number): number;
-  conv2dBackpropFilterWinograd(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, padTop: number, padLeft: number, dW: number, scratch: number, blockTiles: number): void;
-  conv2dBackpropFilterWinogradScratchBytes(cin: number, cout: number, blockTiles: number): number;
   depthwiseConv2d(x: number, n: number, h: number, w: number, c: number, packed: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, relu: number, out: number): void;
   gemmPackedFloats(ks: number, kc: number, coutG: number, groups: number): number;
   packGemmWeights(wts: number, ks: number, kc: number, cout: number, groups: number, bias: number, hasBias: number, out: number): void;
@@ -64,11 +63,6 @@ export interface KernelExports {
   conv2dTransposeScratchBytes(kh: number, kw: number, sh: number, sw: number, cin: number): number;
   conv2dTransposeGroupedScalar(x: number, n: number, h: number, w: number, cin: number, wts: number, kh: number, kw: number, cout: number, groups: number, bias: number, hasBias: number, sh: number, sw: number, padTop: number, padLeft: number, oh: number, ow: number, relu: number, out: number): void;
   conv2dTransposeDepthwise(x: number, n: number, h: number, w: number, c: number, packed: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, oh: number, ow: number, relu: number, out: number): void;
-  conv2dBackpropFilterScalar(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, kh: number, kw: number, groups: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
-  conv2dBackpropFilter(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
-  depthwiseBackpropFilter(x: number, n: number, h: number, w: number, c: number, dy: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
-  depthwiseBackpropInputScalar(dy: number, n: number, oh: number, ow: number, c: number, mult: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, h: number, wd: number, dx: number): void;
-  depthwiseBackpropInput(dy: number, n: number, oh: number, ow: number, c: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, h: number, wd: number, dx: number): void;
   simdPeakLoop(iters: number): number;
   // deformable convolution (DCNv2): offsets and mask per output pixel at offsetStride / maskStride floats; see runtime/ops/deform-conv.ts
   deformConv2dScalar(x: number, n: number, h: number, w: number, cin: number, wts: number, kh: number, kw: number, cout: number, bias: number, hasBias: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, offset: number, offsetStride: number, mask: number, maskStride: number, maskLogits: number, relu: number, out: number): void;

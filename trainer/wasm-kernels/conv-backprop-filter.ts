@@ -1,7 +1,8 @@
 // Conv2DBackpropFilter on the TF.js wasm backend with our SIMD weight-gradient kernel: x [n, h, w,
 // cin] and dy [n, oh, ow, cout] (NHWC) -> dW [kh, kw, cin, cout]. NCHW calls go to the cpu fallback.
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { conv2dBackpropFilterInto } from '../../runtime/ops/conv-backprop.js';
+import { conv2dBackpropFilterInto } from './weight-gradient.js';
+import type { TrainExports } from './train-module.js';
 import { cpuFallbackKernelFunc } from './cpu-fallback.js';
 import { sizeOf, type NativeContext } from './context.js';
 import { checkShape, gradGeometry, isOne, shape4 } from './geometry.js';
@@ -9,7 +10,7 @@ import { copyIn, copyOut, wasmBackend, zerosOut } from './tfjs-wasm-io.js';
 
 const NAME = 'Conv2DBackpropFilter';
 
-export function conv2dBackpropFilterConfig(ctx: NativeContext): KernelConfig {
+export function conv2dBackpropFilterConfig(ctx: NativeContext, train: TrainExports): KernelConfig {
   const nchw = cpuFallbackKernelFunc(ctx.tf, NAME);
   const kernelFunc: KernelFunc = (args) => {
     const attrs = args.attrs as NamedAttrMap;
@@ -28,7 +29,7 @@ export function conv2dBackpropFilterConfig(ctx: NativeContext): KernelConfig {
     const px = copyIn(NAME, 'x', backend, x, bufs, 'a');
     const pdy = copyIn(NAME, 'dy', backend, dy, bufs, 'b');
     const pdw = bufs.get('out', sizeOf(g.filterShape) * 4);
-    conv2dBackpropFilterInto(k, px, g.inShape, pdy, g.outShape, pdw, g.filterShape, { stride: g.stride, pad: g.pad, dilation: g.dilation });
+    conv2dBackpropFilterInto(k, train, px, g.inShape, pdy, g.outShape, pdw, g.filterShape, { stride: g.stride, pad: g.pad, dilation: g.dilation }, (bytes) => bufs.get('scratch', bytes));
     return copyOut(backend, k, g.filterShape, pdw);
   };
   return { kernelName: NAME, backendName: 'wasm', kernelFunc };

@@ -5,7 +5,8 @@
 // - DepthwiseConv2dNativeBackpropInput: dy [n, oh, ow, c*m], filter [kh, kw, c, m] -> dx [n, h, w,
 //   c] (assembly/conv/depthwise-backprop-input.ts for m = 1, its scalar spec otherwise).
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { conv2dBackpropFilterInto } from '../../runtime/ops/conv-backprop.js';
+import { conv2dBackpropFilterInto } from './weight-gradient.js';
+import type { TrainExports } from './train-module.js';
 import { sizeOf, type NativeContext } from './context.js';
 import { checkShape, gradGeometry, shape4 } from './geometry.js';
 import { copyIn, copyOut, wasmBackend, zerosOut } from './tfjs-wasm-io.js';
@@ -13,7 +14,7 @@ import { copyIn, copyOut, wasmBackend, zerosOut } from './tfjs-wasm-io.js';
 const FILTER = 'DepthwiseConv2dNativeBackpropFilter';
 const INPUT = 'DepthwiseConv2dNativeBackpropInput';
 
-export function depthwiseBackpropFilterConfig(ctx: NativeContext): KernelConfig {
+export function depthwiseBackpropFilterConfig(ctx: NativeContext, train: TrainExports): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
     const attrs = args.attrs as NamedAttrMap;
     const backend = wasmBackend(FILTER, args.backend);
@@ -30,13 +31,13 @@ export function depthwiseBackpropFilterConfig(ctx: NativeContext): KernelConfig 
     const pdy = copyIn(FILTER, 'dy', backend, dy, bufs, 'b');
     const pdw = bufs.get('out', sizeOf(g.filterShape) * 4);
     // [kh, kw, c, m] is the memory layout of the grouped filter [kh, kw, 1, c*m] (output ch = ci*m + j).
-    conv2dBackpropFilterInto(k, px, g.inShape, pdy, g.outShape, pdw, [kh, kw, 1, c * m], { stride: g.stride, pad: g.pad, dilation: g.dilation, groups: c });
+    conv2dBackpropFilterInto(k, train, px, g.inShape, pdy, g.outShape, pdw, [kh, kw, 1, c * m], { stride: g.stride, pad: g.pad, dilation: g.dilation, groups: c });
     return copyOut(backend, k, g.filterShape, pdw);
   };
   return { kernelName: FILTER, backendName: 'wasm', kernelFunc };
 }
 
-export function depthwiseBackpropInputConfig(ctx: NativeContext): KernelConfig {
+export function depthwiseBackpropInputConfig(ctx: NativeContext, train: TrainExports): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
     const attrs = args.attrs as NamedAttrMap;
     const backend = wasmBackend(INPUT, args.backend);
@@ -59,8 +60,8 @@ export function depthwiseBackpropInputConfig(ctx: NativeContext): KernelConfig {
     const pdy = copyIn(INPUT, 'dy', backend, dy, bufs, 'a');
     const pw = copyIn(INPUT, 'filter', backend, filter, bufs, 'b');
     const pdx = bufs.get('out', sizeOf(g.inShape) * 4);
-    if (m === 1) k.exports.depthwiseBackpropInput(pdy, n, oh, ow, c, pw, kh, kw, sh, sw, padTop, padLeft, dh, dw, h, w, pdx);
-    else k.exports.depthwiseBackpropInputScalar(pdy, n, oh, ow, c, m, pw, kh, kw, sh, sw, padTop, padLeft, dh, dw, h, w, pdx);
+    if (m === 1) train.depthwiseBackpropInput(pdy, n, oh, ow, c, pw, kh, kw, sh, sw, padTop, padLeft, dh, dw, h, w, pdx);
+    else train.depthwiseBackpropInputScalar(pdy, n, oh, ow, c, m, pw, kh, kw, sh, sw, padTop, padLeft, dh, dw, h, w, pdx);
     return copyOut(backend, k, g.inShape, pdx);
   };
   return { kernelName: INPUT, backendName: 'wasm', kernelFunc };

@@ -95,10 +95,10 @@ export function registerWasmTrainingKernels(tf: TF): Promise<WasmKernelReport> {
     const train = await loadTrainKernels(k);
     const configs = [
       conv2dForwardConfig(ctx, original('Conv2D')),
-      conv2dBackpropFilterConfig(ctx),
+      conv2dBackpropFilterConfig(ctx, train),
       conv2dBackpropInputConfig(ctx, original('Conv2DBackpropInput')),
-      depthwiseBackpropFilterConfig(ctx),
-      depthwiseBackpropInputConfig(ctx),
+      depthwiseBackpropFilterConfig(ctx, train),
+      depthwiseBackpropInputConfig(ctx, train),
       // batch norm in training mode, corner pooling, nearest up-sampling, max pooling: with the training module (assembly/train.ts)
       ...batchNormTrainConfigs(ctx, train),
       ...cornerPoolConfigs(ctx, train),

@@ -17,10 +17,23 @@ export interface TrainExports {
   cornerPoolBackward(x: number, dy: number, n: number, h: number, w: number, c: number, dir: number, dx: number, scratch: number): void;
   upsampleNearestBackward(dy: number, n: number, h: number, w: number, c: number, factor: number, dx: number): void;
   maxPoolBackward(dy: number, x: number, n: number, h: number, w: number, c: number, kernel: number, stride: number, pad: number, oh: number, ow: number, dx: number): void;
+  // conv weight gradients (weight-gradient.ts) and depthwise input gradients (depthwise-backprop.ts)
+  conv2dBackpropFilterScalar(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, kh: number, kw: number, groups: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
+  conv2dBackpropFilter(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
+  conv2dBackpropFilterWinograd(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, padTop: number, padLeft: number, dW: number, scratch: number, blockTiles: number): void;
+  conv2dBackpropFilterWinogradScratchBytes(cin: number, cout: number, blockTiles: number): number;
+  depthwiseBackpropFilter(x: number, n: number, h: number, w: number, c: number, dy: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
+  depthwiseBackpropInputScalar(dy: number, n: number, oh: number, ow: number, c: number, mult: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, h: number, wd: number, dx: number): void;
+  depthwiseBackpropInput(dy: number, n: number, oh: number, ow: number, c: number, w: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, h: number, wd: number, dx: number): void;
 }
 
 const FILE = new URL('../../runtime/wasm/anchorless-train-simd.wasm', import.meta.url);
-const EXPORTS: (keyof TrainExports)[] = ['batchNormScratchBytes', 'batchNormTrainForward', 'batchNormTrainBackward', 'cornerPoolBackwardScratchBytes', 'cornerPoolBackward', 'upsampleNearestBackward', 'maxPoolBackward'];
+/** Every export TrainExports declares: a module lacking one is refused at load. */
+export const TRAIN_EXPORTS: readonly (keyof TrainExports)[] = [
+  'batchNormScratchBytes', 'batchNormTrainForward', 'batchNormTrainBackward', 'cornerPoolBackwardScratchBytes', 'cornerPoolBackward',
+  'upsampleNearestBackward', 'maxPoolBackward', 'conv2dBackpropFilterScalar', 'conv2dBackpropFilter', 'conv2dBackpropFilterWinograd',
+  'conv2dBackpropFilterWinogradScratchBytes', 'depthwiseBackpropFilter', 'depthwiseBackpropInputScalar', 'depthwiseBackpropInput',
+];
 
 /** Instantiates the training module on `k`'s memory (single-threaded kernels only). */
 export async function loadTrainKernels(k: Kernels): Promise<TrainExports> {
@@ -42,7 +55,7 @@ export async function loadTrainKernels(k: Kernels): Promise<TrainExports> {
       },
     },
   });
-  const missing = EXPORTS.filter((name) => typeof instance.exports[name] !== 'function');
+  const missing = TRAIN_EXPORTS.filter((name) => typeof instance.exports[name] !== 'function');
   if (missing.length > 0) throw new Error(`loadTrainKernels: ${FILE.pathname} is not the training kernel module (it lacks ${missing.join(', ')})`);
   return instance.exports as unknown as TrainExports;
 }

@@ -1,14 +1,18 @@
-// The weight gradient of conv2d (TF's Conv2DBackpropFilter), for the trainer's wasm backend:
-// dW [kh, kw, cin/groups, cout] = sum over batch and output pixels of x-patch^T * dy, with conv2d's
-// stride / padding / dilation. SIMD kernels for groups = 1 (3x3 stride 1 as Winograd F(2x2, 3x3),
-// assembly/conv/winograd.ts) and for depthwise (groups = cin = cout); other group counts run the
-// scalar spec (correct, slower).
-import type { Kernels } from '../wasm/loader.js';
-import { kernels } from '../wasm/loader.js';
-import { checkBuffer, withScope } from './heap-scope.js';
-import { checkShape4, convGeometry, type ConvPad, type Pair } from './conv-params.js';
-import { checkPositiveInt, checkTensor, type Tensor } from './tensor.js';
-import { winogradBlockTiles, winogradFits } from './conv-packed.js';
+// The weight gradient of conv2d (TF's Conv2DBackpropFilter) on our kernels, for the trainer's wasm
+// backend: dW [kh, kw, cin/groups, cout] = sum over batch and output pixels of x-patch^T * dy, with
+// conv2d's stride / padding / dilation. SIMD kernels for groups = 1 (3x3 stride 1 as Winograd
+// F(2x2, 3x3), assembly/conv/winograd.ts) and for depthwise (groups = cin = cout); other group
+// counts run the scalar spec (correct, slower). The kernels are the training module's
+// (assembly/train.ts), on the main module's memory `k`.
+import type { Kernels } from '../../runtime/wasm/loader.js';
+import { checkBuffer, withScope } from '../../runtime/ops/heap-scope.js';
+import { checkShape4, convGeometry, type ConvPad, type Pair } from '../../runtime/ops/conv-params.js';
+import { checkPositiveInt, checkTensor, type Tensor } from '../../runtime/ops/tensor.js';
+import { winogradBlockTiles, winogradFits } from '../../runtime/ops/conv-packed.js';
+import type { TrainExports } from './train-module.js';
+
+/** Where a kernel's scratch comes from: a pointer to at least `bytes` bytes in `k`'s memory. */
+export type ScratchSource = (bytes: number) => number;
 
 export interface Conv2dBackpropFilterOptions {
   stride?: Pair;
@@ -28,15 +32,19 @@ export interface Conv2dBackpropFilterOptions {
  * [kh, kw, cin/groups, cout]) written at dwPtr (overwritten, not accumulated).
  */
 export function conv2dBackpropFilterInto(
-  k: Kernels, xPtr: number, xShape: readonly number[], dyPtr: number, dyShape: readonly number[],
-  dwPtr: number, filterShape: readonly number[], opts: Conv2dBackpropFilterOptions = {},
+  k: Kernels, train: TrainExports, xPtr: number, xShape: readonly number[], dyPtr: number, dyShape: readonly number[],
+  dwPtr: number, filterShape: readonly number[], opts: Conv2dBackpropFilterOptions = {}, scratch?: ScratchSource,
 ): void {
-  backpropFilter('conv2dBackpropFilterInto', k, xPtr, xShape, dyPtr, dyShape, dwPtr, filterShape, opts);
+  backpropFilter('conv2dBackpropFilterInto', k, train, xPtr, xShape, dyPtr, dyShape, dwPtr, filterShape, opts, scratch);
 }
 
+/**
+ * `scratch` (the Winograd kernel's): the trainer passes its grow-only buffers, so that a training
+ * step allocates nothing after the first; without it the scratch is allocated and freed per call.
+ */
 function backpropFilter(
-  op: string, k: Kernels, xPtr: number, xShape: readonly number[], dyPtr: number, dyShape: readonly number[],
-  dwPtr: number, filterShape: readonly number[], opts: Conv2dBackpropFilterOptions,
+  op: string, k: Kernels, train: TrainExports, xPtr: number, xShape: readonly number[], dyPtr: number, dyShape: readonly number[],
+  dwPtr: number, filterShape: readonly number[], opts: Conv2dBackpropFilterOptions, scratch?: ScratchSource,
 ): void {
   if (typeof opts !== 'object' || opts === null) throw new Error(`${op}: options must be an object`);
   const [n, h, w, cin] = checkShape4(op, 'x shape', xShape);
@@ -56,7 +64,6 @@ function backpropFilter(
   if (kernel !== 'auto' && kernel !== 'scalar' && kernel !== 'direct' && kernel !== 'winograd') {
     throw new Error(`${op}: kernel must be 'auto', 'scalar', 'direct' or 'winograd', got ${JSON.stringify(kernel)}`);
   }
-  const ex = k.exports;
   const fits = winogradFits(kh, kw, cin, cout, groups, [g.sh, g.sw], [g.dh, g.dw]);
   if (kernel === 'winograd' && !fits) {
     throw new Error(`${op}: kernel 'winograd' cannot run this layer (filterShape [${filterShape}], groups ${groups}, stride [${g.sh}, ${g.sw}], dilation [${g.dh}, ${g.dw}])`);
@@ -64,32 +71,31 @@ function backpropFilter(
   if (kernel === 'direct' && groups !== 1) throw new Error(`${op}: kernel 'direct' needs groups 1, got ${groups}`);
   if (kernel === 'winograd' || (kernel === 'auto' && fits)) {
     const blockTiles = winogradBlockTiles(cin);
-    withScope(k, (s) => {
-      const scratch = s.alloc(ex.conv2dBackpropFilterWinogradScratchBytes(cin, cout, blockTiles));
-      ex.conv2dBackpropFilterWinograd(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, g.padTop, g.padLeft, dwPtr, scratch, blockTiles);
-    });
+    const bytes = train.conv2dBackpropFilterWinogradScratchBytes(cin, cout, blockTiles);
+    const run = (at: number) => train.conv2dBackpropFilterWinograd(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, g.padTop, g.padLeft, dwPtr, at, blockTiles);
+    if (scratch) run(scratch(bytes));
+    else withScope(k, (s) => run(s.alloc(bytes)));
   } else if ((kernel === 'auto' || kernel === 'direct') && groups === 1) {
-    ex.conv2dBackpropFilter(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, dwPtr);
+    train.conv2dBackpropFilter(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, dwPtr);
   } else if (kernel === 'auto' && cinG === 1 && groups === cout) {
-    ex.depthwiseBackpropFilter(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, dwPtr);
+    train.depthwiseBackpropFilter(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, dwPtr);
   } else {
-    ex.conv2dBackpropFilterScalar(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, kh, kw, groups, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, dwPtr);
+    train.conv2dBackpropFilterScalar(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, kh, kw, groups, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, dwPtr);
   }
 }
 
-/** dW [kh, kw, cin/groups, cout] of conv2d(x, w, opts) given the output gradient dy. */
-export function conv2dBackpropFilter(x: Tensor, dy: Tensor, filterShape: readonly number[], opts: Conv2dBackpropFilterOptions = {}): Tensor {
+/** dW [kh, kw, cin/groups, cout] of conv2d(x, w, opts) given the output gradient dy (tensors in, tensor out). */
+export function conv2dBackpropFilter(k: Kernels, train: TrainExports, x: Tensor, dy: Tensor, filterShape: readonly number[], opts: Conv2dBackpropFilterOptions = {}): Tensor {
   const op = 'conv2dBackpropFilter';
   checkTensor(op, 'x', x, 4);
   checkTensor(op, 'dy', dy, 4);
   const [kh, kw, cinG, cout] = checkShape4(op, 'filterShape', filterShape);
-  const k = kernels();
   const size = kh * kw * cinG * cout;
   return withScope(k, (s) => {
     const px = s.f32(x.data);
     const pdy = s.f32(dy.data);
     const pdw = s.alloc(size * 4);
-    backpropFilter(op, k, px, x.shape, pdy, dy.shape, pdw, filterShape, opts);
+    backpropFilter(op, k, train, px, x.shape, pdy, dy.shape, pdw, filterShape, opts);
     return { data: s.readF32(pdw, size), shape: [kh, kw, cinG, cout] };
   });
 }

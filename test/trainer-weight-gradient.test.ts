@@ -1,14 +1,31 @@
-// Conv2DBackpropFilter (weight gradient of conv2d): the scalar spec against per-tap tf.stridedSlice + tf.matMul on
-// the TensorFlow.js cpu backend, the SIMD kernels (groups = 1 direct and Winograd, depthwise) against the spec, and errors.
+// Conv2DBackpropFilter (weight gradient of conv2d, the training module's kernels): the scalar spec against per-tap
+// tf.stridedSlice + tf.matMul on the TensorFlow.js cpu backend, the SIMD kernels (groups = 1 direct and Winograd,
+// depthwise) against the spec, and errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { conv2dBackpropFilter, conv2dBackpropFilterInto, type Conv2dBackpropFilterOptions } from '../../runtime/ops/conv-backprop.js';
-import { convGeometry } from '../../runtime/ops/conv-params.js';
-import type { Tensor } from '../../runtime/ops/tensor.js';
-import { loadKernels } from '../helpers/kernels.js';
-import { winogradFits } from '../../runtime/ops/conv-packed.js';
-import { maxRelError, randomF32 } from '../helpers/random.js';
-import { refBackpropFilter } from './conv-reference.js';
+import { conv2dBackpropFilter as backpropFilter, conv2dBackpropFilterInto, type Conv2dBackpropFilterOptions } from '../trainer/wasm-kernels/weight-gradient.js';
+import { loadTrainKernels, type TrainExports } from '../trainer/wasm-kernels/train-module.js';
+import { convGeometry } from '../runtime/ops/conv-params.js';
+import type { Tensor } from '../runtime/ops/tensor.js';
+import type { Kernels } from '../runtime/wasm/loader.js';
+import { loadKernels } from './helpers/kernels.js';
+import { winogradFits } from '../runtime/ops/conv-packed.js';
+import { maxRelError, randomF32 } from './helpers/random.js';
+import { refBackpropFilter } from './ops/conv-reference.js';
+
+let loaded: { k: Kernels; train: TrainExports } | undefined;
+async function load(): Promise<{ k: Kernels; train: TrainExports }> {
+  if (!loaded) {
+    const k = await loadKernels();
+    loaded = { k, train: await loadTrainKernels(k) };
+  }
+  return loaded;
+}
+
+/** The tensor-level op on the loaded kernels (load() first). */
+function conv2dBackpropFilter(x: Tensor, dy: Tensor, filterShape: readonly number[], opts?: Conv2dBackpropFilterOptions): Tensor {
+  return backpropFilter(loaded!.k, loaded!.train, x, dy, filterShape, opts);
+}
 
 /** Relative error with |expected| floored at 1 (gradients here are O(1..100)). */
 function expectClose(label: string, got: Tensor, want: Tensor, tol = 1e-4): void {
@@ -60,7 +77,7 @@ function inputs(c: Case, seed: number) {
 }
 
 test('conv2dBackpropFilter: scalar spec equals TF.js per-tap strided slices x dy (tf.matMul, cpu backend)', async () => {
-  await loadKernels();
+  await load();
   for (const [i, c] of CASES.entries()) {
     const { x, dy, filterShape, opts } = inputs(c, 500 + i * 3);
     const want = await refBackpropFilter(x, dy, filterShape, {
@@ -71,7 +88,7 @@ test('conv2dBackpropFilter: scalar spec equals TF.js per-tap strided slices x dy
 });
 
 test('conv2dBackpropFilter: SIMD kernels (groups 1 direct and Winograd, depthwise) equal the scalar spec', async () => {
-  await loadKernels();
+  await load();
   let winograd = 0;
   for (const [i, c] of CASES.entries()) {
     const { x, dy, filterShape, opts } = inputs(c, 500 + i * 3);
@@ -87,7 +104,7 @@ test('conv2dBackpropFilter: SIMD kernels (groups 1 direct and Winograd, depthwis
 });
 
 test("conv2dBackpropFilter: pad 'same', overwrites dW, frees everything", async () => {
-  const k = await loadKernels();
+  const { k, train } = await load();
   const before = k.heap.allocatedBytes;
   const x: Tensor = { data: randomF32(1 * 9 * 7 * 4, 1), shape: [1, 9, 7, 4] };
   const dy: Tensor = { data: randomF32(1 * 5 * 4 * 8, 2), shape: [1, 5, 4, 8] };
@@ -97,14 +114,28 @@ test("conv2dBackpropFilter: pad 'same', overwrites dW, frees everything", async 
   const xp = k.heap.allocF32(x.data);
   const dyp = k.heap.allocF32(dy.data);
   const dwp = k.heap.allocF32(new Float32Array(3 * 3 * 4 * 8).fill(123)); // stale values must not leak in
-  conv2dBackpropFilterInto(k, xp, x.shape, dyp, dy.shape, dwp, [3, 3, 4, 8], { stride: 2, pad: 'same' });
+  conv2dBackpropFilterInto(k, train, xp, x.shape, dyp, dy.shape, dwp, [3, 3, 4, 8], { stride: 2, pad: 'same' });
   expectClose('into', { data: k.heap.f32(dwp, 288).slice(), shape: [3, 3, 4, 8] }, want);
-  for (const p of [xp, dyp, dwp]) k.heap.release(p);
+  // a caller's scratch (the trainer's grow-only buffers): the same result, the scratch asked for is used
+  const big = { x: { data: randomF32(1 * 12 * 10 * 8, 3), shape: [1, 12, 10, 8] }, dy: { data: randomF32(1 * 12 * 10 * 8, 4), shape: [1, 12, 10, 8] } };
+  const bx = k.heap.allocF32(big.x.data);
+  const bdy = k.heap.allocF32(big.dy.data);
+  const bdw = k.heap.alloc(3 * 3 * 8 * 8 * 4);
+  const asked: number[] = [];
+  let scratch = 0;
+  conv2dBackpropFilterInto(k, train, bx, big.x.shape, bdy, big.dy.shape, bdw, [3, 3, 8, 8], { pad: 1, kernel: 'winograd' }, (bytes) => {
+    asked.push(bytes);
+    scratch = k.heap.alloc(bytes);
+    return scratch;
+  });
+  assert.equal(asked.length, 1, 'the Winograd kernel asks its scratch once');
+  expectClose('caller scratch', { data: k.heap.f32(bdw, 576).slice(), shape: [3, 3, 8, 8] }, conv2dBackpropFilter(big.x, big.dy, [3, 3, 8, 8], { pad: 1, kernel: 'scalar' }));
+  for (const p of [xp, dyp, dwp, bx, bdy, bdw, scratch]) k.heap.release(p);
   assert.is(k.heap.allocatedBytes, before);
 });
 
 test('conv2dBackpropFilter: clear errors for bad input', async () => {
-  await loadKernels();
+  await load();
   const x: Tensor = { data: new Float32Array(1 * 5 * 5 * 4), shape: [1, 5, 5, 4] };
   const dy: Tensor = { data: new Float32Array(1 * 5 * 5 * 8), shape: [1, 5, 5, 8] };
   const bad: [string, () => unknown, RegExp][] = [
