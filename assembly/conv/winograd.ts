@@ -131,11 +131,7 @@ export function conv2dWinograd(
     const outImage = out + <usize>b * oh * ow * oRow;
     for (let t0 = 0; t0 < tiles; t0 += blockTiles) {
       const count = min<i32>(blockTiles, tiles - t0);
-      for (let t = 0; t < count; t++) {
-        const ty = (t0 + t) / tilesX;
-        const tx = t0 + t - ty * tilesX;
-        inputTile(image, h, w, xRow, 2 * ty - padTop, 2 * tx - padLeft, cin, zero, vPlanes + (<usize>t * xRow), vPlaneBytes);
-      }
+      inputBlock(image, h, w, cin, padTop, padLeft, t0, count, tilesX, zero, vPlanes, vPlaneBytes);
       for (let e = 0; e < 16; e++) {
         const v = vPlanes + <usize>e * vPlaneBytes;
         const m = mPlanes + <usize>e * mPlaneBytes;
@@ -158,6 +154,20 @@ export function conv2dWinograd(
         outputTile(mPlanes + <usize>t * oRow, mPlaneBytes, bias, cout, relu, at, oy + 1 < oh, ox + 1 < ow, <usize>ow * oRow, oRow);
       }
     }
+  }
+}
+
+/**
+ * The block's input tiles t0 .. t0 + count - 1 (row-major over tilesX tiles a row; tile (ty, tx)
+ * reads the 4x4 pixels from (2 ty - padTop, 2 tx - padLeft)) transformed into the 16 planes at
+ * vPlanes: tile t's channels are row t of each plane. Shared by the forward and the weight gradient.
+ */
+function inputBlock(image: usize, h: i32, w: i32, cin: i32, padTop: i32, padLeft: i32, t0: i32, count: i32, tilesX: i32, zero: usize, vPlanes: usize, vPlaneBytes: usize): void {
+  const xRow = <usize>cin << 2;
+  for (let t = 0; t < count; t++) {
+    const ty = (t0 + t) / tilesX;
+    const tx = t0 + t - ty * tilesX;
+    inputTile(image, h, w, xRow, 2 * ty - padTop, 2 * tx - padLeft, cin, zero, vPlanes + (<usize>t * xRow), vPlaneBytes);
   }
 }
 
@@ -289,11 +299,10 @@ export function conv2dBackpropFilterWinograd(
     const grad = dy + <usize>b * oh * ow * oRow;
     for (let t0 = 0; t0 < tiles; t0 += blockTiles) {
       const count = min<i32>(blockTiles, tiles - t0);
+      inputBlock(image, h, w, cin, padTop, padLeft, t0, count, tilesX, zero, vPlanes, vPlaneBytes);
       for (let t = 0; t < count; t++) {
         const ty = (t0 + t) / tilesX;
-        const tx = t0 + t - ty * tilesX;
-        inputTile(image, h, w, xRow, 2 * ty - padTop, 2 * tx - padLeft, cin, zero, vPlanes + (<usize>t * xRow), vPlaneBytes);
-        gradTile(grad, oh, ow, oRow, 2 * ty, 2 * tx, cout, zero, mPlanes + (<usize>t * oRow), mPlaneBytes);
+        gradTile(grad, oh, ow, oRow, 2 * ty, 2 * (t0 + t - ty * tilesX), cout, zero, mPlanes + (<usize>t * oRow), mPlaneBytes);
       }
       for (let e = 0; e < 16; e++) {
         accumulateTap(vPlanes + <usize>e * vPlaneBytes, xRow, 0, mPlanes + <usize>e * mPlaneBytes, oRow, 0, 1, count, cin, cout, sPlanes + <usize>e * sPlaneBytes);
