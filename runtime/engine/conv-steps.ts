@@ -1,7 +1,7 @@
 // Conv and transposed-conv nodes compiled into plan steps: weights (batch norm already folded in)
 // packed once into the micro-kernels' order, the call bound to its fixed activation buffers.
 import type { ConvNode, DcnNode, DeconvNode } from '../model/graph.js';
-import { conv2dInto, conv2dOutputShape, conv2dTransposeInto, conv2dTransposeOutputShape, packConv2d, packConv2dTranspose, winogradFits } from '../ops/conv-packed.js';
+import { conv2dInto, conv2dOutputShape, conv2dTransposeInto, conv2dTransposeOutputShape, packConv2d, packConv2dTranspose } from '../ops/conv-packed.js';
 import { deformConv2dInto, deformConv2dOutputShape, packDeformConv2d } from '../ops/deform-conv.js';
 import type { Kernels } from '../wasm/loader.js';
 import type { FoldedWeights } from './fold.js';
@@ -20,9 +20,8 @@ export interface BuiltStep {
 
 type Shape4 = [number, number, number, number];
 
-/** `winograd`: 3x3 stride-1 convs take the Winograd kernel where it fits (the plan's choice). */
-export function buildConvStep(kn: Kernels, node: ConvNode, w: FoldedWeights, x: number, xShape: Shape4, out: number, outShape: Shape4, useWinograd: boolean): BuiltStep {
-  const winograd = useWinograd && winogradFits(node.kernel, node.kernel, node.cin, node.cout, node.groups, node.stride, node.dilation);
+/** `winograd`: the conv runs the Winograd kernel (the plan's choice: a layer that winogradFits). */
+export function buildConvStep(kn: Kernels, node: ConvNode, w: FoldedWeights, x: number, xShape: Shape4, out: number, outShape: Shape4, winograd: boolean): BuiltStep {
   const packed = packConv2d(kn, w.weight, [node.kernel, node.kernel, node.cin / node.groups, node.cout], { bias: w.bias, groups: node.groups, layout: winograd ? 'winograd' : undefined });
   const opts = { stride: node.stride, pad: node.pad, dilation: node.dilation, activation: node.act } as const;
   checkShape(node.name, conv2dOutputShape(xShape, packed, opts), outShape, packed.release.bind(packed));

@@ -116,8 +116,11 @@ export class ExecutionPlan {
     // Winograd's extra weight memory: 16 transformed planes in place of 9 taps, plus its scratch
     let winogradExtra = 0;
     let winogradScratch = 0;
+    // the fp32 convs Winograd can run: decided here once, for the memory check and the steps
+    const winogradNodes = new Set<string>();
     for (const node of live) {
       if (node.op !== 'conv' || options.int8?.layers.has(node.name) || !winogradFits(node.kernel, node.kernel, node.cin, node.cout, node.groups, node.stride, node.dilation)) continue;
+      winogradNodes.add(node.name);
       winogradExtra += (kn.exports.winogradPackedFloats(node.cin, node.cout) - 9 * node.cin * node.cout) * 4;
       winogradScratch = Math.max(winogradScratch, winogradScratchBytes(kn, node.cin, node.cout));
     }
@@ -192,7 +195,7 @@ export class ExecutionPlan {
           case 'conv':
           case 'deconv': {
             const folded = foldBatchNorm(node, param, kn);
-            const built = node.op === 'conv' ? buildConvStep(kn, node, folded, x, inShape, out, outShape, winograd) : buildDeconvStep(kn, node, folded, x, inShape, out, outShape);
+            const built = node.op === 'conv' ? buildConvStep(kn, node, folded, x, inShape, out, outShape, winograd && winogradNodes.has(node.name)) : buildDeconvStep(kn, node, folded, x, inShape, out, outShape);
             if (built.winograd) winogradConvs++;
             weightBytes += built.weightBytes;
             scratchBytes += built.scratchBytes;
