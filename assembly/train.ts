@@ -14,7 +14,7 @@ import { zeroBytes } from './conv/memory';
 // The conv weight gradients (direct, Winograd F(2x2, 3x3), depthwise, and the scalar spec) and the
 // depthwise input gradients: only training runs them (trainer/wasm-kernels/weight-gradient.ts).
 export { conv2dBackpropFilterScalar } from './conv/backprop-filter-scalar';
-export { conv2dBackpropFilter } from './conv/backprop-filter';
+export { conv2dBackpropFilter, conv2dBackpropFilterRows } from './conv/backprop-filter';
 export { conv2dBackpropFilterWinograd, conv2dBackpropFilterWinogradScratchBytes } from './conv/winograd';
 export { depthwiseBackpropFilter } from './conv/depthwise-backprop-filter';
 export { depthwiseBackpropInputScalar } from './conv/depthwise-backprop-input-scalar';

@@ -6,11 +6,12 @@
 // packed weights already live on the kernel heap, as in the runtime's execution plan.
 // Goals (issue "foundation"): 3x3 conv >= 80% of the measured peak; relaxed build >= 1.3x SIMD128.
 // The same layers with the Winograd kernel, which the execution plan uses for them: its speed-up over
-// the direct kernel (its "GFLOP/s" count the direct conv's work, so they can pass the peak).
+// the direct kernel (its "GFLOP/s" count the direct conv's work, so they can pass the peak). And
+// convs with few input channels (image stems) with filter rows as the indirect GEMM's taps.
 import { Bench } from 'tinybench';
 import { relaxedSimdSupported } from '../runtime/wasm/features.js';
 import { init, type Kernels } from '../runtime/wasm/loader.js';
-import { conv2dInto, conv2dOutputShape, conv2dTransposeInto, conv2dTransposeOutputShape, packConv2d, packConv2dTranspose } from '../runtime/ops/conv-packed.js';
+import { conv2dInto, conv2dOutputShape, conv2dTransposeInto, conv2dTransposeOutputShape, IGEMM_ROWS_MAX_CIN, packConv2d, packConv2dTranspose, type FastConvKernel } from '../runtime/ops/conv-packed.js';
 import { convGeometry } from '../runtime/ops/conv-params.js';
 import { randomF32 } from '../test/helpers/random.js';
 
@@ -171,6 +172,34 @@ export async function run(): Promise<void> {
   others.forEach((o) => o.free());
   console.table(others.map((o, i) => ({ layer: o.layer, build: o.build, ms: fmt(otherMs[i], 2), 'GFLOP/s': fmt(gflops(o.flops, otherMs[i])) })));
 
+  // filter rows as taps (igemmRows, conv2d-igemm-rows.ts) against igemm for convs with few input
+  // channels: the image stems, and where the plan's choice (IGEMM_ROWS_MAX_CIN) stops paying
+  const stems: (OtherLayer & { kernel: FastConvKernel })[] = [];
+  const stemLayers: [string, number[], number[], number, number][] = [
+    ['7x7 s2 512x512x3 -> 64 (ResNet stem)', [1, 512, 512, 3], [7, 7, 3, 64], 3, 2],
+    ['7x7 s2 4x128x128x3 -> 16 (-tiny stem, a training shard)', [4, 128, 128, 3], [7, 7, 3, 16], 3, 2],
+    ['3x3 s1 128x128x4 -> 32', [1, 128, 128, 4], [3, 3, 4, 32], 1, 1],
+    ['3x3 s1 128x128x8 -> 32', [1, 128, 128, 8], [3, 3, 8, 32], 1, 1],
+    ['3x3 s2 128x128x16 -> 32', [1, 128, 128, 16], [3, 3, 16, 32], 1, 2],
+  ];
+  for (const k of builds) {
+    for (const [layer, xShape, wShape, pad, stride] of stemLayers) {
+      for (const kernel of ['igemm', 'igemmRows'] as const) stems.push({ ...otherLayer(k, layer, xShape, wShape, 1, pad, stride, kernel), kernel });
+    }
+  }
+  const stemMs = await fastest(stems.map((o) => ({ name: `${o.layer} ${o.build} ${o.kernel}`, fn: o.run })));
+  stems.forEach((o) => o.free());
+  const stemRows: Record<string, string>[] = [];
+  for (let i = 0; i < stems.length; i += 2) {
+    const o = stems[i];
+    stemRows.push({
+      layer: o.layer, build: o.build, 'igemm ms': fmt(stemMs[i], 2), 'igemmRows ms': fmt(stemMs[i + 1], 2),
+      'igemmRows GFLOP/s': fmt(gflops(o.flops, stemMs[i + 1])), speedup: `${fmt(stemMs[i] / stemMs[i + 1], 2)}x`,
+    });
+  }
+  console.log(`Filter rows as taps (igemmRows; the plan takes it up to ${IGEMM_ROWS_MAX_CIN} input channels) against igemm:`);
+  console.table(stemRows);
+
   // goals
   for (const k of builds) {
     const worst = Math.min(...rows.filter((r) => r.build === k.variant).map((r) => Number(r['% of peak'])));
@@ -193,7 +222,7 @@ interface OtherLayer {
   free: () => void;
 }
 
-function otherLayer(k: Kernels, layer: string, xShape: number[], wShape: number[], groups: number, pad: number, stride = 1): OtherLayer {
+function otherLayer(k: Kernels, layer: string, xShape: number[], wShape: number[], groups: number, pad: number, stride = 1, kernel?: FastConvKernel): OtherLayer {
   const packed = packConv2d(k, randomF32(wShape.reduce((a, b) => a * b, 1), 4), wShape, { bias: randomF32(wShape[3], 5), groups });
   const outShape = conv2dOutputShape(xShape, packed, { pad, stride });
   const x = k.heap.allocF32(randomF32(xShape.reduce((a, b) => a * b, 1), 6));
@@ -204,7 +233,7 @@ function otherLayer(k: Kernels, layer: string, xShape: number[], wShape: number[
     layer,
     build: k.variant,
     flops,
-    run: () => conv2dInto(k, packed, x, xShape, out, { pad, stride, activation: 'relu' }),
+    run: () => conv2dInto(k, packed, x, xShape, out, { pad, stride, activation: 'relu', kernel }),
     free: () => {
       packed.release();
       k.heap.release(x);

@@ -9,7 +9,7 @@ import { convGeometry } from '../runtime/ops/conv-params.js';
 import type { Tensor } from '../runtime/ops/tensor.js';
 import type { Kernels } from '../runtime/wasm/loader.js';
 import { loadKernels } from './helpers/kernels.js';
-import { winogradFits } from '../runtime/ops/conv-packed.js';
+import { igemmRowsFits, winogradFits } from '../runtime/ops/conv-packed.js';
 import { maxRelError, randomF32 } from './helpers/random.js';
 import { refBackpropFilter } from './ops/conv-reference.js';
 
@@ -64,6 +64,11 @@ const CASES: Case[] = [
   { name: 'winograd: odd sizes, no padding, cin 12 cout 20', x: [2, 9, 8, 12], k: [3, 3], cout: 20 },
   { name: 'winograd: asymmetric pad, cin 8 cout 12', x: [1, 7, 10, 8], k: [3, 3], cout: 12, pad: [0, 2, 1, 0] },
   { name: 'winograd: 600 tiles (3 blocks), cin 8 cout 16', x: [1, 41, 57, 8], k: [3, 3], cout: 16, pad: [1, 1, 1, 1] },
+  // filter rows as taps: stems (cin 3) with left and right border columns, vertical dilation,
+  // an image narrower than the filter (no interior column), batch 2
+  { name: 'rows: 7x7 stride 2 stem, asymmetric pad, batch 2', x: [2, 30, 29, 3], k: [7, 7], cout: 20, stride: [2, 2], pad: [3, 2, 3, 2] },
+  { name: 'rows: 3x5 dilation [2, 1]', x: [1, 12, 11, 2], k: [3, 5], cout: 9, pad: [2, 2, 2, 2], dilation: [2, 1] },
+  { name: 'rows: 5x5 on a 6x3 image', x: [1, 6, 3, 1], k: [5, 5], cout: 8, pad: [2, 2, 4, 1] },
 ];
 
 function inputs(c: Case, seed: number) {
@@ -87,20 +92,26 @@ test('conv2dBackpropFilter: scalar spec equals TF.js per-tap strided slices x dy
   }
 });
 
-test('conv2dBackpropFilter: SIMD kernels (groups 1 direct and Winograd, depthwise) equal the scalar spec', async () => {
+test('conv2dBackpropFilter: SIMD kernels (groups 1 direct, rows and Winograd, depthwise) equal the scalar spec', async () => {
   await load();
   let winograd = 0;
+  let rows = 0;
   for (const [i, c] of CASES.entries()) {
     const { x, dy, filterShape, opts } = inputs(c, 500 + i * 3);
     const spec = conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'scalar' });
     expectClose(c.name, conv2dBackpropFilter(x, dy, filterShape, opts), spec);
     if ((c.groups ?? 1) === 1) expectClose(`${c.name} [direct]`, conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'direct' }), spec);
+    if (igemmRowsFits(c.k[1], c.groups ?? 1, (c.dilation ?? [1, 1])[1])) {
+      expectClose(`${c.name} [rows]`, conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'rows' }), spec);
+      rows++;
+    }
     if (winogradFits(c.k[0], c.k[1], c.x[3], c.cout, c.groups ?? 1, c.stride ?? [1, 1], c.dilation ?? [1, 1])) {
       expectClose(`${c.name} [winograd]`, conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'winograd' }), spec);
       winograd++;
     }
   }
   assert.ok(winograd >= 5, `${winograd} cases run the Winograd kernel`);
+  assert.ok(rows >= 8, `${rows} cases run the rows kernel`);
 });
 
 test("conv2dBackpropFilter: pad 'same', overwrites dW, frees everything", async () => {
@@ -145,7 +156,8 @@ test('conv2dBackpropFilter: clear errors for bad input', async () => {
     ['dy shape', () => conv2dBackpropFilter(x, dy, [3, 3, 4, 8]), /dy shape \[1,5,5,8\] must be the conv output shape \[1, 3, 3, 8\]/],
     ['groups', () => conv2dBackpropFilter(x, dy, [3, 3, 2, 8], { pad: 1, groups: 3 }), /takes 2 per group x 3 groups/],
     ['stride', () => conv2dBackpropFilter(x, dy, [3, 3, 4, 8], { stride: 0 }), /stride must be a positive integer/],
-    ['kernel', () => conv2dBackpropFilter(x, dy, [3, 3, 4, 8], { pad: 1, kernel: 'simd' as 'auto' }), /^conv2dBackpropFilter: kernel must be 'auto', 'scalar', 'direct' or 'winograd'/],
+    ['kernel', () => conv2dBackpropFilter(x, dy, [3, 3, 4, 8], { pad: 1, kernel: 'simd' as 'auto' }), /^conv2dBackpropFilter: kernel must be 'auto', 'scalar', 'direct', 'rows' or 'winograd'/],
+    ['kernel rows, dilation 2', () => conv2dBackpropFilter(x, { data: new Float32Array(8), shape: [1, 1, 1, 8] }, [3, 3, 4, 8], { dilation: 2, kernel: 'rows' }), /kernel 'rows' needs groups 1, a filter wider than 1 and horizontal dilation 1/],
     ['kernel winograd, stride 2', () => conv2dBackpropFilter({ data: new Float32Array(200), shape: [1, 5, 5, 8] }, { data: new Float32Array(72), shape: [1, 3, 3, 8] }, [3, 3, 8, 8], { stride: 2, pad: 1, kernel: 'winograd' }), /kernel 'winograd' cannot run this layer \(filterShape \[3,3,8,8\], groups 1, stride \[2, 2\]/],
   ];
   for (const [label, fn, re] of bad) assert.throws(fn, re, label);

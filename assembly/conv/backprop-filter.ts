@@ -48,6 +48,71 @@ export function conv2dBackpropFilter(
   }
 }
 
+/**
+ * conv2dBackpropFilter for horizontal dilation 1 with whole filter rows as taps (the weight gradient
+ * of conv2d-igemm-rows.ts, for few input channels: the image stems): where an output pixel's filter
+ * row lies inside the image it reads kw * cin consecutive floats, and dW[ky] (kw * cin rows of cout,
+ * the [kx, c] order of dW) takes one accumulateTap over kw * cin channels, in place of kw taps of cin
+ * (at cin 3, below the 4-channel register tile). The columns whose filter row reaches into the
+ * left or right padding go tap by tap, as conv2dBackpropFilter. The same sums, in another order.
+ */
+export function conv2dBackpropFilterRows(
+  x: usize, n: i32, h: i32, w: i32, cin: i32,
+  dy: usize, oh: i32, ow: i32, cout: i32,
+  kh: i32, kw: i32,
+  sh: i32, sw: i32, padTop: i32, padLeft: i32, dh: i32,
+  dW: usize,
+): void {
+  zeroBytes(dW, <usize>kh * kw * cin * cout * 4);
+  const rowsPerChunk = max<i32>(1, CHUNK_PIXELS / max<i32>(ow, 1));
+  const pixelBytes = <usize>cin << 2;
+  const dyPixelBytes = <usize>cout << 2;
+  const xRowStep = <usize>sh * w * pixelBytes;
+  const xStep = <usize>sw * pixelBytes;
+  const dyRowStep = <usize>ow * dyPixelBytes;
+  // output columns [in0, in1) read a whole filter row inside the image: 0 <= ox*sw - padLeft <= w - kw
+  const in0 = min<i32>(ow, firstInside(padLeft, sw));
+  const in1 = max<i32>(in0, min<i32>(ow, endInside(w - kw + padLeft, sw)));
+  for (let b = 0; b < n; b++) {
+    const image = x + <usize>b * h * w * pixelBytes;
+    const grad = dy + <usize>b * oh * ow * dyPixelBytes;
+    for (let oyA = 0; oyA < oh; oyA += rowsPerChunk) {
+      const oyB = min<i32>(oh, oyA + rowsPerChunk);
+      for (let ky = 0; ky < kh; ky++) {
+        const r0 = max<i32>(oyA, firstInside(padTop - ky * dh, sh));
+        const r1 = min<i32>(oyB, endInside(h - 1 + padTop - ky * dh, sh));
+        if (r0 >= r1) continue;
+        const iy = r0 * sh - padTop + ky * dh;
+        const rowDW = dW + <usize>ky * kw * cin * dyPixelBytes;
+        if (in0 < in1) {
+          const xs = image + (<usize>iy * w + (in0 * sw - padLeft)) * pixelBytes;
+          accumulateTap(xs, xStep, xRowStep, grad + (<usize>r0 * ow + in0) * dyPixelBytes, dyPixelBytes, dyRowStep, r1 - r0, in1 - in0, kw * cin, cout, rowDW);
+        }
+        for (let kx = 0; kx < kw; kx++) {
+          const c0 = max<i32>(0, firstInside(padLeft - kx, sw));
+          const c1 = min<i32>(ow, endInside(w - 1 + padLeft - kx, sw));
+          const dWt = rowDW + <usize>kx * cin * dyPixelBytes;
+          // the border columns this tap reads inside the image: left of in0, right of in1
+          const left1 = min<i32>(c1, in0);
+          if (c0 < left1) borderRun(image, w, pixelBytes, iy, c0 * sw - padLeft + kx, grad, ow, dyPixelBytes, r0, c0, xStep, xRowStep, dyRowStep, r1 - r0, left1 - c0, cin, cout, dWt);
+          const right0 = max<i32>(c0, in1);
+          if (right0 < c1) borderRun(image, w, pixelBytes, iy, right0 * sw - padLeft + kx, grad, ow, dyPixelBytes, r0, right0, xStep, xRowStep, dyRowStep, r1 - r0, c1 - right0, cin, cout, dWt);
+        }
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function borderRun(
+  image: usize, w: i32, pixelBytes: usize, iy: i32, ix: i32, grad: usize, ow: i32, dyPixelBytes: usize, r0: i32, c0: i32,
+  xStep: usize, xRowStep: usize, dyRowStep: usize, rows: i32, count: i32, cin: i32, cout: i32, dWt: usize,
+): void {
+  const xs = image + (<usize>iy * w + ix) * pixelBytes;
+  accumulateTap(xs, xStep, xRowStep, grad + (<usize>r0 * ow + c0) * dyPixelBytes, dyPixelBytes, dyRowStep, rows, count, cin, cout, dWt);
+}
+
 /** First output index o >= 0 with o*s >= num (num = pad - k*d): where the tap enters the input. */
 // @ts-ignore: decorator
 @inline

@@ -21,7 +21,25 @@ import { holdSharedScratch, releaseSharedScratch, sharedScratch } from './shared
  * cin = cout), 'winograd' (3x3, stride 1, dilation 1, groups 1, channels in multiples of 4; weights
  * packed with layout 'winograd').
  */
-export type FastConvKernel = 'gemm1x1' | 'igemm' | 'depthwise' | 'winograd';
+export type FastConvKernel = 'gemm1x1' | 'igemm' | 'igemmRows' | 'depthwise' | 'winograd';
+
+/**
+ * Input channels up to which a conv with gemm-packed weights, groups 1 and horizontal dilation 1
+ * takes 'igemmRows' (conv2d-igemm-rows.ts: filter rows as the indirect GEMM's taps) in place of
+ * 'igemm'. Measured (npm run bench conv, stems): 7x7 stride 2, 3 -> 16 at 128 x 128, batch 4, and
+ * 3 -> 64 at 512 x 512; see bench/conv.ts.
+ */
+export const IGEMM_ROWS_MAX_CIN = 4;
+
+/** Whether 'igemmRows' can run a conv (it reads each filter row as kw * cin consecutive floats). */
+export function igemmRowsFits(kw: number, groups: number, dilationW: number): boolean {
+  return groups === 1 && dilationW === 1 && kw > 1;
+}
+
+/** Whether a conv that is not 1x1 stride 1 takes 'igemmRows' rather than 'igemm' (the plan's and the trainer's choice). */
+export function prefersIgemmRows(kw: number, cinG: number, groups: number, dilationW: number): boolean {
+  return cinG <= IGEMM_ROWS_MAX_CIN && igemmRowsFits(kw, groups, dilationW);
+}
 
 /**
  * Tiles per Winograd block: the block's transformed inputs of one of the 16 planes (tiles x cin
@@ -121,8 +139,14 @@ export function packConv2d(k: Kernels, w: Float32Array, shape: readonly number[]
   if (bPtr) k.heap.release(bPtr);
   k.heap.release(wPtr);
   // one scratch area per pool thread: each builds its own indirection buffer
-  const scratch = layout === 'gemm' ? k.heap.alloc(scratchStride(ex.conv2dIgemmScratchBytes(cinG, ks)) * poolThreads(k)) : 0;
+  const scratch = layout === 'gemm' ? k.heap.alloc(scratchStride(gemmScratchBytes(k, kh, kw, cinG, groups)) * poolThreads(k)) : 0;
   return new Packed(k, layout, [kh, kw, cinG, cout], groups, ptr, scratch);
+}
+
+/** One pool thread's scratch for gemm-packed weights: igemm's, or igemmRows' where that may run (small cin). */
+function gemmScratchBytes(k: Kernels, kh: number, kw: number, cinG: number, groups: number): number {
+  const igemm = k.exports.conv2dIgemmScratchBytes(cinG, kh * kw);
+  return igemmRowsFits(kw, groups, 1) ? Math.max(igemm, k.exports.conv2dIgemmRowsScratchBytes(cinG, kh, kw)) : igemm;
 }
 
 /** Bytes of the shared scratch a Winograd conv needs on `k` (one area per pool thread). */
@@ -173,7 +197,8 @@ export function chooseConvKernel(packed: PackedConv2d, g: ConvGeometry): FastCon
     return 'winograd';
   }
   const pointwise = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.padTop + g.padBottom + g.padLeft + g.padRight === 0;
-  return pointwise ? 'gemm1x1' : 'igemm';
+  if (pointwise) return 'gemm1x1';
+  return prefersIgemmRows(g.kw, packed.filterShape[2], packed.groups, g.dw) ? 'igemmRows' : 'igemm';
 }
 
 /**
@@ -209,6 +234,18 @@ export function conv2dInto(k: Kernels, packed: PackedConv2d, xPtr: number, xShap
         scratch: [20, scratchStride(ex.conv2dIgemmScratchBytes(cin / packed.groups, kh * kw))],
       }, n * g.oh * g.ow * cout * kh * kw * (cin / packed.groups));
       break;
+    case 'igemmRows':
+      if (packed.layout !== 'gemm' || !igemmRowsFits(kw, packed.groups, g.dw)) {
+        throw new Error(`${op}: kernel 'igemmRows' needs gemm-packed weights, groups 1, a filter wider than 1 and horizontal dilation 1`);
+      }
+      // split by output rows, as igemm
+      runRows(k, {
+        fn: 'conv2dIgemmRows',
+        args: [xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.oh, g.ow, relu, outPtr, packed.scratch],
+        rows: n === 1 ? g.oh : 1, rowsArg: 14, perRow: [[11, -g.sh], [17, g.ow * cout * 4]],
+        scratch: [18, scratchStride(gemmScratchBytes(k, kh, kw, cin, 1))],
+      }, n * g.oh * g.ow * cout * kh * kw * cin);
+      break;
     case 'winograd': {
       if (auto !== 'winograd') throw new Error(`${op}: kernel 'winograd' needs weights packed with layout 'winograd'`);
       // split by output rows in whole tile rows (rows r0.. are the conv of the same input with the
@@ -233,7 +270,7 @@ export function conv2dInto(k: Kernels, packed: PackedConv2d, xPtr: number, xShap
       }, n * g.oh * g.ow * cin * kh * kw);
       break;
     default:
-      throw new Error(`${op}: kernel must be 'auto', 'gemm1x1', 'igemm', 'depthwise' or 'winograd', got ${JSON.stringify(kernel)}`);
+      throw new Error(`${op}: kernel must be 'auto', 'gemm1x1', 'igemm', 'igemmRows', 'depthwise' or 'winograd', got ${JSON.stringify(kernel)}`);
   }
   return out;
 }

@@ -5,7 +5,7 @@
 import { kernels } from '../wasm/loader.js';
 import { withScope } from './heap-scope.js';
 import {
-  chooseConvKernel, conv2dInto, conv2dTransposeInto, packConv2d, packConv2dTranspose, winogradFits, type FastConvKernel,
+  chooseConvKernel, conv2dInto, conv2dTransposeInto, igemmRowsFits, packConv2d, packConv2dTranspose, winogradFits, type FastConvKernel,
 } from './conv-packed.js';
 import {
   checkActivation, checkBias, convGeometry, convTransposeGeometry,
@@ -27,8 +27,8 @@ export interface Conv2dOptions {
   groups?: number;
   activation?: Activation;
   /**
-   * For tests and benchmarks: 'scalar' runs the spec kernel, 'gemm1x1' | 'igemm' | 'depthwise' |
-   * 'winograd' force one fast kernel (an Error if it cannot run this layer). Default 'auto' (the
+   * For tests and benchmarks: 'scalar' runs the spec kernel, 'gemm1x1' | 'igemm' | 'igemmRows' |
+   * 'depthwise' | 'winograd' force one fast kernel (an Error if it cannot run this layer). Default 'auto' (the
    * execution plan's choice: Winograd for 3x3 stride-1 convs that winogradFits).
    */
   kernel?: 'auto' | 'scalar' | FastConvKernel;
@@ -82,17 +82,20 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
       const pb = bias ? s.f32(bias) : 0;
       k.exports.conv2dScalar(px, n, h, wd, cin, pw, kh, kw, cout, groups, pb, bias ? 1 : 0, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, relu, pout);
     } else {
-      if (kernel !== 'auto' && kernel !== 'gemm1x1' && kernel !== 'igemm' && kernel !== 'depthwise' && kernel !== 'winograd') {
-        throw new Error(`${op}: kernel must be 'auto', 'scalar', 'gemm1x1', 'igemm', 'depthwise' or 'winograd', got ${JSON.stringify(kernel)}`);
+      if (kernel !== 'auto' && kernel !== 'gemm1x1' && kernel !== 'igemm' && kernel !== 'igemmRows' && kernel !== 'depthwise' && kernel !== 'winograd') {
+        throw new Error(`${op}: kernel must be 'auto', 'scalar', 'gemm1x1', 'igemm', 'igemmRows', 'depthwise' or 'winograd', got ${JSON.stringify(kernel)}`);
+      }
+      if (kernel === 'igemmRows' && !igemmRowsFits(kw, groups, g.dw)) {
+        throw new Error(`${op}: kernel 'igemmRows' cannot run this layer (w [${w.shape}], groups ${groups}, dilation [${g.dh}, ${g.dw}]): it needs groups 1, a filter wider than 1 and horizontal dilation 1`);
       }
       const fits = winogradFits(kh, kw, cinG, cout, groups, [g.sh, g.sw], [g.dh, g.dw]);
       if (kernel === 'winograd' && !fits) {
         throw new Error(`${op}: kernel 'winograd' cannot run this layer (w [${w.shape}], groups ${groups}, stride [${g.sh}, ${g.sw}], dilation [${g.dh}, ${g.dw}]): it needs 3x3, stride 1, dilation 1, groups 1 and 8 or more channels in multiples of 4`);
       }
-      const layout = kernel === 'igemm' || kernel === 'gemm1x1' ? 'gemm' : (kernel === 'winograd' || (kernel === 'auto' && fits)) ? 'winograd' : undefined;
+      const layout = kernel === 'igemm' || kernel === 'igemmRows' || kernel === 'gemm1x1' ? 'gemm' : (kernel === 'winograd' || (kernel === 'auto' && fits)) ? 'winograd' : undefined;
       const packed = packConv2d(k, w.data, w.shape, { bias, groups, layout });
       try {
-        if (kernel !== 'auto' && kernel !== chooseConvKernel(packed, g) && kernel !== 'igemm') {
+        if (kernel !== 'auto' && kernel !== chooseConvKernel(packed, g) && kernel !== 'igemm' && kernel !== 'igemmRows') {
           throw new Error(`${op}: kernel '${kernel}' cannot run this layer (w [${w.shape}], groups ${groups}, stride [${g.sh}, ${g.sw}], pad [${g.padTop}, ${g.padBottom}, ${g.padLeft}, ${g.padRight}])`);
         }
         conv2dInto(k, packed, px, x.shape, pout, { ...opts, pad: [g.padTop, g.padBottom, g.padLeft, g.padRight], kernel });

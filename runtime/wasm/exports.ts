@@ -48,6 +48,8 @@ export interface KernelExports {
   conv2d1x1Gemm(x: number, pixels: number, cin: number, packed: number, cout: number, groups: number, relu: number, out: number): void;
   conv2dIgemm(x: number, n: number, h: number, w: number, cin: number, packed: number, kh: number, kw: number, cout: number, groups: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, relu: number, out: number, scratch: number): void;
   conv2dIgemmScratchBytes(kc: number, ks: number): number;
+  conv2dIgemmRows(x: number, n: number, h: number, w: number, cin: number, packed: number, kh: number, kw: number, cout: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, oh: number, ow: number, relu: number, out: number, scratch: number): void;
+  conv2dIgemmRowsScratchBytes(cin: number, kh: number, kw: number): number;
   conv2dWinograd(x: number, n: number, h: number, w: number, cin: number, packed: number, cout: number, padTop: number, padLeft: number, oh: number, ow: number, relu: number, out: number, scratch: number, blockTiles: number): void;
   conv2dWinogradScratchBytes(cin: number, cout: number, blockTiles: number): number;
   packWinogradWeights(wts: number, cin: number, cout: number, bias: number, hasBias: number, out: number, flip: number): void;

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { conv2d, type Conv2dOptions } from '../../runtime/ops/conv.js';
-import { conv2dInto, conv2dOutputShape, packConv2d, winogradFits, type FastConvKernel } from '../../runtime/ops/conv-packed.js';
+import { conv2dInto, conv2dOutputShape, igemmRowsFits, packConv2d, winogradFits, type FastConvKernel } from '../../runtime/ops/conv-packed.js';
 import type { Tensor } from '../../runtime/ops/tensor.js';
 import { loadCases, tensorOf } from '../helpers/decode-fixtures.js';
 import { loadKernels } from '../helpers/kernels.js';
@@ -64,6 +64,11 @@ const CASES: Case[] = [
   { name: 'winograd: 1x1 image, pad 2', x: [1, 1, 1, 16], k: [3, 3], cout: 8, pad: [2, 2, 2, 2], bias: true },
   { name: 'winograd: 380 tiles (two blocks), cin 8', x: [1, 40, 38, 8], k: [3, 3], cout: 8, pad: [1, 1, 1, 1], bias: true, relu: true },
   { name: 'winograd: cin 36 cout 36', x: [1, 11, 12, 36], k: [3, 3], cout: 36, pad: [1, 1, 1, 1], bias: true },
+  // filter rows as taps (igemmRows): a stem of several blocks with left and right padding patches,
+  // batch 2, vertical dilation only, an image narrower than the filter, padding wider than the filter
+  { name: 'rows: 7x7 stride 2 stem, 3 -> 20, 3 blocks, ReLU', x: [2, 30, 29, 3], k: [7, 7], cout: 20, stride: [2, 2], pad: [3, 2, 3, 2], bias: true, relu: true },
+  { name: 'rows: 3x5 filter, dilation [2, 1]', x: [1, 12, 11, 2], k: [3, 5], cout: 9, pad: [2, 2, 2, 2], dilation: [2, 1], bias: true },
+  { name: 'rows: 5x5 on a 6x3 image, pad 4 left 1 right', x: [1, 6, 3, 1], k: [5, 5], cout: 8, pad: [2, 2, 4, 1] },
 ];
 
 function inputs(c: Case, seed: number) {
@@ -88,6 +93,7 @@ function fastKernels(c: Case): FastConvKernel[] {
   if (c.k[0] === 1 && c.k[1] === 1 && stride[0] === 1 && stride[1] === 1 && pad.every((p) => p === 0)) kinds.push('gemm1x1');
   if (groups === c.x[3] && groups === c.cout) kinds.push('depthwise');
   if (winogradFits(c.k[0], c.k[1], c.x[3], c.cout, groups, stride, c.dilation ?? [1, 1])) kinds.push('winograd');
+  if (igemmRowsFits(c.k[1], groups, (c.dilation ?? [1, 1])[1])) kinds.push('igemmRows');
   return kinds;
 }
 
@@ -103,9 +109,10 @@ test('conv2d: scalar spec equals TensorFlow.js conv2d (grouped by splitting, dil
   }
 });
 
-test('conv2d: every fast kernel (auto choice, igemm, gemm1x1, depthwise, winograd) equals the scalar spec', async () => {
+test('conv2d: every fast kernel (auto choice, igemm, igemmRows, gemm1x1, depthwise, winograd) equals the scalar spec', async () => {
   await loadKernels();
   assert.ok(CASES.filter((c) => fastKernels(c).includes('winograd')).length >= 7, 'the Winograd kernel is among those tested');
+  assert.ok(CASES.filter((c) => fastKernels(c).includes('igemmRows')).length >= 10, 'the igemmRows kernel is among those tested');
   for (const [i, c] of CASES.entries()) {
     const { x, w, opts } = inputs(c, 100 + i * 7);
     const spec = conv2d(x, w, { ...opts, kernel: 'scalar' });
@@ -261,6 +268,8 @@ test('conv2d: clear errors for bad input', async () => {
     ['kernel choice', () => conv2d(x, w, { kernel: 'gemm1x1' }), /kernel 'gemm1x1' cannot run this layer/],
     ['kernel depthwise', () => conv2d(x, w, { kernel: 'depthwise' }), /kernel 'depthwise' cannot run this layer/],
     ['kernel winograd, 4 channels', () => conv2d(x, w, { kernel: 'winograd' }), /kernel 'winograd' cannot run this layer \(w \[3,3,4,8\].*8 or more channels/],
+    ['kernel igemmRows, dilation 2', () => conv2d(x, w, { dilation: 2, kernel: 'igemmRows' }), /kernel 'igemmRows' cannot run this layer \(w \[3,3,4,8\], groups 1, dilation \[2, 2\]\)/],
+    ['kernel igemmRows, 1x1', () => conv2d(x, { data: new Float32Array(32), shape: [1, 1, 4, 8] }, { kernel: 'igemmRows' }), /kernel 'igemmRows' cannot run this layer/],
     ['kernel winograd, stride 2', () => conv2d({ data: new Float32Array(200), shape: [1, 5, 5, 8] }, { data: new Float32Array(576), shape: [3, 3, 8, 8] }, { stride: 2, kernel: 'winograd' }), /kernel 'winograd' cannot run this layer .*stride \[2, 2\]/],
     ['kernel name', () => conv2d(x, w, { kernel: 'fast' as 'auto' }), /kernel must be 'auto', 'scalar'/],
   ];

@@ -65,7 +65,8 @@ const CONVS: ConvCase[] = [
   { name: '3x3 pad 1 (igemm)', x: [1, 23, 17, 16], k: [3, 3], cout: 24, pad: 1 },
   { name: '3x3 stride 2, asymmetric pad, dilation 2 (igemm)', x: [1, 31, 29, 8], k: [3, 3], cout: 16, stride: [2, 2], pad: [1, 2, 3, 0], dilation: [2, 2] },
   { name: '3x3 groups 2, cout tail (igemm)', x: [1, 20, 21, 16], k: [3, 3], cout: 18, groups: 2, pad: 1 },
-  { name: '7x7 stride 2 pad 3 (the ResNet stem)', x: [1, 37, 35, 3], k: [7, 7], cout: 16, stride: [2, 2], pad: 3 },
+  { name: '7x7 stride 2 pad 3 (the ResNet stem: igemmRows)', x: [1, 37, 35, 3], k: [7, 7], cout: 16, stride: [2, 2], pad: 3 },
+  { name: '5x3 asymmetric pad, dilation [2, 1] (igemmRows)', x: [1, 40, 13, 2], k: [5, 3], cout: 12, pad: [3, 0, 2, 1], dilation: [2, 1] },
   { name: '1x1 (gemm), pixel tail', x: [1, 29, 31, 32], k: [1, 1], cout: 40 },
   { name: '3x3 depthwise stride 2', x: [1, 41, 37, 48], k: [3, 3], cout: 48, groups: 48, stride: [2, 2], pad: 1 },
   // chunks of whole tile rows: an odd output size, and more rows than one block of tiles

@@ -8,7 +8,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import { sizeOf, type NativeContext } from './context.js';
 import { gradGeometry, shape4 } from './geometry.js';
 import { copyIn, copyOut, wasmBackend, zerosOut } from './tfjs-wasm-io.js';
-import { winogradFits } from '../../runtime/ops/conv-packed.js';
+import { prefersIgemmRows, winogradFits } from '../../runtime/ops/conv-packed.js';
 import { winogradConv } from './winograd.js';
 
 const NAME = 'Conv2D';
@@ -51,6 +51,10 @@ export function conv2dForwardConfig(ctx: NativeContext, original: KernelConfig):
     const pointwise = ks === 1 && sh === 1 && sw === 1 && g.pad.every((p) => p === 0);
     if (pointwise) {
       ex.conv2d1x1Gemm(px, n * h * w, cin, packed, cout, 1, 0, py);
+    } else if (prefersIgemmRows(kw, cin, 1, dw)) {
+      // few input channels (the stem): filter rows as taps, as the runtime's plan
+      const scratch = bufs.get('scratch', ex.conv2dIgemmRowsScratchBytes(cin, kh, kw));
+      ex.conv2dIgemmRows(px, n, h, w, cin, packed, kh, kw, cout, sh, sw, g.pad[0], g.pad[2], dh, oh, ow, 0, py, scratch);
     } else {
       const scratch = bufs.get('scratch', ex.conv2dIgemmScratchBytes(cin, ks));
       ex.conv2dIgemm(px, n, h, w, cin, packed, kh, kw, cout, 1, sh, sw, g.pad[0], g.pad[2], dh, dw, oh, ow, 0, py, scratch);

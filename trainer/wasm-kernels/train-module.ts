@@ -20,6 +20,7 @@ export interface TrainExports {
   // conv weight gradients (weight-gradient.ts) and depthwise input gradients (depthwise-backprop.ts)
   conv2dBackpropFilterScalar(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, kh: number, kw: number, groups: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
   conv2dBackpropFilter(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
+  conv2dBackpropFilterRows(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dW: number): void;
   conv2dBackpropFilterWinograd(x: number, n: number, h: number, w: number, cin: number, dy: number, oh: number, ow: number, cout: number, padTop: number, padLeft: number, dW: number, scratch: number, blockTiles: number): void;
   conv2dBackpropFilterWinogradScratchBytes(cin: number, cout: number, blockTiles: number): number;
   depthwiseBackpropFilter(x: number, n: number, h: number, w: number, c: number, dy: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, dW: number): void;
@@ -31,7 +32,7 @@ const FILE = new URL('../../runtime/wasm/anchorless-train-simd.wasm', import.met
 /** Every export TrainExports declares: a module lacking one is refused at load. */
 export const TRAIN_EXPORTS: readonly (keyof TrainExports)[] = [
   'batchNormScratchBytes', 'batchNormTrainForward', 'batchNormTrainBackward', 'cornerPoolBackwardScratchBytes', 'cornerPoolBackward',
-  'upsampleNearestBackward', 'maxPoolBackward', 'conv2dBackpropFilterScalar', 'conv2dBackpropFilter', 'conv2dBackpropFilterWinograd',
+  'upsampleNearestBackward', 'maxPoolBackward', 'conv2dBackpropFilterScalar', 'conv2dBackpropFilter', 'conv2dBackpropFilterRows', 'conv2dBackpropFilterWinograd',
   'conv2dBackpropFilterWinogradScratchBytes', 'depthwiseBackpropFilter', 'depthwiseBackpropInputScalar', 'depthwiseBackpropInput',
 ];
 

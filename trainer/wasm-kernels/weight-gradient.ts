@@ -1,14 +1,14 @@
 // The weight gradient of conv2d (TF's Conv2DBackpropFilter) on our kernels, for the trainer's wasm
 // backend: dW [kh, kw, cin/groups, cout] = sum over batch and output pixels of x-patch^T * dy, with
 // conv2d's stride / padding / dilation. SIMD kernels for groups = 1 (3x3 stride 1 as Winograd
-// F(2x2, 3x3), assembly/conv/winograd.ts) and for depthwise (groups = cin = cout); other group
+// F(2x2, 3x3), assembly/conv/winograd.ts; few input channels with filter rows as taps) and for depthwise (groups = cin = cout); other group
 // counts run the scalar spec (correct, slower). The kernels are the training module's
 // (assembly/train.ts), on the main module's memory `k`.
 import type { Kernels } from '../../runtime/wasm/loader.js';
 import { checkBuffer, withScope } from '../../runtime/ops/heap-scope.js';
 import { checkShape4, convGeometry, type ConvPad, type Pair } from '../../runtime/ops/conv-params.js';
 import { checkPositiveInt, checkTensor, type Tensor } from '../../runtime/ops/tensor.js';
-import { winogradBlockTiles, winogradFits } from '../../runtime/ops/conv-packed.js';
+import { igemmRowsFits, prefersIgemmRows, winogradBlockTiles, winogradFits } from '../../runtime/ops/conv-packed.js';
 import type { TrainExports } from './train-module.js';
 
 /** Where a kernel's scratch comes from: a pointer to at least `bytes` bytes in `k`'s memory. */
@@ -21,10 +21,12 @@ export interface Conv2dBackpropFilterOptions {
   groups?: number;
   /**
    * For tests and benchmarks: 'scalar' runs the spec kernel, 'direct' the SIMD direct kernel,
-   * 'winograd' the Winograd F(2x2, 3x3) kernel (an Error where it cannot run). Default 'auto':
-   * Winograd where winogradFits (3x3, stride 1, dilation 1, groups 1, channels in multiples of 4).
+   * 'rows' the direct kernel with whole filter rows as taps, 'winograd' the Winograd F(2x2, 3x3)
+   * kernel (an Error where one cannot run). Default 'auto': Winograd where winogradFits (3x3,
+   * stride 1, dilation 1, groups 1, channels in multiples of 4), rows where the forward runs
+   * igemmRows (few input channels: prefersIgemmRows), else direct.
    */
-  kernel?: 'auto' | 'scalar' | 'direct' | 'winograd';
+  kernel?: 'auto' | 'scalar' | 'direct' | 'rows' | 'winograd';
 }
 
 /**
@@ -61,20 +63,25 @@ function backpropFilter(
   checkBuffer(op, 'dy', k, dyPtr, n * g.oh * g.ow * cout * 4);
   checkBuffer(op, 'dW', k, dwPtr, kh * kw * cinG * cout * 4);
   const kernel = opts.kernel ?? 'auto';
-  if (kernel !== 'auto' && kernel !== 'scalar' && kernel !== 'direct' && kernel !== 'winograd') {
-    throw new Error(`${op}: kernel must be 'auto', 'scalar', 'direct' or 'winograd', got ${JSON.stringify(kernel)}`);
+  if (kernel !== 'auto' && kernel !== 'scalar' && kernel !== 'direct' && kernel !== 'rows' && kernel !== 'winograd') {
+    throw new Error(`${op}: kernel must be 'auto', 'scalar', 'direct', 'rows' or 'winograd', got ${JSON.stringify(kernel)}`);
   }
   const fits = winogradFits(kh, kw, cin, cout, groups, [g.sh, g.sw], [g.dh, g.dw]);
   if (kernel === 'winograd' && !fits) {
     throw new Error(`${op}: kernel 'winograd' cannot run this layer (filterShape [${filterShape}], groups ${groups}, stride [${g.sh}, ${g.sw}], dilation [${g.dh}, ${g.dw}])`);
   }
   if (kernel === 'direct' && groups !== 1) throw new Error(`${op}: kernel 'direct' needs groups 1, got ${groups}`);
+  if (kernel === 'rows' && !igemmRowsFits(kw, groups, g.dw)) {
+    throw new Error(`${op}: kernel 'rows' needs groups 1, a filter wider than 1 and horizontal dilation 1 (filterShape [${filterShape}], groups ${groups}, dilation [${g.dh}, ${g.dw}])`);
+  }
   if (kernel === 'winograd' || (kernel === 'auto' && fits)) {
     const blockTiles = winogradBlockTiles(cin);
     const bytes = train.conv2dBackpropFilterWinogradScratchBytes(cin, cout, blockTiles);
     const run = (at: number) => train.conv2dBackpropFilterWinograd(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, g.padTop, g.padLeft, dwPtr, at, blockTiles);
     if (scratch) run(scratch(bytes));
     else withScope(k, (s) => run(s.alloc(bytes)));
+  } else if (kernel === 'rows' || (kernel === 'auto' && prefersIgemmRows(kw, cinG, groups, g.dw))) {
+    train.conv2dBackpropFilterRows(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, dwPtr);
   } else if ((kernel === 'auto' || kernel === 'direct') && groups === 1) {
     train.conv2dBackpropFilter(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, dwPtr);
   } else if (kernel === 'auto' && cinG === 1 && groups === cout) {
