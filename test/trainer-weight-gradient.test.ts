@@ -10,8 +10,9 @@ import type { Tensor } from '../runtime/ops/tensor.js';
 import type { Kernels } from '../runtime/wasm/loader.js';
 import { loadKernels } from './helpers/kernels.js';
 import { igemmRowsFits, winogradFits } from '../runtime/ops/conv-packed.js';
-import { maxRelError, randomF32 } from './helpers/random.js';
+import { randomF32 } from './helpers/random.js';
 import { refBackpropFilter } from './ops/conv-reference.js';
+import { expectCloseTensor } from './helpers/expect-tensor.js';
 
 let loaded: { k: Kernels; train: TrainExports } | undefined;
 async function load(): Promise<{ k: Kernels; train: TrainExports }> {
@@ -27,12 +28,6 @@ function conv2dBackpropFilter(x: Tensor, dy: Tensor, filterShape: readonly numbe
   return backpropFilter(loaded!.k, loaded!.train, x, dy, filterShape, opts);
 }
 
-/** Relative error with |expected| floored at 1 (gradients here are O(1..100)). */
-function expectClose(label: string, got: Tensor, want: Tensor, tol = 1e-4): void {
-  assert.equal(got.shape, want.shape, `${label}: shape`);
-  const err = maxRelError(got.data, want.data, 1);
-  assert.ok(err <= tol, `${label}: max relative error ${err} > ${tol}`);
-}
 
 interface Case {
   name: string;
@@ -88,7 +83,7 @@ test('conv2dBackpropFilter: scalar spec equals TF.js per-tap strided slices x dy
     const want = await refBackpropFilter(x, dy, filterShape, {
       stride: c.stride ?? [1, 1], pad: c.pad ?? [0, 0, 0, 0], dilation: c.dilation ?? [1, 1], groups: c.groups ?? 1,
     });
-    expectClose(c.name, conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'scalar' }), want);
+    expectCloseTensor(c.name, conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'scalar' }), want);
   }
 });
 
@@ -99,14 +94,14 @@ test('conv2dBackpropFilter: SIMD kernels (groups 1 direct, rows and Winograd, de
   for (const [i, c] of CASES.entries()) {
     const { x, dy, filterShape, opts } = inputs(c, 500 + i * 3);
     const spec = conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'scalar' });
-    expectClose(c.name, conv2dBackpropFilter(x, dy, filterShape, opts), spec);
-    if ((c.groups ?? 1) === 1) expectClose(`${c.name} [direct]`, conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'direct' }), spec);
+    expectCloseTensor(c.name, conv2dBackpropFilter(x, dy, filterShape, opts), spec);
+    if ((c.groups ?? 1) === 1) expectCloseTensor(`${c.name} [direct]`, conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'direct' }), spec);
     if (igemmRowsFits(c.k[1], c.groups ?? 1, (c.dilation ?? [1, 1])[1])) {
-      expectClose(`${c.name} [rows]`, conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'rows' }), spec);
+      expectCloseTensor(`${c.name} [rows]`, conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'rows' }), spec);
       rows++;
     }
     if (winogradFits(c.k[0], c.k[1], c.x[3], c.cout, c.groups ?? 1, c.stride ?? [1, 1], c.dilation ?? [1, 1])) {
-      expectClose(`${c.name} [winograd]`, conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'winograd' }), spec);
+      expectCloseTensor(`${c.name} [winograd]`, conv2dBackpropFilter(x, dy, filterShape, { ...opts, kernel: 'winograd' }), spec);
       winograd++;
     }
   }
@@ -121,12 +116,12 @@ test("conv2dBackpropFilter: pad 'same', overwrites dW, frees everything", async 
   const dy: Tensor = { data: randomF32(1 * 5 * 4 * 8, 2), shape: [1, 5, 4, 8] };
   const spec = conv2dBackpropFilter(x, dy, [3, 3, 4, 8], { stride: 2, pad: 'same', kernel: 'scalar' });
   const want = await refBackpropFilter(x, dy, [3, 3, 4, 8], { stride: [2, 2], pad: [1, 1, 1, 1], dilation: [1, 1], groups: 1 });
-  expectClose("same", spec, want);
+  expectCloseTensor("same", spec, want);
   const xp = k.heap.allocF32(x.data);
   const dyp = k.heap.allocF32(dy.data);
   const dwp = k.heap.allocF32(new Float32Array(3 * 3 * 4 * 8).fill(123)); // stale values must not leak in
   conv2dBackpropFilterInto(k, train, xp, x.shape, dyp, dy.shape, dwp, [3, 3, 4, 8], { stride: 2, pad: 'same' });
-  expectClose('into', { data: k.heap.f32(dwp, 288).slice(), shape: [3, 3, 4, 8] }, want);
+  expectCloseTensor('into', { data: k.heap.f32(dwp, 288).slice(), shape: [3, 3, 4, 8] }, want);
   // a caller's scratch (the trainer's grow-only buffers): the same result, the scratch asked for is used
   const big = { x: { data: randomF32(1 * 12 * 10 * 8, 3), shape: [1, 12, 10, 8] }, dy: { data: randomF32(1 * 12 * 10 * 8, 4), shape: [1, 12, 10, 8] } };
   const bx = k.heap.allocF32(big.x.data);
@@ -140,7 +135,7 @@ test("conv2dBackpropFilter: pad 'same', overwrites dW, frees everything", async 
     return scratch;
   });
   assert.equal(asked.length, 1, 'the Winograd kernel asks its scratch once');
-  expectClose('caller scratch', { data: k.heap.f32(bdw, 576).slice(), shape: [3, 3, 8, 8] }, conv2dBackpropFilter(big.x, big.dy, [3, 3, 8, 8], { pad: 1, kernel: 'scalar' }));
+  expectCloseTensor('caller scratch', { data: k.heap.f32(bdw, 576).slice(), shape: [3, 3, 8, 8] }, conv2dBackpropFilter(big.x, big.dy, [3, 3, 8, 8], { pad: 1, kernel: 'scalar' }));
   for (const p of [xp, dyp, dwp, bx, bdy, bdw, scratch]) k.heap.release(p);
   assert.is(k.heap.allocatedBytes, before);
 });

@@ -16,36 +16,7 @@ export function conv2dBackpropFilter(
   sh: i32, sw: i32, padTop: i32, padLeft: i32, dh: i32, dw: i32,
   dW: usize,
 ): void {
-  zeroBytes(dW, <usize>kh * kw * cin * cout * 4);
-  const rowsPerChunk = max<i32>(1, CHUNK_PIXELS / max<i32>(ow, 1));
-  const pixelBytes = <usize>cin << 2;
-  const dyPixelBytes = <usize>cout << 2;
-  const xRowStep = <usize>sh * w * pixelBytes;
-  const xStep = <usize>sw * pixelBytes;
-  const dyRowStep = <usize>ow * dyPixelBytes;
-  for (let b = 0; b < n; b++) {
-    const image = x + <usize>b * h * w * pixelBytes;
-    const grad = dy + <usize>b * oh * ow * dyPixelBytes;
-    for (let oyA = 0; oyA < oh; oyA += rowsPerChunk) {
-      const oyB = min<i32>(oh, oyA + rowsPerChunk);
-      for (let ky = 0; ky < kh; ky++) {
-        const r0 = max<i32>(oyA, firstInside(padTop - ky * dh, sh));
-        const r1 = min<i32>(oyB, endInside(h - 1 + padTop - ky * dh, sh));
-        if (r0 >= r1) continue;
-        for (let kx = 0; kx < kw; kx++) {
-          const c0 = max<i32>(0, firstInside(padLeft - kx * dw, sw));
-          const c1 = min<i32>(ow, endInside(w - 1 + padLeft - kx * dw, sw));
-          if (c0 >= c1) continue;
-          const iy = r0 * sh - padTop + ky * dh;
-          const ix = c0 * sw - padLeft + kx * dw;
-          const xs = image + (<usize>iy * w + ix) * pixelBytes;
-          const gs = grad + (<usize>r0 * ow + c0) * dyPixelBytes;
-          const dWt = dW + <usize>(ky * kw + kx) * cin * dyPixelBytes;
-          accumulateTap(xs, xStep, xRowStep, gs, dyPixelBytes, dyRowStep, r1 - r0, c1 - c0, cin, cout, dWt);
-        }
-      }
-    }
-  }
+  backpropFilterTaps(x, n, h, w, cin, dy, oh, ow, cout, kh, kw, sh, sw, padTop, padLeft, dh, dw, dW, false);
 }
 
 /**
@@ -54,7 +25,7 @@ export function conv2dBackpropFilter(
  * row lies inside the image it reads kw * cin consecutive floats, and dW[ky] (kw * cin rows of cout,
  * the [kx, c] order of dW) takes one accumulateTap over kw * cin channels, in place of kw taps of cin
  * (at cin 3, below the 4-channel register tile). The columns whose filter row reaches into the
- * left or right padding go tap by tap, as conv2dBackpropFilter. The same sums, in another order.
+ * left or right padding go tap by tap. The same sums, in another order.
  */
 export function conv2dBackpropFilterRows(
   x: usize, n: i32, h: i32, w: i32, cin: i32,
@@ -62,6 +33,20 @@ export function conv2dBackpropFilterRows(
   kh: i32, kw: i32,
   sh: i32, sw: i32, padTop: i32, padLeft: i32, dh: i32,
   dW: usize,
+): void {
+  backpropFilterTaps(x, n, h, w, cin, dy, oh, ow, cout, kh, kw, sh, sw, padTop, padLeft, dh, 1, dW, true);
+}
+
+/**
+ * The loop of both: per chunk of output rows and filter row ky, the output columns [in0, in1) whose
+ * whole filter row is inside the image as one tap of kw * cin channels (`rows`; dw 1), then each tap
+ * kx over the columns it reads inside the image outside that range (all of them without `rows`).
+ */
+// @ts-ignore: decorator
+@inline
+function backpropFilterTaps(
+  x: usize, n: i32, h: i32, w: i32, cin: i32, dy: usize, oh: i32, ow: i32, cout: i32, kh: i32, kw: i32,
+  sh: i32, sw: i32, padTop: i32, padLeft: i32, dh: i32, dw: i32, dW: usize, rows: bool,
 ): void {
   zeroBytes(dW, <usize>kh * kw * cin * cout * 4);
   const rowsPerChunk = max<i32>(1, CHUNK_PIXELS / max<i32>(ow, 1));
@@ -71,8 +56,8 @@ export function conv2dBackpropFilterRows(
   const xStep = <usize>sw * pixelBytes;
   const dyRowStep = <usize>ow * dyPixelBytes;
   // output columns [in0, in1) read a whole filter row inside the image: 0 <= ox*sw - padLeft <= w - kw
-  const in0 = min<i32>(ow, firstInside(padLeft, sw));
-  const in1 = max<i32>(in0, min<i32>(ow, endInside(w - kw + padLeft, sw)));
+  const in0 = rows ? min<i32>(ow, firstInside(padLeft, sw)) : 0;
+  const in1 = rows ? max<i32>(in0, min<i32>(ow, endInside(w - kw + padLeft, sw))) : 0;
   for (let b = 0; b < n; b++) {
     const image = x + <usize>b * h * w * pixelBytes;
     const grad = dy + <usize>b * oh * ow * dyPixelBytes;
@@ -89,23 +74,24 @@ export function conv2dBackpropFilterRows(
           accumulateTap(xs, xStep, xRowStep, grad + (<usize>r0 * ow + in0) * dyPixelBytes, dyPixelBytes, dyRowStep, r1 - r0, in1 - in0, kw * cin, cout, rowDW);
         }
         for (let kx = 0; kx < kw; kx++) {
-          const c0 = max<i32>(0, firstInside(padLeft - kx, sw));
-          const c1 = min<i32>(ow, endInside(w - 1 + padLeft - kx, sw));
+          const c0 = max<i32>(0, firstInside(padLeft - kx * dw, sw));
+          const c1 = min<i32>(ow, endInside(w - 1 + padLeft - kx * dw, sw));
           const dWt = rowDW + <usize>kx * cin * dyPixelBytes;
-          // the border columns this tap reads inside the image: left of in0, right of in1
+          // the columns this tap reads inside the image, left of in0 and right of in1
           const left1 = min<i32>(c1, in0);
-          if (c0 < left1) borderRun(image, w, pixelBytes, iy, c0 * sw - padLeft + kx, grad, ow, dyPixelBytes, r0, c0, xStep, xRowStep, dyRowStep, r1 - r0, left1 - c0, cin, cout, dWt);
+          if (c0 < left1) tapRun(image, w, pixelBytes, iy, c0 * sw - padLeft + kx * dw, grad, ow, dyPixelBytes, r0, c0, xStep, xRowStep, dyRowStep, r1 - r0, left1 - c0, cin, cout, dWt);
           const right0 = max<i32>(c0, in1);
-          if (right0 < c1) borderRun(image, w, pixelBytes, iy, right0 * sw - padLeft + kx, grad, ow, dyPixelBytes, r0, right0, xStep, xRowStep, dyRowStep, r1 - r0, c1 - right0, cin, cout, dWt);
+          if (right0 < c1) tapRun(image, w, pixelBytes, iy, right0 * sw - padLeft + kx * dw, grad, ow, dyPixelBytes, r0, right0, xStep, xRowStep, dyRowStep, r1 - r0, c1 - right0, cin, cout, dWt);
         }
       }
     }
   }
 }
 
+/** accumulateTap over the run of rows x count output pixels from (r0, c0), whose tap reads input pixel (iy, ix) first. */
 // @ts-ignore: decorator
 @inline
-function borderRun(
+function tapRun(
   image: usize, w: i32, pixelBytes: usize, iy: i32, ix: i32, grad: usize, ow: i32, dyPixelBytes: usize, r0: i32, c0: i32,
   xStep: usize, xRowStep: usize, dyRowStep: usize, rows: i32, count: i32, cin: i32, cout: i32, dWt: usize,
 ): void {

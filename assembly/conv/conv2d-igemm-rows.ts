@@ -10,7 +10,8 @@
 // the scratch does not depend on the image size); rows in the top or bottom padding read the zero row.
 //   x [n, h, w, cin] NHWC, groups 1, horizontal dilation 1 -> out [n, oh, ow, cout].
 import { PANEL } from './pack';
-import { BLOCK_PIXELS, MR, igemmTile, indirectionBytes, zeroRowBytes } from './tile';
+import { BLOCK_PIXELS, MR, indirectionBytes, zeroRowBytes } from './tile';
+import { blockOutputRows, blockPanels } from './conv2d-igemm';
 import { zeroBytes } from './memory';
 
 /** Scratch bytes of conv2dIgemmRows: the zero row (kw*cin floats), one block's indirection buffer, its patches. */
@@ -29,10 +30,8 @@ export function conv2dIgemmRows(
   const panelBytes = <usize>(PANEL + kh * kc * PANEL) << 2;
   const zero = scratch;
   const ind = scratch + zeroRowBytes(kc);
-  const tiles = BLOCK_PIXELS / MR;
-  const cRows = ind + <usize>tiles * kh * MR * 4;
+  const cRows = ind + <usize>(BLOCK_PIXELS / MR) * kh * MR * 4;
   const patches = ind + indirectionBytes(kh);
-  const tileBytes = <usize>kh * MR * 4;
   const pixels = oh * ow;
   const outRow = <usize>cout << 2;
   zeroBytes(zero, zeroRowBytes(kc));
@@ -41,24 +40,9 @@ export function conv2dIgemmRows(
     const outImage = out + <usize>b * pixels * outRow;
     for (let p0 = 0; p0 < pixels; p0 += BLOCK_PIXELS) {
       const last = min<i32>(p0 + BLOCK_PIXELS, pixels) - 1;
-      let row = cRows;
-      for (let p = p0; p <= last; p += MR) {
-        for (let r = 0; r < MR; r++) store<usize>(row + (<usize>r << 2), outImage + <usize>min<i32>(p + r, last) * outRow);
-        row += <usize>MR << 2;
-      }
+      blockOutputRows(cRows, outImage, outRow, p0, last);
       buildRowIndirection(image, h, w, cin, kh, kw, sh, sw, padTop, padLeft, dh, ow, p0, last, zero, ind, patches);
-      for (let j = 0; j < panels; j++) {
-        const wpanel = packed + <usize>j * panelBytes;
-        const nc = min<i32>(PANEL, cout - j * PANEL);
-        const cOff = <usize>(j * PANEL) << 2;
-        let tile = ind;
-        row = cRows;
-        for (let p = p0; p <= last; p += MR) {
-          igemmTile(kc, kh, tile, wpanel, row, cOff, nc, relu);
-          tile += tileBytes;
-          row += <usize>MR << 2;
-        }
-      }
+      blockPanels(kc, kh, ind, packed, panels, panelBytes, cout, 0, cRows, p0, last, relu);
     }
   }
 }

@@ -28,7 +28,6 @@ export function conv2dIgemm(
   const ind = scratch + zeroRowBytes(kc);
   const tiles = BLOCK_PIXELS / MR;
   const cRows = ind + <usize>tiles * ks * MR * 4;
-  const tileBytes = <usize>ks * MR * 4;
   const pixels = oh * ow;
   const outRow = <usize>cout << 2;
   zeroBytes(zero, zeroRowBytes(kc));
@@ -37,27 +36,43 @@ export function conv2dIgemm(
     const outImage = out + <usize>b * pixels * outRow;
     for (let p0 = 0; p0 < pixels; p0 += BLOCK_PIXELS) {
       const last = min<i32>(p0 + BLOCK_PIXELS, pixels) - 1;
-      // output rows of the block's tiles (the last tile's extra rows repeat the last pixel)
-      let row = cRows;
-      for (let p = p0; p <= last; p += MR) {
-        for (let r = 0; r < MR; r++) store<usize>(row + (<usize>r << 2), outImage + <usize>min<i32>(p + r, last) * outRow);
-        row += <usize>MR << 2;
-      }
+      blockOutputRows(cRows, outImage, outRow, p0, last);
       for (let g = 0; g < groups; g++) {
         buildIndirection(image + (<usize>(g * kc) << 2), h, w, <usize>cin << 2, kh, kw, sh, sw, padTop, padLeft, dh, dw, ow, p0, last, zero, ind);
-        for (let j = 0; j < panels; j++) {
-          const wp = packed + <usize>(g * panels + j) * panelBytes;
-          const nc = min<i32>(PANEL, coutG - j * PANEL);
-          const cOff = <usize>(g * coutG + j * PANEL) << 2;
-          let tile = ind;
-          row = cRows;
-          for (let p = p0; p <= last; p += MR) {
-            igemmTile(kc, ks, tile, wp, row, cOff, nc, relu);
-            tile += tileBytes;
-            row += <usize>MR << 2;
-          }
-        }
+        blockPanels(kc, ks, ind, packed + <usize>(g * panels) * panelBytes, panels, panelBytes, coutG, <usize>(g * coutG) << 2, cRows, p0, last, relu);
       }
+    }
+  }
+}
+
+/** The output row of each pixel of the block's MR-pixel tiles, p0 .. last (the last tile's extra rows repeat the last pixel). */
+export function blockOutputRows(cRows: usize, outImage: usize, outRow: usize, p0: i32, last: i32): void {
+  let row = cRows;
+  for (let p = p0; p <= last; p += MR) {
+    for (let r = 0; r < MR; r++) store<usize>(row + (<usize>r << 2), outImage + <usize>min<i32>(p + r, last) * outRow);
+    row += <usize>MR << 2;
+  }
+}
+
+/**
+ * Every panel of one group over the block's tiles: out = act(bias + the indirect GEMM of ks taps of
+ * kc channels), coutG channels from byte offset cOff0 of each output row, from the group's panels.
+ */
+export function blockPanels(
+  kc: i32, ks: i32, ind: usize, groupPanels: usize, panels: i32, panelBytes: usize, coutG: i32, cOff0: usize,
+  cRows: usize, p0: i32, last: i32, relu: i32,
+): void {
+  const tileBytes = <usize>ks * MR * 4;
+  for (let j = 0; j < panels; j++) {
+    const wp = groupPanels + <usize>j * panelBytes;
+    const nc = min<i32>(PANEL, coutG - j * PANEL);
+    const cOff = cOff0 + (<usize>(j * PANEL) << 2);
+    let tile = ind;
+    let row = cRows;
+    for (let p = p0; p <= last; p += MR) {
+      igemmTile(kc, ks, tile, wp, row, cOff, nc, relu);
+      tile += tileBytes;
+      row += <usize>MR << 2;
     }
   }
 }

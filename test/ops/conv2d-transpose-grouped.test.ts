@@ -13,13 +13,12 @@ import type { Tensor } from '../../runtime/ops/tensor.js';
 import { deconvTorch } from '../../trainer/model/torch-ops.js';
 import { loadCases, tensorOf } from '../helpers/decode-fixtures.js';
 import { loadKernels } from '../helpers/kernels.js';
-import { maxRelError, randomF32 } from '../helpers/random.js';
+import { randomF32 } from '../helpers/random.js';
 import { tfCpu } from '../helpers/tf.js';
+import { expectCloseTensor } from '../helpers/expect-tensor.js';
 
 function expectClose(label: string, got: Tensor, want: Tensor, tol = 1e-5): void {
-  assert.equal(got.shape, want.shape, `${label}: shape`);
-  const err = maxRelError(got.data, want.data, 1);
-  assert.ok(err <= tol, `${label}: max relative error ${err} > ${tol}`);
+  expectCloseTensor(label, got, want, tol);
 }
 
 function fixture(c: Record<string, unknown>) {

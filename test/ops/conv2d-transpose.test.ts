@@ -8,15 +8,10 @@ import { conv2dTransposeInto, conv2dTransposeOutputShape, packConv2dTranspose } 
 import type { Tensor } from '../../runtime/ops/tensor.js';
 import { loadCases, tensorOf } from '../helpers/decode-fixtures.js';
 import { loadKernels } from '../helpers/kernels.js';
-import { maxRelError, randomF32 } from '../helpers/random.js';
+import { randomF32 } from '../helpers/random.js';
 import { refConv2dTranspose } from './conv-reference.js';
+import { expectCloseTensor } from '../helpers/expect-tensor.js';
 
-/** Relative error with |expected| floored at 1 (outputs are O(1..10)). */
-function expectClose(label: string, got: Tensor, want: Tensor, tol = 1e-4): void {
-  assert.equal(got.shape, want.shape, `${label}: shape`);
-  const err = maxRelError(got.data, want.data, 1);
-  assert.ok(err <= tol, `${label}: max relative error ${err} > ${tol}`);
-}
 
 interface Case {
   name: string;
@@ -63,7 +58,7 @@ test('conv2dTranspose: scalar spec equals TensorFlow.js (full transposed conv, c
     const want = await refConv2dTranspose(x, w, {
       stride: c.stride, pad: c.pad ?? [0, 0, 0, 0], outputPadding: c.outputPadding ?? [0, 0], bias, relu: !!c.relu,
     });
-    expectClose(c.name, conv2dTranspose(x, w, { ...opts, kernel: 'scalar' }), want);
+    expectCloseTensor(c.name, conv2dTranspose(x, w, { ...opts, kernel: 'scalar' }), want);
   }
 });
 
@@ -71,7 +66,7 @@ test('conv2dTranspose: the phase-split GEMM kernel equals the scalar spec', asyn
   await loadKernels();
   for (const [i, c] of CASES.entries()) {
     const { x, w, opts } = inputs(c, 300 + i * 5);
-    expectClose(c.name, conv2dTranspose(x, w, opts), conv2dTranspose(x, w, { ...opts, kernel: 'scalar' }));
+    expectCloseTensor(c.name, conv2dTranspose(x, w, opts), conv2dTranspose(x, w, { ...opts, kernel: 'scalar' }));
   }
 });
 
@@ -102,8 +97,8 @@ test('conv2dTranspose: PyTorch contract cases', async () => {
     const opts: Conv2dTransposeOptions = {
       bias: tensorOf(c.bias), stride: c.stride as number, pad: c.pad as number, outputPadding: c.outputPadding as number,
     };
-    expectClose(`contract ${i} scalar`, conv2dTranspose(x, w, { ...opts, kernel: 'scalar' }), want);
-    expectClose(`contract ${i} auto`, conv2dTranspose(x, w, opts), want);
+    expectCloseTensor(`contract ${i} scalar`, conv2dTranspose(x, w, { ...opts, kernel: 'scalar' }), want);
+    expectCloseTensor(`contract ${i} auto`, conv2dTranspose(x, w, opts), want);
   }
 });
 
@@ -122,7 +117,7 @@ test('conv2dTranspose: pointer level packs once per stride and frees everything'
     const op = k.heap.alloc(size * 4);
     conv2dTransposeInto(k, packed, xp, x.shape, op, { pad: 1, activation: 'relu' });
     const got: Tensor = { data: k.heap.f32(op, size).slice(), shape: outShape };
-    expectClose(`pointer ${n}x${h}x${wd}`, got, conv2dTranspose(x, { data: w, shape: [4, 4, 6, 5] }, { bias, stride: 2, pad: 1, activation: 'relu', kernel: 'scalar' }));
+    expectCloseTensor(`pointer ${n}x${h}x${wd}`, got, conv2dTranspose(x, { data: w, shape: [4, 4, 6, 5] }, { bias, stride: 2, pad: 1, activation: 'relu', kernel: 'scalar' }));
     k.heap.release(xp);
     k.heap.release(op);
   }

@@ -7,16 +7,11 @@ import { conv2dInto, conv2dOutputShape, igemmRowsFits, packConv2d, winogradFits,
 import type { Tensor } from '../../runtime/ops/tensor.js';
 import { loadCases, tensorOf } from '../helpers/decode-fixtures.js';
 import { loadKernels } from '../helpers/kernels.js';
-import { maxRelError, randomF32 } from '../helpers/random.js';
+import { randomF32 } from '../helpers/random.js';
 import { tfCpu } from '../helpers/tf.js';
 import { refConv2d } from './conv-reference.js';
+import { expectCloseTensor } from '../helpers/expect-tensor.js';
 
-/** Relative error with |expected| floored at 1: outputs here are O(1..10), so this is also an absolute bound near 0. */
-function expectClose(label: string, got: Tensor, want: Tensor, tol = 1e-4): void {
-  assert.equal(got.shape, want.shape, `${label}: shape`);
-  const err = maxRelError(got.data, want.data, 1);
-  assert.ok(err <= tol, `${label}: max relative error ${err} > ${tol}`);
-}
 
 interface Case {
   name: string;
@@ -105,7 +100,7 @@ test('conv2d: scalar spec equals TensorFlow.js conv2d (grouped by splitting, dil
       stride: c.stride ?? [1, 1], pad: c.pad ?? [0, 0, 0, 0], dilation: c.dilation ?? [1, 1],
       groups: c.groups ?? 1, bias, relu: !!c.relu,
     });
-    expectClose(c.name, conv2d(x, w, { ...opts, kernel: 'scalar' }), want);
+    expectCloseTensor(c.name, conv2d(x, w, { ...opts, kernel: 'scalar' }), want);
   }
 });
 
@@ -116,8 +111,8 @@ test('conv2d: every fast kernel (auto choice, igemm, igemmRows, gemm1x1, depthwi
   for (const [i, c] of CASES.entries()) {
     const { x, w, opts } = inputs(c, 100 + i * 7);
     const spec = conv2d(x, w, { ...opts, kernel: 'scalar' });
-    expectClose(`${c.name} [auto]`, conv2d(x, w, opts), spec);
-    for (const kernel of fastKernels(c)) expectClose(`${c.name} [${kernel}]`, conv2d(x, w, { ...opts, kernel }), spec);
+    expectCloseTensor(`${c.name} [auto]`, conv2d(x, w, opts), spec);
+    for (const kernel of fastKernels(c)) expectCloseTensor(`${c.name} [${kernel}]`, conv2d(x, w, { ...opts, kernel }), spec);
   }
 });
 
@@ -172,8 +167,8 @@ test("conv2d: pad 'same' is TF SAME (odd sizes, stride 2, dilation 2)", async ()
     const y = tf.tidy(() => tf.conv2d(tf.tensor4d(x.data, [1, h, w, 3]), tf.tensor4d(wt.data, [k, k, 3, 5]), s, 'same', 'NHWC', d));
     const want: Tensor = { data: new Float32Array(await y.data()), shape: y.shape };
     y.dispose();
-    expectClose(`same ${h}x${w} k${k} s${s} d${d}`, conv2d(x, wt, { pad: 'same', stride: s, dilation: d }), want);
-    expectClose(`same ${h}x${w} k${k} s${s} d${d} scalar`, conv2d(x, wt, { pad: 'same', stride: s, dilation: d, kernel: 'scalar' }), want);
+    expectCloseTensor(`same ${h}x${w} k${k} s${s} d${d}`, conv2d(x, wt, { pad: 'same', stride: s, dilation: d }), want);
+    expectCloseTensor(`same ${h}x${w} k${k} s${s} d${d} scalar`, conv2d(x, wt, { pad: 'same', stride: s, dilation: d, kernel: 'scalar' }), want);
   }
 });
 
@@ -189,9 +184,9 @@ test('conv2d: PyTorch contract cases (both the spec and the fast kernels)', asyn
       bias: tensorOf(c.bias), stride: c.stride as number, pad: c.pad as number, dilation: c.dilation as number,
       groups: c.groups as number, activation: c.activation as 'none' | 'relu',
     };
-    expectClose(`contract ${i} scalar`, conv2d(x, w, { ...opts, kernel: 'scalar' }), want);
-    expectClose(`contract ${i} auto`, conv2d(x, w, opts), want);
-    expectClose(`contract ${i} igemm`, conv2d(x, w, { ...opts, kernel: 'igemm' }), want);
+    expectCloseTensor(`contract ${i} scalar`, conv2d(x, w, { ...opts, kernel: 'scalar' }), want);
+    expectCloseTensor(`contract ${i} auto`, conv2d(x, w, opts), want);
+    expectCloseTensor(`contract ${i} igemm`, conv2d(x, w, { ...opts, kernel: 'igemm' }), want);
   }
 });
 
@@ -211,7 +206,7 @@ test('conv2d: pointer level packs once, runs many inputs, frees everything', asy
     assert.equal(shape, outShape);
     const got: Tensor = { data: k.heap.f32(op, size).slice(), shape };
     const want = conv2d(x, { data: w, shape: [3, 3, 6, 10] }, { bias, stride: 2, pad: [1, 0, 1, 0], activation: 'relu', kernel: 'scalar' });
-    expectClose(`pointer level ${n}x${h}x${wd}`, got, want);
+    expectCloseTensor(`pointer level ${n}x${h}x${wd}`, got, want);
     k.heap.release(xp);
     k.heap.release(op);
   }
