@@ -26,10 +26,12 @@ export type FastConvKernel = 'gemm1x1' | 'igemm' | 'igemmRows' | 'depthwise' | '
 /**
  * Input channels up to which a conv with gemm-packed weights, groups 1 and horizontal dilation 1
  * takes 'igemmRows' (conv2d-igemm-rows.ts: filter rows as the indirect GEMM's taps) in place of
- * 'igemm'. Measured (npm run bench conv, stems): 7x7 stride 2, 3 -> 16 at 128 x 128, batch 4, and
- * 3 -> 64 at 512 x 512; see bench/conv.ts.
+ * 'igemm'. Measured here (SIMD128, one thread, igemm / igemmRows time): 7x7 stride 2 stems 3 -> 64
+ * at 512 1.43x, 3 -> 16 at 128 batch 4 1.95x; 3x3 at 128: cin 3 1.32x, 4 1.27x, 8 1.16x, 16
+ * (stride 2) 1.11x; cin 32 1.04-1.07x; cin 64-256 (stride 2) 1.02-1.03x. Its scratch grows with
+ * cin (a patch per pixel and filter row of a block: 9 KB per channel for 3x3), so it stops at 32.
  */
-export const IGEMM_ROWS_MAX_CIN = 4;
+export const IGEMM_ROWS_MAX_CIN = 32;
 
 /** Whether 'igemmRows' can run a conv (it reads each filter row as kw * cin consecutive floats). */
 export function igemmRowsFits(kw: number, groups: number, dilationW: number): boolean {

@@ -8,8 +8,15 @@ import type { Kernels } from '../../runtime/wasm/loader.js';
 import { checkBuffer, withScope } from '../../runtime/ops/heap-scope.js';
 import { checkShape4, convGeometry, type ConvPad, type Pair } from '../../runtime/ops/conv-params.js';
 import { checkPositiveInt, checkTensor, type Tensor } from '../../runtime/ops/tensor.js';
-import { igemmRowsFits, prefersIgemmRows, winogradBlockTiles, winogradFits } from '../../runtime/ops/conv-packed.js';
+import { igemmRowsFits, winogradBlockTiles, winogradFits } from '../../runtime/ops/conv-packed.js';
 import type { TrainExports } from './train-module.js';
+
+/**
+ * Input channels up to which the weight gradient takes whole filter rows as taps: below the direct
+ * kernel's 4-channel register tile. Measured here (batch 4, direct / rows time): the 7x7 stride 2
+ * stem 3 -> 16 at 128 1.79x; 3x3 with cin 8, 16 and 32 0.93-0.96x (the direct tiles are full there).
+ */
+export const ROWS_MAX_CIN = 3;
 
 /** Where a kernel's scratch comes from: a pointer to at least `bytes` bytes in `k`'s memory. */
 export type ScratchSource = (bytes: number) => number;
@@ -23,8 +30,8 @@ export interface Conv2dBackpropFilterOptions {
    * For tests and benchmarks: 'scalar' runs the spec kernel, 'direct' the SIMD direct kernel,
    * 'rows' the direct kernel with whole filter rows as taps, 'winograd' the Winograd F(2x2, 3x3)
    * kernel (an Error where one cannot run). Default 'auto': Winograd where winogradFits (3x3,
-   * stride 1, dilation 1, groups 1, channels in multiples of 4), rows where the forward runs
-   * igemmRows (few input channels: prefersIgemmRows), else direct.
+   * stride 1, dilation 1, groups 1, channels in multiples of 4), rows for up to ROWS_MAX_CIN input
+   * channels, else direct.
    */
   kernel?: 'auto' | 'scalar' | 'direct' | 'rows' | 'winograd';
 }
@@ -80,7 +87,7 @@ function backpropFilter(
     const run = (at: number) => train.conv2dBackpropFilterWinograd(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, g.padTop, g.padLeft, dwPtr, at, blockTiles);
     if (scratch) run(scratch(bytes));
     else withScope(k, (s) => run(s.alloc(bytes)));
-  } else if (kernel === 'rows' || (kernel === 'auto' && prefersIgemmRows(kw, cinG, groups, g.dw))) {
+  } else if (kernel === 'rows' || (kernel === 'auto' && cinG <= ROWS_MAX_CIN && igemmRowsFits(kw, groups, g.dw))) {
     train.conv2dBackpropFilterRows(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, dwPtr);
   } else if ((kernel === 'auto' || kernel === 'direct') && groups === 1) {
     train.conv2dBackpropFilter(xPtr, n, h, w, cin, dyPtr, g.oh, g.ow, cout, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, dwPtr);
