@@ -28,7 +28,6 @@ export { softNmsF32Scalar } from './select/softnms-scalar';
 export { conv2dScalar } from './conv/conv2d-scalar';
 export { conv2d1x1Gemm } from './conv/conv2d-1x1-gemm';
 export { conv2dIgemm, conv2dIgemmScratchBytes } from './conv/conv2d-igemm';
-export { conv2dIgemmRows, conv2dIgemmRowsScratchBytes } from './conv/conv2d-igemm-rows';
 export { conv2dWinograd, conv2dWinogradScratchBytes, packWinogradWeights, winogradPackedFloats } from './conv/winograd';
 export { depthwiseConv2d } from './conv/depthwise';
 export { gemmPackedFloats, packGemmWeights, deconvPackedFloats, packDeconvWeights, packDepthwiseWeights } from './conv/pack';

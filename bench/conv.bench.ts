@@ -172,7 +172,7 @@ export async function run(): Promise<void> {
   others.forEach((o) => o.free());
   console.table(others.map((o, i) => ({ layer: o.layer, build: o.build, ms: fmt(otherMs[i], 2), 'GFLOP/s': fmt(gflops(o.flops, otherMs[i])) })));
 
-  // filter rows as taps (igemmRows, conv2d-igemm-rows.ts) against igemm for convs with few input
+  // filter rows as taps (igemmRows: conv2d-igemm.ts' rows mode) against igemm for convs with few input
   // channels: the image stems, and where the plan's choice (IGEMM_ROWS_MAX_CIN) stops paying
   const stems: (OtherLayer & { kernel: FastConvKernel })[] = [];
   const stemLayers: [string, number[], number[], number, number][] = [

@@ -21,7 +21,7 @@ export function conv2dBackpropFilter(
 
 /**
  * conv2dBackpropFilter for horizontal dilation 1 with whole filter rows as taps (the weight gradient
- * of conv2d-igemm-rows.ts, for few input channels: the image stems): where an output pixel's filter
+ * of conv2d-igemm.ts' rows mode, for few input channels: the image stems): where an output pixel's filter
  * row lies inside the image it reads kw * cin consecutive floats, and dW[ky] (kw * cin rows of cout,
  * the [kx, c] order of dW) takes one accumulateTap over kw * cin channels, in place of kw taps of cin
  * (at cin 3, below the 4-channel register tile). The columns whose filter row reaches into the

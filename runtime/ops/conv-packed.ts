@@ -25,7 +25,7 @@ export type FastConvKernel = 'gemm1x1' | 'igemm' | 'igemmRows' | 'depthwise' | '
 
 /**
  * Input channels up to which a conv with gemm-packed weights, groups 1 and horizontal dilation 1
- * takes 'igemmRows' (conv2d-igemm-rows.ts: filter rows as the indirect GEMM's taps) in place of
+ * takes 'igemmRows' (conv2d-igemm.ts' rows mode: filter rows as the indirect GEMM's taps) in place of
  * 'igemm'. Measured here (SIMD128, one thread, igemm / igemmRows time): 7x7 stride 2 stems 3 -> 64
  * at 512 1.43x, 3 -> 16 at 128 batch 4 1.95x; 3x3 at 128: cin 3 1.32x, 4 1.27x, 8 1.16x, 16
  * (stride 2) 1.11x; cin 32 1.04-1.07x; cin 64-256 (stride 2) 1.02-1.03x. Its scratch grows with
@@ -147,8 +147,8 @@ export function packConv2d(k: Kernels, w: Float32Array, shape: readonly number[]
 
 /** One pool thread's scratch for gemm-packed weights: igemm's, or igemmRows' where that may run (small cin). */
 function gemmScratchBytes(k: Kernels, kh: number, kw: number, cinG: number, groups: number): number {
-  const igemm = k.exports.conv2dIgemmScratchBytes(cinG, kh * kw);
-  return igemmRowsFits(kw, groups, 1) ? Math.max(igemm, k.exports.conv2dIgemmRowsScratchBytes(cinG, kh, kw)) : igemm;
+  const igemm = k.exports.conv2dIgemmScratchBytes(cinG, kh * kw, 0);
+  return igemmRowsFits(kw, groups, 1) ? Math.max(igemm, k.exports.conv2dIgemmScratchBytes(kw * cinG, kh, 1)) : igemm;
 }
 
 /** Bytes of the shared scratch a Winograd conv needs on `k` (one area per pool thread). */
@@ -231,21 +231,21 @@ export function conv2dInto(k: Kernels, packed: PackedConv2d, xPtr: number, xShap
       // split by output rows (one image): rows r0.. are the conv of the same input with the top padding r0 * sh smaller
       runRows(k, {
         fn: 'conv2dIgemm',
-        args: [xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, packed.groups, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, relu, outPtr, packed.scratch],
+        args: [xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, packed.groups, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, relu, outPtr, packed.scratch, 0],
         rows: n === 1 ? g.oh : 1, rowsArg: 16, perRow: [[12, -g.sh], [19, g.ow * cout * 4]],
-        scratch: [20, scratchStride(ex.conv2dIgemmScratchBytes(cin / packed.groups, kh * kw))],
+        scratch: [20, scratchStride(gemmScratchBytes(k, kh, kw, cin / packed.groups, packed.groups))],
       }, n * g.oh * g.ow * cout * kh * kw * (cin / packed.groups));
       break;
     case 'igemmRows':
       if (packed.layout !== 'gemm' || !igemmRowsFits(kw, packed.groups, g.dw)) {
         throw new Error(`${op}: kernel 'igemmRows' needs gemm-packed weights, groups 1, a filter wider than 1 and horizontal dilation 1`);
       }
-      // split by output rows, as igemm
+      // conv2dIgemm in its rows mode; split by output rows, as igemm
       runRows(k, {
-        fn: 'conv2dIgemmRows',
-        args: [xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.oh, g.ow, relu, outPtr, packed.scratch],
-        rows: n === 1 ? g.oh : 1, rowsArg: 14, perRow: [[11, -g.sh], [17, g.ow * cout * 4]],
-        scratch: [18, scratchStride(gemmScratchBytes(k, kh, kw, cin, 1))],
+        fn: 'conv2dIgemm',
+        args: [xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, 1, g.sh, g.sw, g.padTop, g.padLeft, g.dh, 1, g.oh, g.ow, relu, outPtr, packed.scratch, 1],
+        rows: n === 1 ? g.oh : 1, rowsArg: 16, perRow: [[12, -g.sh], [19, g.ow * cout * 4]],
+        scratch: [20, scratchStride(gemmScratchBytes(k, kh, kw, cin, 1))],
       }, n * g.oh * g.ow * cout * kh * kw * cin);
       break;
     case 'winograd': {

@@ -9,7 +9,7 @@ import type { Int8Exports } from '../wasm/int8-exports.js';
 
 /** The main module's kernels a task may name, by index (the same list on both sides of the pool). */
 export const POOL_KERNELS = [
-  'conv2dIgemm', 'conv2dIgemmRows', 'conv2d1x1Gemm', 'conv2dWinograd', 'depthwiseConv2d', 'conv2dTransposeIgemm', 'conv2dTransposeDepthwise',
+  'conv2dIgemm', 'conv2d1x1Gemm', 'conv2dWinograd', 'depthwiseConv2d', 'conv2dTransposeIgemm', 'conv2dTransposeDepthwise',
   'addF32', 'reluF32', 'affineChannelsNhwc', 'upsampleNearestNhwc', 'copyChannelsNhwc', 'maxPool2dNhwc', 'sigmoidF32',
 ] as const satisfies readonly (keyof KernelExports)[];
 

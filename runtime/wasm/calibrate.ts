@@ -60,10 +60,10 @@ async function probe(module: WebAssembly.Module): Promise<() => void> {
   const x = alloc(SIDE * SIDE * CIN * 4);
   const w = alloc(KS * CIN * COUT * 4);
   const packed = alloc(ex.gemmPackedFloats(KS, CIN, COUT, 1) * 4);
-  const scratch = alloc(ex.conv2dIgemmScratchBytes(CIN, KS));
+  const scratch = alloc(ex.conv2dIgemmScratchBytes(CIN, KS, 0));
   const out = alloc(SIDE * SIDE * COUT * 4);
   new Float32Array(ex.memory.buffer, x, SIDE * SIDE * CIN).fill(0.5);
   new Float32Array(ex.memory.buffer, w, KS * CIN * COUT).fill(0.25);
   ex.packGemmWeights(w, KS, CIN, COUT, 1, 0, 0, packed);
-  return () => ex.conv2dIgemm(x, 1, SIDE, SIDE, CIN, packed, 3, 3, COUT, 1, 1, 1, 1, 1, 1, 1, SIDE, SIDE, 0, out, scratch);
+  return () => ex.conv2dIgemm(x, 1, SIDE, SIDE, CIN, packed, 3, 3, COUT, 1, 1, 1, 1, 1, 1, 1, SIDE, SIDE, 0, out, scratch, 0);
 }

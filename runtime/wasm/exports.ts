@@ -46,10 +46,9 @@ export interface KernelExports {
   // convolution (assembly/conv): NHWC activations, byte pointers; see runtime/ops/conv-packed.ts
   conv2dScalar(x: number, n: number, h: number, w: number, cin: number, wts: number, kh: number, kw: number, cout: number, groups: number, bias: number, hasBias: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, relu: number, out: number): void;
   conv2d1x1Gemm(x: number, pixels: number, cin: number, packed: number, cout: number, groups: number, relu: number, out: number): void;
-  conv2dIgemm(x: number, n: number, h: number, w: number, cin: number, packed: number, kh: number, kw: number, cout: number, groups: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, relu: number, out: number, scratch: number): void;
-  conv2dIgemmScratchBytes(kc: number, ks: number): number;
-  conv2dIgemmRows(x: number, n: number, h: number, w: number, cin: number, packed: number, kh: number, kw: number, cout: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, oh: number, ow: number, relu: number, out: number, scratch: number): void;
-  conv2dIgemmRowsScratchBytes(cin: number, kh: number, kw: number): number;
+  // rows 1: whole filter rows as taps (groups 1, dw 1), kc = kw * cin, ks = kh in the scratch size
+  conv2dIgemm(x: number, n: number, h: number, w: number, cin: number, packed: number, kh: number, kw: number, cout: number, groups: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, relu: number, out: number, scratch: number, rows: number): void;
+  conv2dIgemmScratchBytes(kc: number, ks: number, rows: number): number;
   conv2dWinograd(x: number, n: number, h: number, w: number, cin: number, packed: number, cout: number, padTop: number, padLeft: number, oh: number, ow: number, relu: number, out: number, scratch: number, blockTiles: number): void;
   conv2dWinogradScratchBytes(cin: number, cout: number, blockTiles: number): number;
   packWinogradWeights(wts: number, cin: number, cout: number, bias: number, hasBias: number, out: number, flip: number): void;

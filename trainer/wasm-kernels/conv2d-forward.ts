@@ -53,11 +53,11 @@ export function conv2dForwardConfig(ctx: NativeContext, original: KernelConfig):
       ex.conv2d1x1Gemm(px, n * h * w, cin, packed, cout, 1, 0, py);
     } else if (prefersIgemmRows(kw, cin, 1, dw)) {
       // few input channels (the stem): filter rows as taps, as the runtime's plan
-      const scratch = bufs.get('scratch', ex.conv2dIgemmRowsScratchBytes(cin, kh, kw));
-      ex.conv2dIgemmRows(px, n, h, w, cin, packed, kh, kw, cout, sh, sw, g.pad[0], g.pad[2], dh, oh, ow, 0, py, scratch);
+      const scratch = bufs.get('scratch', ex.conv2dIgemmScratchBytes(kw * cin, kh, 1));
+      ex.conv2dIgemm(px, n, h, w, cin, packed, kh, kw, cout, 1, sh, sw, g.pad[0], g.pad[2], dh, 1, oh, ow, 0, py, scratch, 1);
     } else {
-      const scratch = bufs.get('scratch', ex.conv2dIgemmScratchBytes(cin, ks));
-      ex.conv2dIgemm(px, n, h, w, cin, packed, kh, kw, cout, 1, sh, sw, g.pad[0], g.pad[2], dh, dw, oh, ow, 0, py, scratch);
+      const scratch = bufs.get('scratch', ex.conv2dIgemmScratchBytes(cin, ks, 0));
+      ex.conv2dIgemm(px, n, h, w, cin, packed, kh, kw, cout, 1, sh, sw, g.pad[0], g.pad[2], dh, dw, oh, ow, 0, py, scratch, 0);
     }
     return copyOut(backend, k, g.outShape, py);
   };
