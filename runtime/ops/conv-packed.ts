@@ -145,10 +145,13 @@ export function packConv2d(k: Kernels, w: Float32Array, shape: readonly number[]
   return new Packed(k, layout, [kh, kw, cinG, cout], groups, ptr, scratch);
 }
 
-/** One pool thread's scratch for gemm-packed weights: igemm's, or igemmRows' where that may run (small cin). */
+/**
+ * One pool thread's scratch for gemm-packed weights: igemm's, and igemmRows' (its patches grow with
+ * cin) only up to IGEMM_ROWS_MAX_CIN, the layers the mode may run.
+ */
 function gemmScratchBytes(k: Kernels, kh: number, kw: number, cinG: number, groups: number): number {
   const igemm = k.exports.conv2dIgemmScratchBytes(cinG, kh * kw, 0);
-  return igemmRowsFits(kw, groups, 1) ? Math.max(igemm, k.exports.conv2dIgemmScratchBytes(kw * cinG, kh, 1)) : igemm;
+  return prefersIgemmRows(kw, cinG, groups, 1) ? Math.max(igemm, k.exports.conv2dIgemmScratchBytes(kw * cinG, kh, 1)) : igemm;
 }
 
 /** Bytes of the shared scratch a Winograd conv needs on `k` (one area per pool thread). */
@@ -237,8 +240,8 @@ export function conv2dInto(k: Kernels, packed: PackedConv2d, xPtr: number, xShap
       }, n * g.oh * g.ow * cout * kh * kw * (cin / packed.groups));
       break;
     case 'igemmRows':
-      if (packed.layout !== 'gemm' || !igemmRowsFits(kw, packed.groups, g.dw)) {
-        throw new Error(`${op}: kernel 'igemmRows' needs gemm-packed weights, groups 1, a filter wider than 1 and horizontal dilation 1`);
+      if (packed.layout !== 'gemm' || !prefersIgemmRows(kw, cin, packed.groups, g.dw)) {
+        throw new Error(`${op}: kernel 'igemmRows' needs gemm-packed weights, groups 1, a filter wider than 1, horizontal dilation 1 and at most ${IGEMM_ROWS_MAX_CIN} input channels`);
       }
       // conv2dIgemm in its rows mode; split by output rows, as igemm
       runRows(k, {

@@ -5,7 +5,7 @@
 import { kernels } from '../wasm/loader.js';
 import { withScope } from './heap-scope.js';
 import {
-  chooseConvKernel, conv2dInto, conv2dTransposeInto, igemmRowsFits, packConv2d, packConv2dTranspose, winogradFits, type FastConvKernel,
+  chooseConvKernel, conv2dInto, conv2dTransposeInto, IGEMM_ROWS_MAX_CIN, packConv2d, prefersIgemmRows, packConv2dTranspose, winogradFits, type FastConvKernel,
 } from './conv-packed.js';
 import {
   checkActivation, checkBias, convGeometry, convTransposeGeometry,
@@ -85,8 +85,8 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
       if (kernel !== 'auto' && kernel !== 'gemm1x1' && kernel !== 'igemm' && kernel !== 'igemmRows' && kernel !== 'depthwise' && kernel !== 'winograd') {
         throw new Error(`${op}: kernel must be 'auto', 'scalar', 'gemm1x1', 'igemm', 'igemmRows', 'depthwise' or 'winograd', got ${JSON.stringify(kernel)}`);
       }
-      if (kernel === 'igemmRows' && !igemmRowsFits(kw, groups, g.dw)) {
-        throw new Error(`${op}: kernel 'igemmRows' cannot run this layer (w [${w.shape}], groups ${groups}, dilation [${g.dh}, ${g.dw}]): it needs groups 1, a filter wider than 1 and horizontal dilation 1`);
+      if (kernel === 'igemmRows' && !prefersIgemmRows(kw, cinG, groups, g.dw)) {
+        throw new Error(`${op}: kernel 'igemmRows' cannot run this layer (w [${w.shape}], groups ${groups}, dilation [${g.dh}, ${g.dw}]): it needs groups 1, a filter wider than 1, horizontal dilation 1 and at most ${IGEMM_ROWS_MAX_CIN} input channels`);
       }
       const fits = winogradFits(kh, kw, cinG, cout, groups, [g.sh, g.sw], [g.dh, g.dw]);
       if (kernel === 'winograd' && !fits) {

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { conv2d, type Conv2dOptions } from '../../runtime/ops/conv.js';
-import { conv2dInto, conv2dOutputShape, igemmRowsFits, packConv2d, winogradFits, type FastConvKernel } from '../../runtime/ops/conv-packed.js';
+import { conv2dInto, conv2dOutputShape, packConv2d, prefersIgemmRows, winogradFits, type FastConvKernel } from '../../runtime/ops/conv-packed.js';
 import type { Tensor } from '../../runtime/ops/tensor.js';
 import { loadCases, tensorOf } from '../helpers/decode-fixtures.js';
 import { loadKernels } from '../helpers/kernels.js';
@@ -88,7 +88,7 @@ function fastKernels(c: Case): FastConvKernel[] {
   if (c.k[0] === 1 && c.k[1] === 1 && stride[0] === 1 && stride[1] === 1 && pad.every((p) => p === 0)) kinds.push('gemm1x1');
   if (groups === c.x[3] && groups === c.cout) kinds.push('depthwise');
   if (winogradFits(c.k[0], c.k[1], c.x[3], c.cout, groups, stride, c.dilation ?? [1, 1])) kinds.push('winograd');
-  if (igemmRowsFits(c.k[1], groups, (c.dilation ?? [1, 1])[1])) kinds.push('igemmRows');
+  if (prefersIgemmRows(c.k[1], c.x[3] / groups, groups, (c.dilation ?? [1, 1])[1])) kinds.push('igemmRows');
   return kinds;
 }
 
@@ -265,6 +265,7 @@ test('conv2d: clear errors for bad input', async () => {
     ['kernel winograd, 4 channels', () => conv2d(x, w, { kernel: 'winograd' }), /kernel 'winograd' cannot run this layer \(w \[3,3,4,8\].*8 or more channels/],
     ['kernel igemmRows, dilation 2', () => conv2d(x, w, { dilation: 2, kernel: 'igemmRows' }), /kernel 'igemmRows' cannot run this layer \(w \[3,3,4,8\], groups 1, dilation \[2, 2\]\)/],
     ['kernel igemmRows, 1x1', () => conv2d(x, { data: new Float32Array(32), shape: [1, 1, 4, 8] }, { kernel: 'igemmRows' }), /kernel 'igemmRows' cannot run this layer/],
+    ['kernel igemmRows, 33 channels', () => conv2d({ data: new Float32Array(3 * 3 * 33), shape: [1, 3, 3, 33] }, { data: new Float32Array(9 * 33 * 4), shape: [3, 3, 33, 4] }, { kernel: 'igemmRows' }), /kernel 'igemmRows' cannot run this layer .*at most 32 input channels/],
     ['kernel winograd, stride 2', () => conv2d({ data: new Float32Array(200), shape: [1, 5, 5, 8] }, { data: new Float32Array(576), shape: [3, 3, 8, 8] }, { stride: 2, kernel: 'winograd' }), /kernel 'winograd' cannot run this layer .*stride \[2, 2\]/],
     ['kernel name', () => conv2d(x, w, { kernel: 'fast' as 'auto' }), /kernel must be 'auto', 'scalar'/],
   ];
