@@ -69,10 +69,7 @@ function backpropFilterTaps(
         if (r0 >= r1) continue;
         const iy = r0 * sh - padTop + ky * dh;
         const rowDW = dW + <usize>ky * kw * cin * dyPixelBytes;
-        if (in0 < in1) {
-          const xs = image + (<usize>iy * w + (in0 * sw - padLeft)) * pixelBytes;
-          accumulateTap(xs, xStep, xRowStep, grad + (<usize>r0 * ow + in0) * dyPixelBytes, dyPixelBytes, dyRowStep, r1 - r0, in1 - in0, kw * cin, cout, rowDW);
-        }
+        if (in0 < in1) tapRun(image, w, pixelBytes, iy, in0 * sw - padLeft, grad, ow, dyPixelBytes, r0, in0, xStep, xRowStep, dyRowStep, r1 - r0, in1 - in0, kw * cin, cout, rowDW);
         for (let kx = 0; kx < kw; kx++) {
           const c0 = max<i32>(0, firstInside(padLeft - kx * dw, sw));
           const c1 = min<i32>(ow, endInside(w - 1 + padLeft - kx * dw, sw));
@@ -88,7 +85,7 @@ function backpropFilterTaps(
   }
 }
 
-/** accumulateTap over the run of rows x count output pixels from (r0, c0), whose tap reads input pixel (iy, ix) first. */
+/** accumulateTap over the run of rows x count output pixels from (r0, c0), whose tap (of cin channels) reads input pixel (iy, ix) first. */
 // @ts-ignore: decorator
 @inline
 function tapRun(

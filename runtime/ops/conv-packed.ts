@@ -230,27 +230,22 @@ export function conv2dInto(k: Kernels, packed: PackedConv2d, xPtr: number, xShap
       runRows(k, { fn: 'conv2d1x1Gemm', args: [xPtr, n * h * w, cin, packed.ptr, cout, packed.groups, relu, outPtr], rows: n * h * w, rowsArg: 1, perRow: [[0, cin * 4], [7, cout * 4]], align: 4 }, n * h * w * cin * cout / packed.groups);
       break;
     case 'igemm':
-      if (packed.layout !== 'gemm') throw new Error(`${op}: kernel 'igemm' needs weights packed with layout 'gemm'`);
-      // split by output rows (one image): rows r0.. are the conv of the same input with the top padding r0 * sh smaller
+    case 'igemmRows': {
+      if (packed.layout !== 'gemm') throw new Error(`${op}: kernel '${kernel}' needs weights packed with layout 'gemm'`);
+      const rows = kernel === 'igemmRows';
+      if (rows && !prefersIgemmRows(kw, cin, packed.groups, g.dw)) {
+        throw new Error(`${op}: kernel 'igemmRows' needs gemm-packed weights, groups 1, a filter wider than 1, horizontal dilation 1 and at most ${IGEMM_ROWS_MAX_CIN} input channels`);
+      }
+      // split by output rows (one image): rows r0.. are the conv of the same input with the top
+      // padding r0 * sh smaller; igemmRows is conv2dIgemm's rows mode (its last argument)
       runRows(k, {
         fn: 'conv2dIgemm',
-        args: [xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, packed.groups, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, relu, outPtr, packed.scratch, 0],
+        args: [xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, packed.groups, g.sh, g.sw, g.padTop, g.padLeft, g.dh, g.dw, g.oh, g.ow, relu, outPtr, packed.scratch, rows ? 1 : 0],
         rows: n === 1 ? g.oh : 1, rowsArg: 16, perRow: [[12, -g.sh], [19, g.ow * cout * 4]],
         scratch: [20, scratchStride(gemmScratchBytes(k, kh, kw, cin / packed.groups, packed.groups))],
       }, n * g.oh * g.ow * cout * kh * kw * (cin / packed.groups));
       break;
-    case 'igemmRows':
-      if (packed.layout !== 'gemm' || !prefersIgemmRows(kw, cin, packed.groups, g.dw)) {
-        throw new Error(`${op}: kernel 'igemmRows' needs gemm-packed weights, groups 1, a filter wider than 1, horizontal dilation 1 and at most ${IGEMM_ROWS_MAX_CIN} input channels`);
-      }
-      // conv2dIgemm in its rows mode; split by output rows, as igemm
-      runRows(k, {
-        fn: 'conv2dIgemm',
-        args: [xPtr, n, h, w, cin, packed.ptr, kh, kw, cout, 1, g.sh, g.sw, g.padTop, g.padLeft, g.dh, 1, g.oh, g.ow, relu, outPtr, packed.scratch, 1],
-        rows: n === 1 ? g.oh : 1, rowsArg: 16, perRow: [[12, -g.sh], [19, g.ow * cout * 4]],
-        scratch: [20, scratchStride(gemmScratchBytes(k, kh, kw, cin, 1))],
-      }, n * g.oh * g.ow * cout * kh * kw * cin);
-      break;
+    }
     case 'winograd': {
       if (auto !== 'winograd') throw new Error(`${op}: kernel 'winograd' needs weights packed with layout 'winograd'`);
       // split by output rows in whole tile rows (rows r0.. are the conv of the same input with the

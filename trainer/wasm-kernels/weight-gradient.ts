@@ -1,8 +1,8 @@
 // The weight gradient of conv2d (TF's Conv2DBackpropFilter) on our kernels, for the trainer's wasm
 // backend: dW [kh, kw, cin/groups, cout] = sum over batch and output pixels of x-patch^T * dy, with
 // conv2d's stride / padding / dilation. SIMD kernels for groups = 1 (3x3 stride 1 as Winograd
-// F(2x2, 3x3), assembly/conv/winograd.ts; few input channels with filter rows as taps) and for depthwise (groups = cin = cout); other group
-// counts run the scalar spec (correct, slower). The kernels are the training module's
+// F(2x2, 3x3), assembly/conv/winograd.ts; few input channels with filter rows as taps) and for
+// depthwise (groups = cin = cout); other group counts run the scalar spec (correct, slower). The kernels are the training module's
 // (assembly/train.ts), on the main module's memory `k`.
 import type { Kernels } from '../../runtime/wasm/loader.js';
 import { checkBuffer, withScope } from '../../runtime/ops/heap-scope.js';
