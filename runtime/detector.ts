@@ -259,7 +259,7 @@ export class ObjectDetector {
         const fit = this.keepResolution ? 1 : Math.min(inputWidth / image.width, inputHeight / image.height);
         const pre = preprocessCornerNet(image, { ...norm, inputWidth, inputHeight, scale: fit * scale, out: plan.inputView(), warper });
         const mirrored = this.flip ? flipHorizontal(pre.input) : undefined;
-        const options = { k: settings.k, kernel: settings.kernel, aeThreshold: settings.aeThreshold, numDets: settings.numDets, stride: 1 };
+        const options = { k: settings.k, kernel: settings.kernel, aeThreshold: settings.aeThreshold, numDets: settings.numDets, pairScore: settings.pairScore, stride: 1 };
         const found = decodeCornerNet(cornerHeads(this.forward(plan)), options);
         dets.push(...toOriginal(toInput(found), pre.transform, true));
         if (mirrored) {

@@ -126,6 +126,26 @@ test('two objects of one class: the embeddings keep the cross pairs apart; numDe
   assert.equal(boxes({ numDets: 1 }), [kept[0]]);
 });
 
+test("pairScore 'geometric': sqrt(tl * br) ranks a pair of two moderate corners above a strong corner with a weak partner", () => {
+  // Object A: tl 0.95, br 0.15 (one weak corner); object B: tl 0.5, br 0.5. Mean: A 0.55 > B 0.5;
+  // geometric: A sqrt(0.1425) ~ 0.377 < B 0.5. Tags keep the cross pairs apart.
+  const h: CornerNetHeads = {
+    tlHeatmap: map(8, 8, 1, [[1, 1, 0, 0.95], [4, 4, 0, 0.5]]),
+    brHeatmap: map(8, 8, 1, [[3, 3, 0, 0.15], [6, 6, 0, 0.5]]),
+    tlEmbedding: map(8, 8, 1, [[4, 4, 0, 2]]),
+    brEmbedding: map(8, 8, 1, [[6, 6, 0, 2]]),
+    tlOffset: map(8, 8, 2),
+    brOffset: map(8, 8, 2),
+  };
+  const f = Math.fround;
+  const ranked = (pairScore?: 'mean' | 'geometric') =>
+    decodeCornerNet(h, { k: 2, logits: false, stride: 1, ...(pairScore ? { pairScore } : {}) }).map((d) => [d.box.xmin, d.score]);
+  assert.equal(ranked(), [[1, f(f(f(0.95) + f(0.15)) / 2)], [4, f(f(f(0.5) + f(0.5)) / 2)]], 'default: the official mean');
+  assert.equal(ranked('mean'), ranked());
+  assert.equal(ranked('geometric'), [[4, f(Math.sqrt(f(f(0.5) * f(0.5))))], [1, f(Math.sqrt(f(f(0.95) * f(0.15))))]]);
+  assert.ok(Math.abs(ranked('geometric')[1][1] - Math.sqrt(0.95 * 0.15)) < 1e-6);
+});
+
 test('k x k below numDets: all pairs are ranked (official topk would need numDets <= k*k)', () => {
   assert.is(decodeCornerNet(headsOf(cases[1]), { k: 5, numDets: 1000 }).length <= 25, true);
 });
@@ -153,6 +173,7 @@ test('bad arguments are Errors naming the argument', () => {
   assert.throws(() => decodeCornerNet(ok, { numDets: 0 }), /options\.numDets must be a positive integer/);
   assert.throws(() => decodeCornerNet(ok, { layout: 'CHW' as 'NCHW' }), /options\.layout must be 'NHWC' or 'NCHW'/);
   assert.throws(() => decodeCornerNet(ok, { kernel: 2 }), /options\.kernel must be odd/);
+  assert.throws(() => decodeCornerNet(ok, { pairScore: 'max' as 'mean' }), /options\.pairScore must be one of 'mean', 'geometric', got max/);
   assert.throws(() => decodeCornerNet(undefined as never), /heads must be an object/);
 });
 

@@ -74,6 +74,27 @@ test('cornernet: detections with flip test and several scales', async () => {
   det.close();
 });
 
+test("cornernet: the model file's decode.pairScore reaches the decode (geometric <= mean, by AM-GM)", async () => {
+  await loadKernels();
+  const config = preset('cornernet-tiny', { labels: ['circle', 'square', 'star'], inputSize: [64, 64] });
+  const weights = randomWeights(buildGraph(config), 5);
+  // the heatmaps' last convs scaled down: random He-scaled logits saturate every corner score at 1
+  for (const [name, w] of weights) if (/^(tl|br)_heats\.0\.1\.weight$/.test(name)) w.forEach((v, i) => (w[i] = v * 0.01));
+  const img = image(64, 64, 3, 4);
+  const run = async (pairScore: 'mean' | 'geometric') => {
+    const det = await ObjectDetector.create({ model: writeModelFile({ ...config, decode: { ...config.decode!, pairScore } }, weights), scoreThreshold: 0 });
+    const dets = await det.detect(img);
+    det.close();
+    return dets;
+  };
+  const mean = await run('mean');
+  const geometric = await run('geometric');
+  assert.ok(mean.length > 0 && geometric.length > 0);
+  assert.not.equal(geometric.map((d) => d.score), mean.map((d) => d.score));
+  // the best pair is never decayed by soft-NMS: max sqrt(tl * br) <= max (tl + br) / 2 over the same pairs
+  assert.ok(geometric[0].score <= mean[0].score, `${geometric[0].score} <= ${mean[0].score}`);
+});
+
 test('repeated detect() calls allocate no kernel memory: the heap is the same after the 10th and the 100th', async () => {
   const kn = await loadKernels();
   const det = await ObjectDetector.create({ model: modelBytes('centernet-tiny'), scoreThreshold: 0 });

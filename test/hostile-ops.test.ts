@@ -126,7 +126,7 @@ test('decodeCenterNet and decodeCornerNet', () => {
   const centerOptions = options({ k, kernel, stride, layout: fc.constant('NHWC'), logits: fc.boolean() });
   property('decodeCenterNet', /^decodeCenterNet: /, fc.tuple(fc.oneof({ weight: 12, arbitrary: centerHeads }, { weight: 1, arbitrary: hostileValue }), centerOptions), decodeCenterNet as never, 1000);
   const cornerHeads = grid.chain(({ h, w, c }) => fc.record({ tlHeatmap: tensorOf([h, w, c]), brHeatmap: tensorOf([h, w, c]), tlEmbedding: tensorOf([h, w, 1]), brEmbedding: tensorOf([h, w, 1]), tlOffset: tensorOf([h, w, 2]), brOffset: tensorOf([h, w, 2]) }));
-  const cornerOptions = options({ k, kernel, aeThreshold: fc.double({ min: 0, max: 2, noNaN: true }), numDets: fc.integer({ min: 1, max: 50 }), stride, layout: fc.constant('NHWC'), logits: fc.boolean() });
+  const cornerOptions = options({ k, kernel, aeThreshold: fc.double({ min: 0, max: 2, noNaN: true }), numDets: fc.integer({ min: 1, max: 50 }), pairScore: fc.constantFrom('mean', 'geometric'), stride, layout: fc.constant('NHWC'), logits: fc.boolean() });
   property('decodeCornerNet', /^decodeCornerNet: /, fc.tuple(fc.oneof({ weight: 12, arbitrary: cornerHeads }, { weight: 1, arbitrary: hostileValue }), cornerOptions), decodeCornerNet as never, 1000);
 });
 

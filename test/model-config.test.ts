@@ -86,8 +86,11 @@ test('decode settings: ranges, odd kernel, CornerNet-only fields', () => {
   refuses(edit((c) => (c.decode = { topK: 5 })), /decode.topK: unknown field/);
   refuses(edit((c) => (c.decode = { aeThreshold: -1 }), corner), /decode.aeThreshold must be a number in \[0, 1000000\], got -1/);
   const c = validateConfig(edit((c) => delete c.decode, corner), 'x.json');
-  assert.equal(c.decode, { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000 });
-  assert.equal(decodeSettings({ ...c, decode: undefined }), { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000 });
+  assert.equal(c.decode, { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000, pairScore: 'mean' });
+  assert.equal(decodeSettings({ ...c, decode: undefined }), { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000, pairScore: 'mean' });
+  refuses(edit((c) => (c.decode = { pairScore: 'geometric' })), /decode.pairScore: applies to cornernet models only/);
+  refuses(edit((c) => (c.decode = { pairScore: 'max' }), corner), /decode.pairScore must be one of 'mean', 'geometric', got "max"/);
+  assert.equal(validateConfig(edit((c) => (c.decode = { pairScore: 'geometric' }), corner), 'x.json').decode?.pairScore, 'geometric');
 });
 
 test('parseConfigJson names the file when the text is not JSON', () => {

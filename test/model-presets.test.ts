@@ -147,9 +147,9 @@ test('preset options: classes, labels, sizes, normalisation', () => {
   assert.equal(voc.labels, ['cat', 'dog']);
   assert.throws(() => preset('centernet-tiny', { numClasses: 3, labels: ['cat', 'dog'] }), /2 labels given for numClasses 3/);
   assert.throws(() => preset('centernet-resnet50'), /unknown model "centernet-resnet50".*centernet-resnet18/);
-  assert.equal(preset('cornernet-squeeze').decode, { k: 20, kernel: 3, aeThreshold: 0.5, numDets: 100 });
-  assert.equal(preset('cornernet-hourglass104').decode, { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000 });
-  assert.equal(preset('cornernet-tiny').decode, { k: 100, kernel: 3, aeThreshold: 1, numDets: 1000 });
+  assert.equal(preset('cornernet-squeeze').decode, { k: 20, kernel: 3, aeThreshold: 0.5, numDets: 100, pairScore: 'mean' });
+  assert.equal(preset('cornernet-hourglass104').decode, { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000, pairScore: 'mean' });
+  assert.equal(preset('cornernet-tiny').decode, { k: 100, kernel: 3, aeThreshold: 1, numDets: 1000, pairScore: 'geometric' });
   assert.equal(preset('centernet-resnet18').decode, { k: 100, kernel: 3 });
 });
 

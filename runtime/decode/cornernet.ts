@@ -8,7 +8,7 @@ import type { Detection } from './boxes.js';
 import type { Peaks } from './centernet.js';
 import { at, checkLayout, checkSameGrid, headView, toNHWC, type HeadView, type Layout } from './layout.js';
 import { optionsObject } from '../util/options.js';
-import { boolean, kWithinCells, nonNegativeNumber, oddKernel, positiveInt, positiveNumber } from './options.js';
+import { boolean, kWithinCells, nonNegativeNumber, oddKernel, PAIR_SCORES, positiveInt, positiveNumber, type PairScore } from './options.js';
 
 export interface CornerNetHeads {
   tlHeatmap: Tensor;
@@ -24,12 +24,14 @@ export interface CornerNetDecodeOptions {
   kernel?: number;
   aeThreshold?: number;
   numDets?: number;
+  /** A pair's score: 'mean' (official, (tl + br) / 2) or 'geometric' (sqrt(tl * br)). */
+  pairScore?: PairScore;
   stride?: number;
   layout?: Layout;
   logits?: boolean;
 }
 
-/** All tl x br pairs: score (tl + br) / 2, or -1 where a rule rejects the pair; flat index = tl * nBr + br. */
+/** All tl x br pairs: score (tl + br) / 2 (or sqrt(tl * br)), or -1 where a rule rejects the pair; flat index = tl * nBr + br. */
 export interface CornerPairs {
   scores: Float32Array;
   nBr: number;
@@ -44,16 +46,17 @@ const FN = 'decodeCornerNet';
 /** The score _decode gives a rejected pair. */
 export const REJECTED = -1;
 
-const OPTION_NAMES = ['k', 'kernel', 'aeThreshold', 'numDets', 'stride', 'layout', 'logits'] as const;
+const OPTION_NAMES = ['k', 'kernel', 'aeThreshold', 'numDets', 'pairScore', 'stride', 'layout', 'logits'] as const;
 
 export function decodeCornerNet(heads: CornerNetHeads, options: CornerNetDecodeOptions = {}): Detection[] {
   if (typeof heads !== 'object' || heads === null) throw new Error(`${FN}: heads must be an object { tlHeatmap, brHeatmap, tlEmbedding, brEmbedding, tlOffset, brOffset }`);
-  const { k = 100, kernel = 3, aeThreshold = 0.5, numDets = 1000, stride = 4, layout = 'NHWC', logits = true } = optionsObject(FN, 'options', options, OPTION_NAMES);
+  const { k = 100, kernel = 3, aeThreshold = 0.5, numDets = 1000, pairScore = 'mean', stride = 4, layout = 'NHWC', logits = true } = optionsObject(FN, 'options', options, OPTION_NAMES);
   checkLayout(FN, layout);
   positiveInt(FN, 'k', k);
   oddKernel(FN, kernel);
   nonNegativeNumber(FN, 'aeThreshold', aeThreshold);
   positiveInt(FN, 'numDets', numDets);
+  if (!PAIR_SCORES.includes(pairScore)) throw new Error(`${FN}: options.pairScore must be one of ${PAIR_SCORES.map((n) => `'${n}'`).join(', ')}, got ${String(pairScore)}`);
   positiveNumber(FN, 'stride', stride);
   boolean(FN, 'logits', logits);
   const tlHeat = headView(FN, 'heads.tlHeatmap', heads.tlHeatmap, layout);
@@ -75,7 +78,7 @@ export function decodeCornerNet(heads: CornerNetHeads, options: CornerNetDecodeO
     const nhwc = toNHWC(v);
     return ops.heatmapPeaks(logits ? ops.sigmoid(nhwc) : nhwc, { k, kernel });
   };
-  const pairs = pairCorners(peaksOf(tlHeat), peaksOf(brHeat), views, aeThreshold);
+  const pairs = pairCorners(peaksOf(tlHeat), peaksOf(brHeat), views, aeThreshold, pairScore);
   // torch.topk(scores, num_dets) needs num_dets <= k*k; we take what there is.
   const top = ops.topK(pairs.scores, Math.min(numDets, pairs.scores.length));
   return pairsToDetections(pairs, top.indices, stride);
@@ -85,12 +88,14 @@ export function decodeCornerNet(heads: CornerNetHeads, options: CornerNetDecodeO
  * Every tl x br pair, as _decode scores it: corners moved by their offsets first, then the pair
  * rejected (score -1) when the classes differ, |tl_tag - br_tag| > aeThreshold, br_x < tl_x or
  * br_y < tl_y. Arithmetic in float32, as the official code does it, so comparisons agree.
+ * pairScore 'geometric' scores sqrt(tl * br) instead of the official mean.
  */
 export function pairCorners(
   tl: Peaks,
   br: Peaks,
   v: { tlEmbedding: HeadView; brEmbedding: HeadView; tlOffset: HeadView; brOffset: HeadView },
   aeThreshold: number,
+  pairScore: PairScore = 'mean',
 ): CornerPairs {
   const f = Math.fround;
   const nTl = tl.scores.length;
@@ -111,6 +116,7 @@ export function pairCorners(
   const b = corners(br, v.brOffset, v.brEmbedding);
   const threshold = f(aeThreshold); // torch compares a float32 tensor with the threshold cast to float32
   const scores = new Float32Array(nTl * nBr);
+  const geometric = pairScore === 'geometric';
   for (let i = 0; i < nTl; i++) {
     for (let j = 0; j < nBr; j++) {
       const rejected =
@@ -118,7 +124,8 @@ export function pairCorners(
         Math.abs(f(a.tags[i] - b.tags[j])) > threshold ||
         b.xs[j] < a.xs[i] ||
         b.ys[j] < a.ys[i];
-      scores[i * nBr + j] = rejected ? REJECTED : f(f(tl.scores[i] + br.scores[j]) / 2);
+      const score = geometric ? f(Math.sqrt(f(tl.scores[i] * br.scores[j]))) : f(f(tl.scores[i] + br.scores[j]) / 2);
+      scores[i * nBr + j] = rejected ? REJECTED : score;
     }
   }
   return { scores, nBr, tlX: a.xs, tlY: a.ys, brX: b.xs, brY: b.ys, tlClass: tl.classes };

@@ -1,6 +1,10 @@
 // Option checks shared by the decoders: each Error names the function and the option.
 import { describe } from '../ops/tensor.js';
 
+/** CornerNet's pair score from its two corner scores: the official mean, or their geometric mean. */
+export type PairScore = 'mean' | 'geometric';
+export const PAIR_SCORES: readonly PairScore[] = ['mean', 'geometric'];
+
 export function positiveInt(fn: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`${fn}: options.${name} must be a positive integer, got ${show(v)}`);
   return v;

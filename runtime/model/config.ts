@@ -2,6 +2,7 @@
 // its input conventions. It travels inside every weight file (__metadata__.config), so it is
 // untrusted input: validateConfig checks every field and says which one is wrong.
 
+import { PAIR_SCORES, type PairScore } from '../decode/options.js';
 import { checkInt, MAX_CLASSES, show } from './parts/params.js';
 import { inferShapes } from './graph.js';
 import { buildGraph, resolvePart } from './registry.js';
@@ -23,7 +24,14 @@ export interface DecodeConfig {
   aeThreshold?: number;
   /** CornerNet only: corner pairs kept after scoring. */
   numDets?: number;
+  /**
+   * CornerNet only: a corner pair's score from its two corner scores: 'mean' (the official
+   * (tl + br) / 2, the default) or 'geometric' (sqrt(tl * br): a strong corner paired with a weak
+   * one ranks low, where the mean ranks it above pairs of two moderate corners).
+   */
+  pairScore?: PairScore;
 }
+
 
 export interface ModelConfig {
   format: typeof MODEL_FORMAT;
@@ -56,7 +64,7 @@ const MAX_SIDE = 16384;
 
 export const DECODE_DEFAULTS: Record<Detector, DecodeConfig> = {
   centernet: { k: 100, kernel: 3 },
-  cornernet: { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000 },
+  cornernet: { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000, pairScore: 'mean' },
 };
 
 /**
@@ -133,6 +141,10 @@ function parseDecode(raw: unknown, detector: Detector, at: string): DecodeConfig
     if (key === 'aeThreshold') d.aeThreshold = finite(v, `${at}.aeThreshold`, 0, 1e6);
     else if (key === 'k') d.k = checkInt(v, `${at}.k`, 1, 10000);
     else if (key === 'numDets') d.numDets = checkInt(v, `${at}.numDets`, 1, 1e6);
+    else if (key === 'pairScore') {
+      if (!PAIR_SCORES.includes(v as PairScore)) throw new Error(`${at}.pairScore must be one of ${PAIR_SCORES.map((n) => `'${n}'`).join(', ')}, got ${show(v)}`);
+      d.pairScore = v as PairScore;
+    }
     else if (key === 'kernel') {
       d.kernel = checkInt(v, `${at}.kernel`, 1, 15);
       if (d.kernel % 2 === 0) throw new Error(`${at}.kernel must be odd (a window centred on the peak), got ${d.kernel}`);

@@ -181,7 +181,10 @@ const PRESETS: Record<string, PresetDef> = {
     // Pairs corners whose embeddings differ by up to 1 (the official DETECTION default; CornerNet's
     // test config uses 0.5): a CPU-trained tiny model's 1-d embeddings are less tight. Held out
     // after 3800 steps: AP50 0.726 at 1, 0.681 at 0.5, 0.584 at 0.3, 0.707 at 2.
-    decode: { ...CORNERNET_DECODE, aeThreshold: 1 },
+    // Scores a pair by the geometric mean of its corners (the official mean lets one strong corner
+    // carry a weak partner above true pairs): 2,736 steps on synth --seed 7's 2,000 images, its
+    // 300 held-out ones: AP / AP50 0.610 / 0.766 with the mean, 0.635 / 0.806 geometric.
+    decode: { ...CORNERNET_DECODE, aeThreshold: 1, pairScore: 'geometric' },
   },
 };
 

@@ -3,6 +3,7 @@
 import type { Detection } from '../decode/boxes.js';
 import { pairCorners, pairsToDetections, REJECTED, type CornerNetHeads } from '../decode/cornernet.js';
 import { headView } from '../decode/layout.js';
+import type { PairScore } from '../decode/options.js';
 import * as ops from '../ops/index.js';
 import type { ViewGeometry } from './attention.js';
 
@@ -11,6 +12,8 @@ export interface ViewDecodeOptions {
   kernel: number;
   aeThreshold: number;
   numDets: number;
+  /** A pair's score: the official mean (default) or 'geometric' (decodeCornerNet's pairScore). */
+  pairScore?: PairScore;
 }
 
 const FN = 'saccade decode';
@@ -33,7 +36,7 @@ export function decodeView(heads: CornerNetHeads, o: ViewDecodeOptions): Detecti
   const k = Math.min(o.k, height * width * tlHeat.channels);
   const tl = ops.heatmapPeaks(ops.sigmoid(heads.tlHeatmap), { k, kernel: o.kernel });
   const br = ops.heatmapPeaks(ops.sigmoid(heads.brHeatmap), { k, kernel: o.kernel });
-  const pairs = pairCorners(tl, br, views, o.aeThreshold);
+  const pairs = pairCorners(tl, br, views, o.aeThreshold, o.pairScore);
   for (let i = 0; i < tl.scores.length; i++) {
     for (let j = 0; j < br.scores.length; j++) {
       if (tl.ys[i] === 0 || tl.xs[i] === 0 || br.ys[j] === height - 1 || br.xs[j] === width - 1) pairs.scores[i * pairs.nBr + j] = REJECTED;

@@ -33,7 +33,7 @@ export function detectSaccade(
   const d = decodeSettings(config);
   return saccadeDetect(src, { inputWidth, inputHeight, input: net.input, run: net.forward }, {
     normalisation,
-    decode: { k: d.k, kernel: d.kernel, aeThreshold: d.aeThreshold ?? 0.3, numDets: d.numDets ?? 12 },
+    decode: { k: d.k, kernel: d.kernel, aeThreshold: d.aeThreshold ?? 0.3, numDets: d.numDets ?? 12, pairScore: d.pairScore },
     settings: saccadeSettingsFor(Math.min(inputWidth, inputHeight)),
   });
 }
