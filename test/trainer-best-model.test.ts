@@ -263,6 +263,11 @@ test('the recipe depends on how often the schedule sees each image', () => {
     assert.is(fixed.defaults.augment, 'full');
     assert.match(fixed.why, /passes over each image/);
   }
+  // on a fixed set both -tiny presets train at 4e-3 (each at its own decay points); with plenty of data at 2e-3
+  assert.equal([chooseRecipe('cornernet-tiny', 2000).defaults.lr, chooseRecipe('cornernet-tiny', 2000).defaults.lrSteps], [4e-3, [0.7, 0.9]]);
+  assert.equal([chooseRecipe('centernet-tiny', 2000).defaults.lr, chooseRecipe('centernet-tiny', 2000).defaults.lrSteps], [4e-3, [0.8, 0.95]]);
+  assert.is(chooseRecipe('cornernet-tiny', 30000).defaults.lr, 2e-3);
+  assert.match(chooseRecipe('cornernet-tiny', 2000).why, /lr 0\.004 \/10 at 70% and 90% of the steps/);
   assert.is(chooseRecipe('centernet-tiny', 2000).passes, (6300 * 8) / 2000);
   // a fixed set seen at most AUGMENT_FROM_PASSES times: weight decay, the preset's augmentation (none for -tiny)
   const few = chooseRecipe('centernet-tiny', 2000, { steps: 2600 });
