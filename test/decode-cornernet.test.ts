@@ -102,18 +102,25 @@ test('rejected: bottom-right above top-left, compared after the offsets are adde
   assert.equal(decode1(heads(tl, { ...br, y: 1, off: [0.75, 0.75] })).map((d) => [d.box.ymin, d.box.ymax]), [[1.5, 1.75]]);
 });
 
-test('two objects of one class: the embeddings keep the cross pairs apart; numDets caps the result', () => {
-  // Object A: tl (1,1) 0.9, br (3,3) 0.7, tags 0. Object B: tl (4,4) 0.8, br (6,6) 0.8, tags 2.
-  // Pairs: A-A kept (0.8), B-B kept (0.8 but computed from 0.8 + 0.8), A.tl-B.br rejected by tags
-  // (a box over both objects), B.tl-A.br rejected by tags and geometry.
-  const h: CornerNetHeads = {
-    tlHeatmap: map(8, 8, 1, [[1, 1, 0, 0.9], [4, 4, 0, 0.8]]),
-    brHeatmap: map(8, 8, 1, [[3, 3, 0, 0.7], [6, 6, 0, 0.8]]),
+/**
+ * Two objects of one class on an 8 x 8 grid (probabilities): A with tl (1,1), br (3,3) and tags 0;
+ * B with tl (4,4), br (6,6) and tags 2. Scores [A tl, A br, B tl, B br].
+ */
+function twoObjects([aTl, aBr, bTl, bBr]: [number, number, number, number]): CornerNetHeads {
+  return {
+    tlHeatmap: map(8, 8, 1, [[1, 1, 0, aTl], [4, 4, 0, bTl]]),
+    brHeatmap: map(8, 8, 1, [[3, 3, 0, aBr], [6, 6, 0, bBr]]),
     tlEmbedding: map(8, 8, 1, [[4, 4, 0, 2]]),
     brEmbedding: map(8, 8, 1, [[6, 6, 0, 2]]),
     tlOffset: map(8, 8, 2),
     brOffset: map(8, 8, 2),
   };
+}
+
+test('two objects of one class: the embeddings keep the cross pairs apart; numDets caps the result', () => {
+  // A: tl 0.9, br 0.7; B: tl 0.8, br 0.8. Pairs: A-A kept (0.8), B-B kept (0.8 but computed from
+  // 0.8 + 0.8), A.tl-B.br rejected by tags (a box over both objects), B.tl-A.br rejected by tags and geometry.
+  const h = twoObjects([0.9, 0.7, 0.8, 0.8]);
   const boxes = (opts: object) => decodeCornerNet(h, { k: 2, logits: false, stride: 1, ...opts }).map((d) => [d.box.xmin, d.box.ymin, d.box.xmax, d.box.ymax, d.score]);
   const f = Math.fround;
   const sAA = f(f(f(0.9) + f(0.7)) / 2);
@@ -127,16 +134,9 @@ test('two objects of one class: the embeddings keep the cross pairs apart; numDe
 });
 
 test("pairScore 'geometric': sqrt(tl * br) ranks a pair of two moderate corners above a strong corner with a weak partner", () => {
-  // Object A: tl 0.95, br 0.15 (one weak corner); object B: tl 0.5, br 0.5. Mean: A 0.55 > B 0.5;
+  // A: tl 0.95, br 0.15 (one weak corner); B: tl 0.5, br 0.5. Mean: A 0.55 > B 0.5;
   // geometric: A sqrt(0.1425) ~ 0.377 < B 0.5. Tags keep the cross pairs apart.
-  const h: CornerNetHeads = {
-    tlHeatmap: map(8, 8, 1, [[1, 1, 0, 0.95], [4, 4, 0, 0.5]]),
-    brHeatmap: map(8, 8, 1, [[3, 3, 0, 0.15], [6, 6, 0, 0.5]]),
-    tlEmbedding: map(8, 8, 1, [[4, 4, 0, 2]]),
-    brEmbedding: map(8, 8, 1, [[6, 6, 0, 2]]),
-    tlOffset: map(8, 8, 2),
-    brOffset: map(8, 8, 2),
-  };
+  const h = twoObjects([0.95, 0.15, 0.5, 0.5]);
   const f = Math.fround;
   const ranked = (pairScore?: 'mean' | 'geometric') =>
     decodeCornerNet(h, { k: 2, logits: false, stride: 1, ...(pairScore ? { pairScore } : {}) }).map((d) => [d.box.xmin, d.score]);
