@@ -34,7 +34,7 @@ const FAMILIES = Object.keys(manifest.families);
 const HOURGLASS = ['centernet-hg', 'cornernet', 'cornernet-lite', 'cornernet-squeeze'];
 
 /** The official test settings, from the official configs (CenterNet opts.py; CornerNet config/CornerNet.json; CornerNet-Lite configs/*.json). */
-const OFFICIAL_TEST: Record<string, { decode: Record<string, number>; inputSize: number[]; outputNames?: Record<string, string> }> = {
+const OFFICIAL_TEST: Record<string, { decode: Record<string, number | string>; inputSize: number[]; outputNames?: Record<string, string> }> = {
   'centernet-hg': { decode: { k: 100, kernel: 3 }, inputSize: [512, 512] },
   cornernet: { decode: { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000, pairScore: 'mean' }, inputSize: [511, 511] },
   'cornernet-lite': { decode: { k: 100, kernel: 3, aeThreshold: 0.5, numDets: 1000, pairScore: 'mean' }, inputSize: [511, 511], outputNames: { tl_regr: 'tl_offs', br_regr: 'br_offs' } },
