@@ -59,7 +59,7 @@ test('full width: the official architecture read from the shapes, keys one to on
   assert.equal(config.head, official.head);
   assert.is(config.numClasses, 80);
   assert.is(config.labels[0], 'person');
-  assert.equal(config.decode, { k: 12, kernel: 3, aeThreshold: 0.3, numDets: 12 });
+  assert.equal(config.decode, { k: 12, kernel: 3, aeThreshold: 0.3, numDets: 12, pairScore: 'mean' });
 });
 
 test('a narrow copy (every width / 16, as the fixture checkpoint) imports with its widths', () => {
