@@ -8,7 +8,7 @@ import type { Detection } from './boxes.js';
 import type { Peaks } from './centernet.js';
 import { at, checkLayout, checkSameGrid, headView, toNHWC, type HeadView, type Layout } from './layout.js';
 import { optionsObject } from '../util/options.js';
-import { boolean, kWithinCells, nonNegativeNumber, oddKernel, PAIR_SCORES, positiveInt, positiveNumber, type PairScore } from './options.js';
+import { boolean, checkPairScore, kWithinCells, nonNegativeNumber, oddKernel, positiveInt, positiveNumber, type PairScore } from './options.js';
 
 export interface CornerNetHeads {
   tlHeatmap: Tensor;
@@ -56,7 +56,7 @@ export function decodeCornerNet(heads: CornerNetHeads, options: CornerNetDecodeO
   oddKernel(FN, kernel);
   nonNegativeNumber(FN, 'aeThreshold', aeThreshold);
   positiveInt(FN, 'numDets', numDets);
-  if (!PAIR_SCORES.includes(pairScore)) throw new Error(`${FN}: options.pairScore must be one of ${PAIR_SCORES.map((n) => `'${n}'`).join(', ')}, got ${String(pairScore)}`);
+  checkPairScore(`${FN}: options.pairScore`, pairScore, String(pairScore));
   positiveNumber(FN, 'stride', stride);
   boolean(FN, 'logits', logits);
   const tlHeat = headView(FN, 'heads.tlHeatmap', heads.tlHeatmap, layout);
@@ -124,8 +124,7 @@ export function pairCorners(
         Math.abs(f(a.tags[i] - b.tags[j])) > threshold ||
         b.xs[j] < a.xs[i] ||
         b.ys[j] < a.ys[i];
-      const score = geometric ? f(Math.sqrt(f(tl.scores[i] * br.scores[j]))) : f(f(tl.scores[i] + br.scores[j]) / 2);
-      scores[i * nBr + j] = rejected ? REJECTED : score;
+      scores[i * nBr + j] = rejected ? REJECTED : geometric ? f(Math.sqrt(f(tl.scores[i] * br.scores[j]))) : f(f(tl.scores[i] + br.scores[j]) / 2);
     }
   }
   return { scores, nBr, tlX: a.xs, tlY: a.ys, brX: b.xs, brY: b.ys, tlClass: tl.classes };

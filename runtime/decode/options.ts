@@ -5,6 +5,12 @@ import { describe } from '../ops/tensor.js';
 export type PairScore = 'mean' | 'geometric';
 export const PAIR_SCORES: readonly PairScore[] = ['mean', 'geometric'];
 
+/** v as a PairScore, else an Error `${where} must be one of 'mean', 'geometric', got ${shown}` (the decoder's and the model config's check). */
+export function checkPairScore(where: string, v: unknown, shown: string): PairScore {
+  if (!PAIR_SCORES.includes(v as PairScore)) throw new Error(`${where} must be one of ${PAIR_SCORES.map((n) => `'${n}'`).join(', ')}, got ${shown}`);
+  return v as PairScore;
+}
+
 export function positiveInt(fn: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`${fn}: options.${name} must be a positive integer, got ${show(v)}`);
   return v;

@@ -2,7 +2,7 @@
 // its input conventions. It travels inside every weight file (__metadata__.config), so it is
 // untrusted input: validateConfig checks every field and says which one is wrong.
 
-import { PAIR_SCORES, type PairScore } from '../decode/options.js';
+import { checkPairScore, type PairScore } from '../decode/options.js';
 import { checkInt, MAX_CLASSES, show } from './parts/params.js';
 import { inferShapes } from './graph.js';
 import { buildGraph, resolvePart } from './registry.js';
@@ -31,7 +31,6 @@ export interface DecodeConfig {
    */
   pairScore?: PairScore;
 }
-
 
 export interface ModelConfig {
   format: typeof MODEL_FORMAT;
@@ -141,10 +140,7 @@ function parseDecode(raw: unknown, detector: Detector, at: string): DecodeConfig
     if (key === 'aeThreshold') d.aeThreshold = finite(v, `${at}.aeThreshold`, 0, 1e6);
     else if (key === 'k') d.k = checkInt(v, `${at}.k`, 1, 10000);
     else if (key === 'numDets') d.numDets = checkInt(v, `${at}.numDets`, 1, 1e6);
-    else if (key === 'pairScore') {
-      if (!PAIR_SCORES.includes(v as PairScore)) throw new Error(`${at}.pairScore must be one of ${PAIR_SCORES.map((n) => `'${n}'`).join(', ')}, got ${show(v)}`);
-      d.pairScore = v as PairScore;
-    }
+    else if (key === 'pairScore') d.pairScore = checkPairScore(`${at}.pairScore`, v, show(v));
     else if (key === 'kernel') {
       d.kernel = checkInt(v, `${at}.kernel`, 1, 15);
       if (d.kernel % 2 === 0) throw new Error(`${at}.kernel must be odd (a window centred on the peak), got ${d.kernel}`);
