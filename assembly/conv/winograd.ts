@@ -9,7 +9,9 @@
 //   x [n, h, w, cin] NHWC, out [n, oh, ow, cout]; cin and cout multiples of 4.
 // Tiles are taken blockTiles at a time: the block's 16 transformed inputs [blockTiles, cin] stay in
 // cache while every weight panel passes over them, and the products [blockTiles, cout] are turned
-// into outputs before the next block.
+// into outputs before the next block. A call computes the output channels of weight panels
+// panel0 .. panel0 + panelCount - 1 only (PANEL channels each): a thread pool can split a conv with
+// few tiles and many channels by panels, each thread streaming only its share of the weights.
 import { PANEL, gemmPackedFloats } from './pack';
 import { zeroBytes } from './memory';
 import { MR, gemmTile, zeroRowBytes } from './tile';
@@ -111,6 +113,7 @@ export function conv2dWinograd(
   x: usize, n: i32, h: i32, w: i32, cin: i32,
   packed: usize, cout: i32, padTop: i32, padLeft: i32,
   oh: i32, ow: i32, relu: i32, out: usize, scratch: usize, blockTiles: i32,
+  panel0: i32, panelCount: i32,
 ): void {
   const zero = scratch;
   const vPlanes = scratch + zeroRowBytes(cin);
@@ -118,8 +121,11 @@ export function conv2dWinograd(
   const mPlanes = vPlanes + 16 * vPlaneBytes;
   const mPlaneBytes = <usize>blockTiles * cout << 2;
   const planeBytes = <usize>planeFloats(cin, cout) << 2;
-  const panels = (cout + PANEL - 1) / PANEL;
+  const panelEnd = min<i32>((cout + PANEL - 1) / PANEL, panel0 + panelCount);
   const panelBytes = <usize>(PANEL + cin * PANEL) << 2;
+  // the output channels of the panels asked for (cout is a multiple of 4, so is c1 - c0)
+  const c0 = <usize>(panel0 * PANEL) << 2;
+  const channels = min<i32>(cout, panelEnd * PANEL) - panel0 * PANEL;
   const bias = packed + 16 * planeBytes;
   const tilesX = (ow + 1) >> 1;
   const tiles = ((oh + 1) >> 1) * tilesX;
@@ -136,7 +142,7 @@ export function conv2dWinograd(
         const v = vPlanes + <usize>e * vPlaneBytes;
         const m = mPlanes + <usize>e * mPlaneBytes;
         const u = packed + <usize>e * planeBytes;
-        for (let j = 0; j < panels; j++) {
+        for (let j = panel0; j < panelEnd; j++) {
           const wp = u + <usize>j * panelBytes;
           const nc = min<i32>(PANEL, cout - j * PANEL);
           const mj = m + (<usize>(j * PANEL) << 2);
@@ -151,7 +157,7 @@ export function conv2dWinograd(
         const oy = 2 * ty;
         const ox = 2 * tx;
         const at = outImage + (<usize>oy * ow + ox) * oRow;
-        outputTile(mPlanes + <usize>t * oRow, mPlaneBytes, bias, cout, relu, at, oy + 1 < oh, ox + 1 < ow, <usize>ow * oRow, oRow);
+        outputTile(mPlanes + <usize>t * oRow + c0, mPlaneBytes, bias + c0, channels, relu, at + c0, oy + 1 < oh, ox + 1 < ow, <usize>ow * oRow, oRow);
       }
     }
   }

@@ -53,6 +53,18 @@ export function winogradBlockTiles(cin: number): number {
 }
 
 /**
+ * Whether a thread pool splits a Winograd conv by output-channel panels rather than by tile rows:
+ * for one image whose 2x2 tiles are fewer than its output channels (the weights then outweigh the
+ * transformed input), and always for a batch (the row split cannot split one).
+ */
+export function winogradSplitsByPanels(n: number, oh: number, ow: number, cout: number): boolean {
+  return n > 1 || Math.ceil(oh / 2) * Math.ceil(ow / 2) < cout;
+}
+
+/** Output channels per weight panel of the Winograd kernel (assembly/conv/pack.ts PANEL): its split unit by channels. */
+export const WINOGRAD_PANEL = 8;
+
+/**
  * Whether a conv can take the Winograd kernel: 3x3, stride 1, dilation 1, groups 1, and input and
  * output channels in multiples of 4 (the transforms run 4 channels at a time) from 8 up (below it
  * the transforms cost more than the multiplies they save).
@@ -248,17 +260,24 @@ export function conv2dInto(k: Kernels, packed: PackedConv2d, xPtr: number, xShap
     }
     case 'winograd': {
       if (auto !== 'winograd') throw new Error(`${op}: kernel 'winograd' needs weights packed with layout 'winograd'`);
-      // split by output rows in whole tile rows (rows r0.. are the conv of the same input with the
-      // top padding r0 smaller). Chunks smaller than a block of tiles re-read the weights more often,
-      // yet balance the threads better: centernet-resnet18 at 512 on 2 threads took 336 ms (median
-      // of 10) this way against 366 with chunks of whole blocks (one process, alternating)
       const blockTiles = winogradBlockTiles(cin);
-      runRows(k, {
-        fn: 'conv2dWinograd',
-        args: [xPtr, n, h, w, cin, packed.ptr, cout, g.padTop, g.padLeft, g.oh, g.ow, relu, outPtr, sharedScratch(k), blockTiles],
-        rows: n === 1 ? g.oh : 1, rowsArg: 9, perRow: [[7, -1], [12, g.ow * cout * 4]], align: 2,
-        scratch: [13, scratchStride(ex.conv2dWinogradScratchBytes(cin, cout, blockTiles))],
-      }, n * g.oh * g.ow * cout * 4 * cin);
+      const panels = Math.ceil(cout / WINOGRAD_PANEL);
+      const args = [xPtr, n, h, w, cin, packed.ptr, cout, g.padTop, g.padLeft, g.oh, g.ow, relu, outPtr, sharedScratch(k), blockTiles, 0, panels];
+      const scratch: [number, number] = [13, scratchStride(ex.conv2dWinogradScratchBytes(cin, cout, blockTiles))];
+      const work = n * g.oh * g.ow * cout * 4 * cin;
+      if (winogradSplitsByPanels(n, g.oh, g.ow, cout)) {
+        // few tiles, many channels (ResNet's last stage): each chunk takes a range of output
+        // channels over every tile, so the weights (16 cin cout floats) stream once in all, where a
+        // split by rows streams all of them once per chunk; the input transform it repeats per
+        // chunk is 16 tiles cin floats, less than the weights when tiles < cout
+        runRows(k, { fn: 'conv2dWinograd', args, rows: panels, rowsArg: 16, perRow: [[15, 1]], scratch }, work);
+      } else {
+        // split by output rows in whole tile rows (rows r0.. are the conv of the same input with the
+        // top padding r0 smaller). Chunks smaller than a block of tiles re-read the weights more often,
+        // yet balance the threads better: centernet-resnet18 at 512 on 2 threads took 336 ms (median
+        // of 10) this way against 366 with chunks of whole blocks (one process, alternating)
+        runRows(k, { fn: 'conv2dWinograd', args, rows: n === 1 ? g.oh : 1, rowsArg: 9, perRow: [[7, -1], [12, g.ow * cout * 4]], align: 2, scratch }, work);
+      }
       break;
     }
     case 'depthwise':

@@ -49,7 +49,7 @@ export interface KernelExports {
   // rows 1: whole filter rows as taps (groups 1, dw 1), kc = kw * cin, ks = kh in the scratch size
   conv2dIgemm(x: number, n: number, h: number, w: number, cin: number, packed: number, kh: number, kw: number, cout: number, groups: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, relu: number, out: number, scratch: number, rows: number): void;
   conv2dIgemmScratchBytes(kc: number, ks: number, rows: number): number;
-  conv2dWinograd(x: number, n: number, h: number, w: number, cin: number, packed: number, cout: number, padTop: number, padLeft: number, oh: number, ow: number, relu: number, out: number, scratch: number, blockTiles: number): void;
+  conv2dWinograd(x: number, n: number, h: number, w: number, cin: number, packed: number, cout: number, padTop: number, padLeft: number, oh: number, ow: number, relu: number, out: number, scratch: number, blockTiles: number, panel0: number, panelCount: number): void;
   conv2dWinogradScratchBytes(cin: number, cout: number, blockTiles: number): number;
   packWinogradWeights(wts: number, cin: number, cout: number, bias: number, hasBias: number, out: number, flip: number): void;
   winogradPackedFloats(cin: number, cout: number): number;

@@ -72,6 +72,10 @@ const CONVS: ConvCase[] = [
   // chunks of whole tile rows: an odd output size, and more rows than one block of tiles
   { name: '3x3 pad 1 (winograd), odd size', x: [1, 61, 59, 8], k: [3, 3], cout: 12, pad: 1, layout: 'winograd' },
   { name: '3x3 asymmetric pad (winograd), cin 64', x: [1, 33, 20, 64], k: [3, 3], cout: 16, pad: [0, 2, 1, 1], layout: 'winograd' },
+  // chunks of output-channel panels: fewer tiles (5 x 4) than output channels, a 4-channel last
+  // panel; and a batch, which the row split cannot split
+  { name: '3x3 pad 1 (winograd by panels), cout tail', x: [1, 9, 7, 32], k: [3, 3], cout: 52, pad: 1, layout: 'winograd' },
+  { name: '3x3 pad 1 (winograd by panels), batch of 2', x: [2, 10, 11, 16], k: [3, 3], cout: 24, pad: 1, layout: 'winograd' },
 ];
 
 for (const c of CONVS) {

@@ -2,7 +2,7 @@
 // stride-1 convs): the forward conv (Conv2D) and its input gradient (Conv2DBackpropInput, the same
 // kind of conv with the filter flipped). The filter changes every step, so it is transformed and
 // packed on every call (16 cin cout floats; the conv itself is ~2 n h w / 16 times that work).
-import { winogradBlockTiles } from '../../runtime/ops/conv-packed.js';
+import { WINOGRAD_PANEL, winogradBlockTiles } from '../../runtime/ops/conv-packed.js';
 import type { NativeContext } from './context.js';
 
 /**
@@ -17,5 +17,5 @@ export function winogradConv(ctx: NativeContext, x: number, [n, h, w, cin]: read
   ex.packWinogradWeights(filter, cin, cout, 0, 0, packed, flip ? 1 : 0);
   const blockTiles = winogradBlockTiles(cin);
   const scratch = bufs.get('winograd-scratch', ex.conv2dWinogradScratchBytes(cin, cout, blockTiles));
-  ex.conv2dWinograd(x, n, h, w, cin, packed, cout, padTop, padLeft, oh, ow, 0, y, scratch, blockTiles);
+  ex.conv2dWinograd(x, n, h, w, cin, packed, cout, padTop, padLeft, oh, ow, 0, y, scratch, blockTiles, 0, Math.ceil(cout / WINOGRAD_PANEL));
 }
