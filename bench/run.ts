@@ -34,5 +34,11 @@ if (files.length === 0) throw new Error(`bench: no bench/*.bench.ts matches "${f
 for (const file of files) {
   console.log(`\n## ${file}`);
   const suite = (await import(pathToFileURL(path.join(dir, file)).href)) as { run(options: BenchOptions): Promise<void> };
-  await suite.run(options);
+  try {
+    await suite.run(options);
+  } catch (e) {
+    // a suite's Error says what was wrong; its stack would only bury that
+    console.error((e as Error).message);
+    process.exit(1);
+  }
 }

@@ -1,24 +1,31 @@
-// One training step of centernet-tiny (forward, the loss, backward, Adam) on the same batch and
-// initial weights, four ways:
+// One training step (forward, the loss, backward, Adam) on the same batch and initial weights, on
+// each backend asked for (BENCH_TRAIN_BACKENDS, a comma list; default all but the native ones):
 // - wasm: the TensorFlow.js wasm backend with our training kernels (trainer/wasm-kernels: convs,
 //   and the fused batch norm, corner pooling and up-sampling of the training module);
-// - plain cpu: @tensorflow/tfjs-backend-cpu as shipped, in a child process that never registers
+// - wasm-2: the same step data parallel on 2 threads (trainer/parallel: a worker thread computes
+//   the gradients of half the batch), what `train` does by default on the wasm backend;
+// - plain-cpu: @tensorflow/tfjs-backend-cpu as shipped, in a child process that never registers
 //   the trainer's kernels (the acceptance baseline: wasm >= 20x faster);
-// - patched cpu: the cpu backend with trainer/cpu-kernels' weight-gradient loops and the fused
-//   kernels' JavaScript (for information);
-// - wasm on 2 threads: the same step data parallel (trainer/parallel: a worker thread computes the
-//   gradients of half the batch), what `train` does by default on the wasm backend.
-// Env: BENCH_TRAIN_ARCH (centernet-tiny, the default, or cornernet-tiny: CornerNet's loss and
-// corner pooling), BENCH_TRAIN_SIZE (input side, default 128), BENCH_TRAIN_BATCH (default 8), BENCH_TRAIN_STEPS
-// (timed wasm steps, default 10), BENCH_TRAIN_PLAIN_CPU=0 skips the plain cpu run (~150 s a step here).
+// - cpu: the cpu backend with trainer/cpu-kernels' weight-gradient loops and the fused kernels'
+//   JavaScript (for information);
+// - webgpu: tfjs-backend-webgpu on the adapter trainer/webgpu.ts finds (a software one too, unless
+//   BENCH_TRAIN_WEBGPU_SOFTWARE=0: bench/gpu-train.sh asks for a real GPU); skipped with the reason
+//   when no adapter can be had (an Error when BENCH_TRAIN_BACKENDS names it);
+// - tfjs-node, tfjs-node-gpu: the native backends, where they are installed.
+// The step is the trainer's: variableGrads of batchLoss, then applyAdam; the loss is read with
+// `await data()` (no dataSync, which webgpu lacks in Node), which also waits for a GPU's queue.
+// Env: BENCH_TRAIN_ARCH (any preset; default centernet-tiny), BENCH_TRAIN_SIZE (input side, default
+// 128), BENCH_TRAIN_BATCH (default 8), BENCH_TRAIN_STEPS (timed steps after one warm-up, default 10;
+// the cpu backends time one step), BENCH_TRAIN_PLAIN_CPU=0 drops plain-cpu from the default list
+// (~150 s a step here).
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Optimizer, Tensor4D, Variable } from '@tensorflow/tfjs-core';
 import * as tfCore from '@tensorflow/tfjs-core';
-import { preset } from '../runtime/model/presets.js';
+import { PRESET_NAMES, preset } from '../runtime/model/presets.js';
 import { buildGraph } from '../runtime/model/registry.js';
 import { inferShapes } from '../runtime/model/graph.js';
-import { ensureGradients, selectBackend, type TF } from '../trainer/backend.js';
+import { ensureGradients, selectBackend, type SelectedBackend, type TF } from '../trainer/backend.js';
 import { quietCpuBackend } from '../trainer/wasm-kernels/cpu-fallback.js';
 import { initParams } from '../trainer/model/params.js';
 import { runGraph } from '../trainer/model/tf-graph.js';
@@ -32,10 +39,34 @@ import { GradientWorkers } from '../trainer/parallel/gradient-workers.js';
 import { applyAdam } from '../trainer/optimizer.js';
 
 const ARCH = process.env.BENCH_TRAIN_ARCH ?? 'centernet-tiny';
-if (ARCH !== 'centernet-tiny' && ARCH !== 'cornernet-tiny') throw new Error(`BENCH_TRAIN_ARCH must be centernet-tiny or cornernet-tiny, got ${ARCH}`);
-const SIZE = Number(process.env.BENCH_TRAIN_SIZE ?? 128);
-const BATCH = Number(process.env.BENCH_TRAIN_BATCH ?? 8);
-const STEPS = Number(process.env.BENCH_TRAIN_STEPS ?? 10);
+if (!PRESET_NAMES.includes(ARCH)) throw new Error(`bench train-step: BENCH_TRAIN_ARCH must be one of ${PRESET_NAMES.join(', ')}, got ${JSON.stringify(ARCH)}`);
+const SIZE = positiveInt('BENCH_TRAIN_SIZE', 128);
+const BATCH = positiveInt('BENCH_TRAIN_BATCH', 8);
+const STEPS = positiveInt('BENCH_TRAIN_STEPS', 10);
+const ALL_BACKENDS = ['wasm', 'wasm-2', 'plain-cpu', 'cpu', 'webgpu', 'tfjs-node', 'tfjs-node-gpu'] as const;
+type BenchBackend = (typeof ALL_BACKENDS)[number];
+const BACKENDS = backendList();
+/** A list given by the caller: a backend in it that cannot load is an Error, not a skipped row. */
+const EXPLICIT = process.env.BENCH_TRAIN_BACKENDS !== undefined;
+const ALLOW_SOFTWARE_GPU = process.env.BENCH_TRAIN_WEBGPU_SOFTWARE !== '0';
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`bench train-step: ${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function backendList(): BenchBackend[] {
+  const raw = process.env.BENCH_TRAIN_BACKENDS;
+  if (raw === undefined) return ['wasm', 'wasm-2', ...(process.env.BENCH_TRAIN_PLAIN_CPU === '0' ? [] : ['plain-cpu' as const]), 'cpu', 'webgpu'];
+  const names = raw.split(',').map((b) => b.trim());
+  for (const b of names) {
+    if (!(ALL_BACKENDS as readonly string[]).includes(b)) throw new Error(`bench train-step: BENCH_TRAIN_BACKENDS: unknown backend ${JSON.stringify(b)} (known: ${ALL_BACKENDS.join(', ')})`);
+  }
+  return names as BenchBackend[];
+}
 const PLAIN_FLAG = '--plain-cpu';
 
 interface Timing {
@@ -48,6 +79,7 @@ interface Timing {
 /** The model, the batch and its targets: seeded, identical in every process. */
 function setup() {
   const config = preset(ARCH, { numClasses: 6, inputSize: [SIZE, SIZE] });
+  const detector = config.detector === 'cornernet' ? cornerNetTargets : centerNetTargets;
   const graph = buildGraph(config);
   const hm = inferShapes(graph, SIZE, SIZE).get(Object.values(graph.heads)[0][0])!;
   const outputSize: [number, number] = [hm.h, hm.w];
@@ -63,7 +95,7 @@ function setup() {
       classIds.push(k % 6);
     }
     const opts = { inputSize: [SIZE, SIZE] as [number, number], outputSize, numClasses: 6 };
-    return (ARCH === 'centernet-tiny' ? centerNetTargets({ boxes, classIds }, opts) : cornerNetTargets({ boxes, classIds }, opts)) as unknown as ImageTargets;
+    return detector({ boxes, classIds }, opts) as unknown as ImageTargets;
   });
   // the loader's batch layout: each target array image after image (count and dropped become [B])
   const batch = { input, shape: [BATCH, SIZE, SIZE, 3] as [number, number, number, number], targets: concatTargets(targets) };
@@ -94,12 +126,16 @@ async function timeSteps(tf: TF, warmup: number, steps: number): Promise<Timing>
   const params = initParams(tf, graph, 1);
   const optimizer: Optimizer = tf.train.adam(1e-3);
   const x = tf.tensor4d(input, [BATCH, SIZE, SIZE, 3]) as Tensor4D;
-  const step = () =>
-    tf.tidy(() => {
+  const step = async () => {
+    const value = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => batchLoss(tf, config, runGraph(tf, graph, params.values, x, { training: true }), batch, outputSize).total, params.trainable as Variable[]);
       applyAdam(tf, optimizer, grads, () => 0);
-      return value.dataSync()[0];
+      return value;
     });
+    const loss = (await value.data())[0];
+    value.dispose();
+    return loss;
+  };
   try {
     return await timeLoop(step, warmup, steps);
   } finally {
@@ -149,32 +185,60 @@ function plainCpuInChild(): Promise<Timing> {
   });
 }
 
+/** The row label of each bench backend. */
+const LABELS: Record<BenchBackend, string> = {
+  wasm: 'wasm + our SIMD training kernels',
+  'wasm-2': 'the same on 2 threads (data parallel)',
+  'plain-cpu': 'plain cpu (tfjs-backend-cpu as shipped)',
+  cpu: 'cpu + trainer/cpu-kernels loops',
+  webgpu: 'webgpu',
+  'tfjs-node': 'tfjs-node (native)',
+  'tfjs-node-gpu': 'tfjs-node-gpu (native, CUDA)',
+};
+
+/** Selects a trainer backend for the bench; undefined (and the reason printed) when it cannot load. */
+async function tryBackend(name: 'wasm' | 'cpu' | 'webgpu' | 'tfjs-node' | 'tfjs-node-gpu'): Promise<SelectedBackend | undefined> {
+  try {
+    const b = await selectBackend(name, { log: () => undefined });
+    if (b.adapter?.software && !ALLOW_SOFTWARE_GPU) throw new Error(`the only WebGPU adapter is ${b.adapter.description}, and BENCH_TRAIN_WEBGPU_SOFTWARE=0 asks for a real GPU (bench/gpu-train.sh: GPU_TRAIN_ALLOW_SOFTWARE=1 runs on it)`);
+    return b;
+  } catch (e) {
+    if (EXPLICIT) throw new Error(`bench train-step: BENCH_TRAIN_BACKENDS asks for ${name}: ${(e as Error).message}`);
+    console.log(`${name}: skipped (${(e as Error).message})`);
+    return undefined;
+  }
+}
+
 export async function run(): Promise<void> {
-  const plain = process.env.BENCH_TRAIN_PLAIN_CPU === '0' ? undefined : plainCpuInChild();
+  console.log(`${ARCH} ${SIZE}x${SIZE}, batch ${BATCH}: mean of ${STEPS} steps after 1 warm-up (plain cpu: 1 step; cpu: 1 after a warm-up)`);
+  const timings = new Map<BenchBackend, Timing>();
   // The child runs alone first: the machine has 2 cores, and the timings must not overlap.
-  const plainCpu = await plain;
-  const wasm = await selectBackend('wasm', { log: () => undefined });
-  const wasmT = await timeSteps(wasm.tf, 1, STEPS);
-  const parallelT = await timeParallelSteps(wasm.tf, 2, 1, STEPS);
-  const cpu = await selectBackend('cpu', { log: () => undefined });
-  const patchedT = await timeSteps(cpu.tf, 1, 1);
-  const row = (backend: string, t: Timing) => ({ backend, 'ms/step': t.ms.toFixed(0), 'img/s': ((BATCH * 1000) / t.ms).toFixed(1), 'first loss': t.firstLoss.toFixed(5) });
-  console.table([
-    row('wasm + our SIMD training kernels', wasmT),
-    row('the same on 2 threads (data parallel)', parallelT),
-    ...(plainCpu ? [row('plain cpu (tfjs-backend-cpu as shipped)', plainCpu)] : []),
-    row('cpu + trainer/cpu-kernels loops', patchedT),
-  ]);
-  console.log(`${ARCH} ${SIZE}x${SIZE}, batch ${BATCH}, wasm mean of ${STEPS} steps after 1 warm-up; plain cpu 1 step; patched cpu 1 step after 1 warm-up`);
-  if (plainCpu) {
+  if (BACKENDS.includes('plain-cpu')) timings.set('plain-cpu', await plainCpuInChild());
+  let wasmKernels: SelectedBackend['wasmKernels'];
+  for (const name of BACKENDS) {
+    if (name === 'plain-cpu') continue;
+    const b = await tryBackend(name === 'wasm-2' ? 'wasm' : name);
+    if (!b) continue;
+    if (b.adapter) console.log(`webgpu adapter: ${b.adapter.description}`);
+    wasmKernels ??= b.wasmKernels;
+    timings.set(name, name === 'wasm-2' ? await timeParallelSteps(b.tf, 2, 1, STEPS) : await timeSteps(b.tf, 1, name === 'cpu' ? 1 : STEPS));
+  }
+  console.table(
+    [...timings].map(([name, t]) => ({ backend: LABELS[name], 'ms/step': t.ms.toFixed(0), 'img/s': ((BATCH * 1000) / t.ms).toFixed(1), 'first loss': t.firstLoss.toFixed(5) })),
+  );
+  const wasmT = timings.get('wasm');
+  const plainCpu = timings.get('plain-cpu');
+  if (wasmT && plainCpu) {
     const ratio = plainCpu.ms / wasmT.ms;
     console.log(`wasm is ${ratio.toFixed(1)}x faster than the plain cpu backend (goal >= 20x: ${ratio >= 20 ? 'met' : 'NOT met'})`);
-  } else {
-    console.log('plain cpu skipped (BENCH_TRAIN_PLAIN_CPU=0): no acceptance ratio');
   }
-  console.log(`wasm is ${(patchedT.ms / wasmT.ms).toFixed(1)}x faster than the patched cpu backend`);
-  console.log(`2 threads: ${(wasmT.ms / parallelT.ms).toFixed(2)}x the images per second of one (first loss is the mean of the two halves' losses)`);
-  if (wasm.wasmKernels) console.log(`wasm training kernels: ours ${wasm.wasmKernels.native.join(', ') || '(none)'}; cpu fallback ${wasm.wasmKernels.cpuFallback.join(', ') || '(none)'}`);
+  const patched = timings.get('cpu');
+  if (wasmT && patched) console.log(`wasm is ${(patched.ms / wasmT.ms).toFixed(1)}x faster than the patched cpu backend`);
+  const parallel = timings.get('wasm-2');
+  if (wasmT && parallel) console.log(`2 threads: ${(wasmT.ms / parallel.ms).toFixed(2)}x the images per second of one (first loss is the mean of the two halves' losses)`);
+  const gpu = timings.get('webgpu');
+  if (wasmT && gpu) console.log(`webgpu: ${(wasmT.ms / gpu.ms).toFixed(2)}x the images per second of wasm on one thread`);
+  if (wasmKernels) console.log(`wasm training kernels: ours ${wasmKernels.native.join(', ') || '(none)'}; cpu fallback ${wasmKernels.cpuFallback.join(', ') || '(none)'}`);
 }
 
 // Child mode: the shipped cpu backend, never touched by selectBackend; prints one JSON line.
