@@ -12,6 +12,7 @@ export { quantizeU8, quantizeU8Scalar } from './elementwise/quantize-u8';
 export { int8GemmPackedBytes, packInt8GemmWeights, int8GemmPackedBytesC4, packInt8GemmWeightsC4 } from './conv/int8-pack';
 export { conv2dInt8Igemm, conv2dInt8IgemmC4, conv2dInt8IgemmScratchBytes } from './conv/conv2d-int8-igemm';
 export { conv2dInt8Scalar } from './conv/conv2d-int8-scalar';
+export { int8WinogradPackedBytes, packInt8WinogradWeights, conv2dInt8Winograd, conv2dInt8WinogradScratchBytes } from './conv/int8-winograd';
 
 /** 1: tells the loader that this is the int8 module (the main module has no such export). */
 export function isInt8Build(): i32 {

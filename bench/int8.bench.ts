@@ -1,8 +1,10 @@
 // int8 against fp32 convolution (issue 13): the 3x3 convs of centernet-resnet18's backbone at a
 // 512x512 input (the stride-1 layer of each stage, 128x128x64 .. 16x16x512, and the stride-2 layer
 // that enters stages 2-4), int8 (activation quantise pass + integer conv + f32 epilogue) against
-// the packed fp32 conv, each kernel build, one thread: the c2 layout (i16 codes, dot_i16x8) on both
-// builds, the c4 layout (7-bit byte codes, relaxed dot i8x16) on the relaxed one. Kernel time only, as bench/conv.bench.ts:
+// the packed fp32 conv as the execution plan runs it (Winograd for the stride-1 layers), each kernel
+// build, one thread: the c2 layout (i16 codes, dot_i16x8) direct and, for the stride-1 layers, as
+// exact integer Winograd (what the plan runs), on both builds; the c4 layout (7-bit byte codes,
+// relaxed dot i8x16) on the relaxed one. Kernel time only, as bench/conv.bench.ts:
 // inputs and packed weights already live on the kernel heap (the int8 module runs on the fp32
 // kernels' memory: runtime/wasm/int8-loader.ts). The "backbone" line weights each
 // layer by how often ResNet-18 runs it (4 stride-1 convs in stage 1, 3 + 1 stride-2 in stages 2-4;
@@ -14,6 +16,13 @@ import { init, type Kernels } from '../runtime/wasm/loader.js';
 import { loadInt8Kernels, type Int8Kernels } from '../runtime/wasm/int8-loader.js';
 import { conv2dInto, conv2dOutputShape, packConv2d } from '../runtime/ops/conv-packed.js';
 import { conv2dInt8Into, int8ActivationBytes, packConv2dInt8, quantizeActivationsInto, type Int8ConvLayout } from '../runtime/ops/conv-int8.js';
+
+/** An int8 kernel: a layout, direct or (c2, stride-1 layers) Winograd. */
+interface Int8Kind {
+  layout: Int8ConvLayout;
+  winograd: boolean;
+}
+const kindName = (k: Int8Kind) => `${k.layout}${k.winograd ? ' winograd' : ''}`;
 import { activationQuant, quantizeConvWeights } from '../runtime/ops/int8-quant.js';
 import { randomF32 } from '../test/helpers/random.js';
 
@@ -74,7 +83,8 @@ function fp32Runner(k: Kernels, l: Layer) {
   const wShape = [3, 3, l.cin, l.cout];
   const xShape = [1, l.size, l.size, l.cin];
   const opts = { pad: 1, stride: l.stride, activation: 'relu' as const };
-  const packed = packConv2d(k, randomF32(9 * l.cin * l.cout, W_SEED, -0.1, 0.1), wShape, { bias: randomF32(l.cout, 2) });
+  // the plan's choice: Winograd for the stride-1 layers
+  const packed = packConv2d(k, randomF32(9 * l.cin * l.cout, W_SEED, -0.1, 0.1), wShape, { bias: randomF32(l.cout, 2), layout: l.stride === 1 ? 'winograd' : 'gemm' });
   const outShape = conv2dOutputShape(xShape, packed, opts);
   const x = k.heap.allocF32(randomF32(l.size * l.size * l.cin, 3, 0, X_RANGE));
   const out = k.heap.alloc(outShape.reduce((a, b) => a * b, 1) * 4);
@@ -87,14 +97,14 @@ function fp32Runner(k: Kernels, l: Layer) {
   };
 }
 
-function int8Runners(k: Int8Kernels, l: Layer, layout: Int8ConvLayout): Int8Runners {
+function int8Runners(k: Int8Kernels, l: Layer, { layout, winograd }: Int8Kind): Int8Runners {
   const wShape = [3, 3, l.cin, l.cout];
   const w = randomF32(9 * l.cin * l.cout, W_SEED, -0.1, 0.1);
   const xShape = [1, l.size, l.size, l.cin];
   const opts = { pad: 1, stride: l.stride, activation: 'relu' as const };
   // post-ReLU activations: unsigned codes (0..255 as i16 for c2, 0..127 bytes for c4)
   const quant = activationQuant(0, X_RANGE, layout === 'c4');
-  const packed = packConv2dInt8(k, quantizeConvWeights(w, wShape), wShape, { bias: randomF32(l.cout, 2), layout });
+  const packed = packConv2dInt8(k, quantizeConvWeights(w, wShape), wShape, { bias: randomF32(l.cout, 2), layout, winograd: winograd && l.stride === 1 });
   const x = k.heap.allocF32(randomF32(l.size * l.size * l.cin, 3, 0, X_RANGE));
   const codes = k.heap.alloc(int8ActivationBytes(xShape, quant));
   const oh = l.size / l.stride;
@@ -114,9 +124,10 @@ function int8Runners(k: Int8Kernels, l: Layer, layout: Int8ConvLayout): Int8Runn
   };
 }
 
-/** What each build runs: the c2 layout everywhere, c4 where the relaxed dot product exists. */
-function layoutsOf(k: Int8Kernels): Int8ConvLayout[] {
-  return k.variant === 'relaxed' ? ['c2', 'c4'] : ['c2'];
+/** What each build runs: c2 direct and Winograd everywhere, c4 where the relaxed dot product exists. */
+function kindsOf(k: Int8Kernels): Int8Kind[] {
+  const c2: Int8Kind[] = [{ layout: 'c2', winograd: true }, { layout: 'c2', winograd: false }];
+  return k.variant === 'relaxed' ? [...c2, { layout: 'c4', winograd: false }] : c2;
 }
 
 const fmt = (v: number, d = 2) => v.toFixed(d);
@@ -128,34 +139,34 @@ export async function run(): Promise<void> {
 
   const rows: Record<string, string>[] = [];
   const int8Builds = await Promise.all(builds.map((k) => loadInt8Kernels(k)));
-  const combos = int8Builds.flatMap((k) => layoutsOf(k).map((layout) => ({ k, layout })));
+  const combos = int8Builds.flatMap((k) => kindsOf(k).map((kind) => ({ k, kind, name: `${k.variant} ${kindName(kind)}` })));
   const totals = new Map<string, { fp32: number; int8: number; conv: number }>();
-  for (const { k, layout } of combos) totals.set(`${k.variant} ${layout}`, { fp32: 0, int8: 0, conv: 0 });
+  for (const { name } of combos) totals.set(name, { fp32: 0, int8: 0, conv: 0 });
   for (const l of LAYERS) {
     const fp32 = builds.map((k) => fp32Runner(k, l));
-    const int8 = combos.map(({ k, layout }) => int8Runners(k, l, layout));
+    const int8 = combos.map(({ k, kind }) => int8Runners(k, l, kind));
     const ms = await fastest([
       ...builds.map((k, i) => ({ name: `${k.variant} fp32`, fn: fp32[i].run })),
-      ...combos.flatMap(({ k, layout }, i) => [
-        { name: `${k.variant} ${layout} int8`, fn: int8[i].int8 },
-        { name: `${k.variant} ${layout} conv`, fn: int8[i].conv },
-        { name: `${k.variant} ${layout} quantise`, fn: int8[i].quantize },
+      ...combos.flatMap(({ name }, i) => [
+        { name: `${name} int8`, fn: int8[i].int8 },
+        { name: `${name} conv`, fn: int8[i].conv },
+        { name: `${name} quantise`, fn: int8[i].quantize },
       ]),
     ]);
     [...fp32, ...int8].forEach((r) => r.free());
     const oh = l.size / l.stride;
     const gmacs = (oh * oh * l.cout * 9 * l.cin) / 1e9;
-    for (const [i, { k, layout }] of combos.entries()) {
+    for (const [i, { k, kind, name }] of combos.entries()) {
       const fp32Ms = ms[builds.indexOf(k.base)];
       const [int8Ms, convMs, quantizeMs] = ms.slice(builds.length + 3 * i, builds.length + 3 * i + 3);
-      const t = totals.get(`${k.variant} ${layout}`)!;
+      const t = totals.get(name)!;
       t.fp32 += l.count * fp32Ms;
       t.int8 += l.count * int8Ms;
       t.conv += l.count * convMs;
       rows.push({
         layer: `3x3${l.stride === 2 ? ' s2' : ''} ${l.size}x${l.size}x${l.cin} -> ${l.cout}`,
         build: k.variant,
-        layout,
+        int8: kindName({ ...kind, winograd: kind.winograd && l.stride === 1 }),
         'fp32 ms': fmt(fp32Ms),
         'int8 ms (quantise + conv)': fmt(int8Ms),
         'int8 conv ms': fmt(convMs),

@@ -5,7 +5,7 @@
 // The detector imports this module (and through it the int8 ops and loader) dynamically, only for
 // a quantised model: an f32 model's bundle does not carry them.
 import type { ConvNode } from '../model/graph.js';
-import { conv2dInt8Into, conv2dInt8OutputShape, int8ActivationBytes, packConv2dInt8, quantizeActivationsInto } from '../ops/conv-int8.js';
+import { conv2dInt8Into, conv2dInt8OutputShape, int8ActivationBytes, int8WinogradFits, packConv2dInt8, quantizeActivationsInto } from '../ops/conv-int8.js';
 import { loadInt8Kernels, type Int8Kernels, type LoadInt8Options } from '../wasm/int8-loader.js';
 import type { Kernels } from '../wasm/loader.js';
 import type { Int8Layer } from '../weights/int8-model.js';
@@ -40,7 +40,9 @@ function buildInt8ConvStep(k8: Int8Kernels, node: ConvNode, layer: Int8Layer, x:
   // computes that instruction differently in its baseline compiler (Liftoff) than in TurboFan, so a
   // kernel's results changed when it tiered up (found 2026-12-01: `--liftoff-only` breaks the c4
   // kernels' spec tests, `--no-liftoff` passes them); detections must not depend on JIT timing.
-  const packed = packConv2dInt8(k8, { codes: layer.codes, scales: layer.scales }, [node.kernel, node.kernel, node.cin, node.cout], { bias: layer.bias });
+  // 3x3 stride-1 layers run as exact integer Winograd (the same outputs, 16 products per 2x2 tile instead of 36)
+  const winograd = node.groups === 1 && int8WinogradFits(node.kernel, node.kernel, node.cin, node.cout, node.stride, node.dilation);
+  const packed = packConv2dInt8(k8, { codes: layer.codes, scales: layer.scales }, [node.kernel, node.kernel, node.cin, node.cout], { bias: layer.bias, winograd });
   const opts = { stride: node.stride, pad: node.pad, dilation: node.dilation, activation: node.act } as const;
   const got = conv2dInt8OutputShape(xShape, packed, opts);
   if (got.join() !== outShape.join()) {

@@ -12,12 +12,17 @@
 //   p.release();
 // Pointers are the main kernels' (k.heap, which is k8.heap): fp32 and int8 layers share one heap.
 // Groups 1 only (the backbone's 3x3 and 1x1 convs); depthwise and grouped layers stay fp32.
+// `winograd: true` packs a 3x3 filter for the int8 Winograd kernel (assembly/conv/int8-winograd.ts:
+// exact integer F(2x2, 3x3), the same outputs as the direct kernel to the bit, 16 products per
+// 2x2 tile instead of 36), for stride 1, dilation 1, 'c2' codes, cin a multiple of 8, cout of 4.
 // On the worker pool's kernels the quantisation splits by pixels and the conv by output rows, as
 // the fp32 ops do (runtime/threads/run-rows.ts); each thread has its own conv scratch.
 import type { Kernels } from '../wasm/loader.js';
 import { checkInt8Kernels, type Int8Kernels } from '../wasm/int8-loader.js';
 import { PackedMemory } from './packed-memory.js';
 import { poolThreads, runInt8Rows, scratchStride } from '../threads/run-rows.js';
+import { holdSharedScratch, releaseSharedScratch, sharedScratch } from './shared-scratch.js';
+import { WINOGRAD_PANEL, winogradBlockTiles, winogradSplitsByPanels } from './conv-packed.js';
 import { checkBuffer } from './heap-scope.js';
 import { optionsObject } from '../util/options.js';
 import { checkActivation, checkBias, checkShape4, convGeometry, type Activation, type ConvPad, type Pair } from './conv-params.js';
@@ -37,6 +42,8 @@ export interface PackedConv2dInt8 {
   readonly layout: Int8ConvLayout;
   /** Packed panels in the main kernels' memory (assembly/conv/int8-pack.ts). */
   readonly ptr: number;
+  /** Packed for the int8 Winograd kernel (stride 1, dilation 1 only). */
+  readonly winograd: boolean;
   /** Frees the packed weights and scratch; the object is unusable afterwards. */
   release(): void;
 }
@@ -50,6 +57,8 @@ export interface PackConv2dInt8Options {
    * other results until the kernel tiers up; the execution plan uses 'c2' for that reason.
    */
   layout?: Int8ConvLayout;
+  /** Pack a 3x3 filter for the int8 Winograd kernel (int8WinogradFits must hold); default false. */
+  winograd?: boolean;
 }
 
 export interface Conv2dInt8IntoOptions {
@@ -59,7 +68,7 @@ export interface Conv2dInt8IntoOptions {
   activation?: Activation;
 }
 
-const PACK_OPTIONS = ['bias', 'layout'];
+const PACK_OPTIONS = ['bias', 'layout', 'winograd'];
 const INTO_OPTIONS = ['stride', 'pad', 'dilation', 'activation'];
 
 /** The activation codes a layout reads. */
@@ -74,12 +83,29 @@ class PackedInt8 extends PackedMemory implements PackedConv2dInt8 {
     readonly filterShape: readonly [number, number, number, number],
     readonly layout: Int8ConvLayout,
     ptr: number,
-    /** Zero row + indirection buffer of the conv kernel, one per pool thread, scratchBytes apart. */
+    /** Zero row + indirection buffer of the conv kernel, one per pool thread, scratchBytes apart (0: Winograd's shared area). */
     scratch: number,
     readonly scratchBytes: number,
+    readonly winograd = false,
   ) {
     super(k, ptr, scratch);
+    if (winograd) this.onRelease = () => releaseSharedScratch(k);
   }
+}
+
+/**
+ * Whether an int8 conv can take the Winograd kernel: 3x3, stride 1, dilation 1, groups 1, input
+ * channels a multiple of 8 and output channels of 4, and a reduction small enough that 4x the
+ * direct sum still fits the i32 arithmetic (36 cin <= MAX_INT8_REDUCTION: cin <= 1842).
+ */
+export function int8WinogradFits(kh: number, kw: number, cin: number, cout: number, stride: Pair = 1, dilation: Pair = 1): boolean {
+  const one = (p: Pair) => (Array.isArray(p) ? p[0] === 1 && p[1] === 1 : p === 1);
+  return kh === 3 && kw === 3 && cin % 8 === 0 && cout % 4 === 0 && cin >= 8 && 36 * cin <= MAX_INT8_REDUCTION && one(stride) && one(dilation);
+}
+
+/** Bytes of the shared scratch an int8 Winograd conv needs on `k` (one area per pool thread). */
+function int8WinogradScratchBytes(k8: Int8Kernels, cs: number, cout: number): number {
+  return scratchStride(k8.exports.conv2dInt8WinogradScratchBytes(cs, cout, winogradBlockTiles(cs))) * poolThreads(k8.base);
 }
 
 /** Packs int8 weights (codes HWIO [kh, kw, cin, cout] in -127..127, scales [cout]) and bias [cout]. */
@@ -102,6 +128,14 @@ export function packConv2dInt8(k8: Int8Kernels, weights: Int8ConvWeights, shape:
     if (!(scales[c] >= 0) || !Number.isFinite(scales[c])) throw new Error(`${op}: weights.scales[${c}] is ${scales[c]}; scales must be finite and >= 0`);
   }
   const bias = checkBias(op, opts.bias, cout);
+  if (opts.winograd !== undefined && typeof opts.winograd !== 'boolean') throw new Error(`${op}: option winograd must be a boolean, got ${String(opts.winograd)}`);
+  if (opts.winograd) {
+    if (layout !== 'c2') throw new Error(`${op}: winograd packs the 'c2' layout only, got layout '${layout}'`);
+    if (!int8WinogradFits(kh, kw, cin, cout)) {
+      throw new Error(`${op}: winograd needs a 3x3 filter, cin a multiple of 8 up to ${Math.floor(MAX_INT8_REDUCTION / 36)} and cout a multiple of 4, got w shape [${shape}]`);
+    }
+    return packInt8Winograd(k8, codes, scales, [kh, kw, cin, cout], bias);
+  }
   const codesKind = layoutTakes(layout)[0];
   const cs = int8ChannelStride(cin, codesKind);
   if (kh * kw * cs > MAX_INT8_REDUCTION) {
@@ -122,6 +156,23 @@ export function packConv2dInt8(k8: Int8Kernels, weights: Int8ConvWeights, shape:
   const scratchBytes = scratchStride(ex.conv2dInt8IgemmScratchBytes(cs, ks, activationCodeBytes(codesKind)));
   const scratch = k.heap.alloc(scratchBytes * poolThreads(k));
   return new PackedInt8(k, [kh, kw, cin, cout], layout, ptr, scratch, scratchBytes);
+}
+
+function packInt8Winograd(k8: Int8Kernels, codes: Int8Array, scales: Float32Array, shape: [number, number, number, number], bias: Float32Array | undefined): PackedConv2dInt8 {
+  const k = k8.base;
+  const ex = k8.exports;
+  const [, , cin, cout] = shape;
+  const ptr = k.heap.alloc(ex.int8WinogradPackedBytes(cin, cout));
+  const cPtr = k.heap.alloc(codes.length);
+  new Int8Array(k.exports.memory.buffer, cPtr, codes.length).set(codes);
+  const sPtr = k.heap.allocF32(scales);
+  const bPtr = bias ? k.heap.allocF32(bias) : 0;
+  ex.packInt8WinogradWeights(cPtr, cin, cout, sPtr, bPtr, bias ? 1 : 0, ptr);
+  if (bPtr) k.heap.release(bPtr);
+  k.heap.release(sPtr);
+  k.heap.release(cPtr);
+  holdSharedScratch(k, int8WinogradScratchBytes(k8, cin, cout));
+  return new PackedInt8(k, shape, 'c2', ptr, 0, 0, true);
 }
 
 /** Bytes of the codes of an NHWC tensor [n, h, w, c] quantised with quant (channel stride included). */
@@ -194,6 +245,13 @@ export function conv2dInt8Into(
   const cs = int8ChannelStride(cin, q.codes);
   checkBuffer(op, 'x', k, xPtr, n * h * w * cs * activationCodeBytes(q.codes));
   checkBuffer(op, 'out', k, outPtr, n * g.oh * g.ow * cout * 4);
+  if (packed.winograd) {
+    if (!int8WinogradFits(kh, kw, cin, cout, [g.sh, g.sw], [g.dh, g.dw])) {
+      throw new Error(`${op}: weights packed for winograd run stride 1 and dilation 1 only, got stride [${g.sh}, ${g.sw}], dilation [${g.dh}, ${g.dw}]`);
+    }
+    runInt8Winograd(k8, packed, xPtr, [n, h, w, cs], g, relu, q.scale, outPtr);
+    return out;
+  }
   // split by output rows (one image), as conv2dInto's igemm: rows r0.. are the conv of the same
   // input with the top padding r0 * sh smaller; each thread builds its indirection in its own scratch
   runInt8Rows(k8, {
@@ -203,4 +261,23 @@ export function conv2dInt8Into(
     scratch: [20, packed.scratchBytes],
   }, n * g.oh * g.ow * cout * kh * kw * cs);
   return out;
+}
+
+/** The int8 Winograd conv, split over the pool's threads as the f32 one is (conv-packed.ts). */
+function runInt8Winograd(
+  k8: Int8Kernels, packed: PackedInt8, xPtr: number, [n, h, w, cs]: [number, number, number, number],
+  g: { padTop: number; padLeft: number; oh: number; ow: number }, relu: number, actScale: number, outPtr: number,
+): void {
+  const cout = packed.filterShape[3];
+  const blockTiles = winogradBlockTiles(cs);
+  const panels = Math.ceil(cout / WINOGRAD_PANEL);
+  const args = [xPtr, n, h, w, cs, packed.ptr, cout, g.padTop, g.padLeft, g.oh, g.ow, f32Bits(actScale), relu, outPtr, sharedScratch(k8.base), blockTiles, 0, panels];
+  const scratch: [number, number] = [14, scratchStride(k8.exports.conv2dInt8WinogradScratchBytes(cs, cout, blockTiles))];
+  const work = (n * g.oh * g.ow * cout * 4 * cs) / 2;
+  if (winogradSplitsByPanels(n, g.oh, g.ow, cout)) {
+    runInt8Rows(k8, { fn: 'conv2dInt8Winograd', args, rows: panels, rowsArg: 17, perRow: [[16, 1]], scratch }, work);
+  } else {
+    // whole tile rows: rows r0.. are the conv of the same input with the top padding r0 smaller
+    runInt8Rows(k8, { fn: 'conv2dInt8Winograd', args, rows: n === 1 ? g.oh : 1, rowsArg: 9, perRow: [[7, -1], [13, g.ow * cout * 4]], align: 2, scratch }, work);
+  }
 }
