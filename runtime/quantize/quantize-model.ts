@@ -19,6 +19,14 @@ import { CONFIG_KEY, INT8_KEY, modelFromSafetensors, writeModelFile } from '../w
 import { parseSafetensors } from '../weights/safetensors.js';
 import { checkOptionNames } from '../util/options.js';
 
+/**
+ * Convs with fewer input channels stay f32 (a stem on RGB): there the f32 kernel takes each filter
+ * row as one tap (conv2dIgemm's rows mode) and the int8 one cannot, so int8 is the slower of the two
+ * (centernet-resnet18's 7x7 stem at 512, one process: f32 36.2 / int8 45.3 ms relaxed, 36.9 / 40.5
+ * SIMD128) and only loses precision. Files quantised before this rule (an int8 stem) still load.
+ */
+export const INT8_MIN_CIN = 8;
+
 export interface QuantizeOptions {
   /** The f32 model file: bytes, a path or URL (default: the bundled model). */
   model?: ModelSource;
@@ -61,7 +69,7 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
 
   // the convs to quantise: eligible ones the inference network runs; each one's input is watched
   const running = new Set(pruneTo(graph, Object.values(heads)).map((n) => n.name));
-  const convs = int8Eligible(graph).filter((n) => running.has(n.name));
+  const convs = int8Eligible(graph).filter((n) => running.has(n.name) && n.cin >= INT8_MIN_CIN);
   const ranges = new Map<string, { min: number; max: number }>();
   for (const node of convs) ranges.set(node.inputs[0], { min: Infinity, max: -Infinity });
   const observe = (name: string, values: Float32Array) => {
