@@ -19,6 +19,7 @@ import { PANEL } from './pack';
 import { int8PanelBytes } from './int8-pack';
 import { zeroBytes } from './memory';
 import { MR } from './tile';
+import { inputTile } from './winograd';
 
 /** Bytes of the packed weights: ceil(cout / 8) panels of scale 8 | bias 8 | 16 planes x ceil(cin / 2) rows of 32 bytes. */
 export function int8WinogradPackedBytes(cin: i32, cout: i32): i32 {
@@ -120,7 +121,7 @@ export function conv2dInt8Winograd(
       for (let t = 0; t < count; t++) {
         const ty = (t0 + t) / tilesX;
         const tx = t0 + t - ty * tilesX;
-        inputTile(image, h, w, xRow, 2 * ty - padTop, 2 * tx - padLeft, cs, zero, vPlanes + <usize>t * xRow, vPlaneBytes);
+        inputTile<i16>(image, h, w, xRow, 2 * ty - padTop, 2 * tx - padLeft, zero, vPlanes + <usize>t * xRow, vPlaneBytes);
       }
       for (let e = 0; e < 16; e++) {
         const v = vPlanes + <usize>e * vPlaneBytes;
@@ -145,55 +146,6 @@ export function conv2dInt8Winograd(
         outputTile(mPlanes + <usize>t * mRow, mPlaneBytes, packed, panelBytes, c0, channels, actScale, relu, at, oy + 1 < oh, ox + 1 < ow, <usize>ow * oRow, oRow);
       }
     }
-  }
-}
-
-/** Address of input pixel (y, x)'s codes, or the zero row outside the image. */
-// @ts-ignore: decorator
-@inline
-function pixelOrZero(image: usize, h: i32, w: i32, xRow: usize, y: i32, x: i32, zero: usize): usize {
-  return <u32>y < <u32>h && <u32>x < <u32>w ? image + (<usize>y * w + x) * xRow : zero;
-}
-
-/** V = B^T d B of the 4x4 tile of codes at (y0, x0), 8 channels at a time, into the 16 planes (i16, exact: |V| <= 4 * max |code|). */
-function inputTile(image: usize, h: i32, w: i32, xRow: usize, y0: i32, x0: i32, cs: i32, zero: usize, v: usize, planeBytes: usize): void {
-  const r0c0 = pixelOrZero(image, h, w, xRow, y0, x0, zero), r0c1 = pixelOrZero(image, h, w, xRow, y0, x0 + 1, zero);
-  const r0c2 = pixelOrZero(image, h, w, xRow, y0, x0 + 2, zero), r0c3 = pixelOrZero(image, h, w, xRow, y0, x0 + 3, zero);
-  const r1c0 = pixelOrZero(image, h, w, xRow, y0 + 1, x0, zero), r1c1 = pixelOrZero(image, h, w, xRow, y0 + 1, x0 + 1, zero);
-  const r1c2 = pixelOrZero(image, h, w, xRow, y0 + 1, x0 + 2, zero), r1c3 = pixelOrZero(image, h, w, xRow, y0 + 1, x0 + 3, zero);
-  const r2c0 = pixelOrZero(image, h, w, xRow, y0 + 2, x0, zero), r2c1 = pixelOrZero(image, h, w, xRow, y0 + 2, x0 + 1, zero);
-  const r2c2 = pixelOrZero(image, h, w, xRow, y0 + 2, x0 + 2, zero), r2c3 = pixelOrZero(image, h, w, xRow, y0 + 2, x0 + 3, zero);
-  const r3c0 = pixelOrZero(image, h, w, xRow, y0 + 3, x0, zero), r3c1 = pixelOrZero(image, h, w, xRow, y0 + 3, x0 + 1, zero);
-  const r3c2 = pixelOrZero(image, h, w, xRow, y0 + 3, x0 + 2, zero), r3c3 = pixelOrZero(image, h, w, xRow, y0 + 3, x0 + 3, zero);
-  const p = planeBytes;
-  for (let c: usize = 0; c < (<usize>cs << 1); c += 16) {
-    // t = B^T d, B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], column by column
-    const d10 = v128.load(r1c0 + c), d20 = v128.load(r2c0 + c);
-    const t00 = i16x8.sub(v128.load(r0c0 + c), d20), t10 = i16x8.add(d10, d20), t20 = i16x8.sub(d20, d10), t30 = i16x8.sub(d10, v128.load(r3c0 + c));
-    const d11 = v128.load(r1c1 + c), d21 = v128.load(r2c1 + c);
-    const t01 = i16x8.sub(v128.load(r0c1 + c), d21), t11 = i16x8.add(d11, d21), t21 = i16x8.sub(d21, d11), t31 = i16x8.sub(d11, v128.load(r3c1 + c));
-    const d12 = v128.load(r1c2 + c), d22 = v128.load(r2c2 + c);
-    const t02 = i16x8.sub(v128.load(r0c2 + c), d22), t12 = i16x8.add(d12, d22), t22 = i16x8.sub(d22, d12), t32 = i16x8.sub(d12, v128.load(r3c2 + c));
-    const d13 = v128.load(r1c3 + c), d23 = v128.load(r2c3 + c);
-    const t03 = i16x8.sub(v128.load(r0c3 + c), d23), t13 = i16x8.add(d13, d23), t23 = i16x8.sub(d23, d13), t33 = i16x8.sub(d13, v128.load(r3c3 + c));
-    // V = t B, row by row: [t0 - t2, t1 + t2, t2 - t1, t1 - t3]
-    const o = v + c;
-    v128.store(o, i16x8.sub(t00, t02));
-    v128.store(o + p, i16x8.add(t01, t02));
-    v128.store(o + 2 * p, i16x8.sub(t02, t01));
-    v128.store(o + 3 * p, i16x8.sub(t01, t03));
-    v128.store(o + 4 * p, i16x8.sub(t10, t12));
-    v128.store(o + 5 * p, i16x8.add(t11, t12));
-    v128.store(o + 6 * p, i16x8.sub(t12, t11));
-    v128.store(o + 7 * p, i16x8.sub(t11, t13));
-    v128.store(o + 8 * p, i16x8.sub(t20, t22));
-    v128.store(o + 9 * p, i16x8.add(t21, t22));
-    v128.store(o + 10 * p, i16x8.sub(t22, t21));
-    v128.store(o + 11 * p, i16x8.sub(t21, t23));
-    v128.store(o + 12 * p, i16x8.sub(t30, t32));
-    v128.store(o + 13 * p, i16x8.add(t31, t32));
-    v128.store(o + 14 * p, i16x8.sub(t32, t31));
-    v128.store(o + 15 * p, i16x8.sub(t31, t33));
   }
 }
 

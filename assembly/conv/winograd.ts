@@ -173,7 +173,7 @@ function inputBlock(image: usize, h: i32, w: i32, cin: i32, padTop: i32, padLeft
   for (let t = 0; t < count; t++) {
     const ty = (t0 + t) / tilesX;
     const tx = t0 + t - ty * tilesX;
-    inputTile(image, h, w, xRow, 2 * ty - padTop, 2 * tx - padLeft, cin, zero, vPlanes + (<usize>t * xRow), vPlaneBytes);
+    inputTile<f32>(image, h, w, xRow, 2 * ty - padTop, 2 * tx - padLeft, zero, vPlanes + (<usize>t * xRow), vPlaneBytes);
   }
 }
 
@@ -184,8 +184,25 @@ function pixelOrZero(image: usize, h: i32, w: i32, xRow: usize, y: i32, x: i32, 
   return <u32>y < <u32>h && <u32>x < <u32>w ? image + (<usize>y * w + x) * xRow : zero;
 }
 
-/** V = B^T d B of the 4x4 input tile at (y0, x0), channel by 4, into the 16 planes (plane e at v + e*planeBytes). */
-function inputTile(image: usize, h: i32, w: i32, xRow: usize, y0: i32, x0: i32, cin: i32, zero: usize, v: usize, planeBytes: usize): void {
+/** a + b lane-wise: f32x4 for T = f32, i16x8 for T = i16 (the int8 kernel's codes; decided at compile time). */
+// @ts-ignore: decorator
+@inline
+function add<T>(a: v128, b: v128): v128 {
+  return isInteger<T>() ? i16x8.add(a, b) : f32x4.add(a, b);
+}
+
+// @ts-ignore: decorator
+@inline
+function sub<T>(a: v128, b: v128): v128 {
+  return isInteger<T>() ? i16x8.sub(a, b) : f32x4.sub(a, b);
+}
+
+/**
+ * V = B^T d B of the 4x4 input tile at (y0, x0), 16 bytes of channels at a time (4 f32 or 8 i16),
+ * into the 16 planes (plane e at v + e*planeBytes). T = f32 here; T = i16 for the int8 kernel
+ * (int8-winograd.ts), whose codes stay exact (|V| <= 4 max |code|).
+ */
+export function inputTile<T>(image: usize, h: i32, w: i32, xRow: usize, y0: i32, x0: i32, zero: usize, v: usize, planeBytes: usize): void {
   const r0c0 = pixelOrZero(image, h, w, xRow, y0, x0, zero), r0c1 = pixelOrZero(image, h, w, xRow, y0, x0 + 1, zero);
   const r0c2 = pixelOrZero(image, h, w, xRow, y0, x0 + 2, zero), r0c3 = pixelOrZero(image, h, w, xRow, y0, x0 + 3, zero);
   const r1c0 = pixelOrZero(image, h, w, xRow, y0 + 1, x0, zero), r1c1 = pixelOrZero(image, h, w, xRow, y0 + 1, x0 + 1, zero);
@@ -195,34 +212,34 @@ function inputTile(image: usize, h: i32, w: i32, xRow: usize, y0: i32, x0: i32, 
   const r3c0 = pixelOrZero(image, h, w, xRow, y0 + 3, x0, zero), r3c1 = pixelOrZero(image, h, w, xRow, y0 + 3, x0 + 1, zero);
   const r3c2 = pixelOrZero(image, h, w, xRow, y0 + 3, x0 + 2, zero), r3c3 = pixelOrZero(image, h, w, xRow, y0 + 3, x0 + 3, zero);
   const p = planeBytes;
-  for (let c: usize = 0; c < (<usize>cin << 2); c += 16) {
+  for (let c: usize = 0; c < xRow; c += 16) {
     // t = B^T d, B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], column by column
     const d10 = v128.load(r1c0 + c), d20 = v128.load(r2c0 + c);
-    const t00 = f32x4.sub(v128.load(r0c0 + c), d20), t10 = f32x4.add(d10, d20), t20 = f32x4.sub(d20, d10), t30 = f32x4.sub(d10, v128.load(r3c0 + c));
+    const t00 = sub<T>(v128.load(r0c0 + c), d20), t10 = add<T>(d10, d20), t20 = sub<T>(d20, d10), t30 = sub<T>(d10, v128.load(r3c0 + c));
     const d11 = v128.load(r1c1 + c), d21 = v128.load(r2c1 + c);
-    const t01 = f32x4.sub(v128.load(r0c1 + c), d21), t11 = f32x4.add(d11, d21), t21 = f32x4.sub(d21, d11), t31 = f32x4.sub(d11, v128.load(r3c1 + c));
+    const t01 = sub<T>(v128.load(r0c1 + c), d21), t11 = add<T>(d11, d21), t21 = sub<T>(d21, d11), t31 = sub<T>(d11, v128.load(r3c1 + c));
     const d12 = v128.load(r1c2 + c), d22 = v128.load(r2c2 + c);
-    const t02 = f32x4.sub(v128.load(r0c2 + c), d22), t12 = f32x4.add(d12, d22), t22 = f32x4.sub(d22, d12), t32 = f32x4.sub(d12, v128.load(r3c2 + c));
+    const t02 = sub<T>(v128.load(r0c2 + c), d22), t12 = add<T>(d12, d22), t22 = sub<T>(d22, d12), t32 = sub<T>(d12, v128.load(r3c2 + c));
     const d13 = v128.load(r1c3 + c), d23 = v128.load(r2c3 + c);
-    const t03 = f32x4.sub(v128.load(r0c3 + c), d23), t13 = f32x4.add(d13, d23), t23 = f32x4.sub(d23, d13), t33 = f32x4.sub(d13, v128.load(r3c3 + c));
+    const t03 = sub<T>(v128.load(r0c3 + c), d23), t13 = add<T>(d13, d23), t23 = sub<T>(d23, d13), t33 = sub<T>(d13, v128.load(r3c3 + c));
     // V = t B, row by row: [t0 - t2, t1 + t2, t2 - t1, t1 - t3]
     const o = v + c;
-    v128.store(o, f32x4.sub(t00, t02));
-    v128.store(o + p, f32x4.add(t01, t02));
-    v128.store(o + 2 * p, f32x4.sub(t02, t01));
-    v128.store(o + 3 * p, f32x4.sub(t01, t03));
-    v128.store(o + 4 * p, f32x4.sub(t10, t12));
-    v128.store(o + 5 * p, f32x4.add(t11, t12));
-    v128.store(o + 6 * p, f32x4.sub(t12, t11));
-    v128.store(o + 7 * p, f32x4.sub(t11, t13));
-    v128.store(o + 8 * p, f32x4.sub(t20, t22));
-    v128.store(o + 9 * p, f32x4.add(t21, t22));
-    v128.store(o + 10 * p, f32x4.sub(t22, t21));
-    v128.store(o + 11 * p, f32x4.sub(t21, t23));
-    v128.store(o + 12 * p, f32x4.sub(t30, t32));
-    v128.store(o + 13 * p, f32x4.add(t31, t32));
-    v128.store(o + 14 * p, f32x4.sub(t32, t31));
-    v128.store(o + 15 * p, f32x4.sub(t31, t33));
+    v128.store(o, sub<T>(t00, t02));
+    v128.store(o + p, add<T>(t01, t02));
+    v128.store(o + 2 * p, sub<T>(t02, t01));
+    v128.store(o + 3 * p, sub<T>(t01, t03));
+    v128.store(o + 4 * p, sub<T>(t10, t12));
+    v128.store(o + 5 * p, add<T>(t11, t12));
+    v128.store(o + 6 * p, sub<T>(t12, t11));
+    v128.store(o + 7 * p, sub<T>(t11, t13));
+    v128.store(o + 8 * p, sub<T>(t20, t22));
+    v128.store(o + 9 * p, add<T>(t21, t22));
+    v128.store(o + 10 * p, sub<T>(t22, t21));
+    v128.store(o + 11 * p, sub<T>(t21, t23));
+    v128.store(o + 12 * p, sub<T>(t30, t32));
+    v128.store(o + 13 * p, add<T>(t31, t32));
+    v128.store(o + 14 * p, sub<T>(t32, t31));
+    v128.store(o + 15 * p, sub<T>(t31, t33));
   }
 }
 
