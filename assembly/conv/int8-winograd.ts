@@ -6,7 +6,7 @@
 // i16), the 16 products per tile are 16 GEMMs of [tiles, cs] x [cs, cout] on i32x4.dot_i16x8_s, as
 // the direct c2 kernel (int8-igemm-4x8c2.ts) but with 16 products per 2x2 output tile instead of 36.
 // Every step after V is i32 arithmetic, which wraps modulo 2^32; the true final sum is 4 * acc with
-// |acc| <= 9 * cs * 255 * 127, so while that fits an i32 (cs <= 1842, checked by the caller) the
+// |acc| <= 9 * cs * 255 * 127, so while that fits an i32 (cs <= 1841, checked by the caller) the
 // wrapped result is the true one, and y >> 2 is acc exactly. The epilogue is the direct kernel's:
 //   out = act(f32(acc) * (actScale * scale[c]) + bias[c])
 // Codes: c2 i16 activations (0..255 or -127..127) with cs a multiple of 8 (the input transform runs

@@ -96,7 +96,7 @@ class PackedInt8 extends PackedMemory implements PackedConv2dInt8 {
 /**
  * Whether an int8 conv can take the Winograd kernel: 3x3, stride 1, dilation 1, groups 1, input
  * channels a multiple of 8 and output channels of 4, and a reduction small enough that 4x the
- * direct sum still fits the i32 arithmetic (36 cin <= MAX_INT8_REDUCTION: cin <= 1842).
+ * direct sum still fits the i32 arithmetic (36 cin <= MAX_INT8_REDUCTION: cin <= 1841).
  */
 export function int8WinogradFits(kh: number, kw: number, cin: number, cout: number, stride: Pair = 1, dilation: Pair = 1): boolean {
   const one = (p: Pair) => (Array.isArray(p) ? p[0] === 1 && p[1] === 1 : p === 1);

@@ -315,7 +315,7 @@ const WINOGRAD_CASES: (Geometry & { name: string; bias?: boolean; relu?: boolean
   { name: 'cin 64 cout 44, batch 2', ...g0, n: 2, h: 10, w: 7, cin: 64, kh: 3, kw: 3, cout: 44, pad: [1, 1, 1, 1], bias: true },
 ];
 
-test('int8 Winograd (c2 codes, exact integers) equals the direct conv spec bit for bit, incl. extreme codes over 3x3x1840', async () => {
+test('int8 Winograd (c2 codes, exact integers) equals the direct conv spec bit for bit, incl. the largest reduction (3x3x1840) and extreme codes', async () => {
   const k = await loadInt8();
   for (const [i, c] of WINOGRAD_CASES.entries()) {
     for (const quant of QUANTS.filter((q) => q.codes !== 'u7')) {
@@ -324,7 +324,18 @@ test('int8 Winograd (c2 codes, exact integers) equals the direct conv spec bit f
       assertBitEqual(`winograd ${c.name} ${quant.codes}`, simd, spec);
     }
   }
-  // the largest sums it takes: 4 x the direct sum must fit an i32 (cin <= 1842); every code extreme,
+  // the largest sum it takes: 4 x the direct sum must fit an i32 (cin <= 1841, and a multiple of 8):
+  // a constant tile and filter put everything into one product, 1840 * 1020 * 1143, just under 2^31
+  {
+    const cin = 1840;
+    const big: Geometry = { ...g0, h: 4, w: 5, cin, kh: 3, kw: 3, cout: 4 };
+    const wq = { codes: new Int8Array(9 * cin * 4).fill(127), scales: new Float32Array(4).fill(1) };
+    const x = new Int16Array(4 * 5 * cin).fill(255);
+    const { simd, spec } = runBoth(k, big, x, wq, undefined, { scale: 1, codes: 'u8' }, false, true);
+    assertBitEqual('winograd at the reduction limit', simd, spec);
+    assert.equal(Array.from(simd), new Array(2 * 3 * 4).fill(f(9 * cin * 255 * 127)), 'winograd at the reduction limit');
+  }
+  // every code extreme,
   // with the signs alternating by tap so that the transformed tiles reach their own extremes too
   for (const [cin, sign] of [[1840, 1], [1840, -1], [512, 1]] as const) {
     const big: Geometry = { ...g0, h: 4, w: 5, cin, kh: 3, kw: 3, cout: 4, pad: [1, 1, 1, 1] };
