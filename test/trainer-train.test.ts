@@ -65,7 +65,7 @@ test('an existing checkpoint is never overwritten without --resume', async () =>
 test('--steps counts optimiser steps across epochs (the last epoch cut short) and sets the schedule; the -tiny recipe fills the rest', async () => {
   const out = path.join(dir, 'steps');
   const lines: string[] = [];
-  const result = await train({ ...ARGS, batch: undefined, out, steps: 10, log: (l) => lines.push(l) });
+  const result = await train({ ...ARGS, batch: undefined, out, steps: 10, weightDecay: 0, log: (l) => lines.push(l) });
   assert.is(result.state.globalStep, 10);
   assert.ok(result.modelFile, 'model written after the 10th step');
   const metrics = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; epoch: number; lr: number });
@@ -75,6 +75,8 @@ test('--steps counts optimiser steps across epochs (the last epoch cut short) an
   const [lr0, lr1, lr2] = [2e-3, 2e-3 * 0.1 ** 1, 2e-3 * 0.1 ** 2];
   assert.equal(metrics.map((m) => m.lr), [lr0, lr0, lr0, lr0, lr0, lr0, lr0, lr1, lr1, lr2]);
   assert.ok(lines.some((l) => l.includes('on 48 images, 6 steps/epoch')), lines.join('\n'));
+  // the recipe line says what the caller's options replace, with their values
+  assert.ok(lines.some((l) => l.startsWith('recipe: ') && l.endsWith(' (options given override it: weight decay 0)')), lines.join('\n'));
 });
 
 /** Runs the CLI's train in a child process; kills it after `killAfterMs` (if given). */

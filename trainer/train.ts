@@ -215,7 +215,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const lrAt = (step: number) => learningRateAt(lrPlan, step, totalSteps);
   /** For the log: where the lr falls, with `total` steps. */
   const decayText = (total: number) => (opts.lrSchedule === 'cosine' ? 'lr cosine to 0' : `lr /10 at steps ${opts.lrSteps.filter((v) => v < 1).map((v) => Math.ceil(v * total)).join(', ')}`);
-  log(`recipe: ${recipe.why}${o.augment !== undefined || o.weightDecay !== undefined || o.scales !== undefined ? ' (options given override it)' : ''}`);
+  /** The recipe settings the caller's options replace, as the log says them (" (yours: ...)"), or ''. */
+  const overrides = () => {
+    const given = [
+      ...(o.augment !== undefined ? [`augment ${o.augment}`] : []),
+      ...(o.weightDecay !== undefined ? [`weight decay ${o.weightDecay}`] : []),
+      ...(o.scales !== undefined ? [`scales ${o.scales.join(', ')}`] : []),
+    ];
+    return given.length ? ` (options given override it: ${given.join(', ')})` : '';
+  };
+  log(`recipe: ${recipe.why}${overrides()}`);
   log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, ${budgetPending ? `steps fitted to --time-budget ${formatSeconds(opts.timeBudget!)} after ${BUDGET_WARMUP_STEPS + BUDGET_MEASURED_STEPS}` : `${totalSteps} steps in all`} (batch ${state.batch}, lr ${opts.lr}${opts.lrSchedule === 'cosine' ? ' cosine' : ''}, augment ${opts.augment}${opts.weightDecay > 0 ? `, weight decay ${opts.weightDecay}` : ''}${valSet ? `, validation every ${budgetPending ? '~10% of the' : valSteps} steps, patience ${opts.patience}` : ''}), backend ${backendName}${parallel ? ` on ${threads} threads` : ''}`);
 
   const saveCheckpoint = async () => {
@@ -345,7 +354,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
             opts = withDefaults(recipe.defaults);
             lrPlan = { lr: opts.lr, schedule: opts.lrSchedule, lrSteps: opts.lrSteps, stepsPerEpoch: loader.stepsPerEpoch };
             firstDecay = refitHorizon(lrPlan);
-            log(`recipe for the ${totalSteps} steps planned: ${recipe.why}${o.augment !== undefined || o.weightDecay !== undefined || o.scales !== undefined ? ' (options given override it)' : ''}`);
+            log(`recipe for the ${totalSteps} steps planned: ${recipe.why}${overrides()}`);
             if (opts.augment !== before) swapLoader = true;
           }
           log(`\ntime budget ${formatSeconds(opts.timeBudget!)}: measured ${stepS.toFixed(3)} s/step, ${ckptS.toFixed(2)} s/checkpoint, ${valS.toFixed(1)} s/validation, ${formatSeconds((Date.now() - startedAt) / 1000)} so far -> ${totalSteps} steps in all (${decayText(totalSteps)}; validation every ${valSteps}; expected ${formatSeconds(plan.expectedS)})`);
