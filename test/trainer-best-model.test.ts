@@ -15,7 +15,7 @@ import { readCheckpoint } from '../trainer/checkpoint.js';
 import { synthDataset } from '../trainer/data/synth.js';
 import { chooseRecipe, trainDefaults } from '../trainer/recipes.js';
 import { COSINE_REFIT_UNTIL, fitSchedule, learningRateAt, refitHorizon, refitSchedule, parseDuration } from '../trainer/schedule.js';
-import { train } from '../trainer/train.js';
+import { candidateSizes, train } from '../trainer/train.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'anchorless-best-'));
 const data = path.join(dir, 'synth');
@@ -273,6 +273,10 @@ test('the recipe depends on how often the schedule sees each image', () => {
   const few = chooseRecipe('centernet-tiny', 2000, { steps: 2600 });
   assert.equal([few.kind, few.defaults.augment, few.defaults.weightDecay], ['fixed-set', 'none', 0.05]);
   assert.match(few.why, /10\.4 passes .*augment none as the preset \(<= 12 passes/);
+  // the fixed-set augmentation comes with the choice of the inference size; plenty of data and the unaugmented regime keep the training size
+  assert.equal(chooseRecipe('centernet-tiny', 2000).defaults.inferScales, [1, 1.25, 1.5]);
+  assert.match(chooseRecipe('centernet-tiny', 2000).why, /inference size chosen on --val among 1, 1\.25, 1\.5x the training input/);
+  assert.equal([chooseRecipe('centernet-tiny', 30000).defaults.inferScales, few.defaults.inferScales], [[1], [1]]);
   assert.is(chooseRecipe('centernet-tiny', 2000, { steps: 3000 }).defaults.augment, 'none', '12 passes: none');
   assert.is(chooseRecipe('centernet-tiny', 2000, { steps: 3001 }).defaults.augment, 'full', 'over 12 passes: full');
   assert.is(chooseRecipe('centernet-dla34', 1000, { epochs: 10 }).defaults.augment, 'full', 'a preset that augments keeps it');
@@ -282,6 +286,59 @@ test('the recipe depends on how often the schedule sees each image', () => {
   // presets counting epochs: 30 passes
   assert.is(chooseRecipe('centernet-dla34', 100000).kind, 'fixed-set');
   assert.throws(() => chooseRecipe('centernet-tiny', 0), /images must be a positive integer/);
+});
+
+test('candidate inference sizes: scales of the training input rounded to the size multiple, no repeats, smallest first', () => {
+  assert.equal(candidateSizes([128, 128], [1, 1.25, 1.5], 16), [[128, 128], [160, 160], [192, 192]]);
+  assert.equal(candidateSizes([64, 96], [1.5, 1, 1.1], 32), [[64, 96], [96, 160]]); // 1.1 rounds to 64x96 again
+  assert.equal(candidateSizes([32, 32], [0.25], 32), [[32, 32]]); // never below one multiple
+});
+
+test('the inference input size: the best AP on --val among the scales; ties keep the smaller; exported with the training size recorded', async () => {
+  // AP by the model's input size at the end (training validates at 64); the model at step 12 is the best
+  const run = async (name: string, apBySize: Record<number, number>, inferScales?: number[]) => {
+    const sizes: number[] = [];
+    const validateWith = async (model: Uint8Array, _val: unknown, step: number) => {
+      const size = readModelFile(model).config.inputSize[0];
+      sizes.push(size);
+      const AP = size === 64 ? step / 100 : apBySize[size];
+      return { AP, AP50: AP + 0.2 };
+    };
+    const out = path.join(dir, name);
+    const lines: string[] = [];
+    const result = await train({ ...ARGS, out, steps: 4, valSteps: 4, patience: 0, ...(inferScales ? { inferScales } : {}), validateWith, log: (l) => lines.push(l) });
+    const file = readModelFile(new Uint8Array(readFileSync(result.modelFile!)));
+    const trained = JSON.parse(file.metadata['anchorless.trained']) as { AP: number; trainInputSize?: string };
+    const metrics = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; inputSize?: number[]; AP?: number });
+    return { sizes, result, file, trained, lines, tried: metrics.filter((m) => m.type === 'inference-size').map((m) => [m.inputSize![0], m.AP]) };
+  };
+  // 64 px (multiple 16): candidates 80 and 96; 80 scores best
+  const a = await run('infer-80', { 80: 0.5, 96: 0.45 }, [1, 1.25, 1.5]);
+  assert.equal(a.sizes, [64, 80, 96]);
+  assert.equal(a.tried, [[80, 0.5], [96, 0.45]]);
+  assert.equal([a.file.config.inputSize, a.result.val!.AP, a.trained.AP, a.trained.trainInputSize], [[80, 80], 0.5, 0.5, '64x64']);
+  assert.ok(a.lines.some((l) => l.startsWith('inference input size: 80x80 (AP 0.5')), a.lines.join('\n'));
+  // the weights are the best model's whatever the size
+  assert.ok(sameTensors(a.file.tensors as Map<string, Float32Array>, fileTensors(path.join(dir, 'infer-80', 'best.safetensors'))));
+  // a tie keeps the smaller input; none better than the training size keeps it (and no trainInputSize)
+  const tie = await run('infer-tie', { 80: 0.5, 96: 0.5 }, [1.5, 1.25, 1]);
+  assert.equal(tie.file.config.inputSize, [80, 80]);
+  const none = await run('infer-none', { 80: 0.01, 96: 0.04 }, [1, 1.25, 1.5]);
+  assert.equal([none.file.config.inputSize, none.result.val!.AP, none.trained.trainInputSize], [[64, 64], 0.04, undefined]);
+  // the default for this short run (plenty of data): the training size only, no extra validation
+  const plain = await run('infer-default', { 80: 0.9 });
+  assert.equal([plain.sizes, plain.file.config.inputSize], [[64], [64, 64]]);
+});
+
+test('--infer-scales: a bad list is an Error naming the option', async () => {
+  for (const bad of [[], [0.1], [1, NaN], 'x' as unknown as number[]]) {
+    try {
+      await train({ ...ARGS, out: path.join(dir, 'infer-bad'), inferScales: bad });
+      assert.unreachable(`accepted ${JSON.stringify(bad)}`);
+    } catch (e) {
+      assert.match((e as Error).message, /train: --infer-scales must be a non-empty list of numbers in \[0\.25, 4\]/);
+    }
+  }
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -72,6 +72,12 @@ export interface TrainOptions {
   /** Random scales of the crop augmentation; default by the recipe (the official 0.6..1.3). */
   scales?: number[];
   /**
+   * Inference input sizes to choose the exported model's from, as multiples of the training input
+   * (rounded to the architecture's size multiple), by AP on `val` after training; default by the
+   * recipe ([1]: the training size; a fixed set: FIXED_SET_INFER_SCALES).
+   */
+  inferScales?: number[];
+  /**
    * Replaces the validation through the runtime (tests): gets the model file (F32) and the step,
    * returns at least { AP }.
    */
@@ -288,6 +294,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let measureFrom = 0;
   const runStart = Date.now() - state.elapsed * 1000;
   const elapsed = () => (Date.now() - runStart) / 1000;
+  /** The inference input sizes to try at the end besides the training size (none without --val). */
+  const inferSizes = (): [number, number][] => (valSet ? candidateSizes([inH, inW], opts.inferScales, graph.sizeMultiple).filter(([h, w]) => h !== inH || w !== inW) : []);
+  /** Their validations' cost in validations at the training size (a validation's time grows with the input's area). */
+  const sizeChoiceCost = () => inferSizes().reduce((sum, [h, w]) => sum + (h * w) / (inH * inW), 0);
   // validations at valFrom + k * valSteps (valFrom moves when a refit changes valSteps)
   let valFrom = 0;
   // where the costs that the refits use are counted from: the plan (or, resumed, this run's start)
@@ -299,7 +309,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const stepS = (elapsed() - planMark.time - (valSeconds - planMark.valSeconds)) / (state.globalStep - planMark.step);
     const valS = validations > planMark.validations ? (valSeconds - planMark.valSeconds) / (validations - planMark.validations) : valSeconds / Math.max(1, validations);
     const left = Math.max(1, Math.round(VALIDATIONS_PER_RUN * (1 - state.globalStep / totalSteps)));
-    const refitted = refitSchedule({ budgetS: opts.timeBudget!, elapsedS: elapsed(), stepsDone: state.globalStep, stepS, valS, validations: left, totalSteps, firstDecay });
+    const refitted = refitSchedule({ budgetS: opts.timeBudget!, elapsedS: elapsed(), stepsDone: state.globalStep, stepS, valS, validations: left + sizeChoiceCost(), totalSteps, firstDecay });
     if (refitted === undefined) return;
     log(`\ntime budget ${formatSeconds(opts.timeBudget!)}: at step ${state.globalStep}, ${stepS.toFixed(3)} s/step and ${valS.toFixed(1)} s/validation since the plan -> ${refitted} steps in all (was ${totalSteps}; ${decayText(refitted)})`);
     totalSteps = refitted;
@@ -340,7 +350,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           if (valSet && (await validateAndKeepBest())) break outer;
           const valS = valSeconds - valBefore;
           planMark = { step: state.globalStep, time: elapsed(), valSeconds, validations };
-          const plan = fitSchedule({ budgetS: opts.timeBudget!, elapsedS: (Date.now() - startedAt) / 1000, stepsDone: state.globalStep, stepS: stepS + ckptS / opts.checkpointEvery, valS });
+          const plan = fitSchedule({ budgetS: opts.timeBudget!, elapsedS: (Date.now() - startedAt) / 1000, stepsDone: state.globalStep, stepS: stepS + ckptS / opts.checkpointEvery, valS, validations: VALIDATIONS_PER_RUN + sizeChoiceCost() });
           totalSteps = plan.totalSteps;
           valSteps = opts.valSteps ?? defaultValSteps(totalSteps);
           budgetPending = false;
@@ -399,15 +409,36 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
 
   let modelFile: string | undefined;
+  let exportVal = state.best?.val;
   if (state.globalStep >= totalSteps || state.stopped !== undefined) {
     modelFile = path.join(o.out, 'model.safetensors');
     const best = state.best;
-    const metadata = { 'anchorless.trained': JSON.stringify({ data: path.resolve(o.data), epochs: state.epoch, steps: state.globalStep, ...(best ? { bestStep: best.step } : {}), seconds: Math.round(state.elapsed), backend: backendName, ...(best?.val ?? {}) }) };
-    await writeFileAtomic(modelFile, writeModelFile(config, bestParams ?? (await exportParams(params)), { dtype: o.f16 ? 'F16' : 'F32', metadata }), { overwrite: true });
+    const weights = bestParams ?? (await exportParams(params));
+    // the inference input size: the training size, or a larger one that scores a better AP on --val
+    let inputSize: [number, number] = [inH, inW];
+    if (best && valSet && inferSizes().length > 0) {
+      const tried: { size: [number, number]; val: Record<string, number> }[] = [{ size: [inH, inW], val: best.val }];
+      for (const size of inferSizes()) {
+        const bytes = writeModelFile({ ...config, inputSize: size }, weights);
+        log(`inference input ${size[0]}x${size[1]} (trained at ${inH}x${inW}), the best model:`);
+        const v = opts.validateWith ? await opts.validateWith(bytes, valSet, state.globalStep) : await validate(bytes, valSet, log, parallel ? threads : 1);
+        await appendFile(metricsFile, `${JSON.stringify({ type: 'inference-size', step: best.step, inputSize: size, ...v })}\n`);
+        tried.push({ size, val: v });
+      }
+      // the best AP; a tie keeps the smaller (cheaper) input
+      const bySize = [...tried].sort((a, b) => a.size[0] * a.size[1] - b.size[0] * b.size[1]);
+      const chosen = bySize.reduce((a, b) => (b.val.AP > a.val.AP ? b : a));
+      inputSize = chosen.size;
+      exportVal = chosen.val;
+      log(`inference input size: ${inputSize[0]}x${inputSize[1]} (AP ${chosen.val.AP}, AP50 ${chosen.val.AP50}; ${bySize.map((t) => `${t.size[0]}x${t.size[1]}: ${t.val.AP}`).join(', ')}; --infer-scales 1 keeps the training size)`);
+    }
+    const trainedAt = inputSize[0] !== inH || inputSize[1] !== inW ? { trainInputSize: `${inH}x${inW}` } : {};
+    const metadata = { 'anchorless.trained': JSON.stringify({ data: path.resolve(o.data), epochs: state.epoch, steps: state.globalStep, ...(best ? { bestStep: best.step } : {}), seconds: Math.round(state.elapsed), backend: backendName, ...trainedAt, ...(exportVal ?? {}) }) };
+    await writeFileAtomic(modelFile, writeModelFile({ ...config, inputSize }, weights, { dtype: o.f16 ? 'F16' : 'F32', metadata }), { overwrite: true });
     await writePlot();
-    log(`model written to ${modelFile} after ${formatSeconds(state.elapsed)}${best ? `: the best validation, step ${best.step} of ${state.globalStep} (AP ${best.val.AP}, AP50 ${best.val.AP50})` : ''}`);
+    log(`model written to ${modelFile} after ${formatSeconds(elapsed())}${best ? `: the best validation, step ${best.step} of ${state.globalStep} (AP ${exportVal!.AP}, AP50 ${exportVal!.AP50} at ${inputSize[0]}x${inputSize[1]})` : ''}`);
   }
-  return { modelFile, state, firstLoss, lastLoss, val: state.best?.val, best: state.best, stopped: state.stopped, recipe };
+  return { modelFile, state, firstLoss, lastLoss, val: exportVal, best: state.best, stopped: state.stopped, recipe };
 }
 
 /** One optimiser step on `batch` (split across `parallel`'s threads when given); returns the loss and its parts. */
@@ -466,6 +497,7 @@ function checkOptions(o: TrainDefaults & TrainOptions, given: TrainOptions): voi
   if (o.valSteps !== undefined) positiveInt('val-steps', o.valSteps);
   if (!(Number.isInteger(o.patience) && o.patience >= 0)) throw new Error(`train: --patience must be a non-negative integer (0: never stop early), got ${o.patience}`);
   if (!(o.weightDecay >= 0 && o.weightDecay < 1)) throw new Error(`train: --weight-decay must be in [0, 1), got ${o.weightDecay}`);
+  if (!(Array.isArray(o.inferScales) && o.inferScales.length > 0 && o.inferScales.every((v) => typeof v === 'number' && v >= 0.25 && v <= 4))) throw new Error(`train: --infer-scales must be a non-empty list of numbers in [0.25, 4], got ${JSON.stringify(o.inferScales)}`);
   if (o.scales !== undefined && !(Array.isArray(o.scales) && o.scales.length > 0 && o.scales.every((v) => v > 0 && Number.isFinite(v)))) throw new Error(`train: scales must be a non-empty list of positive numbers, got ${JSON.stringify(o.scales)}`);
   if (o.timeBudget !== undefined) {
     if (!(o.timeBudget > 0 && Number.isFinite(o.timeBudget))) throw new Error(`train: --time-budget must be a positive number of seconds, got ${o.timeBudget}`);
@@ -526,4 +558,15 @@ function round1000(v: number): number {
 
 function round1(v: number): number {
   return Math.round(v * 10) / 10;
+}
+
+/**
+ * The inference input sizes of `scales` x the training input `size`, each side rounded to the
+ * nearest multiple of the architecture's `multiple` (at least one), without repeats, smallest first.
+ */
+export function candidateSizes(size: [number, number], scales: readonly number[], multiple: number): [number, number][] {
+  const round = (v: number) => Math.max(multiple, Math.round(v / multiple) * multiple);
+  const sizes = scales.map((s): [number, number] => [round(size[0] * s), round(size[1] * s)]);
+  const seen = new Set<string>();
+  return sizes.filter((z) => !seen.has(z.join()) && seen.add(z.join())).sort((a, b) => a[0] * a[1] - b[0] * b[1]);
 }
