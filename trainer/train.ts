@@ -221,7 +221,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const lrAt = (step: number) => learningRateAt(lrPlan, step, totalSteps);
   /** For the log: where the lr falls, with `total` steps. */
   const decayText = (total: number) => (opts.lrSchedule === 'cosine' ? 'lr cosine to 0' : `lr /10 at steps ${opts.lrSteps.filter((v) => v < 1).map((v) => Math.ceil(v * total)).join(', ')}`);
-  /** The recipe settings the caller's options replace, as the log says them (" (yours: ...)"), or ''. */
+  /** The recipe settings the caller's options replace, with their values, for the recipe line; '' when none. */
   const overrides = () => {
     const given = [
       ...(o.augment !== undefined ? [`augment ${o.augment}`] : []),

@@ -25,7 +25,7 @@ import { holdSharedScratch, releaseSharedScratch, sharedScratch } from './shared
 import { WINOGRAD_PANEL, winogradBlockTiles, winogradSplitsByPanels } from './conv-packed.js';
 import { checkBuffer } from './heap-scope.js';
 import { optionsObject } from '../util/options.js';
-import { checkActivation, checkBias, checkShape4, convGeometry, type Activation, type ConvPad, type Pair } from './conv-params.js';
+import { checkActivation, checkBias, checkShape4, convGeometry, isUnitPair, type Activation, type ConvPad, type Pair } from './conv-params.js';
 import {
   MAX_INT8_REDUCTION, activationCodeBytes, activationCodeRange, checkActivationQuant, f32Bits, int8ChannelStride,
   type ActivationCodes, type ActivationQuant, type Int8ConvWeights,
@@ -99,8 +99,7 @@ class PackedInt8 extends PackedMemory implements PackedConv2dInt8 {
  * direct sum still fits the i32 arithmetic (36 cin <= MAX_INT8_REDUCTION: cin <= 1841).
  */
 export function int8WinogradFits(kh: number, kw: number, cin: number, cout: number, stride: Pair = 1, dilation: Pair = 1): boolean {
-  const one = (p: Pair) => (Array.isArray(p) ? p[0] === 1 && p[1] === 1 : p === 1);
-  return kh === 3 && kw === 3 && cin % 8 === 0 && cout % 4 === 0 && cin >= 8 && 36 * cin <= MAX_INT8_REDUCTION && one(stride) && one(dilation);
+  return kh === 3 && kw === 3 && cin % 8 === 0 && cout % 4 === 0 && cin >= 8 && 36 * cin <= MAX_INT8_REDUCTION && isUnitPair(stride) && isUnitPair(dilation);
 }
 
 /** Bytes of the shared scratch an int8 Winograd conv needs on `k` (one area per pool thread). */
@@ -143,34 +142,39 @@ export function packConv2dInt8(k8: Int8Kernels, weights: Int8ConvWeights, shape:
   }
   const ex = k8.exports;
   const ks = kh * kw;
-  const ptr = k.heap.alloc(layout === 'c4' ? ex.int8GemmPackedBytesC4(ks, cin, cout) : ex.int8GemmPackedBytes(ks, cin, cout));
+  const ptr = packWeights(k, codes, scales, bias, layout === 'c4' ? ex.int8GemmPackedBytesC4(ks, cin, cout) : ex.int8GemmPackedBytes(ks, cin, cout), (c, s, b, hasBias, out) =>
+    layout === 'c4' ? ex.packInt8GemmWeightsC4(c, ks, cin, cout, s, b, hasBias, out) : ex.packInt8GemmWeights(c, ks, cin, cout, s, b, hasBias, out),
+  );
+  const scratchBytes = scratchStride(ex.conv2dInt8IgemmScratchBytes(cs, ks, activationCodeBytes(codesKind)));
+  const scratch = k.heap.alloc(scratchBytes * poolThreads(k));
+  return new PackedInt8(k, [kh, kw, cin, cout], layout, ptr, scratch, scratchBytes);
+}
+
+/**
+ * Allocates `bytes` of packed weights and fills them with `pack` (an int8 module export), given
+ * kernel-memory copies of the codes, scales and bias (0 and hasBias 0 without one), freed after.
+ */
+function packWeights(
+  k: Kernels, codes: Int8Array, scales: Float32Array, bias: Float32Array | undefined, bytes: number,
+  pack: (codes: number, scales: number, bias: number, hasBias: number, out: number) => void,
+): number {
+  const ptr = k.heap.alloc(bytes);
   const cPtr = k.heap.alloc(codes.length);
   new Int8Array(k.exports.memory.buffer, cPtr, codes.length).set(codes);
   const sPtr = k.heap.allocF32(scales);
   const bPtr = bias ? k.heap.allocF32(bias) : 0;
-  if (layout === 'c4') ex.packInt8GemmWeightsC4(cPtr, ks, cin, cout, sPtr, bPtr, bias ? 1 : 0, ptr);
-  else ex.packInt8GemmWeights(cPtr, ks, cin, cout, sPtr, bPtr, bias ? 1 : 0, ptr);
+  pack(cPtr, sPtr, bPtr, bias ? 1 : 0, ptr);
   if (bPtr) k.heap.release(bPtr);
   k.heap.release(sPtr);
   k.heap.release(cPtr);
-  const scratchBytes = scratchStride(ex.conv2dInt8IgemmScratchBytes(cs, ks, activationCodeBytes(codesKind)));
-  const scratch = k.heap.alloc(scratchBytes * poolThreads(k));
-  return new PackedInt8(k, [kh, kw, cin, cout], layout, ptr, scratch, scratchBytes);
+  return ptr;
 }
 
 function packInt8Winograd(k8: Int8Kernels, codes: Int8Array, scales: Float32Array, shape: [number, number, number, number], bias: Float32Array | undefined): PackedConv2dInt8 {
   const k = k8.base;
   const ex = k8.exports;
   const [, , cin, cout] = shape;
-  const ptr = k.heap.alloc(ex.int8WinogradPackedBytes(cin, cout));
-  const cPtr = k.heap.alloc(codes.length);
-  new Int8Array(k.exports.memory.buffer, cPtr, codes.length).set(codes);
-  const sPtr = k.heap.allocF32(scales);
-  const bPtr = bias ? k.heap.allocF32(bias) : 0;
-  ex.packInt8WinogradWeights(cPtr, cin, cout, sPtr, bPtr, bias ? 1 : 0, ptr);
-  if (bPtr) k.heap.release(bPtr);
-  k.heap.release(sPtr);
-  k.heap.release(cPtr);
+  const ptr = packWeights(k, codes, scales, bias, ex.int8WinogradPackedBytes(cin, cout), (c, s, b, hasBias, out) => ex.packInt8WinogradWeights(c, cin, cout, s, b, hasBias, out));
   holdSharedScratch(k, int8WinogradScratchBytes(k8, cin, cout));
   return new PackedInt8(k, shape, 'c2', ptr, 0, 0, true);
 }

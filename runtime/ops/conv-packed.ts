@@ -9,7 +9,7 @@ import type { Kernels } from '../wasm/loader.js';
 import { PackedMemory } from './packed-memory.js';
 import { checkBuffer } from './heap-scope.js';
 import {
-  checkActivation, checkBias, checkShape4, convGeometry, convTransposeGeometry, pair,
+  checkActivation, checkBias, checkShape4, convGeometry, convTransposeGeometry, isUnitPair, pair,
   type Activation, type ConvGeometry, type ConvPad, type Pair,
 } from './conv-params.js';
 import { checkPositiveInt } from './tensor.js';
@@ -70,9 +70,7 @@ export const WINOGRAD_PANEL = 8;
  * the transforms cost more than the multiplies they save).
  */
 export function winogradFits(kh: number, kw: number, cin: number, cout: number, groups: number, stride: Pair = 1, dilation: Pair = 1): boolean {
-  const [sh, sw] = typeof stride === 'number' ? [stride, stride] : stride;
-  const [dh, dw] = typeof dilation === 'number' ? [dilation, dilation] : dilation;
-  return kh === 3 && kw === 3 && groups === 1 && sh === 1 && sw === 1 && dh === 1 && dw === 1 && cin % 4 === 0 && cout % 4 === 0 && cin >= 8 && cout >= 8;
+  return kh === 3 && kw === 3 && groups === 1 && isUnitPair(stride) && isUnitPair(dilation) && cin % 4 === 0 && cout % 4 === 0 && cin >= 8 && cout >= 8;
 }
 
 export interface PackedConv2d {

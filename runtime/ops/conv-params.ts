@@ -5,6 +5,11 @@
 import { checkNonNegativeInt, checkPositiveInt } from './tensor.js';
 
 export type Pair = number | readonly [number, number];
+
+/** Whether a stride or dilation is 1 along both axes. */
+export function isUnitPair(p: Pair): boolean {
+  return typeof p === 'number' ? p === 1 : p[0] === 1 && p[1] === 1;
+}
 export type ConvPad = number | readonly [number, number, number, number] | 'same';
 export type Activation = 'none' | 'relu';
 
