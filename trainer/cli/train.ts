@@ -33,6 +33,7 @@ const SPEC: Record<string, OptionSpec> = {
   'time-budget': { type: 'string', help: 'fit the steps and lr decay to a wall-clock budget, e.g. 20m, 1h, 900s (measures the first steps)' },
   'weight-decay': { type: 'string', help: 'decoupled weight decay of the conv kernels (AdamW; default by the recipe)' },
   'infer-scales': { type: 'string', help: 'inference input sizes to choose the exported model\'s from by AP on --val, as multiples of the training input, e.g. 1,1.25,1.5 (default by the recipe: 1, or for a fixed set 1,1.25,1.5; 1 keeps the training size)' },
+  scales: { type: 'string', help: 'random crop scales of the augmentation, e.g. 0.6,0.7,0.8,0.9,1 (a crop of scale s fills the input, so objects appear 1/s as large; default by the recipe: the official 0.6..1.3, a fixed set 0.8..1.2)' },
   'checkpoint-every': { type: 'string', help: `checkpoint every N steps (default ${TRAIN_DEFAULTS.checkpointEvery}) and at each epoch end` },
   'max-steps': { type: 'string', help: 'stop after N steps in this run (resume later with --resume)' },
   threads: { type: 'string', help: `threads that share each step's batch (data parallel; default ${TRAIN_DEFAULTS.threads} on the wasm and cpu backends, 1 on native ones)` },
@@ -48,6 +49,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (o.help) return void console.log(helpText('anchorless train --data DIR --val DIR --arch NAME --out DIR [options]', SPEC));
   if (positionals.length) throw new Error(`train: unexpected argument ${positionals[0]}`);
   for (const req of ['data', 'arch', 'out']) if (typeof o[req] !== 'string') throw new Error(`train: --${req} is required`);
+  /** A comma-separated list of numbers in [0.25, 4]. */
+  const numberList = (name: string) => (o[name] === undefined ? undefined : String(o[name]).split(',').map((v) => numberOption('train', name, v.trim(), 0, { min: 0.25, max: 4 })));
   const int = (name: string) => (o[name] === undefined ? undefined : numberOption('train', name, o[name], 0, { integer: true, min: name === 'workers' ? 0 : 1, max: 1e9 }));
   const result = await train({
     data: o.data as string,
@@ -71,7 +74,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     patience: o.patience === undefined ? undefined : numberOption('train', 'patience', o.patience, 0, { integer: true, min: 0, max: 1e9 }),
     timeBudget: o['time-budget'] === undefined ? undefined : parseDuration(o['time-budget'] as string, 'train: --time-budget'),
     weightDecay: o['weight-decay'] === undefined ? undefined : numberOption('train', 'weight-decay', o['weight-decay'], 0, { min: 0, max: 0.999 }),
-    inferScales: o['infer-scales'] === undefined ? undefined : String(o['infer-scales']).split(',').map((v) => numberOption('train', 'infer-scales', v.trim(), 0, { min: 0.25, max: 4 })),
+    inferScales: numberList('infer-scales'),
+    scales: numberList('scales'),
     checkpointEvery: int('checkpoint-every'),
     maxSteps: int('max-steps'),
     threads: int('threads'),
