@@ -83,6 +83,17 @@ test('train: bad arguments print nothing else and leave no --out folder; --out a
   const badSchedule = await run(trainCommand, ['--data', path.join(dir, 'synth', 'train'), '--arch', 'centernet-tiny', '--out', out, '--lr-schedule', 'linear']);
   assert.match(badSchedule.error?.message ?? '', /^train: --lr-schedule must be one of step, cosine, got "linear"$/);
   assert.not.ok(existsSync(out));
+  // the lists and the weight average's decay are checked before anything runs
+  for (const [args, message] of [
+    [['--scales', '0.8,x'], /^train: --scales must be a number in \[0\.25, 4\], got x$/],
+    [['--infer-scales', '1,9'], /^train: --infer-scales must be a number in \[0\.25, 4\], got 9$/],
+    [['--ema', '1'], /^train: --ema must be a number in \[0, 0\.999999\], got 1$/],
+    [['--ema', '-0.5'], /^train: --ema must be a number in \[0, 0\.999999\], got -0\.5$/],
+  ] as const) {
+    const r = await run(trainCommand, ['--data', path.join(dir, 'synth', 'train'), '--arch', 'centernet-tiny', '--out', out, ...args]);
+    assert.match(r.error?.message ?? '', message, args.join(' '));
+    assert.not.ok(existsSync(out));
+  }
 });
 
 test('synth into a non-empty folder names --overwrite, not the API option', async () => {

@@ -134,6 +134,28 @@ test('stopped after 2, then 5 steps (--max-steps) and resumed: the same weights 
   assertSameModel(path.join(dir, 'straight'), stopped);
 });
 
+// --ema: the checkpoint carries the average, so a resumed run continues it exactly; what is
+// exported is the average, not the last weights.
+test('--ema: the export is the weight average, and a stopped and resumed run ends with the same one', async () => {
+  const opts = { ...ARGS, epochs: 2, checkpointEvery: 1, ema: 0.9 };
+  const straight = path.join(dir, 'ema-straight');
+  await train({ ...opts, out: straight });
+  const stopped = path.join(dir, 'ema-stopped');
+  await train({ ...opts, out: stopped, resume: true, maxSteps: 5 });
+  await train({ ...opts, out: stopped, resume: true });
+  assertSameModel(straight, stopped);
+  const ckpt = await readCheckpoint(path.join(straight, 'checkpoint.safetensors'));
+  assert.ok(ckpt.average, 'the checkpoint holds the average');
+  const model = readModelFile(new Uint8Array(readFileSync(path.join(straight, 'model.safetensors'))));
+  let differ = 0;
+  for (const [name, t] of model.tensors) {
+    const avg = ckpt.average!.get(name)!;
+    assert.ok(avg.length === t.length && t.every((v, i) => Object.is(v, avg[i])), `${name}: the exported value is the average`);
+    if (!ckpt.params.get(name)!.every((v, i) => Object.is(v, t[i]))) differ++;
+  }
+  assert.ok(differ > 0.5 * model.tensors.size, `the average differs from the last weights (${differ} of ${model.tensors.size} tensors)`);
+});
+
 /** Both runs' model.safetensors hold bit-identical tensors. */
 function assertSameModel(dirA: string, dirB: string): void {
   const a = readModelFile(new Uint8Array(readFileSync(path.join(dirA, 'model.safetensors'))));

@@ -11,6 +11,8 @@ export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 const STATE_KEY = 'anchorless.train-state';
 const CONFIG_KEY = 'config';
 const OPTIMIZER_PREFIX = 'optimizer/';
+/** The weight average's tensors (trainer/weight-average.ts), when training keeps one. */
+const AVERAGE_PREFIX = 'ema/';
 
 export interface TrainState {
   /** Epoch to continue in (0-based) and the batches of it already done. */
@@ -41,11 +43,14 @@ export interface Checkpoint {
   params: Map<string, Float32Array>;
   /** The optimiser's weights in getWeights() order (iteration count first). */
   optimizer: { name: string; data: Float32Array; shape: number[] }[];
+  /** The weight average of every parameter (absent when training keeps none). */
+  average?: Map<string, Float32Array>;
 }
 
 export async function writeCheckpoint(file: string, ckpt: Checkpoint, shapes: ReadonlyMap<string, number[]>): Promise<void> {
   const tensors: TensorData[] = [];
   for (const [name, data] of ckpt.params) tensors.push({ name, dtype: 'F32', shape: shapes.get(name)!, data });
+  for (const [name, data] of ckpt.average ?? []) tensors.push({ name: `${AVERAGE_PREFIX}${name}`, dtype: 'F32', shape: shapes.get(name)!, data });
   ckpt.optimizer.forEach((w, i) => tensors.push({ name: `${OPTIMIZER_PREFIX}${String(i).padStart(5, '0')}`, dtype: 'F32', shape: w.shape, data: w.data }));
   const metadata = {
     [CONFIG_KEY]: JSON.stringify(ckpt.config),
@@ -82,8 +87,11 @@ export async function readCheckpoint(file: string): Promise<Checkpoint> {
   }
   const params = new Map<string, Float32Array>();
   const optimizer: Checkpoint['optimizer'] = [];
+  const average = new Map<string, Float32Array>();
   for (const [name, info] of st.tensors) {
-    if (name.startsWith(OPTIMIZER_PREFIX)) {
+    if (name.startsWith(AVERAGE_PREFIX)) {
+      average.set(name.slice(AVERAGE_PREFIX.length), readTensor(st, name));
+    } else if (name.startsWith(OPTIMIZER_PREFIX)) {
       const i = Number(name.slice(OPTIMIZER_PREFIX.length));
       if (!Number.isInteger(i) || i >= names.length) throw new Error(`checkpoint ${file}: stray optimiser tensor ${name}`);
       optimizer[i] = { name: names[i], data: readTensor(st, name), shape: [...info.shape] };
@@ -92,5 +100,5 @@ export async function readCheckpoint(file: string): Promise<Checkpoint> {
     }
   }
   if (optimizer.length !== names.length || optimizer.some((w) => w === undefined)) throw new Error(`checkpoint ${file}: optimiser tensors missing`);
-  return { config, state, params, optimizer };
+  return { config, state, params, optimizer, ...(average.size > 0 ? { average } : {}) };
 }

@@ -29,6 +29,8 @@ export interface TrainDefaults {
   scales?: number[];
   /** Decoupled weight decay of the conv kernels per step, times the learning rate (AdamW); 0: none. */
   weightDecay: number;
+  /** Decay of the weight average that validation and export read (trainer/weight-average.ts); 0: none. */
+  ema: number;
   /** Stop after this many validations in a row without a better AP; 0: never stop early. */
   patience: number;
   /**
@@ -38,7 +40,7 @@ export interface TrainDefaults {
   inferScales: number[];
 }
 
-export const TRAIN_DEFAULTS: TrainDefaults = { epochs: 30, batch: 16, lr: 2e-3, seed: 1, augment: 'full', valEvery: 5, checkpointEvery: 100, threads: 2, lrSteps: [0.7, 0.9], lrSchedule: 'step', weightDecay: 0, patience: 5, inferScales: [1] };
+export const TRAIN_DEFAULTS: TrainDefaults = { epochs: 30, batch: 16, lr: 2e-3, seed: 1, augment: 'full', valEvery: 5, checkpointEvery: 100, threads: 2, lrSteps: [0.7, 0.9], lrSchedule: 'step', weightDecay: 0, ema: 0, patience: 5, inferScales: [1] };
 
 /**
  * The -tiny presets' recipes: under 20 minutes each at 128x128 on this project's 2-core machine,

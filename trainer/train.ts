@@ -21,6 +21,7 @@ import { GradientWorkers } from './parallel/gradient-workers.js';
 import { shardGradients } from './step.js';
 import { applyAdam, createAdam, optimizerState, restoreOptimizer, setLearningRate } from './optimizer.js';
 import { writeFileAtomic } from './util/atomic-write.js';
+import { createWeightAverage, type WeightAverage } from './weight-average.js';
 import { formatSeconds, Progress } from './util/progress.js';
 import { chooseRecipe, type RecipeChoice, type TrainDefaults } from './recipes.js';
 import { afterValidation, type BestRecord } from './best-model.js';
@@ -71,6 +72,11 @@ export interface TrainOptions {
   weightDecay?: number;
   /** Random scales of the crop augmentation; default by the recipe (the official 0.6..1.3). */
   scales?: number[];
+  /**
+   * Decay of the exponential moving average of the weights (trainer/weight-average.ts) that
+   * validation and export read instead of the last weights; 0: none. Default by the recipe.
+   */
+  ema?: number;
   /**
    * Inference input sizes to choose the exported model's from, as multiples of the training input
    * (rounded to the architecture's size multiple), by AP on `val` after training; default by the
@@ -227,14 +233,31 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       ...(o.augment !== undefined ? [`augment ${o.augment}`] : []),
       ...(o.weightDecay !== undefined ? [`weight decay ${o.weightDecay}`] : []),
       ...(o.scales !== undefined ? [`scales ${o.scales.join(', ')}`] : []),
+      ...(o.ema !== undefined ? [`ema ${o.ema}`] : []),
     ];
     return given.length ? ` (options given override it: ${given.join(', ')})` : '';
   };
   log(`recipe: ${recipe.why}${overrides()}`);
-  log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, ${budgetPending ? `steps fitted to --time-budget ${formatSeconds(opts.timeBudget!)} after ${BUDGET_WARMUP_STEPS + BUDGET_MEASURED_STEPS}` : `${totalSteps} steps in all`} (batch ${state.batch}, lr ${opts.lr}${opts.lrSchedule === 'cosine' ? ' cosine' : ''}, augment ${opts.augment}${opts.weightDecay > 0 ? `, weight decay ${opts.weightDecay}` : ''}${valSet ? `, validation every ${budgetPending ? '~10% of the' : valSteps} steps, patience ${opts.patience}` : ''}), backend ${backendName}${parallel ? ` on ${threads} threads` : ''}`);
+  log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, ${budgetPending ? `steps fitted to --time-budget ${formatSeconds(opts.timeBudget!)} after ${BUDGET_WARMUP_STEPS + BUDGET_MEASURED_STEPS}` : `${totalSteps} steps in all`} (batch ${state.batch}, lr ${opts.lr}${opts.lrSchedule === 'cosine' ? ' cosine' : ''}, augment ${opts.augment}${opts.weightDecay > 0 ? `, weight decay ${opts.weightDecay}` : ''}${opts.ema > 0 ? `, weight average ${opts.ema}` : ''}${valSet ? `, validation every ${budgetPending ? '~10% of the' : valSteps} steps, patience ${opts.patience}` : ''}), backend ${backendName}${parallel ? ` on ${threads} threads` : ''}`);
 
+  // the weight average (--ema), which validation and export read; a recipe change may start or end it
+  let average: WeightAverage | undefined;
+  const keepAverage = () => {
+    if (opts.ema > 0 && average?.decay !== opts.ema) {
+      average?.dispose();
+      average = createWeightAverage(tf, params, opts.ema);
+      if (ckpt?.average && state.globalStep === ckpt.state.globalStep) average.load(ckpt.average, `train --resume: ${ckptFile}`);
+      else if (state.globalStep > 0) log(`train: the weight average (--ema ${opts.ema}) starts at step ${state.globalStep} from the weights then`);
+    } else if (opts.ema === 0 && average) {
+      average.dispose();
+      average = undefined;
+    }
+  };
+  keepAverage();
+  /** The weights that validation and export read: the average, or the last ones. */
+  const currentWeights = () => (average ? average.values() : exportParams(params));
   const saveCheckpoint = async () => {
-    await writeCheckpoint(ckptFile, { config, state, params: await exportParams(params), optimizer: await optimizerState(optimizer) }, specShapes);
+    await writeCheckpoint(ckptFile, { config, state, params: await exportParams(params), optimizer: await optimizerState(optimizer), ...(average ? { average: await average.values() } : {}) }, specShapes);
   };
   const bestFile = path.join(o.out, BEST_FILE);
   // the best validated weights: exported at the end instead of the last ones
@@ -271,13 +294,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
   };
   const validateOnce = async (): Promise<boolean> => {
-    const bytes = writeModelFile(config, await exportParams(params));
+    const weights = await currentWeights();
+    const bytes = writeModelFile(config, weights);
     const v = opts.validateWith ? await opts.validateWith(bytes, valSet!, state.globalStep) : await validate(bytes, valSet!, log, parallel ? threads : 1);
     lastValStep = state.globalStep;
     const outcome = afterValidation(state, state.globalStep, v, opts.patience);
     await appendFile(metricsFile, `${JSON.stringify({ type: 'val', epoch: state.epoch + 1, step: state.globalStep, ...v, best: outcome.improved, time: round1(elapsed()) })}\n`);
     if (outcome.improved) {
-      bestParams = await exportParams(params);
+      bestParams = weights;
       const metadata = { 'anchorless.trained': JSON.stringify({ data: path.resolve(o.data), steps: state.globalStep, ...v }) };
       await writeFileAtomic(bestFile, writeModelFile(config, bestParams, { metadata }), { overwrite: true });
     } else {
@@ -329,6 +353,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         const lr = lrAt(state.globalStep);
         setLearningRate(optimizer, lr);
         const parts = await trainStep(tf, graph, params, optimizer, batch, config, outputSize, parallel, lr * opts.weightDecay);
+        average?.update(state.globalStep + 1);
         const loss = parts.total;
         if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at step ${state.globalStep + 1} (lower --lr?)`);
         if (Number.isNaN(firstLoss)) firstLoss = loss;
@@ -364,6 +389,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
             opts = withDefaults(recipe.defaults);
             lrPlan = { lr: opts.lr, schedule: opts.lrSchedule, lrSteps: opts.lrSteps, stepsPerEpoch: loader.stepsPerEpoch };
             firstDecay = refitHorizon(lrPlan);
+            keepAverage();
             log(`recipe for the ${totalSteps} steps planned: ${recipe.why}${overrides()}`);
             if (opts.augment !== before) swapLoader = true;
           }
@@ -413,7 +439,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (state.globalStep >= totalSteps || state.stopped !== undefined) {
     modelFile = path.join(o.out, 'model.safetensors');
     const best = state.best;
-    const weights = bestParams ?? (await exportParams(params));
+    const weights = bestParams ?? (await currentWeights());
     // the inference input size: the training size, or a larger one that scores a better AP on --val
     let inputSize: [number, number] = [inH, inW];
     if (best && valSet && inferSizes().length > 0) {
@@ -496,6 +522,7 @@ function checkOptions(o: TrainDefaults & TrainOptions, given: TrainOptions): voi
   if (o.maxSteps !== undefined) positiveInt('max-steps', o.maxSteps);
   if (o.valSteps !== undefined) positiveInt('val-steps', o.valSteps);
   if (!(Number.isInteger(o.patience) && o.patience >= 0)) throw new Error(`train: --patience must be a non-negative integer (0: never stop early), got ${o.patience}`);
+  if (!(typeof o.ema === 'number' && o.ema >= 0 && o.ema < 1)) throw new Error(`train: --ema must be in [0, 1) (0: no weight average), got ${o.ema}`);
   if (!(o.weightDecay >= 0 && o.weightDecay < 1)) throw new Error(`train: --weight-decay must be in [0, 1), got ${o.weightDecay}`);
   if (!(Array.isArray(o.inferScales) && o.inferScales.length > 0 && o.inferScales.every((v) => typeof v === 'number' && v >= 0.25 && v <= 4))) throw new Error(`train: --infer-scales must be a non-empty list of numbers in [0.25, 4], got ${JSON.stringify(o.inferScales)}`);
   if (o.scales !== undefined && !(Array.isArray(o.scales) && o.scales.length > 0 && o.scales.every((v) => v > 0 && Number.isFinite(v)))) throw new Error(`train: scales must be a non-empty list of positive numbers, got ${JSON.stringify(o.scales)}`);
