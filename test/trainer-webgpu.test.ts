@@ -5,10 +5,22 @@
 // 20 steps of centernet-tiny follow the wasm backend's losses; and `anchorless train --backend
 // webgpu` resumes a checkpoint exactly and exports a model that `anchorless eval` scores.
 //
-// Not here: the big presets. Narrowed to an eighth of their widths at their smallest inputs (what
-// a software adapter can run in CI time) their batch-norm statistics are so degenerate that the
-// cpu and wasm backends already disagree by up to 8e-2 of a gradient's scale (centernet-resnet18),
-// so no 1e-4 comparison against either is meaningful at that size.
+// The presets' gradients are compared at a point where they are defined by the kernels, not by
+// rounding: (a) narrowed to an eighth of their widths at twice their size multiple (a 2x2 deepest
+// map: at 1x1 a batch-norm over the batch of 2 has an analytically zero gradient, so both sides are
+// rounding noise); (b) with the transposed convs' weights drawn He-normal instead of the official
+// bilinear up-sampling, whose channel copies leave some batch-norm gammas a gradient of ~1e-7;
+// (c) each tensor's error relative to the larger of its own scale and 1e-3 of the model's largest
+// gradient (an absolute floor, as allclose's atol): a conv bias followed by batch norm has a
+// gradient of exactly 0 in exact arithmetic, ~1e-8 in float32 on every backend.
+//
+// Not here: the hourglass-104 presets, cornernet-saccade and centernet-resdcn101. At any size tried
+// (to 384 px) every pair of backends, wasm against webgpu as much as either against cpu, differs by
+// a median 1e-2 of a gradient's scale while their losses agree to 1e-6: batch norm at
+// initialisation makes the gradients of such deep stacks explode with depth (Yang et al., "A mean
+// field theory of batch normalization", ICLR 2019), so the last bits of any kernel decide the
+// leading ones of a gradient. Batch-norm gammas of 0.3 and 0.1 instead of 1 shrink it to 1.2e-3 and
+// 4.8e-4 (centernet-hourglass104, wasm against webgpu), as that theory predicts, still above 1e-4.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
@@ -26,10 +38,9 @@ import { selectBackend, type TF } from '../trainer/backend.js';
 import { createLoader, type Batch } from '../trainer/data/loader.js';
 import { loadDataset } from '../trainer/data/load.js';
 import { synthDataset } from '../trainer/data/synth.js';
-import { initParams, trainableNames } from '../trainer/model/params.js';
+import { gaussianRng, initParams, trainableNames } from '../trainer/model/params.js';
 import { shardGradients } from '../trainer/step.js';
 import { train } from '../trainer/train.js';
-import { scaleRelativeError } from './helpers/random.js';
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,11 +48,25 @@ const dir = mkdtempSync(path.join(tmpdir(), 'anchorless-webgpu-'));
 const data = path.join(dir, 'synth');
 const quiet = () => undefined;
 
-/** Each preset's input for the gradient comparison: its smallest (its size multiple). */
+/** Each preset's input for the gradient comparison: twice its size multiple; CornerNets 128k - 1. */
 const CASES: Record<string, [number, number]> = {
   'centernet-tiny': [32, 32],
   'cornernet-tiny': [64, 64],
+  'centernet-resnet18': [64, 64],
+  'centernet-resdcn18': [64, 64],
+  'centernet-dla34': [64, 64],
+  'cornernet-squeeze': [255, 255],
 };
+/** The presets made narrower for the comparison (their widths / 8); the -tiny ones run as they are. */
+const NARROWED = new Set(['centernet-resnet18', 'centernet-resdcn18', 'centernet-dla34', 'cornernet-squeeze']);
+
+/** The config with every *Channels width divided by 8 (at least 4). */
+function narrowed(v: unknown, key = ''): unknown {
+  if (typeof v === 'number') return /channels$/i.test(key) ? Math.max(4, Math.round(v / 8)) : v;
+  if (Array.isArray(v)) return v.map((x) => narrowed(x, key));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, narrowed(x, k)]));
+  return v;
+}
 
 test.before(async () => {
   await synthDataset({ out: data, train: 16, val: 4, size: 64, seed: 5 });
@@ -51,6 +76,7 @@ test.before(async () => {
 async function firstBatch(name: string): Promise<{ config: ModelConfig; batch: Batch; outputSize: [number, number] }> {
   const ds = await loadDataset(path.join(data, 'train'));
   const config = preset(name, { labels: ds.labels, inputSize: CASES[name] });
+  if (NARROWED.has(name)) Object.assign(config, narrowed({ backbone: config.backbone, neck: config.neck, head: config.head }));
   const graph = buildGraph(config);
   const [h, w] = config.inputSize;
   const hm = inferShapes(graph, h, w).get(Object.values(graph.heads)[0][0])!;
@@ -67,8 +93,15 @@ async function firstBatch(name: string): Promise<{ config: ModelConfig; batch: B
 async function stepOn(tf: TF, config: ModelConfig, batch: Batch, outputSize: [number, number]) {
   const graph = buildGraph(config);
   const params = initParams(tf, graph, 11);
+  const normal = gaussianRng(23);
+  for (const spec of params.specs.filter((sp) => sp.init === 'deconv-bilinear')) {
+    const std = Math.sqrt(2 / spec.shape.slice(1).reduce((a, b) => a * b, 1));
+    const v = params.values.get(spec.name)!;
+    tf.tidy(() => v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => normal() * std), v.shape)));
+  }
   const { grads, parts } = await shardGradients(tf, graph, params, batch, config, outputSize);
   const names = trainableNames(params);
+  for (const v of params.trainable) assert.ok(grads[v.name], `${v.name}: the step gives it no gradient`);
   const values = await Promise.all(params.trainable.map((v) => grads[v.name].data() as Promise<Float32Array>));
   tf.dispose([...Object.values(grads), ...params.values.values()]);
   return { parts, grads: new Map(names.map((n, i) => [n, values[i]])) };
@@ -83,15 +116,29 @@ for (const name of Object.keys(CASES)) {
       const err = Math.abs(gpu.parts[part] - v) / Math.max(Math.abs(v), 1e-6);
       assert.ok(err <= 1e-4, `${name} loss ${part}: webgpu ${gpu.parts[part]} vs cpu ${v}`);
     }
+    let modelScale = 0;
+    for (const g of cpu.grads.values()) for (const v of g) modelScale = Math.max(modelScale, Math.abs(v));
     let worst = 0;
     let worstName = '';
     for (const [param, g] of cpu.grads) {
-      const err = scaleRelativeError(gpu.grads.get(param)!, g);
+      const err = flooredError(gpu.grads.get(param)!, g, 1e-3 * modelScale);
       if (!(err <= worst)) [worst, worstName] = [err, param];
     }
     assert.ok(worst <= 1e-4, `${name}: gradient of ${worstName} differs by ${worst.toExponential(2)} of its scale`);
     console.log(`  ${name}: ${cpu.grads.size} gradients, worst ${worst.toExponential(1)} (${worstName}), loss ${cpu.parts.total.toFixed(4)}`);
   });
+}
+
+/** max |a - b| over the larger of b's largest magnitude and `floor`. */
+function flooredError(a: Float32Array, b: Float32Array, floor: number): number {
+  if (a.length !== b.length) return Infinity;
+  let diff = 0;
+  let scale = floor;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return Number.isFinite(diff) && scale > 0 ? diff / scale : Infinity;
 }
 
 // the recipe of both runs: 16 images of 32 px in batches of 4, no augmentation, one thread (the
