@@ -152,20 +152,26 @@ function losses(out: string): number[] {
 // Adam's first steps move each weight by about lr * sign(gradient), so a gradient near zero whose
 // last bits differ between two backends moves a weight by 2 lr: runs on any two backends drift
 // apart step by step (measured here: equal to 4 digits for 3 steps, then up to 4e-2 by step 20).
-// The bound checks that the runs train the same model, not bit-equality. Since the wasm backend's 3x3
-// convs run as Winograd (other roundings than webgpu's direct convs) the third step differed by
-// 1.5e-4: the first 3 steps are held to the issue's 1e-3.
-test('20 steps of centernet-tiny: the webgpu run\'s loss follows the wasm run\'s (first 3 steps within 1e-3, all within 6e-2)', async () => {
+// The issue's 1e-3 over all 20 steps therefore holds for no pair of backends, so the test holds the
+// first 3 steps to it, bounds the rest, and checks that webgpu drifts from wasm no further than the
+// cpu backend does (the same run on cpu, against the same wasm run): its drift is Adam's, not a
+// webgpu kernel's. Since the wasm backend's 3x3 convs run as Winograd (other roundings than
+// webgpu's direct convs) the third step differed by 1.5e-4.
+test('20 steps of centernet-tiny: the webgpu run\'s loss follows the wasm run\'s as closely as the cpu run\'s does (first 3 steps within 1e-3, all within 6e-2)', async () => {
   await train({ ...ARGS, backend: 'wasm', out: path.join(dir, 'wasm') });
   await train({ ...ARGS, backend: 'webgpu', out: path.join(dir, 'webgpu') });
-  const [wasm, gpu] = [losses(path.join(dir, 'wasm')), losses(path.join(dir, 'webgpu'))];
+  await train({ ...ARGS, backend: 'cpu', out: path.join(dir, 'cpu') });
+  const [wasm, gpu, cpu] = [losses(path.join(dir, 'wasm')), losses(path.join(dir, 'webgpu')), losses(path.join(dir, 'cpu'))];
   assert.is(gpu.length, 20);
-  const rel = gpu.map((l, i) => Math.abs(l - wasm[i]) / Math.abs(wasm[i]));
+  const drift = (run: number[]) => run.map((l, i) => Math.abs(l - wasm[i]) / Math.abs(wasm[i]));
+  const rel = drift(gpu);
   assert.ok(Math.max(...rel.slice(0, 3)) <= 1e-3, `first 3 steps: ${rel.slice(0, 3).map((e) => e.toExponential(1))}`);
   const worst = Math.max(...rel);
   assert.ok(worst <= 6e-2, `loss relative difference ${worst.toExponential(2)}: webgpu ${gpu.map((l) => l.toFixed(4))} wasm ${wasm.map((l) => l.toFixed(4))}`);
+  const cpuWorst = Math.max(...drift(cpu));
+  assert.ok(worst <= 2 * cpuWorst, `webgpu drifts from wasm by ${worst.toExponential(2)}, the cpu backend by ${cpuWorst.toExponential(2)}`);
   assert.ok(gpu[19] < gpu[0], `the loss fell: ${gpu[0]} -> ${gpu[19]}`);
-  console.log(`  loss ${gpu[0].toFixed(4)} -> ${gpu[19].toFixed(4)}, worst relative difference from wasm ${worst.toExponential(1)}`);
+  console.log(`  loss ${gpu[0].toFixed(4)} -> ${gpu[19].toFixed(4)}, worst relative difference from wasm: webgpu ${worst.toExponential(1)}, cpu ${cpuWorst.toExponential(1)}`);
 });
 
 test('`anchorless train --backend webgpu`: a checkpoint after 8 steps, --resume ends with the weights of the uninterrupted run; eval scores the model', async () => {
