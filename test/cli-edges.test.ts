@@ -89,6 +89,8 @@ test('train: bad arguments print nothing else and leave no --out folder; --out a
     [['--infer-scales', '1,9'], /^train: --infer-scales must be a number in \[0\.25, 4\], got 9$/],
     [['--ema', '1'], /^train: --ema must be a number in \[0, 0\.999999\], got 1$/],
     [['--ema', '-0.5'], /^train: --ema must be a number in \[0, 0\.999999\], got -0\.5$/],
+    [['--augment-from', '1'], /^train: --augment-from must be a number in \[0, 0\.999\], got 1$/],
+    [['--augment-from', 'half'], /^train: --augment-from must be a number in \[0, 0\.999\], got half$/],
   ] as const) {
     const r = await run(trainCommand, ['--data', path.join(dir, 'synth', 'train'), '--arch', 'centernet-tiny', '--out', out, ...args]);
     assert.match(r.error?.message ?? '', message, args.join(' '));

@@ -269,6 +269,9 @@ test('the recipe depends on how often the schedule sees each image', () => {
   assert.is(chooseRecipe('cornernet-tiny', 30000).defaults.lr, 2e-3);
   assert.match(chooseRecipe('cornernet-tiny', 2000).why, /lr 0\.004 \/10 at 70% and 90% of the steps/);
   assert.is(chooseRecipe('centernet-tiny', 2000).passes, (6300 * 8) / 2000);
+  // centernet-tiny's augmentation on a fixed set starts at 30% of the steps; cornernet-tiny's, and with plenty of data, at once
+  assert.equal([chooseRecipe('centernet-tiny', 2000).defaults.augmentFrom, chooseRecipe('cornernet-tiny', 2000).defaults.augmentFrom, chooseRecipe('centernet-tiny', 30000).defaults.augmentFrom], [0.3, 0, 0]);
+  assert.match(chooseRecipe('centernet-tiny', 2000).why, /augment full \(scales 0\.8\.\.1\.2\) from 30% of the steps/);
   // a fixed set seen at most AUGMENT_FROM_PASSES times: weight decay, the preset's augmentation (none for -tiny)
   const few = chooseRecipe('centernet-tiny', 2000, { steps: 2600 });
   assert.equal([few.kind, few.defaults.augment, few.defaults.weightDecay], ['fixed-set', 'none', 0.05]);

@@ -156,6 +156,34 @@ test('--ema: the export is the weight average, and a stopped and resumed run end
   assert.ok(differ > 0.5 * model.tensors.size, `the average differs from the last weights (${differ} of ${model.tensors.size} tensors)`);
 });
 
+// --augment-from: the first share of the steps sees the images as they are (the same losses as a
+// run without augmentation), the rest augmented; a run stopped after the switch resumes exactly.
+test('--augment-from 0.5: the first half of the steps unaugmented, then augmented; resumed across the switch, the same model', async () => {
+  const opts = { ...ARGS, epochs: 2, checkpointEvery: 1, augment: 'full' as const };
+  const lines: string[] = [];
+  const half = path.join(dir, 'aug-half');
+  await train({ ...opts, out: half, augmentFrom: 0.5, log: (l) => lines.push(l) });
+  const none = path.join(dir, 'aug-none');
+  await train({ ...opts, out: none, augment: 'none' });
+  const full = path.join(dir, 'aug-full');
+  await train({ ...opts, out: full, augmentFrom: 0 });
+  const [h, n, f] = [half, none, full].map(trainLosses);
+  assert.is(h.length, 12);
+  assert.equal(h.slice(0, 6), n.slice(0, 6), 'steps 1-6: the unaugmented run\'s losses');
+  assert.ok(h[6] !== n[6], `step 7 augmented: ${h[6]} against ${n[6]} unaugmented`);
+  assert.ok(f[0] !== n[0], 'a run augmented from the start differs from its first step');
+  assert.ok(lines.some((l) => l.includes('train: augment full from step 6 of 12')), lines.join('\n'));
+  const stopped = path.join(dir, 'aug-stopped');
+  await train({ ...opts, out: stopped, augmentFrom: 0.5, resume: true, maxSteps: 8 });
+  await train({ ...opts, out: stopped, augmentFrom: 0.5, resume: true });
+  assertSameModel(half, stopped);
+});
+
+/** The training loss of each step in a run's metrics.jsonl. */
+function trainLosses(run: string): number[] {
+  return readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; total: number }).filter((l) => l.type === 'train').map((l) => l.total);
+}
+
 /** Both runs' model.safetensors hold bit-identical tensors. */
 function assertSameModel(dirA: string, dirB: string): void {
   const a = readModelFile(new Uint8Array(readFileSync(path.join(dirA, 'model.safetensors'))));

@@ -98,6 +98,11 @@ export interface TrainOptions {
    */
   augment?: 'full' | 'none';
   /**
+   * The fraction of the planned steps (in [0, 1)) trained without augmentation before `augment`
+   * starts; default by the recipe (0, or a fixed set's centernet-tiny 0.3).
+   */
+  augmentFrom?: number;
+  /**
    * Threads that compute a step's gradients, each on a share of the batch (data parallel, as
    * PyTorch's DataParallel); wasm and cpu backends only (the native ones run their own threads).
    * Default trainDefaults(arch).threads (2) there, 1 on native backends.
@@ -186,6 +191,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     log(`resuming ${ckptFile}: epoch ${state.epoch + 1}, step ${state.stepInEpoch} of it, ${state.globalStep} steps done`);
   }
 
+  /** The augmentation of step `step` (0-based) of `planned`: none before --augment-from's share of them. */
+  const augmentAt = (step: number, planned: number) => (step < opts.augmentFrom * planned ? 'none' : opts.augment);
+  // the loader's steps per epoch (it drops the last partial batch), for the first plan: totalSteps needs the loader
+  let loaderAugment = augmentAt(state.globalStep, state.plannedSteps ?? opts.steps ?? opts.epochs * Math.floor(trainSet.images.length / state.batch));
   const startLoader = () =>
     createLoader(trainSet, {
       batchSize: state.batch,
@@ -195,7 +204,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       std: config.std,
       seed: state.seed,
       targets: { kind: config.detector, numClasses: config.numClasses },
-      augment: opts.augment === 'none' ? false : { ...(opts.scales ? { scales: opts.scales } : {}) },
+      augment: loaderAugment === 'none' ? false : { ...(opts.scales ? { scales: opts.scales } : {}) },
       workers: opts.workers,
     });
   let loader = await startLoader();
@@ -231,6 +240,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const overrides = () => {
     const given = [
       ...(o.augment !== undefined ? [`augment ${o.augment}`] : []),
+      ...(o.augmentFrom !== undefined ? [`augment from ${o.augmentFrom}`] : []),
       ...(o.weightDecay !== undefined ? [`weight decay ${o.weightDecay}`] : []),
       ...(o.scales !== undefined ? [`scales ${o.scales.join(', ')}`] : []),
       ...(o.ema !== undefined ? [`ema ${o.ema}`] : []),
@@ -238,7 +248,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     return given.length ? ` (options given override it: ${given.join(', ')})` : '';
   };
   log(`recipe: ${recipe.why}${overrides()}`);
-  log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, ${budgetPending ? `steps fitted to --time-budget ${formatSeconds(opts.timeBudget!)} after ${BUDGET_WARMUP_STEPS + BUDGET_MEASURED_STEPS}` : `${totalSteps} steps in all`} (batch ${state.batch}, lr ${opts.lr}${opts.lrSchedule === 'cosine' ? ' cosine' : ''}, augment ${opts.augment}${opts.weightDecay > 0 ? `, weight decay ${opts.weightDecay}` : ''}${opts.ema > 0 ? `, weight average ${opts.ema}` : ''}${valSet ? `, validation every ${budgetPending ? '~10% of the' : valSteps} steps, patience ${opts.patience}` : ''}), backend ${backendName}${parallel ? ` on ${threads} threads` : ''}`);
+  log(`training ${config.name} (${config.detector}, ${config.numClasses} classes, input ${inH}x${inW}) on ${trainSet.images.length} images, ${loader.stepsPerEpoch} steps/epoch, ${budgetPending ? `steps fitted to --time-budget ${formatSeconds(opts.timeBudget!)} after ${BUDGET_WARMUP_STEPS + BUDGET_MEASURED_STEPS}` : `${totalSteps} steps in all`} (batch ${state.batch}, lr ${opts.lr}${opts.lrSchedule === 'cosine' ? ' cosine' : ''}, augment ${opts.augment}${opts.augment !== 'none' && opts.augmentFrom > 0 ? ` from ${Math.round(opts.augmentFrom * 100)}% of the steps` : ''}${opts.weightDecay > 0 ? `, weight decay ${opts.weightDecay}` : ''}${opts.ema > 0 ? `, weight average ${opts.ema}` : ''}${valSet ? `, validation every ${budgetPending ? '~10% of the' : valSteps} steps, patience ${opts.patience}` : ''}), backend ${backendName}${parallel ? ` on ${threads} threads` : ''}`);
 
   // the weight average (--ema), which validation and export read; a recipe change may start or end it
   let average: WeightAverage | undefined;
@@ -342,7 +352,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     valFrom = state.globalStep;
     state = { ...state, plannedSteps: totalSteps };
   };
-  let swapLoader = false;
   try {
     outer: while (state.globalStep < totalSteps && state.stopped === undefined) {
       const epoch = state.epoch;
@@ -384,14 +393,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           state = { ...state, plannedSteps: totalSteps, recipeSteps: totalSteps };
           const replanned = recipeFor(totalSteps);
           if (replanned.why !== recipe.why) {
-            const before = opts.augment;
             recipe = replanned;
             opts = withDefaults(recipe.defaults);
             lrPlan = { lr: opts.lr, schedule: opts.lrSchedule, lrSteps: opts.lrSteps, stepsPerEpoch: loader.stepsPerEpoch };
             firstDecay = refitHorizon(lrPlan);
             keepAverage();
             log(`recipe for the ${totalSteps} steps planned: ${recipe.why}${overrides()}`);
-            if (opts.augment !== before) swapLoader = true;
           }
           log(`\ntime budget ${formatSeconds(opts.timeBudget!)}: measured ${stepS.toFixed(3)} s/step, ${ckptS.toFixed(2)} s/checkpoint, ${valS.toFixed(1)} s/validation, ${formatSeconds((Date.now() - startedAt) / 1000)} so far -> ${totalSteps} steps in all (${decayText(totalSteps)}; validation every ${valSteps}; expected ${formatSeconds(plan.expectedS)})`);
           if (totalSteps <= state.globalStep) log('train: the time budget leaves no room for more steps');
@@ -412,9 +419,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           break outer;
         }
         if (last) break;
-        if (swapLoader) {
-          // the augmentation changed with the plan: the same (seed, epoch, image) streams from this step on, with the new one
-          swapLoader = false;
+        // the augmentation changed with the plan (its recipe or the share before --augment-from):
+        // the same (seed, epoch, image) streams from this step on, with the new one
+        const augmentNow = augmentAt(state.globalStep, totalSteps);
+        if (!budgetPending && augmentNow !== loaderAugment) {
+          if (opts.augmentFrom > 0 && opts.augment !== 'none') log(`\ntrain: augment ${augmentNow} from step ${state.globalStep} of ${totalSteps}`);
+          loaderAugment = augmentNow;
           await loader.close();
           loader = await startLoader();
           continue outer;
@@ -535,6 +545,7 @@ function checkOptions(o: TrainDefaults & TrainOptions, given: TrainOptions): voi
   if (!o.arch) throw new Error('train: --arch is required');
   if (!LR_SCHEDULES.includes(o.lrSchedule)) throw new Error(`train: --lr-schedule must be one of ${LR_SCHEDULES.join(', ')}, got ${JSON.stringify(o.lrSchedule)}`);
   if (o.augment !== undefined && o.augment !== 'full' && o.augment !== 'none') throw new Error(`train: --augment must be full or none, got ${String(o.augment)}`);
+  if (!(typeof o.augmentFrom === 'number' && o.augmentFrom >= 0 && o.augmentFrom < 1)) throw new Error(`train: --augment-from must be a fraction of the steps in [0, 1), got ${o.augmentFrom}`);
   if (!o.out) throw new Error('train: --out is required');
   if (o.backend !== undefined && !BACKENDS.includes(o.backend as BackendName)) throw new Error(`train: --backend must be one of ${BACKENDS.join(', ')}, got ${JSON.stringify(o.backend)}`);
 }
