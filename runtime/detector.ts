@@ -17,7 +17,7 @@ import { preprocessCenterNet, preprocessCornerNet } from './image/preprocess.js'
 import { checkImage, type ImageInput } from './image/source.js';
 import { checkOptionNames } from './util/options.js';
 import { boxToOriginal, type ImageTransform } from './image/transform.js';
-import { decodeSettings, type ModelConfig } from './model/config.js';
+import { decodeSettings, MAX_TEST_SIZES, type ModelConfig } from './model/config.js';
 import { inferShapes, type Graph } from './model/graph.js';
 import { CENTERNET_HEADS, CORNERNET_HEADS, outputNamesOf } from './model/names.js';
 import { inferenceHeads } from './model/registry.js';
@@ -42,6 +42,12 @@ export interface DetectorOptions {
   maxResults?: number;
   /** Network input [height, width] (or one number: a square); default the model's training size. Multiples of the architecture's size multiple. */
   inputSize?: [number, number] | number;
+  /**
+   * Multi-size test: run each image at each of these input sizes and merge the detections by
+   * per-class soft-NMS, as the multi-scale test does. Default: the model's testSizes where it has
+   * them (`train` chooses them on --val), else inputSize alone. Not with inputSize or keepResolution.
+   */
+  inputSizes?: ([number, number] | number)[];
   /**
    * Run each image at its own (test-scaled) size instead of resizing it to inputSize, padded as
    * the official tests do: CenterNet's --keep_res, (side | 31) + 1 ((side | 127) + 1 for
@@ -72,7 +78,7 @@ export interface DetectorOptions {
 
 /** Every option name create() knows: the Record makes the compiler insist that a new option is listed. */
 const OPTION_NAMES: Record<keyof DetectorOptions, true> = {
-  model: true, scoreThreshold: true, maxResults: true, inputSize: true, flip: true, scales: true, wasm: true, memoryLimit: true, keepResolution: true, threads: true, worker: true,
+  model: true, scoreThreshold: true, maxResults: true, inputSize: true, inputSizes: true, flip: true, scales: true, wasm: true, memoryLimit: true, keepResolution: true, threads: true, worker: true,
 };
 
 export interface InferOptions {
@@ -112,7 +118,8 @@ export class ObjectDetector {
     readonly config: ModelConfig,
     private readonly graph: Graph,
     plans: PlanCache | undefined,
-    private readonly size: [number, number],
+    /** The input sizes detect() runs each image at (one, or a multi-size test's); the first is inputSize. */
+    private readonly sizes: [number, number][],
     private readonly heads: Record<string, string>,
     private readonly scoreThreshold: number,
     private readonly maxResults: number,
@@ -139,6 +146,9 @@ export class ObjectDetector {
       throw new Error(`ObjectDetector.create: scales must be a non-empty array of positive numbers, got ${showValue(scales)}`);
     }
     const askedSize = checkInputSize(options.inputSize);
+    const askedSizes = checkInputSizes(options.inputSizes);
+    if (askedSize && askedSizes) throw new Error('ObjectDetector.create: give inputSize (one size) or inputSizes (a multi-size test), not both');
+    if (keepResolution && askedSizes) throw new Error('ObjectDetector.create: keepResolution sizes each image itself; it cannot take inputSizes');
     const { memoryLimit = DEFAULT_MEMORY_LIMIT } = options;
     if (typeof memoryLimit !== 'number' || !Number.isInteger(memoryLimit) || memoryLimit < 1 || memoryLimit > MAX_MEMORY_LIMIT) {
       throw new Error(`ObjectDetector.create: memoryLimit must be a whole number of bytes in [1, ${MAX_MEMORY_LIMIT}], got ${showValue(memoryLimit)}`);
@@ -154,7 +164,9 @@ export class ObjectDetector {
     // a quantised model's reader and int8 steps come in code of their own, loaded only for such models
     const int8Code = parsed.metadata[INT8_KEY] !== undefined ? await import('./engine/int8-step.js') : undefined;
     const file = modelFromSafetensors(parsed, { decodeF16: wasmF16Decoder(kn) }, int8Code?.INT8_SUPPORT);
-    const [height, width] = askedSize ?? file.config.inputSize;
+    // inputSize alone, inputSizes, or the model's own: its multi-size test (not with keepResolution, which sizes each image itself)
+    const sizes = askedSize ? [askedSize] : (askedSizes ?? (!keepResolution && file.config.testSizes ? file.config.testSizes : [file.config.inputSize]));
+    const [height, width] = sizes[0];
     const heads = inferenceHeads(file.graph);
     // a quantised model's int8 layers run on the int8 kernels: a wasm module of their own
     const int8 = file.int8 && int8Code && (await int8Code.int8PlanSteps(kn, file.int8));
@@ -165,9 +177,17 @@ export class ObjectDetector {
     } catch (e) {
       throw new Error(`ObjectDetector.create: ${source}: ${(e as Error).message}`);
     }
-    const plans = new PlanCache(build, first.stats.weightBytes > LARGE_MODEL_WEIGHT_BYTES ? 1 : PLAN_CACHE_SIZE);
+    // a multi-size test keeps a plan for each of its sizes, and one more (infer() on another size)
+    const plans = new PlanCache(build, first.stats.weightBytes > LARGE_MODEL_WEIGHT_BYTES ? 1 : Math.max(PLAN_CACHE_SIZE, sizes.length + 1));
     plans.add(height, width, first);
-    return new ObjectDetector(file.config, file.graph, plans, [height, width], heads, scoreThreshold, maxResults, flip, [...scales], keepResolution);
+    for (const [h, w] of sizes.slice(1)) {
+      try {
+        inferShapes(file.graph, h, w);
+      } catch (e) {
+        throw new Error(`ObjectDetector.create: ${source}: input size ${h}x${w}: ${(e as Error).message}`);
+      }
+    }
+    return new ObjectDetector(file.config, file.graph, plans, sizes, heads, scoreThreshold, maxResults, flip, [...scales], keepResolution);
   }
 
   /** Worker mode: the same detector built in a worker (runtime/threads/), this object its proxy. */
@@ -176,8 +196,8 @@ export class ObjectDetector {
     // what structured clone cannot carry: a URL goes as its href
     const cloneable = { ...rest, ...(rest.model instanceof URL ? { model: rest.model.href } : {}), ...(rest.wasm instanceof URL ? { wasm: rest.wasm.href } : {}) };
     const { remote, created } = await RemoteDetector.start({ options: cloneable, threads });
-    const c = created as { config: ModelConfig; graph: Graph; inputSize: [number, number]; heads: Record<string, string> };
-    const det = new ObjectDetector(c.config, c.graph, undefined, c.inputSize, c.heads, 0, 1, false, [1], false);
+    const c = created as { config: ModelConfig; graph: Graph; inputSizes: [number, number][]; heads: Record<string, string> };
+    const det = new ObjectDetector(c.config, c.graph, undefined, c.inputSizes, c.heads, 0, 1, false, [1], false);
     det.remote = remote;
     return det;
   }
@@ -187,11 +207,16 @@ export class ObjectDetector {
     return { graph: this.graph, heads: this.heads };
   }
 
-  /** Input size [height, width] that detect() resizes images to (unless keepResolution). */
+  /** Input size [height, width] that detect() resizes images to (unless keepResolution); a multi-size test's first. */
   get inputSize(): [number, number] {
-    if (this.remote) return [this.size[0], this.size[1]];
-    this.livePlans();
-    return [this.size[0], this.size[1]];
+    if (!this.remote) this.livePlans();
+    return [this.sizes[0][0], this.sizes[0][1]];
+  }
+
+  /** Every input size detect() runs an image at: [inputSize], or a multi-size test's sizes. */
+  get inputSizes(): [number, number][] {
+    if (!this.remote) this.livePlans();
+    return this.sizes.map(([h, w]) => [h, w]);
   }
 
   /**
@@ -231,8 +256,9 @@ export class ObjectDetector {
     let dets: Detection[] = [];
     // CornerNet-Saccade runs its own procedure (crops at attended locations), merged by its own soft-NMS
     const saccade = isSaccadeModel(this.config);
-    for (const scale of saccade ? [] : this.scales) {
-      const [inputHeight, inputWidth] = this.inputSizeFor(image, scale);
+    const runs = saccade ? [] : this.sizes.flatMap((size) => this.scales.map((scale) => ({ size, scale })));
+    for (const { size, scale } of runs) {
+      const [inputHeight, inputWidth] = this.inputSizeFor(image, size, scale);
       const plan = this.planFor('detect', inputHeight, inputWidth);
       // the decodes run at stride 1 (feature-map cells); toInput maps cells to input pixels by in / out per axis
       const toInput = inputScaler(plan, this.config.detector === 'centernet' ? CENTERNET_HEADS.heatmap : CORNERNET_HEADS.tlHeatmap);
@@ -269,9 +295,9 @@ export class ObjectDetector {
       }
     }
     // CornerNet always merges its corner pairs by soft-NMS; CenterNet only when several outputs meet
-    const merge = this.config.detector === 'cornernet' || this.scales.length > 1;
+    const merge = this.config.detector === 'cornernet' || runs.length > 1;
     if (saccade) {
-      const plan = this.planFor('detect', this.size[0], this.size[1]);
+      const plan = this.planFor('detect', this.sizes[0][0], this.sizes[0][1]);
       dets = detectSaccade(image, this.config, { inputShape: plan.inputShape, input: () => plan.inputView(), forward: () => this.forward(plan) }, { ...norm, channelOrder: 'rgb' });
     } else {
       dets = merge ? cornerNetPostprocess(dets, { maxResults: this.maxResults }) : dets.sort(byScoreDescending);
@@ -306,8 +332,8 @@ export class ObjectDetector {
   }
 
   /** [height, width] of the network input for one image at one test scale. */
-  private inputSizeFor(image: ImageInput, scale: number): [number, number] {
-    if (!this.keepResolution) return this.size;
+  private inputSizeFor(image: ImageInput, size: [number, number], scale: number): [number, number] {
+    if (!this.keepResolution) return size;
     const side = (n: number) => {
       const resized = Math.floor(n * scale);
       if (resized < 1) throw new Error(`detect: scale ${scale} shrinks the ${image.width}x${image.height} image to nothing`);
@@ -389,6 +415,16 @@ function checkInputSize(v: unknown): [number, number] | undefined {
 }
 
 /** A value as the caller wrote it: NaN stays NaN (JSON would print null), strings keep their quotes. */
+function checkInputSizes(v: unknown): [number, number][] | undefined {
+  if (v === undefined) return undefined;
+  const side = (s: unknown) => typeof s === 'number' && Number.isInteger(s) && s >= 1;
+  const pair = (s: unknown) => side(s) || (Array.isArray(s) && s.length === 2 && s.every(side));
+  if (!Array.isArray(v) || v.length < 1 || v.length > MAX_TEST_SIZES || !v.every(pair)) {
+    throw new Error(`ObjectDetector.create: inputSizes must be an array of 1 to ${MAX_TEST_SIZES} sizes, each a positive integer (a square) or [height, width], got ${showValue(v)}`);
+  }
+  return v.map((s) => (Array.isArray(s) ? [s[0], s[1]] : [s, s]));
+}
+
 function showValue(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(showValue).join(', ')}]`;
   if (typeof v === 'string') return JSON.stringify(v);

@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { detectCommand } from '../runtime/cli/detect.js';
+import { ObjectDetector } from '../runtime/detector.js';
+import { readImageRGB } from '../trainer/data/image-io.js';
 import { evalCommand } from '../trainer/cli/eval.js';
 import { synthCommand } from '../trainer/cli/synth.js';
 import { trainCommand } from '../trainer/cli/train.js';
@@ -17,6 +19,7 @@ import { loadKernels } from './helpers/kernels.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'anchorless-cli-edges-'));
 const SAMPLE = path.resolve('models/sample.png');
+const MODEL_FILE = path.resolve('models/centernet-tiny-synth.safetensors');
 
 /** Runs a command with console.log / console.error captured; returns what it printed and its error. */
 async function run(command: (argv: string[]) => Promise<void>, argv: string[]): Promise<{ out: string; err: string; error?: Error }> {
@@ -63,6 +66,25 @@ test('detect --out into a missing folder: refused before any detection, without 
   assert.match(unsupported.error?.message ?? '', /unsupported extension "\.gif"/);
 });
 
+test('detect --input-size: one size instead of the model\'s, the detections of a detector at that size; bad sizes named', async () => {
+  const r = await run(detectCommand, [SAMPLE, '--input-size', '160', '--json']);
+  const det = await ObjectDetector.create({ inputSize: 160, model: MODEL_FILE });
+  try {
+    const rgb = await readImageRGB(SAMPLE);
+    const expected = await det.detect({ data: rgb.data, width: rgb.width, height: rgb.height, channels: 3 });
+    const scores = (out: string) => (JSON.parse(out) as { detections: { score: number }[] }[])[0].detections.map((d) => d.score);
+    // --json prints scores to 4 decimals
+    assert.equal(scores(r.out), expected.map((d) => Math.round(d.score * 1e4) / 1e4));
+    assert.not.equal(scores(r.out), scores((await run(detectCommand, [SAMPLE, '--json'])).out), 'the model\'s own size (128) differs');
+  } finally {
+    det.close();
+  }
+  for (const bad of ['0', '1x', '128x-1', 'big']) {
+    const e = await run(detectCommand, [SAMPLE, '--input-size', bad]);
+    assert.is(e.error?.message, `detect: --input-size must be N or HxW (positive integers up to 16384), got ${bad}`);
+  }
+});
+
 test('train: bad arguments print nothing else and leave no --out folder; --out a file; --batch named', async () => {
   const out = path.join(dir, 'train-out');
   const missingData = await run(trainCommand, ['--data', path.join(dir, 'nope'), '--arch', 'centernet-tiny', '--out', out]);
@@ -91,6 +113,8 @@ test('train: bad arguments print nothing else and leave no --out folder; --out a
     [['--ema', '-0.5'], /^train: --ema must be a number in \[0, 0\.999999\], got -0\.5$/],
     [['--augment-from', '1'], /^train: --augment-from must be a number in \[0, 0\.999\], got 1$/],
     [['--augment-from', 'half'], /^train: --augment-from must be a number in \[0, 0\.999\], got half$/],
+    [['--infer-merge', '0'], /^train: --infer-merge must be an integer in \[1, 4\], got 0$/],
+    [['--infer-merge', '2.5'], /^train: --infer-merge must be an integer in \[1, 4\], got 2\.5$/],
   ] as const) {
     const r = await run(trainCommand, ['--data', path.join(dir, 'synth', 'train'), '--arch', 'centernet-tiny', '--out', out, ...args]);
     assert.match(r.error?.message ?? '', message, args.join(' '));

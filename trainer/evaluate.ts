@@ -1,6 +1,9 @@
 // Evaluation of a model file on a dataset through the runtime exactly as it is deployed
 // (ObjectDetector on the wasm kernels): COCO's twelve numbers, or VOC07 11-point AP at IoU 0.5.
-import { ObjectDetector } from '../runtime/detector.js';
+import { ObjectDetector, type DetectedObject } from '../runtime/detector.js';
+import { cornerNetPostprocess } from '../runtime/decode/postprocess.js';
+import { toXywh } from '../runtime/decode/boxes.js';
+import type { ModelConfig } from '../runtime/model/config.js';
 import type { ModelSource } from '../runtime/model-source.js';
 import { evaluateCoco, type CocoEvalResult } from './eval/coco-eval.js';
 import { datasetToCocoGt, toCocoResults, type ImageDetections } from './eval/results.js';
@@ -41,29 +44,34 @@ export interface Evaluation {
   /** VOC07 11-point mAP at IoU 0.5 (difficult objects ignored). */
   voc07: number | null;
   results: CocoResult[];
+  /**
+   * Per image (in the dataset's order), every detection detect() returned, before classes left
+   * out by the class map are dropped: what mergeEvaluations() merges.
+   */
+  detections: DetectedObject[][];
   images: number;
   /** Mean detect() time per image, milliseconds. */
   msPerImage: number;
 }
 
+/** Most detections an image keeps: every scored box counts for AP, the decode's 100 best. */
+const MAX_DETECTIONS = 100;
+
 export async function evaluateModel(model: ModelSource, ds: Dataset, opts: EvaluateOptions = {}): Promise<Evaluation> {
   const count = opts.detectors ?? 1;
   if (!(Number.isInteger(count) && count >= 1 && count <= 64)) throw new Error(`evaluateModel: detectors must be an integer from 1 to 64, got ${count}`);
-  // every scored box counts for AP: no score threshold, the decode's 100 best
-  const options = { model, scoreThreshold: 0, maxResults: 100, flip: opts.flip ?? false };
+  // every scored box counts for AP: no score threshold
+  const options = { model, scoreThreshold: 0, maxResults: MAX_DETECTIONS, flip: opts.flip ?? false };
   const detectors = [await ObjectDetector.create(options)];
   const images = opts.limit !== undefined ? ds.images.slice(0, opts.limit) : ds.images;
-  let subset: Dataset = { ...ds, images };
-  const perImage: ImageDetections[] = [];
+  const raw: DetectedObject[][] = [];
   let detectMs = 0;
-  let mapping: ReturnType<typeof mapClasses>;
+  let scoring: Scoring;
   try {
     const detector = detectors[0];
     // before any image runs: a class scored against the wrong category gives a wrong AP silently
-    const classMap = opts.categoriesFromObjects ? withAbsentClassesLeftOut(detector.config.labels, subset, opts.classMap, opts.onWarning) : opts.classMap;
-    if (opts.unmatchedCategories === 'ignore') subset = dropUnmatchedObjects(detector.config.labels, subset, classMap, opts.onWarning);
-    mapping = mapClasses(detector.config.labels, subset, classMap);
-    const map = mapping;
+    scoring = prepareScoring(detector.config.labels, { ...ds, images }, opts);
+    const subset = scoring.subset;
     for (let i = 1; i < Math.min(count, subset.images.length); i++) detectors.push(await ObjectDetector.create({ ...options, worker: true }));
     let next = 0;
     let done = 0;
@@ -76,10 +84,8 @@ export async function evaluateModel(model: ModelSource, ds: Dataset, opts: Evalu
           throw new Error(`image ${image.file}: the file is ${rgb.width}x${rgb.height} but the annotations say ${image.width}x${image.height} (image id ${JSON.stringify(image.id)})`);
         }
         const t0 = performance.now();
-        const dets = await d.detect({ data: rgb.data, width: rgb.width, height: rgb.height, channels: 3 });
+        raw[i] = await d.detect({ data: rgb.data, width: rgb.width, height: rgb.height, channels: 3 });
         detectMs += performance.now() - t0;
-        // classes left out by the class map are not scored
-        perImage[i] = { imageId: image.id, detections: dets.filter((det) => map.categoryOfClass[det.classId] !== undefined) };
         opts.onProgress?.(++done, images.length);
       }
     };
@@ -97,6 +103,49 @@ export async function evaluateModel(model: ModelSource, ds: Dataset, opts: Evalu
   } finally {
     for (const d of detectors) d.close();
   }
+  return { ...score(scoring, raw), detections: raw, images: images.length, msPerImage: images.length ? detectMs / images.length : 0 };
+}
+
+/**
+ * The evaluation of a multi-size test from evaluations of the same model at each size (evaluateModel
+ * with the same dataset and options, no flip difference): each image's detections concatenated in
+ * the order given and merged by per-class soft-NMS, exactly as ObjectDetector's `inputSizes` merges
+ * them, without running the network again. msPerImage is the sum of theirs. CenterNet only: one
+ * size's CenterNet detections are the decode's as they are, while CornerNet's have been merged by
+ * soft-NMS already (a CornerNet multi-size test must run the detector).
+ */
+export function mergeEvaluations(evals: readonly Evaluation[], ds: Dataset, config: Pick<ModelConfig, 'detector' | 'labels'>, opts: Pick<EvaluateOptions, 'limit' | 'classMap' | 'unmatchedCategories' | 'categoriesFromObjects'> = {}): Evaluation {
+  if (config.detector !== 'centernet') throw new Error(`mergeEvaluations: only CenterNet's detections merge after the fact (${config.detector}'s are soft-NMS merged per size already)`);
+  if (evals.length < 2) throw new Error(`mergeEvaluations: expected at least 2 evaluations, got ${evals.length}`);
+  const { labels } = config;
+  const images = opts.limit !== undefined ? ds.images.slice(0, opts.limit) : ds.images;
+  if (evals.some((e) => e.detections.length !== images.length)) {
+    throw new Error(`mergeEvaluations: every evaluation must cover the dataset's ${images.length} images, got ${evals.map((e) => e.detections.length).join(', ')}`);
+  }
+  const scoring = prepareScoring(labels, { ...ds, images }, opts);
+  const merged = images.map((_, i) =>
+    cornerNetPostprocess(evals.flatMap((e) => e.detections[i]), { maxResults: MAX_DETECTIONS }).map((d) => ({ box: d.box, bbox: toXywh(d.box), score: d.score, classId: d.classId, label: labels[d.classId] ?? `class${d.classId}` })),
+  );
+  return { ...score(scoring, merged), detections: merged, images: images.length, msPerImage: evals.reduce((sum, e) => sum + e.msPerImage, 0) };
+}
+
+interface Scoring {
+  subset: Dataset;
+  mapping: ReturnType<typeof mapClasses>;
+  numClasses: number;
+}
+
+/** The images and classes scored: the class map applied (and checked) to the model's labels. */
+function prepareScoring(labels: readonly string[], ds: Dataset, opts: Pick<EvaluateOptions, 'classMap' | 'unmatchedCategories' | 'categoriesFromObjects' | 'onWarning'>): Scoring {
+  let subset = ds;
+  const classMap = opts.categoriesFromObjects ? withAbsentClassesLeftOut(labels, subset, opts.classMap, opts.onWarning) : opts.classMap;
+  if (opts.unmatchedCategories === 'ignore') subset = dropUnmatchedObjects(labels, subset, classMap, opts.onWarning);
+  return { subset, mapping: mapClasses(labels, subset, classMap), numClasses: labels.length };
+}
+
+/** COCO's numbers and VOC07 AP of per-image detections; classes the class map leaves out are not scored. */
+function score({ subset, mapping, numClasses }: Scoring, raw: readonly (readonly DetectedObject[])[]): Pick<Evaluation, 'coco' | 'voc07' | 'results'> {
+  const perImage: ImageDetections[] = subset.images.map((image, i) => ({ imageId: image.id, detections: raw[i].filter((det) => mapping.categoryOfClass[det.classId] !== undefined) }));
   const results = toCocoResults(perImage, mapping.categoryOfClass.map((id) => id ?? Number.NaN));
   const coco = evaluateCoco(datasetToCocoGt(subset), results);
   // VOC AP in model-class space: ground-truth channels through the mapping (every annotated
@@ -104,7 +153,7 @@ export async function evaluateModel(model: ModelSource, ds: Dataset, opts: Evalu
   const voc = vocAp(
     subset.images.map((im) => ({ imageId: im.id, boxes: im.boxes, classIds: im.classIds.map((c) => mapping.classOfChannel[c]!), difficult: im.difficult.map((d, k) => d || im.iscrowd[k]) })),
     perImage.flatMap((p) => p.detections.map((d) => ({ imageId: p.imageId, box: d.box, score: d.score, classId: d.classId }))),
-    { numClasses: detectors[0].config.labels.length },
+    { numClasses },
   );
-  return { coco, voc07: voc.mAP, results, images: images.length, msPerImage: images.length ? detectMs / images.length : 0 };
+  return { coco, voc07: voc.mAP, results };
 }

@@ -6,6 +6,7 @@
 // dataset's size), and no augmentation (from scratch and with plenty of generated images, the
 // papers' scale/crop/colour augmentation slowed learning: AP50 0.014 against 0.058 after 375 steps).
 
+import { MULTI_SIZE_MIN_GAIN } from './inference-size.js';
 import type { LrSchedule } from './schedule.js';
 
 export interface TrainDefaults {
@@ -44,9 +45,11 @@ export interface TrainDefaults {
    * input size is chosen by AP on --val at the end (1: the training size, always a candidate).
    */
   inferScales: number[];
+  /** Most of those sizes a multi-size test may merge (trainer/inference-size.ts); 1: one size. */
+  inferMerge: number;
 }
 
-export const TRAIN_DEFAULTS: TrainDefaults = { epochs: 30, batch: 16, lr: 2e-3, seed: 1, augment: 'full', valEvery: 5, checkpointEvery: 100, threads: 2, lrSteps: [0.7, 0.9], lrSchedule: 'step', augmentFrom: 0, weightDecay: 0, ema: 0, patience: 5, inferScales: [1] };
+export const TRAIN_DEFAULTS: TrainDefaults = { epochs: 30, batch: 16, lr: 2e-3, seed: 1, augment: 'full', valEvery: 5, checkpointEvery: 100, threads: 2, lrSteps: [0.7, 0.9], lrSchedule: 'step', augmentFrom: 0, weightDecay: 0, ema: 0, patience: 5, inferScales: [1], inferMerge: 1 };
 
 /**
  * The -tiny presets' recipes: under 20 minutes each at 128x128 on this project's 2-core machine,
@@ -95,7 +98,7 @@ export const FIXED_SET_INFER_SCALES: number[] = [1, 1.25, 1.5];
  * 0.032 against the official range's 0.027, so it is used: a user's held-out images have the
  * training images' object sizes, not 0.6x-1.3x of them.
  */
-export const FIXED_SET_RECIPE: Partial<TrainDefaults> = { augment: 'full', weightDecay: 0.05, scales: [0.8, 0.9, 1, 1.1, 1.2], inferScales: FIXED_SET_INFER_SCALES };
+export const FIXED_SET_RECIPE: Partial<TrainDefaults> = { augment: 'full', weightDecay: 0.05, scales: [0.8, 0.9, 1, 1.1, 1.2], inferScales: FIXED_SET_INFER_SCALES, inferMerge: 2 };
 
 /**
  * Up to this many passes a fixed set is trained without augmentation (weight decay only): there the
@@ -163,7 +166,7 @@ export function chooseRecipe(arch: string, images: number, given: { steps?: numb
   const extras = [
     augmented ? `augment ${defaults.augment}${defaults.scales ? ` (scales ${defaults.scales[0]}..${defaults.scales[defaults.scales.length - 1]})` : ''}${defaults.augmentFrom > 0 ? ` from ${Math.round(defaults.augmentFrom * 100)}% of the steps (none before: it slows the first learning)` : ''}` : `augment ${defaults.augment} as the preset (<= ${AUGMENT_FROM_PASSES} passes: the fixed-set augmentation would slow learning more than memorisation costs)`,
     ...(defaults.weightDecay > 0 ? [`weight decay ${defaults.weightDecay}`] : []),
-    ...(defaults.inferScales.some((v) => v !== 1) ? [`inference size chosen on --val among ${defaults.inferScales.join(', ')}x the training input`] : []),
+    ...(defaults.inferScales.some((v) => v !== 1) ? [`inference size chosen on --val among ${defaults.inferScales.join(', ')}x the training input${defaults.inferMerge > 1 ? ` (for a CenterNet, up to ${defaults.inferMerge} of them merged, a multi-size test, where that gains ${MULTI_SIZE_MIN_GAIN} AP)` : ''}`] : []),
     ...(preset.lr !== undefined ? [`lr ${defaults.lr} /10 at ${defaults.lrSteps.map((v) => `${Math.round(v * 100)}%`).join(' and ')} of the steps`] : []),
   ];
   return { defaults, kind: 'fixed-set', passes, why: `${schedule} = ${passes.toFixed(1)} passes over each image (> ${PLENTY_MAX_PASSES}): a fixed set, which a model memorises; so ${extras.join(', ')}` };

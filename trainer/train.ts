@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Optimizer, Tensor } from '@tensorflow/tfjs-core';
 import { preset } from '../runtime/model/presets.js';
 import { buildGraph } from '../runtime/model/registry.js';
-import type { ModelConfig } from '../runtime/model/config.js';
+import { MAX_TEST_SIZES, type ModelConfig } from '../runtime/model/config.js';
 import { inferShapes, paramSpecs, type Graph } from '../runtime/model/graph.js';
 import { readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
 import { BACKENDS, selectBackend, type BackendName, type TF } from './backend.js';
@@ -15,7 +15,9 @@ import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint, type TrainState } fro
 import { loadDataset } from './data/load.js';
 import { createLoader, type Batch } from './data/loader.js';
 import type { Dataset } from './data/types.js';
-import { evaluateModel } from './evaluate.js';
+import { evaluateModel, mergeEvaluations, type Evaluation } from './evaluate.js';
+export { candidateSizes } from './inference-size.js';
+import { candidateSizes, chooseInference, combinations, MULTI_SIZE_MIN_GAIN, trialCost, type SizeTrial } from './inference-size.js';
 import { exportParams, initParams, loadParams, type ModelParams } from './model/params.js';
 import { GradientWorkers } from './parallel/gradient-workers.js';
 import { shardGradients } from './step.js';
@@ -83,6 +85,14 @@ export interface TrainOptions {
    * recipe ([1]: the training size; a fixed set: FIXED_SET_INFER_SCALES).
    */
   inferScales?: number[];
+  /**
+   * Most of those sizes a multi-size test may merge (detections of each size merged by per-class
+   * soft-NMS; the model file's testSizes): 1 exports one size. CenterNet only. Default by the recipe
+   * (1; a fixed set: 2).
+   */
+  inferMerge?: number;
+  /** AP a multi-size test must gain on --val over the best single size to be exported (default MULTI_SIZE_MIN_GAIN, 0.01). */
+  inferMergeGain?: number;
   /**
    * Replaces the validation through the runtime (tests): gets the model file (F32) and the step,
    * returns at least { AP }.
@@ -168,6 +178,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
   }
   const config: ModelConfig = ckpt?.config ?? preset(opts.arch, { labels: trainSet.labels, ...(o.inputSize ? { inputSize: o.inputSize } : {}) });
+  if (o.inferMerge !== undefined && o.inferMerge > 1 && config.detector !== 'centernet') {
+    throw new Error(`train: --infer-merge ${o.inferMerge}: the multi-size test is chosen for CenterNet models only (a ${config.detector}'s detections of one size are soft-NMS merged already; ObjectDetector's inputSizes runs one for any model)`);
+  }
   if (config.labels.join() !== trainSet.labels.join()) throw new Error(`train --resume: the checkpoint's classes [${config.labels}] differ from --data's [${trainSet.labels}]`);
   const graph = buildGraph(config);
   const [inH, inW] = config.inputSize;
@@ -306,7 +319,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const validateOnce = async (): Promise<boolean> => {
     const weights = await currentWeights();
     const bytes = writeModelFile(config, weights);
-    const v = opts.validateWith ? await opts.validateWith(bytes, valSet!, state.globalStep) : await validate(bytes, valSet!, log, parallel ? threads : 1);
+    const v = opts.validateWith ? await opts.validateWith(bytes, valSet!, state.globalStep) : (await validate(bytes, valSet!, log, parallel ? threads : 1)).val;
     lastValStep = state.globalStep;
     const outcome = afterValidation(state, state.globalStep, v, opts.patience);
     await appendFile(metricsFile, `${JSON.stringify({ type: 'val', epoch: state.epoch + 1, step: state.globalStep, ...v, best: outcome.improved, time: round1(elapsed()) })}\n`);
@@ -330,8 +343,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const elapsed = () => (Date.now() - runStart) / 1000;
   /** The inference input sizes to try at the end besides the training size (none without --val). */
   const inferSizes = (): [number, number][] => (valSet ? candidateSizes([inH, inW], opts.inferScales, graph.sizeMultiple).filter(([h, w]) => h !== inH || w !== inW) : []);
-  /** Their validations' cost in validations at the training size (a validation's time grows with the input's area). */
-  const sizeChoiceCost = () => inferSizes().reduce((sum, [h, w]) => sum + (h * w) / (inH * inW), 0);
+  /**
+   * A multi-size test is tried among them: --infer-merge above 1, a CenterNet (mergeEvaluations),
+   * and the runtime's validation (which keeps the detections that the merges reuse).
+   */
+  const mergesSizes = () => opts.inferMerge > 1 && config.detector === 'centernet' && opts.validateWith === undefined && inferSizes().length > 0;
+  /** Their validations' cost in validations at the training size (a validation's time grows with the input's area); merging validates the training size again. */
+  const sizeChoiceCost = () => inferSizes().reduce((sum, [h, w]) => sum + (h * w) / (inH * inW), 0) + (mergesSizes() ? 1 : 0);
   // validations at valFrom + k * valSteps (valFrom moves when a refit changes valSteps)
   let valFrom = 0;
   // where the costs that the refits use are counted from: the plan (or, resumed, this run's start)
@@ -450,29 +468,53 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     modelFile = path.join(o.out, 'model.safetensors');
     const best = state.best;
     const weights = bestParams ?? (await currentWeights());
-    // the inference input size: the training size, or a larger one that scores a better AP on --val
+    // the inference input: the training size, a larger one, or several merged, whichever scores the best AP on --val
     let inputSize: [number, number] = [inH, inW];
+    let testSizes: [number, number][] | undefined;
     if (best && valSet && inferSizes().length > 0) {
-      const tried: { size: [number, number]; val: Record<string, number> }[] = [{ size: [inH, inW], val: best.val }];
-      for (const size of inferSizes()) {
+      const merging = mergesSizes();
+      const singles: SizeTrial[] = [];
+      const evaluations: Evaluation[] = [];
+      // a multi-size test merges the training size's detections too: validated again (the same numbers) to have them
+      for (const size of merging ? [[inH, inW] as [number, number], ...inferSizes()] : inferSizes()) {
         const bytes = writeModelFile({ ...config, inputSize: size }, weights);
         log(`inference input ${size[0]}x${size[1]} (trained at ${inH}x${inW}), the best model:`);
-        const v = opts.validateWith ? await opts.validateWith(bytes, valSet, state.globalStep) : await validate(bytes, valSet, log, parallel ? threads : 1);
-        await appendFile(metricsFile, `${JSON.stringify({ type: 'inference-size', step: best.step, inputSize: size, ...v })}\n`);
-        tried.push({ size, val: v });
+        const v: { val: Record<string, number>; evaluation?: Evaluation } = opts.validateWith ? { val: await opts.validateWith(bytes, valSet, state.globalStep) } : await validate(bytes, valSet, log, parallel ? threads : 1);
+        if (size[0] !== inH || size[1] !== inW) await appendFile(metricsFile, `${JSON.stringify({ type: 'inference-size', step: best.step, inputSize: size, ...v.val })}\n`);
+        singles.push({ sizes: [size], val: v.val });
+        if (v.evaluation) evaluations.push(v.evaluation);
       }
-      // the best AP; a tie keeps the smaller (cheaper) input
-      const bySize = [...tried].sort((a, b) => a.size[0] * a.size[1] - b.size[0] * b.size[1]);
-      const chosen = bySize.reduce((a, b) => (b.val.AP > a.val.AP ? b : a));
-      inputSize = chosen.size;
+      if (!merging) singles.unshift({ sizes: [[inH, inW]], val: best.val });
+      const merged: SizeTrial[] = [];
+      if (merging && evaluations.length === singles.length) {
+        for (const pick of combinations(singles.map((_, i) => i), opts.inferMerge)) {
+          const sizes = pick.map((i) => singles[i].sizes[0]);
+          const val = evaluationMetrics(mergeEvaluations(pick.map((i) => evaluations[i]), valSet, config));
+          await appendFile(metricsFile, `${JSON.stringify({ type: 'inference-sizes', step: best.step, inputSizes: sizes, ...val })}\n`);
+          merged.push({ sizes, val });
+        }
+      }
+      const { chosen, single, bestMerged } = chooseInference(singles, merged, opts.inferMergeGain);
+      inputSize = single.sizes[0];
       exportVal = chosen.val;
-      log(`inference input size: ${inputSize[0]}x${inputSize[1]} (AP ${chosen.val.AP}, AP50 ${chosen.val.AP50}; ${bySize.map((t) => `${t.size[0]}x${t.size[1]}: ${t.val.AP}`).join(', ')}; --infer-scales 1 keeps the training size)`);
+      const show = (t: SizeTrial) => t.sizes.map(([h, w]) => `${h}x${w}`).join(' + ');
+      log(`inference input size: ${show(single)} (AP ${single.val.AP}, AP50 ${single.val.AP50}; ${singles.map((t) => `${show(t)}: ${t.val.AP}`).join(', ')}; --infer-scales 1 keeps the training size)`);
+      if (bestMerged) {
+        const cost = (trialCost(bestMerged) / trialCost(single)).toFixed(2);
+        if (chosen === bestMerged) testSizes = bestMerged.sizes;
+        log(
+          chosen === bestMerged
+            ? `multi-size test: ${show(bestMerged)}, merged (AP ${bestMerged.val.AP}, AP50 ${bestMerged.val.AP50}; ${cost}x the runtime of ${show(single)} alone; --infer-merge 1 keeps one size)`
+            : `multi-size test: not taken (the best, ${show(bestMerged)}: AP ${bestMerged.val.AP}, less than ${opts.inferMergeGain ?? MULTI_SIZE_MIN_GAIN} over one size for ${cost}x the runtime)`,
+        );
+      }
     }
-    const trainedAt = inputSize[0] !== inH || inputSize[1] !== inW ? { trainInputSize: `${inH}x${inW}` } : {};
+    const trainedAt = inputSize[0] !== inH || inputSize[1] !== inW || testSizes ? { trainInputSize: `${inH}x${inW}` } : {};
     const metadata = { 'anchorless.trained': JSON.stringify({ data: path.resolve(o.data), epochs: state.epoch, steps: state.globalStep, ...(best ? { bestStep: best.step } : {}), seconds: Math.round(state.elapsed), backend: backendName, ...trainedAt, ...(exportVal ?? {}) }) };
-    await writeFileAtomic(modelFile, writeModelFile({ ...config, inputSize }, weights, { dtype: o.f16 ? 'F16' : 'F32', metadata }), { overwrite: true });
+    await writeFileAtomic(modelFile, writeModelFile({ ...config, inputSize, ...(testSizes ? { testSizes } : {}) }, weights, { dtype: o.f16 ? 'F16' : 'F32', metadata }), { overwrite: true });
     await writePlot();
-    log(`model written to ${modelFile} after ${formatSeconds(elapsed())}${best ? `: the best validation, step ${best.step} of ${state.globalStep} (AP ${exportVal!.AP}, AP50 ${exportVal!.AP50} at ${inputSize[0]}x${inputSize[1]})` : ''}`);
+    const at = (testSizes ?? [inputSize]).map(([h, w]) => `${h}x${w}`).join(' + ');
+    log(`model written to ${modelFile} after ${formatSeconds(elapsed())}${best ? `: the best validation, step ${best.step} of ${state.globalStep} (AP ${exportVal!.AP}, AP50 ${exportVal!.AP50} at ${at})` : ''}`);
   }
   return { modelFile, state, firstLoss, lastLoss, val: exportVal, best: state.best, stopped: state.stopped, recipe };
 }
@@ -510,12 +552,17 @@ async function readBest(file: string, state: TrainState): Promise<{ params: Map<
 }
 
 /** `detectors`: the training's threads (1 if its workers could not start), idle while it validates; the same numbers with any count. */
-async function validate(bytes: Uint8Array, valSet: Dataset, log: (line: string) => void, detectors: number): Promise<Record<string, number>> {
+async function validate(bytes: Uint8Array, valSet: Dataset, log: (line: string) => void, detectors: number): Promise<{ val: Record<string, number>; evaluation: Evaluation }> {
   const progress = new Progress('validation', valSet.images.length);
   const result = await evaluateModel(bytes, valSet, { onProgress: (d) => progress.update(d), detectors });
   const s = result.coco.stats;
   log(`validation: AP ${s.AP.toFixed(3)} AP50 ${s.AP50.toFixed(3)} AP75 ${s.AP75.toFixed(3)} AR100 ${s.AR100.toFixed(3)} (${result.images} images, ${result.msPerImage.toFixed(1)} ms/image)`);
-  return { ...round(s as unknown as Record<string, number>), voc07: round1000(result.voc07 ?? -1) };
+  return { val: evaluationMetrics(result), evaluation: result };
+}
+
+/** What metrics.jsonl and the best-model record keep of an evaluation: COCO's numbers and VOC07, rounded. */
+function evaluationMetrics(result: Evaluation): Record<string, number> {
+  return { ...round(result.coco.stats as unknown as Record<string, number>), voc07: round1000(result.voc07 ?? -1) };
 }
 
 /** `given`: the options as passed (what the user set explicitly). */
@@ -534,6 +581,8 @@ function checkOptions(o: TrainDefaults & TrainOptions, given: TrainOptions): voi
   if (!(Number.isInteger(o.patience) && o.patience >= 0)) throw new Error(`train: --patience must be a non-negative integer (0: never stop early), got ${o.patience}`);
   if (!(typeof o.ema === 'number' && o.ema >= 0 && o.ema < 1)) throw new Error(`train: --ema must be in [0, 1) (0: no weight average), got ${o.ema}`);
   if (!(o.weightDecay >= 0 && o.weightDecay < 1)) throw new Error(`train: --weight-decay must be in [0, 1), got ${o.weightDecay}`);
+  if (!(Number.isInteger(o.inferMerge) && o.inferMerge >= 1 && o.inferMerge <= MAX_TEST_SIZES)) throw new Error(`train: --infer-merge must be an integer from 1 (one size) to ${MAX_TEST_SIZES}, got ${o.inferMerge}`);
+  if (o.inferMergeGain !== undefined && !(typeof o.inferMergeGain === 'number' && o.inferMergeGain >= -1 && o.inferMergeGain <= 1)) throw new Error(`train: inferMergeGain must be a number in [-1, 1], got ${o.inferMergeGain}`);
   if (!(Array.isArray(o.inferScales) && o.inferScales.length > 0 && o.inferScales.every((v) => typeof v === 'number' && v >= 0.25 && v <= 4))) throw new Error(`train: --infer-scales must be a non-empty list of numbers in [0.25, 4], got ${JSON.stringify(o.inferScales)}`);
   if (o.scales !== undefined && !(Array.isArray(o.scales) && o.scales.length > 0 && o.scales.every((v) => v > 0 && Number.isFinite(v)))) throw new Error(`train: scales must be a non-empty list of positive numbers, got ${JSON.stringify(o.scales)}`);
   if (o.timeBudget !== undefined) {
@@ -598,13 +647,3 @@ function round1(v: number): number {
   return Math.round(v * 10) / 10;
 }
 
-/**
- * The inference input sizes of `scales` x the training input `size`, each side rounded to the
- * nearest multiple of the architecture's `multiple` (at least one), without repeats, smallest first.
- */
-export function candidateSizes(size: [number, number], scales: readonly number[], multiple: number): [number, number][] {
-  const round = (v: number) => Math.max(multiple, Math.round(v / multiple) * multiple);
-  const sizes = scales.map((s): [number, number] => [round(size[0] * s), round(size[1] * s)]);
-  const seen = new Set<string>();
-  return sizes.filter((z) => !seen.has(z.join()) && seen.add(z.join())).sort((a, b) => a[0] * a[1] - b[0] * b[1]);
-}

@@ -17,6 +17,7 @@ const SPEC: Record<string, OptionSpec> = {
   'score-threshold': { type: 'string', help: 'drop detections below this score (default 0.3)' },
   'max-results': { type: 'string', help: 'at most this many detections per image (default 100)' },
   flip: { type: 'boolean', help: 'flip test (slower, usually more accurate)' },
+  'input-size': { type: 'string', help: "network input N (a square) or HxW, one size: instead of the model's own (its multi-size test too, where it has one)" },
   force: { type: 'boolean', help: 'overwrite --out if it exists' },
   help: { type: 'boolean', help: 'show this help' },
 };
@@ -61,6 +62,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
     scoreThreshold: numberOption('detect', 'score-threshold', options['score-threshold'], 0.3, { min: 0, max: 1 }),
     maxResults: numberOption('detect', 'max-results', options['max-results'], 100, { integer: true, min: 1, max: 100000 }),
     flip: options.flip === true,
+    ...(options['input-size'] !== undefined ? { inputSize: parseInputSize(String(options['input-size'])) } : {}),
   });
   try {
     const results: { image: string; detections: DetectedObject[] }[] = [];
@@ -102,4 +104,12 @@ function printTable(file: string, dets: DetectedObject[]): void {
 /** JSON with 4 decimals: pixel coordinates and scores need no more. */
 function roundFloats(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1e4) / 1e4 : value;
+}
+
+/** --input-size: N or HxW, positive integers. */
+function parseInputSize(v: string): [number, number] {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(v.trim());
+  const [h, w] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [0, 0];
+  if (!(h >= 1 && w >= 1 && h <= 16384 && w <= 16384)) throw new Error(`detect: --input-size must be N or HxW (positive integers up to 16384), got ${v}`);
+  return [h, w];
 }

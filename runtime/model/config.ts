@@ -4,7 +4,7 @@
 
 import { checkPairScore, type PairScore } from '../decode/options.js';
 import { checkInt, MAX_CLASSES, show } from './parts/params.js';
-import { inferShapes } from './graph.js';
+import { inferShapes, type Graph } from './graph.js';
 import { buildGraph, resolvePart } from './registry.js';
 import { DETECTORS, MODEL_FORMAT, outputNamesOf, type Detector } from './names.js';
 
@@ -47,6 +47,12 @@ export interface ModelConfig {
    * (preferably multiples of its sizeMultiple; 511x511, 128k - 1, for the official CornerNets).
    */
   inputSize: [number, number];
+  /**
+   * Multi-size test: the input sizes detect() runs each image at by default, their detections
+   * merged by per-class soft-NMS (as CenterNet merges its multi-scale test). `train` sets it when
+   * merging sizes scores better on --val than any one size; absent, detect() runs inputSize alone.
+   */
+  testSizes?: [number, number][];
   /** Per-channel normalisation of 0..1 pixel values, (x - mean) / std, in RGB order. */
   mean: [number, number, number];
   std: [number, number, number];
@@ -58,7 +64,7 @@ export interface ModelConfig {
   outputNames?: Record<string, string>;
 }
 
-const TOP_LEVEL = ['format', 'name', 'detector', 'backbone', 'neck', 'head', 'numClasses', 'labels', 'inputSize', 'mean', 'std', 'decode', 'outputNames'];
+const TOP_LEVEL = ['format', 'name', 'detector', 'backbone', 'neck', 'head', 'numClasses', 'labels', 'inputSize', 'testSizes', 'mean', 'std', 'decode', 'outputNames'];
 const MAX_SIDE = 16384;
 
 export const DECODE_DEFAULTS: Record<Detector, DecodeConfig> = {
@@ -107,8 +113,31 @@ export function validateConfig(raw: unknown, source: string): ModelConfig {
   } catch (e) {
     throw new Error(`${at('inputSize')} [${inputSize}] does not fit this architecture (output stride ${graph.stride}): ${(e as Error).message}`);
   }
+  if (o.testSizes !== undefined) config.testSizes = parseTestSizes(o.testSizes, graph, at('testSizes'));
   if (o.outputNames !== undefined) config.outputNames = parseOutputNames(o.outputNames, detector, Object.keys(graph.heads), at('outputNames'));
   return config;
+}
+
+/** Most sizes one multi-size test may run: each is a whole network run. */
+export const MAX_TEST_SIZES = 4;
+
+/** testSizes: 2..MAX_TEST_SIZES distinct [height, width] pairs, each one the graph computes. */
+function parseTestSizes(raw: unknown, graph: Graph, at: string): [number, number][] {
+  if (!Array.isArray(raw) || raw.length < 2 || raw.length > MAX_TEST_SIZES) {
+    throw new Error(`${at} must be an array of 2 to ${MAX_TEST_SIZES} [height, width] pairs, got ${show(raw)}`);
+  }
+  const seen = new Set<string>();
+  return raw.map((v, i) => {
+    const size = tuple(v, `${at}[${i}]`, 2, (x, w) => checkInt(x, w, 1, MAX_SIDE)) as [number, number];
+    if (seen.has(`${size}`)) throw new Error(`${at}[${i}] [${size}] is listed twice`);
+    seen.add(`${size}`);
+    try {
+      inferShapes(graph, size[0], size[1]);
+    } catch (e) {
+      throw new Error(`${at}[${i}] [${size}] does not fit this architecture (output stride ${graph.stride}): ${(e as Error).message}`);
+    }
+    return size;
+  });
 }
 
 /** JSON.parse with an Error naming the file, then validateConfig. */

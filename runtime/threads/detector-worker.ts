@@ -43,7 +43,7 @@ async function handle(op: WorkerRequest['op'], args: unknown): Promise<unknown> 
       installKernels(kernels);
     }
     detector = await ObjectDetector.create(threads > 1 || wasm === undefined ? rest : { ...rest, wasm });
-    return { config: detector.config, inputSize: detector.inputSize, ...detector.remoteParts() };
+    return { config: detector.config, inputSizes: detector.inputSizes, ...detector.remoteParts() };
   }
   if (!detector) throw new Error('the detector worker has no detector');
   if (op === 'detect') return detector.detect((args as { image: Parameters<ObjectDetector['detect']>[0] }).image);
