@@ -14,7 +14,7 @@ import { afterValidation } from '../trainer/best-model.js';
 import { readCheckpoint } from '../trainer/checkpoint.js';
 import { synthDataset } from '../trainer/data/synth.js';
 import { chooseRecipe, trainDefaults } from '../trainer/recipes.js';
-import { COSINE_REFIT_UNTIL, fitSchedule, learningRateAt, refitHorizon, refitSchedule, parseDuration } from '../trainer/schedule.js';
+import { COSINE_REFIT_UNTIL, fitSchedule, learningRateAt, refitHorizon, refitSchedule, trimSchedule, parseDuration } from '../trainer/schedule.js';
 import { candidateSizes, train } from '../trainer/train.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'anchorless-best-'));
@@ -180,6 +180,17 @@ test('--time-budget refits: a new total from the steady-state costs, only before
   // without lr decay (firstDecay 1): at least one more step
   assert.is(refitSchedule({ ...base, stepsDone: 10, elapsedS: 1300, stepS: 1, totalSteps: 2000, firstDecay: 1 }), 11);
   assert.throws(() => refitSchedule({ ...base, stepS: 0.3, totalSteps: 2000, firstDecay: 0 }), /firstDecay must be in \(0, 1\]/);
+});
+
+test('--time-budget after the decay: the total only shrinks, to what fits without reserve, at least one more step', () => {
+  const base = { budgetS: 1200, elapsedS: 1000, stepsDone: 4500, valS: 4, validations: 5, totalSteps: 5634 };
+  // 1200 - 1000 - 5 x 4 = 180 s left: at 0.2 s/step 900 more steps fit (5400 < 5634): trimmed
+  assert.is(trimSchedule({ ...base, stepS: 0.2 }), 5400);
+  // at 0.15 s/step 1200 more fit (5700 >= 5634): kept, never lengthened
+  assert.is(trimSchedule({ ...base, stepS: 0.15 }), undefined);
+  // over the budget already: one more step, the last
+  assert.is(trimSchedule({ ...base, elapsedS: 1300, stepS: 0.2 }), 4501);
+  assert.throws(() => trimSchedule({ ...base, stepS: 0 }), /stepS must be a positive number/);
 });
 
 test('learning-rate schedules: step decay at fractions or epochs, cosine down to 0', () => {

@@ -120,3 +120,17 @@ export function refitSchedule(m: RefitMeasure): number | undefined {
   const totalSteps = Math.max(fitSchedule(m).totalSteps, least);
   return totalSteps === m.totalSteps ? undefined : totalSteps;
 }
+
+/**
+ * --time-budget after the refits: once the learning rate has decayed the total no longer grows,
+ * but a host that slows down late would carry the run past its budget (a cluttered-set run of
+ * 2026-12-04 ended at 20m23s of 20m: its last refit, just before the decay, was held at the
+ * smallest total that kept the decay ahead, and its last steps ran 0.234 s instead of 0.200). So
+ * the total only shrinks from there: the most steps that fit without reserve, at least one more.
+ * A shorter total moves the later decay points earlier, never back before a step already done.
+ * Returns the new total, or undefined to keep it.
+ */
+export function trimSchedule(m: BudgetMeasure & { totalSteps: number }): number | undefined {
+  const fit = Math.max(m.stepsDone + 1, fitSchedule({ ...m, reserve: 0 }).totalSteps);
+  return fit < m.totalSteps ? fit : undefined;
+}

@@ -27,7 +27,7 @@ import { createWeightAverage, type WeightAverage } from './weight-average.js';
 import { formatSeconds, Progress } from './util/progress.js';
 import { chooseRecipe, type RecipeChoice, type TrainDefaults } from './recipes.js';
 import { afterValidation, type BestRecord } from './best-model.js';
-import { LR_SCHEDULES, VALIDATIONS_PER_RUN, defaultValSteps, fitSchedule, learningRateAt, refitHorizon, refitSchedule, type LrPlan, type LrSchedule } from './schedule.js';
+import { LR_SCHEDULES, VALIDATIONS_PER_RUN, defaultValSteps, fitSchedule, learningRateAt, refitHorizon, refitSchedule, trimSchedule, type LrPlan, type LrSchedule } from './schedule.js';
 import { metricsSvg, type MetricsLine } from './util/metrics-plot.js';
 
 /** The best validated model so far (F32), kept next to the checkpoint. */
@@ -370,6 +370,23 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     valFrom = state.globalStep;
     state = { ...state, plannedSteps: totalSteps };
   };
+  /** Where trim() measures the recent step time from: the steps since its last look. */
+  let trimMark: { step: number; time: number; valSeconds: number } | undefined;
+  /** --time-budget after the first decay: fewer steps when the recent ones ran slower than planned (schedule.ts trimSchedule). */
+  const trim = () => {
+    if (!planMark) return;
+    const mark = trimMark;
+    trimMark = { step: state.globalStep, time: elapsed(), valSeconds };
+    if (!mark || state.globalStep - mark.step < 10 || Math.ceil(firstDecay * totalSteps) > state.globalStep) return;
+    const stepS = (elapsed() - mark.time - (valSeconds - mark.valSeconds)) / (state.globalStep - mark.step);
+    const valS = valSeconds / Math.max(1, validations);
+    const left = valSet ? Math.max(1, Math.round(VALIDATIONS_PER_RUN * (1 - state.globalStep / totalSteps))) : 0;
+    const trimmed = trimSchedule({ budgetS: opts.timeBudget!, elapsedS: elapsed(), stepsDone: state.globalStep, stepS, valS, validations: left + sizeChoiceCost(), totalSteps });
+    if (trimmed === undefined) return;
+    log(`\ntime budget ${formatSeconds(opts.timeBudget!)}: at step ${state.globalStep}, ${stepS.toFixed(3)} s/step lately -> ${trimmed} steps in all (was ${totalSteps}; ${decayText(trimmed)}), to end within the budget`);
+    totalSteps = trimmed;
+    state = { ...state, plannedSteps: totalSteps };
+  };
   try {
     outer: while (state.globalStep < totalSteps && state.stopped === undefined) {
       const epoch = state.epoch;
@@ -426,6 +443,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         const early = valNow && (await validateAndKeepBest());
         // (without --val, at the checkpoints)
         if (!early && !last && (valNow || (valSet === undefined && state.globalStep % opts.checkpointEvery === 0))) refit();
+        if (!early && !last && state.globalStep % opts.checkpointEvery === 0) trim();
         const stop = opts.maxSteps !== undefined && stepsThisRun >= opts.maxSteps;
         if (state.globalStep % opts.checkpointEvery === 0 || stop || valNow || early || measuredNow) await saveCheckpoint();
         if (early) {
