@@ -87,10 +87,9 @@ export interface InferOptions {
 }
 
 const INFER_OPTIONS: Record<keyof InferOptions, true> = { layout: true };
-/** Plans alive at once: the detector's own input size and one more... */
-const PLAN_CACHE_SIZE = 2;
 /**
- * ...unless the model's packed weights exceed this: each plan packs its own copy, and wasm memory
+ * Plans alive at once: the detector's own input sizes and one more,
+ * unless the model's packed weights exceed this: each plan packs its own copy, and wasm memory
  * never shrinks, so a second Hourglass-104 plan would cost another ~800 MB for good. Such models
  * keep one plan and rebuild it when the size changes.
  */
@@ -147,8 +146,7 @@ export class ObjectDetector {
     }
     const askedSize = checkInputSize(options.inputSize);
     const askedSizes = checkInputSizes(options.inputSizes);
-    if (askedSize && askedSizes) throw new Error('ObjectDetector.create: give inputSize (one size) or inputSizes (a multi-size test), not both');
-    if (keepResolution && askedSizes) throw new Error('ObjectDetector.create: keepResolution sizes each image itself; it cannot take inputSizes');
+    if (askedSizes && (askedSize || keepResolution)) throw new Error(`ObjectDetector.create: inputSizes cannot go with ${askedSize ? 'inputSize' : 'keepResolution'}`);
     const { memoryLimit = DEFAULT_MEMORY_LIMIT } = options;
     if (typeof memoryLimit !== 'number' || !Number.isInteger(memoryLimit) || memoryLimit < 1 || memoryLimit > MAX_MEMORY_LIMIT) {
       throw new Error(`ObjectDetector.create: memoryLimit must be a whole number of bytes in [1, ${MAX_MEMORY_LIMIT}], got ${showValue(memoryLimit)}`);
@@ -177,15 +175,13 @@ export class ObjectDetector {
     } catch (e) {
       throw new Error(`ObjectDetector.create: ${source}: ${(e as Error).message}`);
     }
-    // a multi-size test keeps a plan for each of its sizes, and one more (infer() on another size)
-    const plans = new PlanCache(build, first.stats.weightBytes > LARGE_MODEL_WEIGHT_BYTES ? 1 : Math.max(PLAN_CACHE_SIZE, sizes.length + 1));
+    // a plan for each of the detector's sizes, and one more (infer() on another size, keepResolution's)
+    const plans = new PlanCache(build, first.stats.weightBytes > LARGE_MODEL_WEIGHT_BYTES ? 1 : sizes.length + 1);
     plans.add(height, width, first);
-    for (const [h, w] of sizes.slice(1)) {
-      try {
-        inferShapes(file.graph, h, w);
-      } catch (e) {
-        throw new Error(`ObjectDetector.create: ${source}: input size ${h}x${w}: ${(e as Error).message}`);
-      }
+    try {
+      for (const [h, w] of sizes) inferShapes(file.graph, h, w);
+    } catch (e) {
+      throw new Error(`ObjectDetector.create: ${source}: ${(e as Error).message}`);
     }
     return new ObjectDetector(file.config, file.graph, plans, sizes, heads, scoreThreshold, maxResults, flip, [...scales], keepResolution);
   }
@@ -215,7 +211,6 @@ export class ObjectDetector {
 
   /** Every input size detect() runs an image at: [inputSize], or a multi-size test's sizes. */
   get inputSizes(): [number, number][] {
-    if (!this.remote) this.livePlans();
     return this.sizes.map(([h, w]) => [h, w]);
   }
 
@@ -420,7 +415,7 @@ function checkInputSizes(v: unknown): [number, number][] | undefined {
   const side = (s: unknown) => typeof s === 'number' && Number.isInteger(s) && s >= 1;
   const pair = (s: unknown) => side(s) || (Array.isArray(s) && s.length === 2 && s.every(side));
   if (!Array.isArray(v) || v.length < 1 || v.length > MAX_TEST_SIZES || !v.every(pair)) {
-    throw new Error(`ObjectDetector.create: inputSizes must be an array of 1 to ${MAX_TEST_SIZES} sizes, each a positive integer (a square) or [height, width], got ${showValue(v)}`);
+    throw new Error(`ObjectDetector.create: inputSizes must be 1 to ${MAX_TEST_SIZES} sizes, each N or [height, width], got ${showValue(v)}`);
   }
   return v.map((s) => (Array.isArray(s) ? [s[0], s[1]] : [s, s]));
 }
