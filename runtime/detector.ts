@@ -17,7 +17,7 @@ import { preprocessCenterNet, preprocessCornerNet } from './image/preprocess.js'
 import { checkImage, type ImageInput } from './image/source.js';
 import { checkOptionNames } from './util/options.js';
 import { boxToOriginal, type ImageTransform } from './image/transform.js';
-import { decodeSettings, MAX_TEST_SIZES, type ModelConfig } from './model/config.js';
+import { checkTestMerge, decodeSettings, MAX_TEST_SIZES, type ModelConfig, type TestMerge } from './model/config.js';
 import { inferShapes, type Graph } from './model/graph.js';
 import { CENTERNET_HEADS, CORNERNET_HEADS, outputNamesOf } from './model/names.js';
 import { inferenceHeads } from './model/registry.js';
@@ -28,7 +28,7 @@ import { INT8_KEY, modelFromSafetensors } from './weights/model-file.js';
 import { parseSafetensors } from './weights/safetensors.js';
 import { wasmF16Decoder } from './wasm/f16.js';
 import { wasmWarper } from './wasm/warp.js';
-import { detectSaccade, isSaccadeModel } from './saccade/index.js';
+import { isSaccadeModel } from './saccade/kind.js';
 import { init, type InitOptions } from './wasm/loader.js';
 import { RemoteDetector } from './threads/remote-detector.js';
 import { resolveThreads, type ThreadsOption } from './threads/threads-option.js';
@@ -43,11 +43,17 @@ export interface DetectorOptions {
   /** Network input [height, width] (or one number: a square); default the model's training size. Multiples of the architecture's size multiple. */
   inputSize?: [number, number] | number;
   /**
-   * Multi-size test: run each image at each of these input sizes and merge the detections by
-   * per-class soft-NMS, as the multi-scale test does. Default: the model's testSizes where it has
-   * them (`train` chooses them on --val), else inputSize alone. Not with inputSize or keepResolution.
+   * Multi-size test: run each image at each of these input sizes and merge the detections (see
+   * merge). Default: the model's testSizes where it has them (`train` chooses them on --val), else
+   * inputSize alone. Not with inputSize or keepResolution.
    */
   inputSizes?: ([number, number] | number)[];
+  /**
+   * How the detections of several runs of an image (inputSizes, scales) are merged: 'soft-nms'
+   * (per-class soft-NMS, the papers' multi-scale test) or 'wbf' (weighted boxes fusion: boxes the
+   * runs agree on keep their score, the others lose). Default: the model's testMerge, else 'soft-nms'.
+   */
+  merge?: TestMerge;
   /**
    * Run each image at its own (test-scaled) size instead of resizing it to inputSize, padded as
    * the official tests do: CenterNet's --keep_res, (side | 31) + 1 ((side | 127) + 1 for
@@ -78,7 +84,7 @@ export interface DetectorOptions {
 
 /** Every option name create() knows: the Record makes the compiler insist that a new option is listed. */
 const OPTION_NAMES: Record<keyof DetectorOptions, true> = {
-  model: true, scoreThreshold: true, maxResults: true, inputSize: true, inputSizes: true, flip: true, scales: true, wasm: true, memoryLimit: true, keepResolution: true, threads: true, worker: true,
+  model: true, scoreThreshold: true, maxResults: true, inputSize: true, inputSizes: true, merge: true, flip: true, scales: true, wasm: true, memoryLimit: true, keepResolution: true, threads: true, worker: true,
 };
 
 export interface InferOptions {
@@ -94,6 +100,12 @@ const INFER_OPTIONS: Record<keyof InferOptions, true> = { layout: true };
  * keep one plan and rebuild it when the size changes.
  */
 const LARGE_MODEL_WEIGHT_BYTES = 64 * 2 ** 20;
+
+/** Parts of the detector in modules of their own, loaded by create() only where a detector runs them. */
+interface LazyParts {
+  fuse?: typeof import('./decode/box-fusion.js').fuseDetections;
+  saccade?: typeof import('./saccade/index.js').detectSaccade;
+}
 
 export interface DetectedObject {
   box: Box;
@@ -125,6 +137,8 @@ export class ObjectDetector {
     private readonly flip: boolean,
     private readonly scales: number[],
     private readonly keepResolution: boolean,
+    /** Code that create() loads only for the detectors that run it: boxes fusion (merge 'wbf'), the saccade procedure. */
+    private readonly lazy: LazyParts,
   ) {
     this.plans = plans;
     this.outputNames = outputNamesOf(config.detector, Object.keys(heads), config.outputNames);
@@ -147,6 +161,7 @@ export class ObjectDetector {
     const askedSize = checkInputSize(options.inputSize);
     const askedSizes = checkInputSizes(options.inputSizes);
     if (askedSizes && (askedSize || keepResolution)) throw new Error(`ObjectDetector.create: inputSizes cannot go with ${askedSize ? 'inputSize' : 'keepResolution'}`);
+    const merge = options.merge === undefined ? undefined : checkTestMerge(options.merge, 'ObjectDetector.create: merge');
     const { memoryLimit = DEFAULT_MEMORY_LIMIT } = options;
     if (typeof memoryLimit !== 'number' || !Number.isInteger(memoryLimit) || memoryLimit < 1 || memoryLimit > MAX_MEMORY_LIMIT) {
       throw new Error(`ObjectDetector.create: memoryLimit must be a whole number of bytes in [1, ${MAX_MEMORY_LIMIT}], got ${showValue(memoryLimit)}`);
@@ -171,6 +186,8 @@ export class ObjectDetector {
     const build = (h: number, w: number) => ExecutionPlan.build(kn, file.graph, file.tensors, heads, h, w, { memoryLimit, ...(int8 ? { int8 } : {}) });
     let first: ExecutionPlan;
     try {
+      // every size checked before the first plan takes kernel memory
+      for (const [h, w] of sizes) inferShapes(file.graph, h, w);
       first = build(height, width);
     } catch (e) {
       throw new Error(`ObjectDetector.create: ${source}: ${(e as Error).message}`);
@@ -178,12 +195,12 @@ export class ObjectDetector {
     // a plan for each of the detector's sizes, and one more (infer() on another size, keepResolution's)
     const plans = new PlanCache(build, first.stats.weightBytes > LARGE_MODEL_WEIGHT_BYTES ? 1 : sizes.length + 1);
     plans.add(height, width, first);
-    try {
-      for (const [h, w] of sizes) inferShapes(file.graph, h, w);
-    } catch (e) {
-      throw new Error(`ObjectDetector.create: ${source}: ${(e as Error).message}`);
-    }
-    return new ObjectDetector(file.config, file.graph, plans, sizes, heads, scoreThreshold, maxResults, flip, [...scales], keepResolution);
+    // boxes fusion and CornerNet-Saccade's procedure come in code of their own (a page's bundler splits them out), loaded where used
+    const lazy: LazyParts = {
+      fuse: (merge ?? file.config.testMerge) === 'wbf' ? (await import('./decode/box-fusion.js')).fuseDetections : undefined,
+      saccade: isSaccadeModel(file.config) ? (await import('./saccade/index.js')).detectSaccade : undefined,
+    };
+    return new ObjectDetector(file.config, file.graph, plans, sizes, heads, scoreThreshold, maxResults, flip, [...scales], keepResolution, lazy);
   }
 
   /** Worker mode: the same detector built in a worker (runtime/threads/), this object its proxy. */
@@ -193,7 +210,7 @@ export class ObjectDetector {
     const cloneable = { ...rest, ...(rest.model instanceof URL ? { model: rest.model.href } : {}), ...(rest.wasm instanceof URL ? { wasm: rest.wasm.href } : {}) };
     const { remote, created } = await RemoteDetector.start({ options: cloneable, threads });
     const c = created as { config: ModelConfig; graph: Graph; inputSizes: [number, number][]; heads: Record<string, string> };
-    const det = new ObjectDetector(c.config, c.graph, undefined, c.inputSizes, c.heads, 0, 1, false, [1], false);
+    const det = new ObjectDetector(c.config, c.graph, undefined, c.inputSizes, c.heads, 0, 1, false, [1], false, {});
     det.remote = remote;
     return det;
   }
@@ -248,11 +265,14 @@ export class ObjectDetector {
     checkImage('detect', image);
     const norm = { mean: this.config.mean, std: this.config.std };
     const settings = decodeSettings(this.config);
-    let dets: Detection[] = [];
+    // each run's detections (one size at one scale; CornerNet's flipped run joins its own)
+    const perRun: Detection[][] = [];
     // CornerNet-Saccade runs its own procedure (crops at attended locations), merged by its own soft-NMS
-    const saccade = isSaccadeModel(this.config);
+    const { saccade, fuse } = this.lazy;
     const runs = saccade ? [] : this.sizes.flatMap((size) => this.scales.map((scale) => ({ size, scale })));
     for (const { size, scale } of runs) {
+      const dets: Detection[] = [];
+      perRun.push(dets);
       const [inputHeight, inputWidth] = this.inputSizeFor(image, size, scale);
       const plan = this.planFor('detect', inputHeight, inputWidth);
       // the decodes run at stride 1 (feature-map cells); toInput maps cells to input pixels by in / out per axis
@@ -290,12 +310,17 @@ export class ObjectDetector {
       }
     }
     // CornerNet always merges its corner pairs by soft-NMS; CenterNet only when several outputs meet
-    const merge = this.config.detector === 'cornernet' || runs.length > 1;
+    const cornerNet = this.config.detector === 'cornernet';
+    const soft = (d: Detection[]) => cornerNetPostprocess(d, { maxResults: this.maxResults });
+    let dets: Detection[];
     if (saccade) {
       const plan = this.planFor('detect', this.sizes[0][0], this.sizes[0][1]);
-      dets = detectSaccade(image, this.config, { inputShape: plan.inputShape, input: () => plan.inputView(), forward: () => this.forward(plan) }, { ...norm, channelOrder: 'rgb' });
+      dets = saccade(image, this.config, { inputShape: plan.inputShape, input: () => plan.inputView(), forward: () => this.forward(plan) }, { ...norm, channelOrder: 'rgb' });
+    } else if (runs.length > 1 && fuse) {
+      // fusion across the runs, each run's own detections first as one run would return them
+      dets = fuse(cornerNet ? perRun.map(soft) : perRun, { maxResults: this.maxResults });
     } else {
-      dets = merge ? cornerNetPostprocess(dets, { maxResults: this.maxResults }) : dets.sort(byScoreDescending);
+      dets = cornerNet || runs.length > 1 ? soft(perRun.flat()) : perRun.flat().sort(byScoreDescending);
     }
     return dets
       .filter((d) => d.score >= this.scoreThreshold)
@@ -400,26 +425,33 @@ function wellFormed(b: Box): Box {
 /** The wasm32 ceiling: kernel memory can never exceed 4 GiB. */
 const MAX_MEMORY_LIMIT = 2 ** 32;
 
+/** A network input side: a positive integer. */
+const isSide = (s: unknown): s is number => typeof s === 'number' && Number.isInteger(s) && s >= 1;
+
+/** N (a square) or [height, width] as [height, width]; undefined when it is neither. */
+function asSize(v: unknown): [number, number] | undefined {
+  if (isSide(v)) return [v, v];
+  if (Array.isArray(v) && v.length === 2 && v.every(isSide)) return [v[0], v[1]];
+  return undefined;
+}
+
 /** options.inputSize as [height, width]: one number is a square; NaN and strings are named as they are. */
 function checkInputSize(v: unknown): [number, number] | undefined {
   if (v === undefined) return undefined;
-  const side = (s: unknown) => typeof s === 'number' && Number.isInteger(s) && s >= 1;
-  if (side(v)) return [v as number, v as number];
-  if (Array.isArray(v) && v.length === 2 && v.every(side)) return [v[0], v[1]];
-  throw new Error(`ObjectDetector.create: inputSize must be a positive integer (a square) or [height, width] of positive integers, got ${showValue(v)}`);
+  const size = asSize(v);
+  if (!size) throw new Error(`ObjectDetector.create: inputSize must be a positive integer (a square) or [height, width] of positive integers, got ${showValue(v)}`);
+  return size;
+}
+
+/** options.inputSizes as [height, width] pairs: 1 to MAX_TEST_SIZES sizes, each as inputSize takes it. */
+function checkInputSizes(v: unknown): [number, number][] | undefined {
+  if (v === undefined) return undefined;
+  const sizes = Array.isArray(v) && v.length >= 1 && v.length <= MAX_TEST_SIZES ? v.map(asSize) : [];
+  if (sizes.length === 0 || !sizes.every(Boolean)) throw new Error(`ObjectDetector.create: inputSizes must be 1 to ${MAX_TEST_SIZES} sizes, each N or [height, width], got ${showValue(v)}`);
+  return sizes as [number, number][];
 }
 
 /** A value as the caller wrote it: NaN stays NaN (JSON would print null), strings keep their quotes. */
-function checkInputSizes(v: unknown): [number, number][] | undefined {
-  if (v === undefined) return undefined;
-  const side = (s: unknown) => typeof s === 'number' && Number.isInteger(s) && s >= 1;
-  const pair = (s: unknown) => side(s) || (Array.isArray(s) && s.length === 2 && s.every(side));
-  if (!Array.isArray(v) || v.length < 1 || v.length > MAX_TEST_SIZES || !v.every(pair)) {
-    throw new Error(`ObjectDetector.create: inputSizes must be 1 to ${MAX_TEST_SIZES} sizes, each N or [height, width], got ${showValue(v)}`);
-  }
-  return v.map((s) => (Array.isArray(s) ? [s[0], s[1]] : [s, s]));
-}
-
 function showValue(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(showValue).join(', ')}]`;
   if (typeof v === 'string') return JSON.stringify(v);

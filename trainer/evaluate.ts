@@ -2,6 +2,7 @@
 // (ObjectDetector on the wasm kernels): COCO's twelve numbers, or VOC07 11-point AP at IoU 0.5.
 import { ObjectDetector, type DetectedObject } from '../runtime/detector.js';
 import { cornerNetPostprocess } from '../runtime/decode/postprocess.js';
+import { fuseDetections } from '../runtime/decode/box-fusion.js';
 import { toXywh } from '../runtime/decode/boxes.js';
 import type { ModelConfig } from '../runtime/model/config.js';
 import type { ModelSource } from '../runtime/model-source.js';
@@ -108,13 +109,13 @@ export async function evaluateModel(model: ModelSource, ds: Dataset, opts: Evalu
 
 /**
  * The evaluation of a multi-size test from evaluations of the same model at each size (evaluateModel
- * with the same dataset and options, no flip difference): each image's detections concatenated in
- * the order given and merged by per-class soft-NMS, exactly as ObjectDetector's `inputSizes` merges
- * them, without running the network again. msPerImage is the sum of theirs. CenterNet only: one
- * size's CenterNet detections are the decode's as they are, while CornerNet's have been merged by
- * soft-NMS already (a CornerNet multi-size test must run the detector).
+ * with the same dataset and options, no flip difference): each image's detections, in the order
+ * given, merged as config.testMerge says (per-class soft-NMS, or weighted boxes fusion), exactly as
+ * ObjectDetector's `inputSizes` merges them, without running the network again. msPerImage is the
+ * sum of theirs. CenterNet only: one size's CenterNet detections are the decode's as they are, while
+ * CornerNet's have been merged by soft-NMS already (a CornerNet multi-size test must run the detector).
  */
-export function mergeEvaluations(evals: readonly Evaluation[], ds: Dataset, config: Pick<ModelConfig, 'detector' | 'labels'>, opts: Pick<EvaluateOptions, 'limit' | 'classMap' | 'unmatchedCategories' | 'categoriesFromObjects'> = {}): Evaluation {
+export function mergeEvaluations(evals: readonly Evaluation[], ds: Dataset, config: Pick<ModelConfig, 'detector' | 'labels' | 'testMerge'>, opts: Pick<EvaluateOptions, 'limit' | 'classMap' | 'unmatchedCategories' | 'categoriesFromObjects'> = {}): Evaluation {
   if (config.detector !== 'centernet') throw new Error(`mergeEvaluations: only CenterNet's detections merge after the fact (${config.detector}'s are soft-NMS merged per size already)`);
   if (evals.length < 2) throw new Error(`mergeEvaluations: expected at least 2 evaluations, got ${evals.length}`);
   const { labels } = config;
@@ -123,9 +124,8 @@ export function mergeEvaluations(evals: readonly Evaluation[], ds: Dataset, conf
     throw new Error(`mergeEvaluations: every evaluation must cover the dataset's ${images.length} images, got ${evals.map((e) => e.detections.length).join(', ')}`);
   }
   const scoring = prepareScoring(labels, { ...ds, images }, opts);
-  const merged = images.map((_, i) =>
-    cornerNetPostprocess(evals.flatMap((e) => e.detections[i]), { maxResults: MAX_DETECTIONS }).map((d) => ({ box: d.box, bbox: toXywh(d.box), score: d.score, classId: d.classId, label: labels[d.classId] ?? `class${d.classId}` })),
-  );
+  const mergeImage = (i: number) => (config.testMerge === 'wbf' ? fuseDetections(evals.map((e) => e.detections[i]), { maxResults: MAX_DETECTIONS }) : cornerNetPostprocess(evals.flatMap((e) => e.detections[i]), { maxResults: MAX_DETECTIONS }));
+  const merged = images.map((_, i) => mergeImage(i).map((d) => ({ box: d.box, bbox: toXywh(d.box), score: d.score, classId: d.classId, label: labels[d.classId] ?? `class${d.classId}` })));
   return { ...score(scoring, merged), detections: merged, images: images.length, msPerImage: evals.reduce((sum, e) => sum + e.msPerImage, 0) };
 }
 

@@ -17,7 +17,7 @@ import { createLoader, type Batch } from './data/loader.js';
 import type { Dataset } from './data/types.js';
 import { evaluateModel, mergeEvaluations, type Evaluation } from './evaluate.js';
 export { candidateSizes } from './inference-size.js';
-import { candidateSizes, chooseInference, combinations, MULTI_SIZE_MIN_GAIN, trialCost, type SizeTrial } from './inference-size.js';
+import { candidateSizes, chooseInference, combinations, MULTI_SIZE_MIN_GAIN, TRAIN_TEST_MERGE, trialCost, type SizeTrial } from './inference-size.js';
 import { exportParams, initParams, loadParams, type ModelParams } from './model/params.js';
 import { GradientWorkers } from './parallel/gradient-workers.js';
 import { shardGradients } from './step.js';
@@ -86,8 +86,8 @@ export interface TrainOptions {
    */
   inferScales?: number[];
   /**
-   * Most of those sizes a multi-size test may merge (detections of each size merged by per-class
-   * soft-NMS; the model file's testSizes): 1 exports one size. CenterNet only. Default by the recipe
+   * Most of those sizes a multi-size test may merge (detections of each size merged by weighted
+   * boxes fusion, TRAIN_TEST_MERGE; the model file's testSizes and testMerge): 1 exports one size. CenterNet only. Default by the recipe
    * (1; a fixed set: 2).
    */
   inferMerge?: number;
@@ -507,7 +507,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       if (merging && evaluations.length === singles.length) {
         for (const pick of combinations(singles.map((_, i) => i), opts.inferMerge)) {
           const sizes = pick.map((i) => singles[i].sizes[0]);
-          const val = evaluationMetrics(mergeEvaluations(pick.map((i) => evaluations[i]), valSet, config));
+          const val = evaluationMetrics(mergeEvaluations(pick.map((i) => evaluations[i]), valSet, { ...config, testMerge: TRAIN_TEST_MERGE }));
           await appendFile(metricsFile, `${JSON.stringify({ type: 'inference-sizes', step: best.step, inputSizes: sizes, ...val })}\n`);
           merged.push({ sizes, val });
         }
@@ -529,7 +529,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
     const trainedAt = inputSize[0] !== inH || inputSize[1] !== inW || testSizes ? { trainInputSize: `${inH}x${inW}` } : {};
     const metadata = { 'anchorless.trained': JSON.stringify({ data: path.resolve(o.data), epochs: state.epoch, steps: state.globalStep, ...(best ? { bestStep: best.step } : {}), seconds: Math.round(state.elapsed), backend: backendName, ...trainedAt, ...(exportVal ?? {}) }) };
-    await writeFileAtomic(modelFile, writeModelFile({ ...config, inputSize, ...(testSizes ? { testSizes } : {}) }, weights, { dtype: o.f16 ? 'F16' : 'F32', metadata }), { overwrite: true });
+    await writeFileAtomic(modelFile, writeModelFile({ ...config, inputSize, ...(testSizes ? { testSizes, testMerge: TRAIN_TEST_MERGE } : {}) }, weights, { dtype: o.f16 ? 'F16' : 'F32', metadata }), { overwrite: true });
     await writePlot();
     const at = (testSizes ?? [inputSize]).map(([h, w]) => `${h}x${w}`).join(' + ');
     log(`model written to ${modelFile} after ${formatSeconds(elapsed())}${best ? `: the best validation, step ${best.step} of ${state.globalStep} (AP ${exportVal!.AP}, AP50 ${exportVal!.AP50} at ${at})` : ''}`);

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ObjectDetector, type DetectedObject } from '../detector.js';
+import { checkTestMerge } from '../model/config.js';
 import { annotate, type RgbPixels } from './annotate.js';
 import { helpText, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { checkWritable } from '../util/atomic-write.js';
@@ -18,6 +19,7 @@ const SPEC: Record<string, OptionSpec> = {
   'max-results': { type: 'string', help: 'at most this many detections per image (default 100)' },
   flip: { type: 'boolean', help: 'flip test (slower, usually more accurate)' },
   'input-size': { type: 'string', help: "network input N (a square) or HxW, one size: instead of the model's own (its multi-size test too, where it has one)" },
+  merge: { type: 'string', help: "how a multi-size test's runs are merged: soft-nms or wbf (weighted boxes fusion); default the model's own (testMerge), else soft-nms" },
   force: { type: 'boolean', help: 'overwrite --out if it exists' },
   help: { type: 'boolean', help: 'show this help' },
 };
@@ -63,6 +65,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
     maxResults: numberOption('detect', 'max-results', options['max-results'], 100, { integer: true, min: 1, max: 100000 }),
     flip: options.flip === true,
     ...(options['input-size'] !== undefined ? { inputSize: parseInputSize(String(options['input-size'])) } : {}),
+    ...(options.merge !== undefined ? { merge: checkTestMerge(options.merge, 'detect: --merge') } : {}),
   });
   try {
     const results: { image: string; detections: DetectedObject[] }[] = [];

@@ -49,10 +49,16 @@ export interface ModelConfig {
   inputSize: [number, number];
   /**
    * Multi-size test: the input sizes detect() runs each image at by default, their detections
-   * merged by per-class soft-NMS (as CenterNet merges its multi-scale test). `train` sets it when
-   * merging sizes scores better on --val than any one size; absent, detect() runs inputSize alone.
+   * merged as testMerge says. `train` sets it when merging sizes scores better on --val than any
+   * one size; absent, detect() runs inputSize alone.
    */
   testSizes?: [number, number][];
+  /**
+   * How detect() merges the detections of several runs of an image (testSizes, or the detector's
+   * inputSizes or scales): 'soft-nms' (absent: per-class soft-NMS, as CenterNet merges its
+   * multi-scale test) or 'wbf' (weighted boxes fusion, decode/box-fusion.ts; `train` writes it).
+   */
+  testMerge?: TestMerge;
   /** Per-channel normalisation of 0..1 pixel values, (x - mean) / std, in RGB order. */
   mean: [number, number, number];
   std: [number, number, number];
@@ -64,7 +70,7 @@ export interface ModelConfig {
   outputNames?: Record<string, string>;
 }
 
-const TOP_LEVEL = ['format', 'name', 'detector', 'backbone', 'neck', 'head', 'numClasses', 'labels', 'inputSize', 'testSizes', 'mean', 'std', 'decode', 'outputNames'];
+const TOP_LEVEL = ['format', 'name', 'detector', 'backbone', 'neck', 'head', 'numClasses', 'labels', 'inputSize', 'testSizes', 'testMerge', 'mean', 'std', 'decode', 'outputNames'];
 const MAX_SIDE = 16384;
 
 export const DECODE_DEFAULTS: Record<Detector, DecodeConfig> = {
@@ -114,8 +120,19 @@ export function validateConfig(raw: unknown, source: string): ModelConfig {
     throw new Error(`${at('inputSize')} [${inputSize}] does not fit this architecture (output stride ${graph.stride}): ${(e as Error).message}`);
   }
   if (o.testSizes !== undefined) config.testSizes = parseTestSizes(o.testSizes, graph, at('testSizes'));
+  if (o.testMerge !== undefined) config.testMerge = checkTestMerge(o.testMerge, at('testMerge'));
   if (o.outputNames !== undefined) config.outputNames = parseOutputNames(o.outputNames, detector, Object.keys(graph.heads), at('outputNames'));
   return config;
+}
+
+/** How the runs of a multi-size (or multi-scale) test are merged: ModelConfig.testMerge. */
+export type TestMerge = 'soft-nms' | 'wbf';
+const TEST_MERGES: readonly TestMerge[] = ['soft-nms', 'wbf'];
+
+/** v as a TestMerge, else an Error `${where} must be 'soft-nms' or 'wbf', got ...` (the config's and the detector's check). */
+export function checkTestMerge(v: unknown, where: string): TestMerge {
+  if (!TEST_MERGES.includes(v as TestMerge)) throw new Error(`${where} must be 'soft-nms' or 'wbf', got ${show(v)}`);
+  return v as TestMerge;
 }
 
 /** Most sizes one multi-size test may run: each is a whole network run. */

@@ -11,12 +11,7 @@ import { saccadeSettingsFor } from './settings.js';
 export { saccadeDetect, type SaccadeNetwork, type SaccadeOptions } from './pipeline.js';
 export { SACCADE_SETTINGS, saccadeSettingsFor, type SaccadeSettings } from './settings.js';
 
-/** The head part that makes a model a CornerNet-Saccade (its attention heads drive the crops). */
-export const SACCADE_HEAD_TYPE = 'cornernet-saccade';
-
-export function isSaccadeModel(config: ModelConfig): boolean {
-  return config.head.type === SACCADE_HEAD_TYPE;
-}
+export { SACCADE_HEAD_TYPE, isSaccadeModel } from './kind.js';
 
 /**
  * Runs the saccade procedure with a detector's network: `input` is the plan's input buffer

@@ -70,8 +70,10 @@ test('Chromium: the demo page draws labelled boxes for the sample, shows time an
 test('browser bundle of init + ObjectDetector + decodes (esbuild, minified): JS of an f32 model <= 40 KB gzipped, each .wasm <= 15 KB gzipped', async () => {
   const install = installPackage();
   // The int8 path (reader, steps, ops, loader: engine/int8-step.js and what only it imports) is
-  // imported dynamically by the detector for a quantised model only; an app's bundler splits it
-  // into a chunk of its own. Left external here, the bundle is what a page running an f32 model loads.
+  // imported dynamically by the detector for a quantised model only, as are boxes fusion (merge
+  // 'wbf') and CornerNet-Saccade's procedure for the detectors that run them; an app's bundler
+  // splits each into a chunk of its own. Left external here, the bundle is what a page running an
+  // f32 model (one size, or soft-NMS merged) loads.
   const bundle = async (external: string[]) => {
     const result = await esbuild.build({
       stdin: { contents: "export { init, ObjectDetector, decodeCenterNet, decodeCornerNet, decodePng } from 'anchorless';", resolveDir: install.dir, loader: 'js' },
@@ -85,7 +87,7 @@ test('browser bundle of init + ObjectDetector + decodes (esbuild, minified): JS 
     });
     return result.outputFiles[0]!.contents;
   };
-  const js = await bundle(['*/int8-step.js']);
+  const js = await bundle(['*/int8-step.js', '*/box-fusion.js', '*/saccade/index.js']);
   const jsGz = gzipSync(js, { level: 9 }).length;
   const withInt8Gz = gzipSync(await bundle([]), { level: 9 }).length;
   assert.ok(withInt8Gz > jsGz + 1024, 'the int8 path is outside the f32 bundle');

@@ -83,6 +83,6 @@ export async function exportCommand(argv: string[]): Promise<void> {
     const size = await writeOnnx(onnx, config, weights, o.force === true);
     console.log(`${onnx.file}: ${(size / 1e6).toFixed(2)} MB (ONNX, ${onnx.layout})`);
     // the multi-size test is the runtime's merge, not part of the network
-    if (config.testSizes) console.log(`${onnx.file}: the network at ${config.inputSize.join('x')}; the model's multi-size test (${config.testSizes.map((z) => z.join('x')).join(' + ')}, merged by per-class soft-NMS) is not in the ONNX graph`);
+    if (config.testSizes) console.log(`${onnx.file}: the network at ${config.inputSize.join('x')}; the model's multi-size test (${config.testSizes.map((z) => z.join('x')).join(' + ')}, merged by ${config.testMerge === 'wbf' ? 'weighted boxes fusion' : 'per-class soft-NMS'}) is not in the ONNX graph`);
   }
 }

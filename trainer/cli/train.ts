@@ -35,7 +35,7 @@ const SPEC: Record<string, OptionSpec> = {
   'weight-decay': { type: 'string', help: 'decoupled weight decay of the conv kernels (AdamW; default by the recipe)' },
   ema: { type: 'string', help: 'decay of the moving average of the weights that validation and export read, e.g. 0.998 (0: the last weights; default by the recipe)' },
   'infer-scales': { type: 'string', help: 'inference input sizes to choose the exported model\'s from by AP on --val, as multiples of the training input, e.g. 1,1.25,1.5 (default by the recipe: 1, or for a fixed set 1,1.25,1.5; 1 keeps the training size)' },
-  'infer-merge': { type: 'string', help: 'most of those sizes a CenterNet may run and merge (a multi-size test: each image at each size, detections merged by soft-NMS), taken when it beats the best single size by 0.01 AP on --val (default by the recipe: 1, a fixed set 2; 1 exports one size)' },
+  'infer-merge': { type: 'string', help: 'most of those sizes a CenterNet may run and merge (a multi-size test: each image at each size, detections merged by weighted boxes fusion), taken when it beats the best single size by 0.01 AP on --val (default by the recipe: 1, a fixed set 2; 1 exports one size)' },
   scales: { type: 'string', help: 'random crop scales of the augmentation, e.g. 0.6,0.7,0.8,0.9,1 (a crop of scale s fills the input, so objects appear 1/s as large; default by the recipe: the official 0.6..1.3, a fixed set 0.8..1.2)' },
   'checkpoint-every': { type: 'string', help: `checkpoint every N steps (default ${TRAIN_DEFAULTS.checkpointEvery}) and at each epoch end` },
   'max-steps': { type: 'string', help: 'stop after N steps in this run (resume later with --resume)' },

@@ -1,0 +1,80 @@
+// Weighted boxes fusion (Solovyev, Wang & Gabruseva, "Weighted boxes fusion: ensembling boxes from
+// different object detection models", 2021, arXiv:1910.13302) of the detections of several runs of
+// one image: a multi-size test's input sizes, a multi-scale test's scales. Where soft-NMS keeps the
+// best box of each object and decays the others, fusion averages the runs: a box that every run
+// finds keeps its score, one that a single run finds (e.g. a small blotch seen at one size only)
+// loses, and the fused box is the score-weighted mean of the runs' boxes. Measured on centernet-tiny's
+// 128 + 192 px test (models/README.md, "Box fusion"): +0.011-0.022 AP and +0.001-0.011 AP50 over
+// soft-NMS on 1,000 held-out images, in each of 12 model and size-pair comparisons.
+//
+// The clustering is the paper's: per class, boxes best first, each joins the cluster whose fused box
+// it overlaps most (IoU > iouThreshold), or starts one. The score differs in one point: the paper's
+// 'avg' is the mean of a cluster's members times min(members, runs) / runs, which counts two boxes
+// of one run as two runs agreeing; here each run contributes its best member's score (a run that
+// found nothing, 0), and the fused score is their mean (measured ~0.002 AP50 better on the same sets).
+import { byScoreDescending, type Box, type Detection } from './boxes.js';
+import { positiveInt } from './options.js';
+
+export interface FusionOptions {
+  /** A box joins a cluster whose fused box it overlaps by more than this (the paper's default 0.55). */
+  iouThreshold?: number;
+  /** At most this many fused detections, best first (default 100). */
+  maxResults?: number;
+}
+
+const FN = 'fuseDetections';
+
+interface Cluster {
+  classId: number;
+  box: Box;
+  /** Score-weighted sums of the members' coordinates, and of their scores. */
+  sums: [number, number, number, number];
+  weight: number;
+  /** The best member score of each run. */
+  best: number[];
+}
+
+/**
+ * The detections of `runs` (one array per run of the same image, boxes in the same pixels) fused
+ * into one list, score-descending: each cluster's box is its members' score-weighted mean, its
+ * score the mean over the runs of each run's best member score.
+ */
+export function fuseDetections(runs: readonly (readonly Detection[])[], options: FusionOptions = {}): Detection[] {
+  if (!Array.isArray(runs) || runs.length === 0 || !runs.every(Array.isArray)) throw new Error(`${FN}: runs must be a non-empty array of detection arrays (one per run)`);
+  const { iouThreshold = 0.55, maxResults = 100 } = options;
+  if (typeof iouThreshold !== 'number' || !(iouThreshold >= 0 && iouThreshold < 1)) throw new Error(`${FN}: options.iouThreshold must be a number in [0, 1), got ${String(iouThreshold)}`);
+  positiveInt(FN, 'maxResults', maxResults);
+  const all = runs.flatMap((dets, run) => dets.map((d) => ({ ...d, run }))).sort(byScoreDescending);
+  const clusters: Cluster[] = [];
+  for (const d of all) {
+    let match: Cluster | undefined;
+    let most = iouThreshold;
+    for (const c of clusters) {
+      const overlap = c.classId === d.classId ? iou(c.box, d.box) : 0;
+      if (overlap > most) [most, match] = [overlap, c];
+    }
+    if (!match) clusters.push((match = { classId: d.classId, box: d.box, sums: [0, 0, 0, 0], weight: 0, best: runs.map(() => 0) }));
+    const { xmin, ymin, xmax, ymax } = d.box;
+    [xmin, ymin, xmax, ymax].forEach((v, k) => (match.sums[k] += d.score * v));
+    match.weight += d.score;
+    match.best[d.run] = Math.max(match.best[d.run], d.score);
+    // a cluster of zero-score boxes keeps its first box
+    if (match.weight > 0) {
+      const [x0, y0, x1, y1] = match.sums.map((s) => s / match.weight);
+      match.box = { xmin: x0, ymin: y0, xmax: x1, ymax: y1 };
+    }
+  }
+  return clusters
+    .map((c) => ({ box: { ...c.box }, score: c.best.reduce((a, b) => a + b, 0) / runs.length, classId: c.classId }))
+    .sort(byScoreDescending)
+    .slice(0, maxResults);
+}
+
+/** Intersection over union of continuous boxes (no +1: DESIGN.md); 0 when either has no area. */
+function iou(a: Box, b: Box): number {
+  const w = Math.min(a.xmax, b.xmax) - Math.max(a.xmin, b.xmin);
+  const h = Math.min(a.ymax, b.ymax) - Math.max(a.ymin, b.ymin);
+  if (w <= 0 || h <= 0) return 0;
+  const inter = w * h;
+  return inter / ((a.xmax - a.xmin) * (a.ymax - a.ymin) + (b.xmax - b.xmin) * (b.ymax - b.ymin) - inter);
+}
