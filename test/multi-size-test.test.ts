@@ -1,8 +1,9 @@
 // The multi-size test: ObjectDetector's inputSizes (and a model file's testSizes) run each image at
-// each size and merge by per-class soft-NMS; mergeEvaluations() gets the same numbers from
-// evaluations already made at each size; train chooses it by AP on --val (trainer/inference-size.ts).
-// References: one-size detectors' outputs merged by cornerNetPostprocess (soft-NMS has its own
-// PyTorch fixtures), and the runtime's own evaluation of the exported model.
+// each size and merge by per-class soft-NMS or weighted boxes fusion (merge, testMerge);
+// mergeEvaluations() gets the same numbers from evaluations already made at each size; train
+// chooses it by AP on --val (trainer/inference-size.ts). References: one-size detectors' outputs
+// merged by cornerNetPostprocess (soft-NMS has its own PyTorch fixtures) or fuseDetections (hand-
+// worked cases in box-fusion.test.ts), and the runtime's own evaluation of the exported model.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ObjectDetector, type DetectedObject } from '../runtime/detector.js';
 import { cornerNetPostprocess } from '../runtime/decode/postprocess.js';
+import { fuseDetections } from '../runtime/decode/box-fusion.js';
 import { readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
 import { validateConfig } from '../runtime/model/config.js';
 import { preset } from '../runtime/model/presets.js';
@@ -78,6 +80,39 @@ test("a model file's testSizes are detect()'s default; inputSize overrides them;
   }
 });
 
+test("merge 'wbf': the one-size detectors' outputs fused; the model's testMerge is the default, the option overrides it; worker mode the same", async () => {
+  const ds = await loadCocoDataset(path.join(dir, 'scenes', 'val'));
+  const sizes: [number, number][] = [[128, 128], [160, 160]];
+  const fused = await ObjectDetector.create({ model: MODEL, inputSizes: sizes, merge: 'wbf', scoreThreshold: 0 });
+  const soft = await ObjectDetector.create({ model: MODEL, inputSizes: sizes, scoreThreshold: 0 });
+  const fromFile = await ObjectDetector.create({ model: withConfig({ testSizes: sizes, testMerge: 'wbf' }), scoreThreshold: 0 });
+  const overridden = await ObjectDetector.create({ model: withConfig({ testSizes: sizes, testMerge: 'wbf' }), merge: 'soft-nms', scoreThreshold: 0 });
+  const inWorker = await ObjectDetector.create({ model: MODEL, inputSizes: sizes, merge: 'wbf', worker: true });
+  const thresholded = await ObjectDetector.create({ model: MODEL, inputSizes: sizes, merge: 'wbf' });
+  const one = await Promise.all([128, 160].map((s) => ObjectDetector.create({ model: MODEL, inputSize: s, scoreThreshold: 0 })));
+  try {
+    let differs = 0;
+    for (const image of ds.images.slice(0, 4)) {
+      const rgb = await readImageRGB(image.file);
+      const input = { data: rgb.data, width: rgb.width, height: rgb.height, channels: 3 as const };
+      const parts = await Promise.all(one.map((d) => d.detect(input)));
+      const got = strip(await fused.detect(input));
+      assert.equal(got, strip(fuseDetections(parts)));
+      assert.ok(got.length > 0);
+      assert.equal(strip(await fromFile.detect(input)), got);
+      const softened = strip(await soft.detect(input));
+      assert.equal(strip(await overridden.detect(input)), softened);
+      if (JSON.stringify(softened) !== JSON.stringify(got)) differs++;
+      const above = got.filter((d) => d.score >= 0.3);
+      assert.equal(strip(await inWorker.detect(input)), above);
+      assert.equal(strip(await thresholded.detect(input)), above);
+    }
+    assert.ok(differs > 0, 'fusion and soft-NMS merge differently');
+  } finally {
+    for (const d of [fused, soft, fromFile, overridden, inWorker, thresholded, ...one]) d.close();
+  }
+});
+
 function loadImageFile(): string {
   return fileURLToPath(new URL('../models/sample.png', import.meta.url));
 }
@@ -101,6 +136,10 @@ test('bad inputSizes and testSizes are Errors naming the option or field', async
   assert.throws(config([[128, 128], [100, 100]]), /m\.safetensors: testSizes\[1\] \[100,100\] does not fit this architecture/);
   assert.throws(config([[128, 128], [160]]), /testSizes\[1\] must be an array of 2 numbers/);
   assert.equal(validateConfig({ ...preset('centernet-tiny', { numClasses: 2 }), testSizes: [[128, 128], [192, 160]] }, 'm').testSizes, [[128, 128], [192, 160]]);
+  assert.throws(() => validateConfig({ ...preset('centernet-tiny', { numClasses: 2 }), testMerge: 'nms' }, 'm.safetensors'), /m\.safetensors: testMerge must be 'soft-nms' or 'wbf', got "nms"/);
+  assert.is(validateConfig({ ...preset('centernet-tiny', { numClasses: 2 }), testMerge: 'wbf' }, 'm').testMerge, 'wbf');
+  await refuses({ inputSizes: [128, 160], merge: 'fusion' }, /ObjectDetector\.create: merge must be 'soft-nms' or 'wbf', got "fusion"/);
+  await refuses({ merge: 1 }, /merge must be 'soft-nms' or 'wbf', got 1/);
 });
 
 test('mergeEvaluations: the evaluations at each size merged equal the evaluation of the model with those testSizes', async () => {
@@ -112,6 +151,13 @@ test('mergeEvaluations: the evaluations at each size merged equal the evaluation
   assert.equal(merged.coco.stats, direct.coco.stats);
   assert.is(merged.voc07, direct.voc07);
   assert.ok(merged.coco.stats.AP > 0.3, 'the bundled model finds the shapes');
+  const fusedConfig = { ...model.config, testMerge: 'wbf' as const };
+  const fused = mergeEvaluations(at, ds, fusedConfig);
+  const fusedDirect = await evaluateModel(withConfig({ testSizes: [[128, 128], [192, 192]], testMerge: 'wbf' }), ds);
+  assert.equal(fused.detections.map(strip), fusedDirect.detections.map(strip));
+  assert.equal(fused.coco.stats, fusedDirect.coco.stats);
+  assert.is(fused.voc07, fusedDirect.voc07);
+  assert.not.equal(fused.coco.stats, merged.coco.stats);
   assert.throws(() => mergeEvaluations(at.slice(0, 1), ds, model.config), /at least 2 evaluations/);
   assert.throws(() => mergeEvaluations(at, { ...ds, images: ds.images.slice(1) }, model.config), /must cover the dataset's 11 images, got 12, 12/);
   assert.throws(() => mergeEvaluations(at, ds, { detector: 'cornernet', labels: model.config.labels }), /only CenterNet's detections merge after the fact/);
@@ -148,7 +194,7 @@ test('train --infer-merge: the merges are logged in metrics.jsonl, the exported 
   };
   const taken = await run('merge-taken', -1);
   assert.equal(taken.merges.map((m) => m.inputSizes), [[[64, 64], [96, 96]]]);
-  assert.equal(taken.file.config.testSizes, [[64, 64], [96, 96]]);
+  assert.equal([taken.file.config.testSizes, taken.file.config.testMerge], [[[64, 64], [96, 96]], 'wbf']);
   const valSet = await loadCocoDataset(path.join(data, 'val'));
   const own = await evaluateModel(taken.result.modelFile!, valSet);
   assert.is(Math.round(own.coco.stats.AP * 10000) / 10000, taken.merges[0].AP);

@@ -11,7 +11,7 @@
 // it overlaps most (IoU > iouThreshold), or starts one. The score differs in one point: the paper's
 // 'avg' is the mean of a cluster's members times min(members, runs) / runs, which counts two boxes
 // of one run as two runs agreeing; here each run contributes its best member's score (a run that
-// found nothing, 0), and the fused score is their mean (measured ~0.002 AP50 better on the same sets).
+// found nothing, 0), and the fused score is their mean (0.001-0.004 AP50 better in 5 of those comparisons).
 import { byScoreDescending, type Box, type Detection } from './boxes.js';
 import { positiveInt } from './options.js';
 
