@@ -10,6 +10,7 @@ import path from 'node:path';
 import { detectCommand } from '../runtime/cli/detect.js';
 import { ObjectDetector } from '../runtime/detector.js';
 import { readImageRGB } from '../trainer/data/image-io.js';
+import { readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
 import { evalCommand } from '../trainer/cli/eval.js';
 import { synthCommand } from '../trainer/cli/synth.js';
 import { trainCommand } from '../trainer/cli/train.js';
@@ -83,6 +84,29 @@ test('detect --input-size: one size instead of the model\'s, the detections of a
     const e = await run(detectCommand, [SAMPLE, '--input-size', bad]);
     assert.is(e.error?.message, `detect: --input-size must be N or HxW (positive integers up to 16384), got ${bad}`);
   }
+});
+
+test("detect --merge: a multi-size model's runs merged as asked (default its testMerge); a bad value named", async () => {
+  const model = readModelFile(new Uint8Array(readFileSync(MODEL_FILE)));
+  const file = path.join(dir, 'fused.safetensors');
+  writeFileSync(file, writeModelFile({ ...model.config, testSizes: [[128, 128], [160, 160]], testMerge: 'wbf' }, model.tensors));
+  const rgb = await readImageRGB(SAMPLE);
+  const scores = (out: string) => (JSON.parse(out) as { detections: { score: number }[] }[])[0].detections.map((d) => d.score);
+  const expected = async (merge: 'soft-nms' | 'wbf') => {
+    const det = await ObjectDetector.create({ model: file, merge });
+    try {
+      return (await det.detect({ data: rgb.data, width: rgb.width, height: rgb.height, channels: 3 })).map((d) => Math.round(d.score * 1e4) / 1e4);
+    } finally {
+      det.close();
+    }
+  };
+  const soft = scores((await run(detectCommand, [SAMPLE, '--model', file, '--merge', 'soft-nms', '--json'])).out);
+  const fused = scores((await run(detectCommand, [SAMPLE, '--model', file, '--json'])).out);
+  assert.equal(soft, await expected('soft-nms'));
+  assert.equal(fused, await expected('wbf'));
+  assert.not.equal(soft, fused);
+  const e = await run(detectCommand, [SAMPLE, '--merge', 'nms']);
+  assert.is(e.error?.message, `detect: --merge must be 'soft-nms' or 'wbf', got "nms"`);
 });
 
 test('train: bad arguments print nothing else and leave no --out folder; --out a file; --batch named', async () => {
