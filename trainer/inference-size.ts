@@ -15,7 +15,7 @@ export interface SizeTrial {
 /**
  * How `train` merges a multi-size test's sizes (and writes in the model's testMerge): weighted
  * boxes fusion, which beat per-class soft-NMS (the papers' multi-scale merge) in each of 12
- * held-out comparisons, 4 centernet-tiny models x 3 size pairs: +0.011-0.022 AP, +0.001-0.011 AP50
+ * held-out comparisons, 4 centernet-tiny models x 3 size pairs: +0.012-0.022 AP, +0.001-0.011 AP50
  * (models/README.md, "Box fusion").
  */
 export const TRAIN_TEST_MERGE: TestMerge = 'wbf';

@@ -4,7 +4,7 @@
 // best box of each object and decays the others, fusion averages the runs: a box that every run
 // finds keeps its score, one that a single run finds (e.g. a small blotch seen at one size only)
 // loses, and the fused box is the score-weighted mean of the runs' boxes. Measured on centernet-tiny's
-// 128 + 192 px test (models/README.md, "Box fusion"): +0.011-0.022 AP and +0.001-0.011 AP50 over
+// 128 + 192 px test (models/README.md, "Box fusion"): +0.012-0.022 AP and +0.001-0.011 AP50 over
 // soft-NMS on 1,000 held-out images, in each of 12 model and size-pair comparisons.
 //
 // The clustering is the paper's: per class, boxes best first, each joins the cluster whose fused box
@@ -12,7 +12,7 @@
 // 'avg' is the mean of a cluster's members times min(members, runs) / runs, which counts two boxes
 // of one run as two runs agreeing; here each run contributes its best member's score (a run that
 // found nothing, 0), and the fused score is their mean (0.001-0.004 AP50 better in 5 of those comparisons).
-import { byScoreDescending, type Box, type Detection } from './boxes.js';
+import { boxIouXYXY, byScoreDescending, type Detection } from './boxes.js';
 import { positiveInt } from './options.js';
 
 export interface FusionOptions {
@@ -26,7 +26,8 @@ const FN = 'fuseDetections';
 
 interface Cluster {
   classId: number;
-  box: Box;
+  /** The fused box, [x1, y1, x2, y2]. */
+  box: number[];
   /** Score-weighted sums of the members' coordinates, and of their scores. */
   sums: [number, number, number, number];
   weight: number;
@@ -44,37 +45,24 @@ export function fuseDetections(runs: readonly (readonly Detection[])[], options:
   const { iouThreshold = 0.55, maxResults = 100 } = options;
   if (typeof iouThreshold !== 'number' || !(iouThreshold >= 0 && iouThreshold < 1)) throw new Error(`${FN}: options.iouThreshold must be a number in [0, 1), got ${String(iouThreshold)}`);
   positiveInt(FN, 'maxResults', maxResults);
-  const all = runs.flatMap((dets, run) => dets.map((d) => ({ ...d, run }))).sort(byScoreDescending);
+  const all = runs.flatMap((dets, run) => dets.map((d) => ({ ...d, run, xyxy: [d.box.xmin, d.box.ymin, d.box.xmax, d.box.ymax] }))).sort(byScoreDescending);
   const clusters: Cluster[] = [];
   for (const d of all) {
     let match: Cluster | undefined;
     let most = iouThreshold;
     for (const c of clusters) {
-      const overlap = c.classId === d.classId ? iou(c.box, d.box) : 0;
+      const overlap = c.classId === d.classId ? boxIouXYXY(c.box, d.xyxy) : 0;
       if (overlap > most) [most, match] = [overlap, c];
     }
-    if (!match) clusters.push((match = { classId: d.classId, box: d.box, sums: [0, 0, 0, 0], weight: 0, best: runs.map(() => 0) }));
-    const { xmin, ymin, xmax, ymax } = d.box;
-    [xmin, ymin, xmax, ymax].forEach((v, k) => (match.sums[k] += d.score * v));
+    if (!match) clusters.push((match = { classId: d.classId, box: d.xyxy, sums: [0, 0, 0, 0], weight: 0, best: runs.map(() => 0) }));
+    for (let k = 0; k < 4; k++) match.sums[k] += d.score * d.xyxy[k];
     match.weight += d.score;
     match.best[d.run] = Math.max(match.best[d.run], d.score);
     // a cluster of zero-score boxes keeps its first box
-    if (match.weight > 0) {
-      const [x0, y0, x1, y1] = match.sums.map((s) => s / match.weight);
-      match.box = { xmin: x0, ymin: y0, xmax: x1, ymax: y1 };
-    }
+    if (match.weight > 0) match.box = match.sums.map((s) => s / match.weight);
   }
   return clusters
-    .map((c) => ({ box: { ...c.box }, score: c.best.reduce((a, b) => a + b, 0) / runs.length, classId: c.classId }))
+    .map(({ box: [xmin, ymin, xmax, ymax], best, classId }) => ({ box: { xmin, ymin, xmax, ymax }, score: best.reduce((a, b) => a + b, 0) / runs.length, classId }))
     .sort(byScoreDescending)
     .slice(0, maxResults);
-}
-
-/** Intersection over union of continuous boxes (no +1: DESIGN.md); 0 when either has no area. */
-function iou(a: Box, b: Box): number {
-  const w = Math.min(a.xmax, b.xmax) - Math.max(a.xmin, b.xmin);
-  const h = Math.min(a.ymax, b.ymax) - Math.max(a.ymin, b.ymin);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
-  return inter / ((a.xmax - a.xmin) * (a.ymax - a.ymin) + (b.xmax - b.xmin) * (b.ymax - b.ymin) - inter);
 }

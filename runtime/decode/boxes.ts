@@ -37,3 +37,12 @@ export function toXywh(box: Box): [number, number, number, number] {
 export function byScoreDescending(a: Detection, b: Detection): number {
   return b.score - a.score;
 }
+
+/** IoU of two `[x1, y1, x2, y2]` boxes in continuous coordinates (no "+1"); 0 when the union is empty. */
+export function boxIouXYXY(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const iw = Math.max(Math.min(a[2], b[2]) - Math.max(a[0], b[0]), 0);
+  const ih = Math.max(Math.min(a[3], b[3]) - Math.max(a[1], b[1]), 0);
+  const inter = iw * ih;
+  const uni = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
+  return uni > 0 ? inter / uni : 0;
+}

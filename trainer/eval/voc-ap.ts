@@ -74,14 +74,9 @@ export function vocAreaAp(rec: ArrayLike<number>, prec: ArrayLike<number>): numb
   return numpySum(terms);
 }
 
-/** IoU of two `[x1, y1, x2, y2]` boxes in continuous coordinates (no "+1"). */
-export function boxIouXYXY(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const iw = Math.max(Math.min(a[2], b[2]) - Math.max(a[0], b[0]), 0);
-  const ih = Math.max(Math.min(a[3], b[3]) - Math.max(a[1], b[1]), 0);
-  const inter = iw * ih;
-  const uni = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
-  return uni > 0 ? inter / uni : 0;
-}
+// the IoU is the runtime's (boxes fusion uses it too); re-exported for this module's callers
+import { boxIouXYXY } from '../../runtime/decode/boxes.js';
+export { boxIouXYXY };
 
 /** Per-class VOC AP and their mean over classes that have ground truth. */
 export function vocAp(gts: readonly VocGroundTruth[], detections: readonly VocDetection[], options: VocApOptions): VocApResult {
