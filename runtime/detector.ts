@@ -176,7 +176,7 @@ export class ObjectDetector {
     const parsed = parseSafetensors(bytes, source);
     // a quantised model's reader and int8 steps come in code of their own, loaded only for such models
     const int8Code = parsed.metadata[INT8_KEY] !== undefined ? await import('./engine/int8-step.js') : undefined;
-    const file = modelFromSafetensors(parsed, { decodeF16: wasmF16Decoder(kn) }, int8Code?.INT8_SUPPORT);
+    const file = modelFromSafetensors(parsed, { decodeF16: wasmF16Decoder(kn), halfWeights: true }, int8Code?.INT8_SUPPORT);
     // inputSize alone, inputSizes, or the model's own: its multi-size test (not with keepResolution, which sizes each image itself)
     const sizes = askedSize ? [askedSize] : (askedSizes ?? (!keepResolution && file.config.testSizes ? file.config.testSizes : [file.config.inputSize]));
     const [height, width] = sizes[0];

@@ -5,6 +5,7 @@ import { conv2dInto, conv2dOutputShape, conv2dTransposeInto, conv2dTransposeOutp
 import { deformConv2dInto, deformConv2dOutputShape, packDeformConv2d } from '../ops/deform-conv.js';
 import type { Kernels } from '../wasm/loader.js';
 import type { FoldedWeights } from './fold.js';
+import type { WeightData } from '../weights/half-floats.js';
 
 /** One kernel call of a plan, on buffers fixed at build time. */
 export type KernelStep = () => void;
@@ -21,8 +22,8 @@ export interface BuiltStep {
 type Shape4 = [number, number, number, number];
 
 /** `winograd`: the conv runs the Winograd kernel (the plan's choice: a layer that winogradFits). */
-export function buildConvStep(kn: Kernels, node: ConvNode, w: FoldedWeights, x: number, xShape: Shape4, out: number, outShape: Shape4, winograd: boolean): BuiltStep {
-  const packed = packConv2d(kn, w.weight, [node.kernel, node.kernel, node.cin / node.groups, node.cout], { bias: w.bias, groups: node.groups, layout: winograd ? 'winograd' : undefined });
+export function buildConvStep(kn: Kernels, node: ConvNode, w: FoldedWeights<WeightData>, x: number, xShape: Shape4, out: number, outShape: Shape4, winograd: boolean): BuiltStep {
+  const packed = packConv2d(kn, w.weight, [node.kernel, node.kernel, node.cin / node.groups, node.cout], { bias: w.bias, groups: node.groups, layout: winograd ? 'winograd' : undefined, columnScale: w.columnScale });
   const opts = { stride: node.stride, pad: node.pad, dilation: node.dilation, activation: node.act } as const;
   checkShape(node.name, conv2dOutputShape(xShape, packed, opts), outShape, packed.release.bind(packed));
   return {
@@ -34,8 +35,8 @@ export function buildConvStep(kn: Kernels, node: ConvNode, w: FoldedWeights, x: 
   };
 }
 
-export function buildDeconvStep(kn: Kernels, node: DeconvNode, w: FoldedWeights, x: number, xShape: Shape4, out: number, outShape: Shape4): BuiltStep {
-  const packed = packConv2dTranspose(kn, w.weight, [node.kernel, node.kernel, node.cout / node.groups, node.cin], { bias: w.bias, stride: node.stride, groups: node.groups });
+export function buildDeconvStep(kn: Kernels, node: DeconvNode, w: FoldedWeights<WeightData>, x: number, xShape: Shape4, out: number, outShape: Shape4): BuiltStep {
+  const packed = packConv2dTranspose(kn, w.weight, [node.kernel, node.kernel, node.cout / node.groups, node.cin], { bias: w.bias, stride: node.stride, groups: node.groups, columnScale: w.columnScale });
   const opts = { pad: node.pad, outputPadding: node.outputPadding, activation: node.act } as const;
   checkShape(node.name, conv2dTransposeOutputShape(xShape, packed, opts), outShape, packed.release.bind(packed));
   return {
@@ -53,7 +54,7 @@ export function buildDeconvStep(kn: Kernels, node: DeconvNode, w: FoldedWeights,
  * unfolded conv_offset_mask weight and bias; `w` the main weight with batch norm folded in.
  */
 export function buildDcnStep(
-  kn: Kernels, node: DcnNode, w: FoldedWeights, offsetMask: FoldedWeights,
+  kn: Kernels, node: DcnNode, w: FoldedWeights<WeightData>, offsetMask: FoldedWeights<WeightData>,
   x: number, xShape: Shape4, out: number, outShape: Shape4,
 ): BuiltStep {
   const taps = node.kernel * node.kernel;
@@ -69,7 +70,7 @@ export function buildDcnStep(
     const omBytes = omShape[0] * omShape[1] * omShape[2] * omShape[3] * 4;
     const om = kn.heap.alloc(omBytes);
     releases.push(() => kn.heap.release(om));
-    const deform = packDeformConv2d(kn, w.weight, [node.kernel, node.kernel, node.cin, node.cout], { bias: w.bias });
+    const deform = packDeformConv2d(kn, w.weight, [node.kernel, node.kernel, node.cin, node.cout], { bias: w.bias, columnScale: w.columnScale });
     releases.push(() => deform.release());
     const opts = { ...window, activation: node.act } as const;
     checkShape(node.name, deformConv2dOutputShape(xShape, deform, opts), outShape, () => {});

@@ -11,7 +11,8 @@ import { runRows } from '../threads/run-rows.js';
 import { buildConvStep, buildDcnStep, buildDeconvStep, type KernelStep } from './conv-steps.js';
 import { winogradFits, winogradScratchBytes } from '../ops/conv-packed.js';
 import type { Int8PlanSteps } from './int8-step.js';
-import { foldBatchNorm, bnScaleShift } from './fold.js';
+import { foldBatchNormForPacking, bnScaleShift } from './fold.js';
+import type { WeightData } from '../weights/half-floats.js';
 import { planMemory, type PlannedValue } from './memory-plan.js';
 
 export interface PlanStats {
@@ -72,9 +73,10 @@ export class ExecutionPlan {
 
   /**
    * Compiles `graph` for a 1 x height x width x channels input, computing `heads` (head name ->
-   * node). `weights` holds every parameter by its paramSpecs name (checked by the weight parser).
+   * node). `weights` holds every parameter by its paramSpecs name (checked by the weight parser); the
+   * weights of conv, deconv and dcn layers may be half bits (the packers decode them in kernel memory).
    */
-  static build(kn: Kernels, graph: Graph, weights: ReadonlyMap<string, Float32Array>, heads: Record<string, string>, height: number, width: number, options: PlanOptions = {}): ExecutionPlan {
+  static build(kn: Kernels, graph: Graph, weights: ReadonlyMap<string, WeightData>, heads: Record<string, string>, height: number, width: number, options: PlanOptions = {}): ExecutionPlan {
     const shapes = inferShapes(graph, height, width);
     const nodes = pruneTo(graph, Object.values(heads));
     const shape4 = (name: string): [number, number, number, number] => {
@@ -111,7 +113,7 @@ export class ExecutionPlan {
     // before the first allocation: a failed plan must not leave the kernel memory grown
     const activationNeed = (memory.slotSizes.reduce((s, n) => s + n, 0) + size(shapes.get(INPUT)!)) * 4;
     let weightNeed = 0;
-    for (const t of weights.values()) weightNeed += t.byteLength;
+    for (const t of weights.values()) weightNeed += t.length * 4;
     const limit = options.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     // Winograd's extra weight memory: 16 transformed planes in place of 9 taps, plus its scratch
     let winogradExtra = 0;
@@ -180,9 +182,15 @@ export class ExecutionPlan {
         const outShape = shape4(node.name);
         const inShape = shape4(node.inputs[0]);
         const x = ptrOf(node.inputs[0]);
-        const param = (suffix: string) => {
+        // a layer's packed weights (f32 or half bits), and its other parameters (f32)
+        const weight = (suffix: string) => {
           const t = weights.get(`${node.name}.${suffix}`);
           if (!t) throw new Error(`execution plan: weight ${node.name}.${suffix} is missing`);
+          return t;
+        };
+        const param = (suffix: string) => {
+          const t = weight(suffix);
+          if (!(t instanceof Float32Array)) throw new Error(`execution plan: weight ${node.name}.${suffix} must be f32 values, not half bits`);
           return t;
         };
         const layer8 = node.op === 'conv' ? int8?.layers.get(node.name) : undefined;
@@ -194,7 +202,7 @@ export class ExecutionPlan {
         } else switch (node.op) {
           case 'conv':
           case 'deconv': {
-            const folded = foldBatchNorm(node, param, kn);
+            const folded = foldBatchNormForPacking(node, param, weight('weight'));
             const built = node.op === 'conv' ? buildConvStep(kn, node, folded, x, inShape, out, outShape, winograd && winogradNodes.has(node.name)) : buildDeconvStep(kn, node, folded, x, inShape, out, outShape);
             if (built.winograd) winogradConvs++;
             weightBytes += built.weightBytes;
@@ -204,8 +212,8 @@ export class ExecutionPlan {
             break;
           }
           case 'dcn': {
-            const offsetMask = { weight: param(`${DCN_OFFSET_MASK}.weight`), bias: param(`${DCN_OFFSET_MASK}.bias`) };
-            const built = buildDcnStep(kn, node, foldBatchNorm(node, param, kn), offsetMask, x, inShape, out, outShape);
+            const offsetMask = { weight: weight(`${DCN_OFFSET_MASK}.weight`), bias: param(`${DCN_OFFSET_MASK}.bias`) };
+            const built = buildDcnStep(kn, node, foldBatchNormForPacking(node, param, weight('weight')), offsetMask, x, inShape, out, outShape);
             weightBytes += built.weightBytes;
             scratchBytes += built.scratchBytes;
             releasers.push(built.release);

@@ -8,6 +8,8 @@
 import type { Kernels } from '../wasm/loader.js';
 import { PackedMemory } from './packed-memory.js';
 import { checkBuffer } from './heap-scope.js';
+import { checkColumnScale, checkWeightData, stageWeights } from './stage-weights.js';
+import type { WeightData } from '../weights/half-floats.js';
 import {
   checkActivation, checkBias, checkShape4, convGeometry, convTransposeGeometry, isUnitPair, pair,
   type Activation, type ConvGeometry, type ConvPad, type Pair,
@@ -94,6 +96,8 @@ export interface PackConv2dOptions {
    * 'gemm' size) for stride 1 and dilation 1 only: the execution plan picks it where it fits.
    */
   layout?: ConvLayout;
+  /** Per-output-channel factors applied to w in kernel memory before packing (batch norm folded on the way in; stage-weights.ts). */
+  columnScale?: Float32Array;
 }
 
 export interface Conv2dIntoOptions {
@@ -122,14 +126,15 @@ class Packed extends PackedMemory implements PackedConv2d {
 }
 
 /** Packs HWIO weights w [kh, kw, cin/groups, cout] (and bias [cout]) into kernel memory. */
-export function packConv2d(k: Kernels, w: Float32Array, shape: readonly number[], opts: PackConv2dOptions = {}): PackedConv2d {
+export function packConv2d(k: Kernels, w: WeightData, shape: readonly number[], opts: PackConv2dOptions = {}): PackedConv2d {
   const op = 'packConv2d';
   const [kh, kw, cinG, cout] = checkShape4(op, 'w shape', shape);
-  if (!(w instanceof Float32Array)) throw new Error(`${op}: w must be a Float32Array`);
+  checkWeightData(op, 'w', w);
   if (w.length !== kh * kw * cinG * cout) throw new Error(`${op}: w has ${w.length} values but shape [${shape}] needs ${kh * kw * cinG * cout}`);
   const groups = checkPositiveInt(op, 'groups', opts.groups ?? 1);
   if (cout % groups !== 0) throw new Error(`${op}: groups ${groups} does not divide the ${cout} output channels`);
   const bias = checkBias(op, opts.bias, cout);
+  const columnScale = checkColumnScale(op, opts.columnScale, w.length);
   const depthwiseShape = cinG === 1 && groups === cout;
   const layout = opts.layout ?? (depthwiseShape ? 'depthwise' : 'gemm');
   if (layout !== 'gemm' && layout !== 'depthwise' && layout !== 'winograd') throw new Error(`${op}: layout must be 'gemm', 'depthwise' or 'winograd', got ${String(layout)}`);
@@ -140,11 +145,11 @@ export function packConv2d(k: Kernels, w: Float32Array, shape: readonly number[]
     throw new Error(`${op}: the depthwise layout needs groups = cout and one input channel per group, got groups ${groups}, w [${shape}]`);
   }
   const ex = k.exports;
-  if (layout === 'winograd') return packWinograd(k, w, [kh, kw, cinG, cout], bias);
+  if (layout === 'winograd') return packWinograd(k, w, [kh, kw, cinG, cout], bias, columnScale);
   const ks = kh * kw;
   const size = layout === 'gemm' ? ex.gemmPackedFloats(ks, cinG, cout / groups, groups) : cout + ks * cout;
   const ptr = k.heap.alloc(size * 4);
-  const wPtr = k.heap.allocF32(w);
+  const wPtr = stageWeights(k, w, columnScale);
   const bPtr = bias ? k.heap.allocF32(bias) : 0;
   if (layout === 'gemm') ex.packGemmWeights(wPtr, ks, cinG, cout, groups, bPtr, bias ? 1 : 0, ptr);
   else ex.packDepthwiseWeights(wPtr, ks, cout, bPtr, bias ? 1 : 0, ptr);
@@ -174,11 +179,11 @@ class PackedWinograd extends Packed {
   protected override onRelease = () => releaseSharedScratch(this.k);
 }
 
-function packWinograd(k: Kernels, w: Float32Array, shape: [number, number, number, number], bias: Float32Array | undefined): PackedConv2d {
+function packWinograd(k: Kernels, w: WeightData, shape: [number, number, number, number], bias: Float32Array | undefined, columnScale: Float32Array | undefined): PackedConv2d {
   const ex = k.exports;
   const [, , cin, cout] = shape;
   const ptr = k.heap.alloc(ex.winogradPackedFloats(cin, cout) * 4);
-  const wPtr = k.heap.allocF32(w);
+  const wPtr = stageWeights(k, w, columnScale);
   const bPtr = bias ? k.heap.allocF32(bias) : 0;
   ex.packWinogradWeights(wPtr, cin, cout, bPtr, bias ? 1 : 0, ptr, 0);
   if (bPtr) k.heap.release(bPtr);
@@ -335,34 +340,39 @@ class PackedTranspose extends PackedMemory implements PackedConv2dTranspose {
  * Packs transposed-conv weights w [kh, kw, cout / groups, cin] (and bias [cout]) for one stride.
  * groups = cin = cout (depthwise) runs a SIMD kernel; other groupings > 1 the scalar spec.
  */
-export function packConv2dTranspose(k: Kernels, w: Float32Array, shape: readonly number[], opts: { bias?: Float32Array; stride?: Pair; groups?: number } = {}): PackedConv2dTranspose {
+/**
+ * `columnScale`: factors applied to w in kernel memory before packing, w viewed as rows of their
+ * length (a batch-norm fold: one tap's [cout/groups, cin]; stage-weights.ts).
+ */
+export function packConv2dTranspose(k: Kernels, w: WeightData, shape: readonly number[], opts: { bias?: Float32Array; stride?: Pair; groups?: number; columnScale?: Float32Array } = {}): PackedConv2dTranspose {
   const op = 'packConv2dTranspose';
   const [kh, kw, coutG, cin] = checkShape4(op, 'w shape', shape);
-  if (!(w instanceof Float32Array)) throw new Error(`${op}: w must be a Float32Array`);
+  checkWeightData(op, 'w', w);
   if (w.length !== kh * kw * coutG * cin) throw new Error(`${op}: w has ${w.length} values but shape [${shape}] needs ${kh * kw * coutG * cin}`);
   const groups = checkPositiveInt(op, 'groups', opts.groups ?? 1);
   if (cin % groups !== 0) throw new Error(`${op}: groups ${groups} does not divide the ${cin} input channels of w [${shape}]`);
   const cout = coutG * groups;
   const bias = checkBias(op, opts.bias, cout);
   const [sh, sw] = pair(op, 'stride', opts.stride, 1);
+  const columnScale = checkColumnScale(op, opts.columnScale, w.length);
   const ex = k.exports;
   if (groups > 1) {
     if (coutG === 1 && groups === cin) {
       // [kh, kw, 1, c] is already taps x channels: the depthwise forward conv's packing
       const ptr = k.heap.alloc((cout + kh * kw * cout) * 4);
-      const wPtr = k.heap.allocF32(w);
+      const wPtr = stageWeights(k, w, columnScale);
       const bPtr = bias ? k.heap.allocF32(bias) : 0;
       ex.packDepthwiseWeights(wPtr, kh * kw, cout, bPtr, bias ? 1 : 0, ptr);
       if (bPtr) k.heap.release(bPtr);
       k.heap.release(wPtr);
       return new PackedTranspose(k, [kh, kw, coutG, cin], [sh, sw], groups, 'depthwise', ptr, 0);
     }
-    const ptr = k.heap.allocF32(w);
+    const ptr = stageWeights(k, w, columnScale);
     const bPtr = bias ? k.heap.allocF32(bias) : 0;
     return new PackedTranspose(k, [kh, kw, coutG, cin], [sh, sw], groups, 'grouped', ptr, bPtr);
   }
   const ptr = k.heap.alloc(ex.deconvPackedFloats(kh, kw, sh, sw, cin, cout) * 4);
-  const wPtr = k.heap.allocF32(w);
+  const wPtr = stageWeights(k, w, columnScale);
   const bPtr = bias ? k.heap.allocF32(bias) : 0;
   ex.packDeconvWeights(wPtr, kh, kw, sh, sw, cin, cout, bPtr, bias ? 1 : 0, ptr);
   if (bPtr) k.heap.release(bPtr);

@@ -4,7 +4,8 @@
 // weights are used, and any mismatch is an Error naming the file, the tensor and the problem.
 
 import { parseConfigJson, validateConfig, type ModelConfig } from '../model/config.js';
-import { paramSpecs, type ConvNode, type Graph } from '../model/graph.js';
+import { DCN_OFFSET_MASK, paramSpecs, type ConvNode, type Graph } from '../model/graph.js';
+import { firstNonFiniteHalf, HalfFloats, nonFiniteHalfValue, type WeightData } from './half-floats.js';
 import { buildGraph } from '../model/registry.js';
 import { parseSafetensors, readTensor, writeSafetensors, type Dtype, type F16Decoder, type Safetensors, type TensorData } from './safetensors.js';
 import { checkInt8Layer, int8Eligible, int8Metadata, INT8_SUPPORT, storedSpecs, type Int8Layer, type Int8Support } from './int8-model.js';
@@ -15,11 +16,14 @@ export const CONFIG_KEY = 'config';
 /** The __metadata__ key of a quantised model's int8 layers (int8-model.ts). */
 export const INT8_KEY = 'int8';
 
-export interface ModelFile {
+export interface ModelFile<W extends WeightData = Float32Array> {
   config: ModelConfig;
   graph: Graph;
-  /** Every parameter as f32, in paramSpecs order (an int8 layer's as the f32 equivalent of what it stores). */
-  tensors: Map<string, Float32Array>;
+  /**
+   * Every parameter as f32, in paramSpecs order (an int8 layer's as the f32 equivalent of what it
+   * stores); read with `halfWeights`, an F16 file's conv, deconv and dcn weights as their half bits.
+   */
+  tensors: Map<string, W>;
   /** The conv layers stored in int8 (`anchorless quantize`), by node name; absent in an f32 model. */
   int8?: Map<string, Int8Layer>;
   /** All of __metadata__ (the config JSON included, under `config`). */
@@ -97,8 +101,13 @@ export function readModelFile(bytes: Uint8Array, source = '<bytes>', opts: ReadM
  * readModelFile on an already parsed file, reading int8 layers with `int8` where given: the
  * detector passes it (imported dynamically) only for a file whose metadata lists int8 layers, so
  * that the bundle of a page running an f32 model does not carry the int8 reader.
+ * `halfWeights` (the detector's execution plans): an F16 file's conv, deconv and dcn weights stay
+ * half bits (HalfFloats, views of the file's bytes, checked finite), which the packers decode into
+ * kernel memory, instead of f32 copies in JavaScript (half-floats.ts says why).
  */
-export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions, int8Support?: Int8Support): ModelFile {
+export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions & { halfWeights: true }, int8Support?: Int8Support): ModelFile<WeightData>;
+export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions, int8Support?: Int8Support): ModelFile;
+export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions & { halfWeights?: boolean }, int8Support?: Int8Support): ModelFile<WeightData> {
   const source = file.source;
   const text = file.metadata[CONFIG_KEY];
   if (text === undefined) throw new Error(`${source}: no __metadata__.${CONFIG_KEY} (the model config): not an anchorless model file`);
@@ -122,18 +131,38 @@ export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions, 
     // Refused rather than ignored: an unexpected tensor means the file and its config disagree.
     if (!wanted.has(name)) throw new Error(`${source}: tensor ${JSON.stringify(name)} is not a parameter of the model its config describes (${config.name})`);
   }
-  const tensors = new Map<string, Float32Array>();
   const readF32 = (name: string) => {
     const data = readTensor(file, name, opts.decodeF16);
     const bad = firstNonFinite(data);
     if (bad >= 0) throw new Error(`${source}: tensor ${JSON.stringify(name)} holds ${data[bad]} at index ${bad}`);
     return data;
   };
-  const int8 = inputQuant && int8Support!.readLayers(file, graph, inputQuant, readF32, tensors);
-  for (const s of specs) if (!tensors.has(s.name)) tensors.set(s.name, readF32(s.name));
+  const packed = opts.halfWeights ? packedWeightNames(graph) : new Set<string>();
+  const readWeight = (name: string): WeightData => {
+    const t = file.tensors.get(name)!;
+    if (!packed.has(name) || t.dtype !== 'F16') return readF32(name);
+    const half = new HalfFloats(file.bytes.subarray(file.dataStart + t.begin, file.dataStart + t.end), (t.end - t.begin) / 2);
+    const bad = firstNonFiniteHalf(half);
+    if (bad >= 0) throw new Error(`${source}: tensor ${JSON.stringify(name)} holds ${nonFiniteHalfValue(half, bad)} at index ${bad}`);
+    return half;
+  };
+  const tensors = new Map<string, WeightData>();
+  const int8 = inputQuant && int8Support!.readLayers(file, graph, inputQuant, readF32, tensors as Map<string, Float32Array>);
+  for (const s of specs) if (!tensors.has(s.name)) tensors.set(s.name, readWeight(s.name));
   // paramSpecs order, as the f32 file gives it
   const ordered = new Map(specs.map((s) => [s.name, tensors.get(s.name)!]));
   return { config, graph, tensors: ordered, ...(int8 ? { int8 } : {}), metadata: file.metadata };
+}
+
+/** The weights the execution plan's packers take: those of conv, deconv and dcn layers (and a dcn's offset-and-mask conv). */
+function packedWeightNames(graph: Graph): Set<string> {
+  const names = new Set<string>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'conv' && node.op !== 'deconv' && node.op !== 'dcn') continue;
+    names.add(`${node.name}.weight`);
+    if (node.op === 'dcn') names.add(`${node.name}.${DCN_OFFSET_MASK}.weight`);
+  }
+  return names;
 }
 
 function firstNonFinite(data: Float32Array): number {

@@ -1,0 +1,238 @@
+// Model loading without f32 copies in JavaScript (a cold create() pays for every fresh page):
+// an F16 file's conv, deconv and dcn weights stay half bits (HalfFloats) until the packers decode
+// them into kernel memory, and batch norm's per-column factors are applied there too
+// (ops/stage-weights.ts). Against independent references: the half-value definition
+// (f16BitsToF32) on all 65,536 patterns; readModelFile's f32 tensors; weights scaled element by
+// element as PyTorch's eval-mode fold defines them; and execution plans built from f32 weights.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadKernels } from './helpers/kernels.js';
+import { randomF32 } from './helpers/random.js';
+import { randomWeights } from './helpers/random-weights.js';
+import { ExecutionPlan } from '../runtime/engine/plan.js';
+import { preset } from '../runtime/model/presets.js';
+import { buildGraph, inferenceHeads } from '../runtime/model/registry.js';
+import { DCN_OFFSET_MASK, type Graph } from '../runtime/model/graph.js';
+import { modelFromSafetensors, readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
+import { parseSafetensors } from '../runtime/weights/safetensors.js';
+import { f16BitsToF32 } from '../runtime/weights/f16.js';
+import { firstNonFiniteHalf, HalfFloats, nonFiniteHalfValue } from '../runtime/weights/half-floats.js';
+import { conv2dInto, conv2dOutputShape, conv2dTransposeInto, conv2dTransposeOutputShape, packConv2d, packConv2dTranspose } from '../runtime/ops/conv-packed.js';
+import { deformConv2dInto, deformConv2dOutputShape, packDeformConv2d } from '../runtime/ops/deform-conv.js';
+import { ObjectDetector } from '../runtime/detector.js';
+import type { Kernels } from '../runtime/wasm/loader.js';
+import type { ModelConfig } from '../runtime/model/config.js';
+
+const bitsOf = (x: number) => new Uint32Array(Float32Array.of(x).buffer)[0];
+
+/** Random finite half patterns (normal ones of magnitude 2^-7 to 2^3, subnormals, zeros of both signs) and the f32 values the definition gives them. */
+function halves(n: number, seed: number): [HalfFloats, Float32Array] {
+  const r = randomF32(3 * n, seed, 0, 1);
+  const u16 = new Uint16Array(n);
+  for (let i = 0; i < n; i++) {
+    const exponent = i % 11 === 0 ? 0 : 8 + Math.floor(r[3 * i] * 10);
+    const mantissa = i % 13 === 0 ? 0 : Math.floor(r[3 * i + 1] * 1024);
+    u16[i] = (r[3 * i + 2] < 0.5 ? 0x8000 : 0) | (exponent << 10) | mantissa;
+  }
+  return [new HalfFloats(new Uint8Array(u16.buffer), n), Float32Array.from(u16, (h) => f16BitsToF32(h))];
+}
+
+test('firstNonFiniteHalf and nonFiniteHalfValue: every half pattern as the definition says (infinities and NaNs found, finite ones not)', () => {
+  for (let h = 0; h < 65536; h++) {
+    const bytes = new Uint8Array([0, 0, h & 0xff, h >> 8, 0, 0]);
+    const half = new HalfFloats(bytes, 3);
+    const want = f16BitsToF32(h);
+    if (Number.isFinite(want)) assert.is(firstNonFiniteHalf(half), -1, `0x${h.toString(16)} is finite (${want})`);
+    else {
+      assert.is(firstNonFiniteHalf(half), 1, `0x${h.toString(16)} (${want}) at index 1`);
+      assert.ok(Object.is(nonFiniteHalfValue(half, 1), want), `0x${h.toString(16)}: ${nonFiniteHalfValue(half, 1)}, want ${want}`);
+    }
+  }
+  assert.throws(() => new HalfFloats(new Uint8Array(5), 3), /HalfFloats: 5 bytes do not hold 3 half values/);
+});
+
+/** Output of one conv-like layer packed from `w` with options, run on a fixed input: a fresh copy. */
+type Layer = { name: string; pack: (k: Kernels, w: Float32Array | HalfFloats, columnScale?: Float32Array) => { run: (x: number, out: number) => void; size: number; release: () => void }; weights: number; columns: number; channelOf: (i: number) => number; input: [number, number, number, number] };
+
+const X: [number, number, number, number] = [1, 6, 7, 8];
+const LAYERS: Layer[] = [
+  // conv HWIO [kh, kw, cin/groups, cout]: element i scales by the factor of output channel i % cout
+  ...(['gemm', 'winograd'] as const).map((layout) => ({
+    name: `conv ${layout}`, weights: 3 * 3 * 8 * 12, columns: 12, channelOf: (i: number) => i % 12, input: X,
+    pack: (k: Kernels, w: Float32Array | HalfFloats, columnScale?: Float32Array) => {
+      const p = packConv2d(k, w, [3, 3, 8, 12], { bias: randomF32(12, 3), layout, columnScale });
+      const shape = conv2dOutputShape(X, p, { pad: 1 });
+      return { run: (x: number, out: number) => void conv2dInto(k, p, x, X, out, { pad: 1 }), size: shape.reduce((a, b) => a * b, 1), release: () => p.release() };
+    },
+  })),
+  {
+    name: 'conv depthwise', weights: 3 * 3 * 8, columns: 8, channelOf: (i) => i % 8, input: X,
+    pack: (k, w, columnScale) => {
+      const p = packConv2d(k, w, [3, 3, 1, 8], { groups: 8, columnScale });
+      const shape = conv2dOutputShape(X, p, { pad: 1 });
+      return { run: (x, out) => void conv2dInto(k, p, x, X, out, { pad: 1 }), size: shape.reduce((a, b) => a * b, 1), release: () => p.release() };
+    },
+  },
+  // deconv [kh, kw, cout/groups, cin]: one tap's [cout/groups, cin] are the columns
+  ...([[1, 6], [2, 3], [8, 1]] as const).map(([groups, coutG]) => ({
+    name: `deconv groups ${groups}`, weights: 4 * 4 * coutG * 8, columns: coutG * 8, channelOf: (i: number) => i % (coutG * 8), input: X,
+    pack: (k: Kernels, w: Float32Array | HalfFloats, columnScale?: Float32Array) => {
+      const p = packConv2dTranspose(k, w, [4, 4, coutG, 8], { stride: 2, groups, columnScale });
+      const shape = conv2dTransposeOutputShape(X, p, { pad: 1 });
+      return { run: (x: number, out: number) => void conv2dTransposeInto(k, p, x, X, out, { pad: 1 }), size: shape.reduce((a, b) => a * b, 1), release: () => p.release() };
+    },
+  })),
+  {
+    name: 'deformable conv', weights: 3 * 3 * 8 * 5, columns: 5, channelOf: (i) => i % 5, input: X,
+    pack: (k, w, columnScale) => {
+      const p = packDeformConv2d(k, w, [3, 3, 8, 5], { columnScale });
+      const into = { pad: 1 } as const;
+      const shape = deformConv2dOutputShape(X, p, into);
+      const om = k.heap.allocF32(randomF32(6 * 7 * 27, 9, -1.5, 1.5));
+      return { run: (x, out) => void deformConv2dInto(k, p, x, X, om, out, into), size: shape.reduce((a, b) => a * b, 1), release: () => (p.release(), k.heap.release(om)) };
+    },
+  },
+];
+
+function runLayer(k: Kernels, layer: Layer, w: Float32Array | HalfFloats, columnScale?: Float32Array): Float32Array {
+  const built = layer.pack(k, w, columnScale);
+  const x = k.heap.allocF32(randomF32(X.reduce((a, b) => a * b, 1), 17));
+  const out = k.heap.alloc(built.size * 4);
+  try {
+    built.run(x, out);
+    return k.heap.f32(out, built.size).slice();
+  } finally {
+    k.heap.release(out);
+    k.heap.release(x);
+    built.release();
+  }
+}
+
+function assertSameBits(label: string, got: Float32Array, want: Float32Array): void {
+  assert.is(got.length, want.length, `${label}: length`);
+  for (let i = 0; i < got.length; i++) if (bitsOf(got[i]) !== bitsOf(want[i])) assert.unreachable(`${label}: element ${i} is ${got[i]}, want ${want[i]}`);
+}
+
+test('packers: columnScale equals weights scaled element by element beforehand, and half bits equal their decoded values, bit for bit (every layout)', async () => {
+  const k = await loadKernels();
+  const before = k.heap.allocatedBytes;
+  for (const [n, layer] of LAYERS.entries()) {
+    const w = randomF32(layer.weights, 40 + n, -1, 1);
+    w[0] = -0;
+    const scale = randomF32(layer.columns, 50 + n, -1.5, 1.5);
+    const scaled = w.map((v, i) => Math.fround(v * scale[layer.channelOf(i)]));
+    assertSameBits(`${layer.name}: columnScale`, runLayer(k, layer, w, scale), runLayer(k, layer, scaled));
+    const [half, decoded] = halves(layer.weights, 60 + n);
+    assertSameBits(`${layer.name}: half bits`, runLayer(k, layer, half), runLayer(k, layer, decoded));
+    const decodedScaled = decoded.map((v, i) => Math.fround(v * scale[layer.channelOf(i)]));
+    assertSameBits(`${layer.name}: half bits and columnScale`, runLayer(k, layer, half, scale), runLayer(k, layer, decodedScaled));
+    assert.equal(w[0], -0, 'the caller\'s weights are not modified');
+  }
+  assert.is(k.heap.allocatedBytes, before, 'every packing gave its kernel memory back');
+});
+
+test('packers: bad weights and columnScale are Errors naming the op', async () => {
+  const k = await loadKernels();
+  const w = new Float32Array(3 * 3 * 8 * 12);
+  assert.throws(() => packConv2d(k, Array.from(w) as unknown as Float32Array, [3, 3, 8, 12]), /packConv2d: w must be a Float32Array \(or HalfFloats\)/);
+  assert.throws(() => packConv2d(k, w, [3, 3, 8, 12], { columnScale: [1, 2] as unknown as Float32Array }), /packConv2d: columnScale must be a Float32Array/);
+  assert.throws(() => packConv2d(k, w, [3, 3, 8, 12], { columnScale: new Float32Array(7) }), /packConv2d: columnScale has 7 values, which do not divide the weights' 864/);
+  assert.throws(() => packConv2dTranspose(k, new Float32Array(4 * 4 * 6 * 8), [4, 4, 6, 8], { columnScale: new Float32Array(0) }), /packConv2dTranspose: columnScale has 0 values/);
+  assert.throws(() => packDeformConv2d(k, new HalfFloats(new Uint8Array(2 * 360), 360), [3, 3, 8, 5], { columnScale: new Float32Array(7) }), /packDeformConv2d: columnScale has 7 values/);
+  assert.throws(() => packDeformConv2d(k, new HalfFloats(new Uint8Array(2 * 10), 10), [3, 3, 8, 4]), /packDeformConv2d: weight has 10 values but shape \[3,3,8,4\] needs 288/);
+});
+
+/** The config with every *Channels width divided by 8 (at least 4): a deformable model small enough to test. */
+function narrowed(v: unknown, key = ''): unknown {
+  if (typeof v === 'number') return /channels$/i.test(key) ? Math.max(4, Math.round(v / 8)) : v;
+  if (Array.isArray(v)) return v.map((x) => narrowed(x, key));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, narrowed(x, k)]));
+  return v;
+}
+
+const MODELS: [string, ModelConfig][] = [
+  ['centernet-tiny', preset('centernet-tiny', { numClasses: 3, inputSize: [64, 64] })],
+  ['cornernet-tiny', preset('cornernet-tiny', { numClasses: 2, inputSize: [63, 63] })],
+  ['centernet-resdcn18 (widths / 8)', (() => {
+    const c = preset('centernet-resdcn18', { numClasses: 3, inputSize: [64, 64] });
+    return Object.assign(c, narrowed({ backbone: c.backbone, neck: c.neck, head: c.head })) as ModelConfig;
+  })()],
+];
+
+/** The weights the packers take, counted from the graph: conv, deconv and dcn weights, and each dcn's offset-and-mask conv. */
+function packedNames(graph: Graph): Set<string> {
+  const out = new Set<string>();
+  for (const n of graph.nodes) {
+    if (n.op === 'conv' || n.op === 'deconv' || n.op === 'dcn') out.add(`${n.name}.weight`);
+    if (n.op === 'dcn') out.add(`${n.name}.${DCN_OFFSET_MASK}.weight`);
+  }
+  return out;
+}
+
+test('modelFromSafetensors halfWeights: an F16 file\'s packed weights stay half bits that decode to readModelFile\'s values; an execution plan from them equals one from f32 weights bit for bit', async () => {
+  const k = await loadKernels();
+  for (const [label, config] of MODELS) {
+    const graph = buildGraph(config);
+    const bytes = writeModelFile(config, randomWeights(graph, 7), { dtype: 'F16' });
+    const f32 = readModelFile(bytes, 'm.safetensors');
+    const half = modelFromSafetensors(parseSafetensors(bytes, 'm.safetensors'), { halfWeights: true });
+    const packed = packedNames(graph);
+    assert.ok(packed.size >= 10, `${label}: ${packed.size} packed weights`);
+    assert.equal([...half.tensors.keys()], [...f32.tensors.keys()], `${label}: the same parameters in the same order`);
+    for (const [name, t] of half.tensors) {
+      const want = f32.tensors.get(name)!;
+      assert.is(t instanceof HalfFloats, packed.has(name), `${label}: ${name} is ${t instanceof HalfFloats ? 'half bits' : 'f32'}`);
+      const values = t instanceof HalfFloats ? Float32Array.from({ length: t.length }, (_, i) => f16BitsToF32(t.bits[2 * i] | (t.bits[2 * i + 1] << 8))) : t;
+      assertSameBits(`${label}: ${name}`, values, want);
+    }
+    if (label === 'centernet-tiny') {
+      // an F32 file has no half bits to keep
+      const f32File = modelFromSafetensors(parseSafetensors(writeModelFile(config, f32.tensors), 'f.safetensors'), { halfWeights: true });
+      assert.ok([...f32File.tensors.values()].every((t) => t instanceof Float32Array), 'F32 file: every tensor f32');
+    }
+    const heads = inferenceHeads(graph);
+    const [h, w] = config.inputSize;
+    const before = k.heap.allocatedBytes;
+    const a = ExecutionPlan.build(k, graph, f32.tensors, heads, h, w);
+    const b = ExecutionPlan.build(k, graph, half.tensors, heads, h, w);
+    try {
+      const input = randomF32(h * w * 3, 8);
+      a.run(input);
+      b.run(input);
+      for (const head of Object.keys(heads)) assertSameBits(`${label}: head ${head}`, b.output(head).data, a.output(head).data);
+      assert.is(b.stats.weightBytes, a.stats.weightBytes, `${label}: weight bytes`);
+    } finally {
+      a.release();
+      b.release();
+    }
+    assert.is(k.heap.allocatedBytes, before, `${label}: the plans gave their kernel memory back`);
+  }
+});
+
+test('halfWeights: an infinity or NaN in a packed weight is the same Error as readModelFile\'s, and ObjectDetector.create names the file', async () => {
+  const config = MODELS[0][1];
+  const graph = buildGraph(config);
+  const weights = randomWeights(graph, 9);
+  const name = [...packedNames(graph)][2];
+  for (const [bad, shown] of [[Infinity, 'Infinity'], [-Infinity, '-Infinity'], [NaN, 'NaN']] as const) {
+    const bytes = writeModelFile(config, weights, { dtype: 'F16' });
+    // the tensor's 6th half, written over in place (writeModelFile refuses non-finite values)
+    const file = parseSafetensors(bytes, 'x');
+    const t = file.tensors.get(name)!;
+    const at = file.dataStart + t.begin + 2 * 5;
+    const pattern = Number.isNaN(bad) ? 0x7e00 : bad > 0 ? 0x7c00 : 0xfc00;
+    bytes[at] = pattern & 0xff;
+    bytes[at + 1] = pattern >> 8;
+    const message = new RegExp(`^bad\\.safetensors: tensor "${name.replace(/\./g, '\\.')}" holds ${shown} at index 5$`);
+    assert.throws(() => readModelFile(bytes, 'bad.safetensors'), message);
+    assert.throws(() => modelFromSafetensors(parseSafetensors(bytes, 'bad.safetensors'), { halfWeights: true }), message);
+    try {
+      await ObjectDetector.create({ model: bytes });
+      assert.unreachable('create accepted a non-finite weight');
+    } catch (e) {
+      assert.match((e as Error).message, new RegExp(`tensor "${name.replace(/\./g, '\\.')}" holds ${shown} at index 5`));
+    }
+  }
+});
+
+test.run();
