@@ -172,7 +172,12 @@ export class ObjectDetector {
     if (threads > 1 && !worker) throw new Error(`ObjectDetector.create: threads ${threads} runs in a worker; worker: false allows only threads: 1`);
     if (worker) return ObjectDetector.inWorker(options, threads);
     const kn = await init(options.wasm !== undefined ? { wasm: options.wasm } : {});
-    const { bytes, source } = await loadModelBytes(options.model);
+    const loaded = await loadModelBytes(options.model);
+    const { source } = loaded;
+    // the plans keep views of the file's half bits for later sizes (halfWeights): a caller's own buffer
+    // is copied, so that it may be reused or changed after create() (a file read here is ours already)
+    const callerBytes = options.model instanceof Uint8Array || options.model instanceof ArrayBuffer;
+    const bytes = callerBytes ? loaded.bytes.slice() : loaded.bytes;
     const parsed = parseSafetensors(bytes, source);
     // a quantised model's reader and int8 steps come in code of their own, loaded only for such models
     const int8Code = parsed.metadata[INT8_KEY] !== undefined ? await import('./engine/int8-step.js') : undefined;

@@ -235,4 +235,27 @@ test('halfWeights: an infinity or NaN in a packed weight is the same Error as re
   }
 });
 
+test('ObjectDetector.create copies a caller\'s model buffer: changed after create, later plans (other input sizes) still have the model\'s weights', async () => {
+  const config = MODELS[0][1];
+  const bytes = writeModelFile(config, randomWeights(buildGraph(config), 12), { dtype: 'F16' });
+  const pristine = bytes.slice();
+  const image = (w: number, h: number) => ({ data: Uint8Array.from(randomF32(w * h * 3, w + h, 0, 255), (v) => v), width: w, height: h, channels: 3 as const });
+  for (const wrap of [(b: Uint8Array) => b, (b: Uint8Array) => b.buffer as ArrayBuffer]) {
+    const buffer = bytes.slice();
+    const det = await ObjectDetector.create({ model: wrap(buffer), keepResolution: true, scoreThreshold: 0 });
+    const fresh = await ObjectDetector.create({ model: pristine, keepResolution: true, scoreThreshold: 0 });
+    try {
+      assert.equal(await det.detect(image(64, 48)), await fresh.detect(image(64, 48)));
+      buffer.fill(0x7c); // every half an infinity or NaN, had the detector kept the caller's bytes
+      // keepResolution: a new size, a new plan packed from the model's weights
+      const after = await det.detect(image(96, 80));
+      assert.ok(after.length > 0, 'detections at the new size');
+      assert.equal(after, await fresh.detect(image(96, 80)));
+    } finally {
+      det.close();
+      fresh.close();
+    }
+  }
+});
+
 test.run();
