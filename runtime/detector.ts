@@ -174,14 +174,14 @@ export class ObjectDetector {
     const kn = await init(options.wasm !== undefined ? { wasm: options.wasm } : {});
     const loaded = await loadModelBytes(options.model);
     const { source } = loaded;
-    // the plans keep views of the file's half bits for later sizes (halfWeights): a caller's own buffer
+    // the plans keep views of the file's weights for later sizes (weightViews): a caller's own buffer
     // is copied, so that it may be reused or changed after create() (a file read here is ours already)
     const callerBytes = options.model instanceof Uint8Array || options.model instanceof ArrayBuffer;
     const bytes = callerBytes ? loaded.bytes.slice() : loaded.bytes;
     const parsed = parseSafetensors(bytes, source);
     // a quantised model's reader and int8 steps come in code of their own, loaded only for such models
     const int8Code = parsed.metadata[INT8_KEY] !== undefined ? await import('./engine/int8-step.js') : undefined;
-    const file = modelFromSafetensors(parsed, { decodeF16: wasmF16Decoder(kn), halfWeights: true }, int8Code?.INT8_SUPPORT);
+    const file = modelFromSafetensors(parsed, { decodeF16: wasmF16Decoder(kn), weightViews: true }, int8Code?.INT8_SUPPORT);
     // inputSize alone, inputSizes, or the model's own: its multi-size test (not with keepResolution, which sizes each image itself)
     const sizes = askedSize ? [askedSize] : (askedSizes ?? (!keepResolution && file.config.testSizes ? file.config.testSizes : [file.config.inputSize]));
     const [height, width] = sizes[0];

@@ -2,6 +2,7 @@
 // fresh pages (~14 ms here, where a page fault costs ~14 us) on f32 copies in JavaScript of conv
 // weights that the packers then copied into kernel memory anyway; the packers now decode these bits
 // straight into kernel memory (ops/stage-weights.ts), and only the small tensors become f32 arrays.
+// (An F32 file's weights are views of the file likewise: model-file.ts, weightViews.)
 
 /** Little-endian IEEE half bits of `length` values: a view of the model file's bytes, not a copy. */
 export class HalfFloats {

@@ -7,7 +7,7 @@ import { parseConfigJson, validateConfig, type ModelConfig } from '../model/conf
 import { DCN_OFFSET_MASK, paramSpecs, type ConvNode, type Graph } from '../model/graph.js';
 import { firstNonFiniteHalf, HalfFloats, nonFiniteHalfValue, type WeightData } from './half-floats.js';
 import { buildGraph } from '../model/registry.js';
-import { parseSafetensors, readTensor, writeSafetensors, type Dtype, type F16Decoder, type Safetensors, type TensorData } from './safetensors.js';
+import { parseSafetensors, readTensor, tensorF32View, tensorHalfBits, writeSafetensors, type Dtype, type F16Decoder, type Safetensors, type TensorData } from './safetensors.js';
 import { checkInt8Layer, int8Eligible, int8Metadata, INT8_SUPPORT, storedSpecs, type Int8Layer, type Int8Support } from './int8-model.js';
 import { checkOptionNames } from '../util/options.js';
 
@@ -21,7 +21,8 @@ export interface ModelFile<W extends WeightData = Float32Array> {
   graph: Graph;
   /**
    * Every parameter as f32, in paramSpecs order (an int8 layer's as the f32 equivalent of what it
-   * stores); read with `halfWeights`, an F16 file's conv, deconv and dcn weights as their half bits.
+   * stores); read with `weightViews`, the conv, deconv and dcn weights are views of the file (an F16
+   * file's as half bits).
    */
   tensors: Map<string, W>;
   /** The conv layers stored in int8 (`anchorless quantize`), by node name; absent in an f32 model. */
@@ -101,13 +102,16 @@ export function readModelFile(bytes: Uint8Array, source = '<bytes>', opts: ReadM
  * readModelFile on an already parsed file, reading int8 layers with `int8` where given: the
  * detector passes it (imported dynamically) only for a file whose metadata lists int8 layers, so
  * that the bundle of a page running an f32 model does not carry the int8 reader.
- * `halfWeights` (the detector's execution plans): an F16 file's conv, deconv and dcn weights stay
- * half bits (HalfFloats, views of the file's bytes, checked finite), which the packers decode into
- * kernel memory, instead of f32 copies in JavaScript (half-floats.ts says why).
+ * `weightViews` (the detector's execution plans, which copy every weight into kernel memory to pack
+ * it): the conv, deconv and dcn weights are views of the file's bytes, checked finite, not copies:
+ * an F16 file's as half bits (HalfFloats, which the packers decode in kernel memory), an F32 file's
+ * as f32 where the host is little-endian and the data 4-byte aligned. Copies cost a cold start its
+ * page faults and a large model its size again in memory (half-floats.ts says more); the caller
+ * must keep the bytes unchanged while the model is in use.
  */
-export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions & { halfWeights: true }, int8Support?: Int8Support): ModelFile<WeightData>;
+export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions & { weightViews: true }, int8Support?: Int8Support): ModelFile<WeightData>;
 export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions, int8Support?: Int8Support): ModelFile;
-export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions & { halfWeights?: boolean }, int8Support?: Int8Support): ModelFile<WeightData> {
+export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions & { weightViews?: boolean }, int8Support?: Int8Support): ModelFile<WeightData> {
   const source = file.source;
   const text = file.metadata[CONFIG_KEY];
   if (text === undefined) throw new Error(`${source}: no __metadata__.${CONFIG_KEY} (the model config): not an anchorless model file`);
@@ -137,14 +141,21 @@ export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions &
     if (bad >= 0) throw new Error(`${source}: tensor ${JSON.stringify(name)} holds ${data[bad]} at index ${bad}`);
     return data;
   };
-  const packed = opts.halfWeights ? packedWeightNames(graph) : new Set<string>();
+  const packed = opts.weightViews ? packedWeightNames(graph) : new Set<string>();
   const readWeight = (name: string): WeightData => {
-    const t = file.tensors.get(name)!;
-    if (!packed.has(name) || t.dtype !== 'F16') return readF32(name);
-    const half = new HalfFloats(file.bytes.subarray(file.dataStart + t.begin, file.dataStart + t.end), (t.end - t.begin) / 2);
-    const bad = firstNonFiniteHalf(half);
-    if (bad >= 0) throw new Error(`${source}: tensor ${JSON.stringify(name)} holds ${nonFiniteHalfValue(half, bad)} at index ${bad}`);
-    return half;
+    if (!packed.has(name)) return readF32(name);
+    const bits = tensorHalfBits(file, name);
+    if (bits) {
+      const half = new HalfFloats(bits, bits.length / 2);
+      const bad = firstNonFiniteHalf(half);
+      if (bad >= 0) throw new Error(`${source}: tensor ${JSON.stringify(name)} holds ${nonFiniteHalfValue(half, bad)} at index ${bad}`);
+      return half;
+    }
+    const view = tensorF32View(file, name);
+    if (!view) return readF32(name);
+    const bad = firstNonFinite(view);
+    if (bad >= 0) throw new Error(`${source}: tensor ${JSON.stringify(name)} holds ${view[bad]} at index ${bad}`);
+    return view;
   };
   const tensors = new Map<string, WeightData>();
   const int8 = inputQuant && int8Support!.readLayers(file, graph, inputQuant, readF32, tensors as Map<string, Float32Array>);

@@ -143,6 +143,24 @@ function checkEntry(name: string, entry: unknown, dataLength: number, fail: (msg
  */
 export type F16Decoder = (bits: Uint8Array, n: number) => Float32Array;
 
+/**
+ * An F32 tensor's values as a view of the file's bytes (no copy), where the host is little-endian
+ * and the data 4-byte aligned; else undefined (readTensor copies).
+ */
+export function tensorF32View(file: Safetensors, name: string): Float32Array | undefined {
+  const t = file.tensors.get(name);
+  if (!t || t.dtype !== 'F32' || !LITTLE_ENDIAN) return undefined;
+  const offset = file.bytes.byteOffset + file.dataStart + t.begin;
+  return offset % 4 === 0 ? new Float32Array(file.bytes.buffer, offset, (t.end - t.begin) / 4) : undefined;
+}
+
+/** An F16 tensor's little-endian half bits as a view of the file's bytes (no copy); undefined for another dtype. */
+export function tensorHalfBits(file: Safetensors, name: string): Uint8Array | undefined {
+  const t = file.tensors.get(name);
+  if (!t || t.dtype !== 'F16') return undefined;
+  return file.bytes.subarray(file.dataStart + t.begin, file.dataStart + t.end);
+}
+
 /** A tensor's values as f32 (F16 converted exactly, by `decodeHalf` where given); an I8 tensor is an Error (readInt8Tensor). */
 export function readTensor(file: Safetensors, name: string, decodeHalf?: F16Decoder): Float32Array {
   const t = file.tensors.get(name);

@@ -1,9 +1,10 @@
-// Model loading without f32 copies in JavaScript (a cold create() pays for every fresh page):
-// an F16 file's conv, deconv and dcn weights stay half bits (HalfFloats) until the packers decode
-// them into kernel memory, and batch norm's per-column factors are applied there too
-// (ops/stage-weights.ts). Against independent references: the half-value definition
-// (f16BitsToF32) on all 65,536 patterns; readModelFile's f32 tensors; weights scaled element by
-// element as PyTorch's eval-mode fold defines them; and execution plans built from f32 weights.
+// Model loading without copies of the weights in JavaScript (a cold create() pays for every fresh
+// page, and a large model for its size again): the conv, deconv and dcn weights stay views of the
+// file (an F16 file's as half bits, HalfFloats) until the packers copy them into kernel memory,
+// decoding half bits there, and batch norm's per-column factors are applied there too
+// (ops/stage-weights.ts). Against independent references: the half-value definition (f16BitsToF32)
+// on all 65,536 patterns; readModelFile's f32 copies; weights scaled element by element as
+// PyTorch's eval-mode fold defines them; and execution plans built from f32 copies.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadKernels } from './helpers/kernels.js';
@@ -169,63 +170,78 @@ function packedNames(graph: Graph): Set<string> {
   return out;
 }
 
-test('modelFromSafetensors halfWeights: an F16 file\'s packed weights stay half bits that decode to readModelFile\'s values; an execution plan from them equals one from f32 weights bit for bit', async () => {
+test('modelFromSafetensors weightViews: the packed weights are views of the file (F16: half bits; F32: f32), equal to readModelFile\'s values; an execution plan from them equals one from f32 copies bit for bit', async () => {
   const k = await loadKernels();
   for (const [label, config] of MODELS) {
     const graph = buildGraph(config);
-    const bytes = writeModelFile(config, randomWeights(graph, 7), { dtype: 'F16' });
-    const f32 = readModelFile(bytes, 'm.safetensors');
-    const half = modelFromSafetensors(parseSafetensors(bytes, 'm.safetensors'), { halfWeights: true });
     const packed = packedNames(graph);
     assert.ok(packed.size >= 10, `${label}: ${packed.size} packed weights`);
-    assert.equal([...half.tensors.keys()], [...f32.tensors.keys()], `${label}: the same parameters in the same order`);
-    for (const [name, t] of half.tensors) {
-      const want = f32.tensors.get(name)!;
-      assert.is(t instanceof HalfFloats, packed.has(name), `${label}: ${name} is ${t instanceof HalfFloats ? 'half bits' : 'f32'}`);
-      const values = t instanceof HalfFloats ? Float32Array.from({ length: t.length }, (_, i) => f16BitsToF32(t.bits[2 * i] | (t.bits[2 * i + 1] << 8))) : t;
-      assertSameBits(`${label}: ${name}`, values, want);
+    for (const dtype of ['F16', 'F32'] as const) {
+      const bytes = writeModelFile(config, randomWeights(graph, 7), { dtype });
+      const f32 = readModelFile(bytes, 'm.safetensors');
+      const views = modelFromSafetensors(parseSafetensors(bytes, 'm.safetensors'), { weightViews: true });
+      assert.equal([...views.tensors.keys()], [...f32.tensors.keys()], `${label} ${dtype}: the same parameters in the same order`);
+      for (const [name, t] of views.tensors) {
+        const want = f32.tensors.get(name)!;
+        const shared = t instanceof HalfFloats ? t.bits.buffer === bytes.buffer : t.buffer === bytes.buffer;
+        assert.is(shared, packed.has(name), `${label} ${dtype}: ${name} is ${shared ? 'a view of the file' : 'a copy'}`);
+        assert.is(t instanceof HalfFloats, dtype === 'F16' && packed.has(name), `${label} ${dtype}: ${name} is ${t instanceof HalfFloats ? 'half bits' : 'f32'}`);
+        const values = t instanceof HalfFloats ? Float32Array.from({ length: t.length }, (_, i) => f16BitsToF32(t.bits[2 * i] | (t.bits[2 * i + 1] << 8))) : t;
+        assertSameBits(`${label} ${dtype}: ${name}`, values, want);
+      }
+      const heads = inferenceHeads(graph);
+      const [h, w] = config.inputSize;
+      const before = k.heap.allocatedBytes;
+      const a = ExecutionPlan.build(k, graph, f32.tensors, heads, h, w);
+      const b = ExecutionPlan.build(k, graph, views.tensors, heads, h, w);
+      try {
+        const input = randomF32(h * w * 3, 8);
+        a.run(input);
+        b.run(input);
+        for (const head of Object.keys(heads)) assertSameBits(`${label} ${dtype}: head ${head}`, b.output(head).data, a.output(head).data);
+        assert.is(b.stats.weightBytes, a.stats.weightBytes, `${label} ${dtype}: weight bytes`);
+      } finally {
+        a.release();
+        b.release();
+      }
+      assert.is(k.heap.allocatedBytes, before, `${label} ${dtype}: the plans gave their kernel memory back`);
     }
-    if (label === 'centernet-tiny') {
-      // an F32 file has no half bits to keep
-      const f32File = modelFromSafetensors(parseSafetensors(writeModelFile(config, f32.tensors), 'f.safetensors'), { halfWeights: true });
-      assert.ok([...f32File.tensors.values()].every((t) => t instanceof Float32Array), 'F32 file: every tensor f32');
-    }
-    const heads = inferenceHeads(graph);
-    const [h, w] = config.inputSize;
-    const before = k.heap.allocatedBytes;
-    const a = ExecutionPlan.build(k, graph, f32.tensors, heads, h, w);
-    const b = ExecutionPlan.build(k, graph, half.tensors, heads, h, w);
-    try {
-      const input = randomF32(h * w * 3, 8);
-      a.run(input);
-      b.run(input);
-      for (const head of Object.keys(heads)) assertSameBits(`${label}: head ${head}`, b.output(head).data, a.output(head).data);
-      assert.is(b.stats.weightBytes, a.stats.weightBytes, `${label}: weight bytes`);
-    } finally {
-      a.release();
-      b.release();
-    }
-    assert.is(k.heap.allocatedBytes, before, `${label}: the plans gave their kernel memory back`);
   }
 });
 
-test('halfWeights: an infinity or NaN in a packed weight is the same Error as readModelFile\'s, and ObjectDetector.create names the file', async () => {
+test('weightViews: an F32 file whose data is not 4-byte aligned in its buffer gives copies with the same values', () => {
+  const config = MODELS[0][1];
+  const bytes = writeModelFile(config, randomWeights(buildGraph(config), 3));
+  const shifted = new Uint8Array(bytes.length + 1).subarray(1);
+  shifted.set(bytes);
+  const views = modelFromSafetensors(parseSafetensors(shifted, 's'), { weightViews: true });
+  const f32 = readModelFile(bytes, 'm');
+  for (const [name, t] of views.tensors) {
+    assert.ok(t instanceof Float32Array && t.buffer !== shifted.buffer, `${name}: a copy`);
+    assertSameBits(name, t, f32.tensors.get(name)!);
+  }
+});
+
+test('weightViews: an infinity or NaN in a packed weight (F16 or F32) is the same Error as readModelFile\'s, and ObjectDetector.create names the file', async () => {
   const config = MODELS[0][1];
   const graph = buildGraph(config);
   const weights = randomWeights(graph, 9);
   const name = [...packedNames(graph)][2];
-  for (const [bad, shown] of [[Infinity, 'Infinity'], [-Infinity, '-Infinity'], [NaN, 'NaN']] as const) {
-    const bytes = writeModelFile(config, weights, { dtype: 'F16' });
-    // the tensor's 6th half, written over in place (writeModelFile refuses non-finite values)
+  for (const [dtype, bad, shown] of [['F16', Infinity, 'Infinity'], ['F16', -Infinity, '-Infinity'], ['F16', NaN, 'NaN'], ['F32', -Infinity, '-Infinity'], ['F32', NaN, 'NaN']] as const) {
+    const bytes = writeModelFile(config, weights, { dtype });
+    // the tensor's 6th value, written over in place (writeModelFile refuses non-finite values)
     const file = parseSafetensors(bytes, 'x');
     const t = file.tensors.get(name)!;
-    const at = file.dataStart + t.begin + 2 * 5;
-    const pattern = Number.isNaN(bad) ? 0x7e00 : bad > 0 ? 0x7c00 : 0xfc00;
-    bytes[at] = pattern & 0xff;
-    bytes[at + 1] = pattern >> 8;
+    const size = dtype === 'F16' ? 2 : 4;
+    const at = file.dataStart + t.begin + size * 5;
+    if (dtype === 'F16') {
+      const pattern = Number.isNaN(bad) ? 0x7e00 : bad > 0 ? 0x7c00 : 0xfc00;
+      bytes[at] = pattern & 0xff;
+      bytes[at + 1] = pattern >> 8;
+    } else new DataView(bytes.buffer, bytes.byteOffset).setFloat32(at, bad, true);
     const message = new RegExp(`^bad\\.safetensors: tensor "${name.replace(/\./g, '\\.')}" holds ${shown} at index 5$`);
     assert.throws(() => readModelFile(bytes, 'bad.safetensors'), message);
-    assert.throws(() => modelFromSafetensors(parseSafetensors(bytes, 'bad.safetensors'), { halfWeights: true }), message);
+    assert.throws(() => modelFromSafetensors(parseSafetensors(bytes, 'bad.safetensors'), { weightViews: true }), message);
     try {
       await ObjectDetector.create({ model: bytes });
       assert.unreachable('create accepted a non-finite weight');
