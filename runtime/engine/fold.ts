@@ -17,6 +17,7 @@ export interface FoldedWeights<W extends WeightData = Float32Array> {
    */
   columnScale?: Float32Array;
 }
+
 /** Per-channel scale and shift of a batch norm whose parameters are `${prefix}{weight,bias,running_mean,running_var}`. */
 export function bnScaleShift(param: (suffix: string) => Float32Array, prefix: string, channels: number): { scale: Float32Array; shift: Float32Array } {
   const gamma = param(`${prefix}weight`);
@@ -64,13 +65,11 @@ export function foldBatchNorm(node: ConvNode | DeconvNode | DcnNode, param: (suf
 
 /**
  * `w` viewed as rows of factors.length columns, each column times its factor (exact f32 products).
- * With the kernels, on their per-channel affine kernel (x * scale + -0 is one rounding even fused):
- * this runs once per layer at load, before the JIT has warmed up, where the JavaScript loop took
- * ~25 ms of a cold create() for the default model; the loop stays for kernel-less callers (ONNX export).
+ * With the kernels, on their per-channel affine kernel (stage-weights.ts): the quantiser's fold; the
+ * loop stays for kernel-less callers (ONNX export). The detector's plans fold as they pack instead.
  */
 function scaleColumns(w: Float32Array, factors: Float32Array, kn?: Kernels): Float32Array {
   const cols = factors.length;
-  const rows = w.length / cols;
   if (!kn) {
     const out = w.slice();
     for (let row = 0; row < out.length; row += cols) for (let c = 0; c < cols; c++) out[row + c] *= factors[c];
