@@ -21,6 +21,8 @@ import { firstNonFiniteHalf, HalfFloats, nonFiniteHalfValue } from '../runtime/w
 import { conv2dInto, conv2dOutputShape, conv2dTransposeInto, conv2dTransposeOutputShape, packConv2d, packConv2dTranspose } from '../runtime/ops/conv-packed.js';
 import { deformConv2dInto, deformConv2dOutputShape, packDeformConv2d } from '../runtime/ops/deform-conv.js';
 import { ObjectDetector } from '../runtime/detector.js';
+import { INT8_SUPPORT, int8Eligible, type Int8Layer } from '../runtime/weights/int8-model.js';
+import { int8PlanSteps } from '../runtime/engine/int8-step.js';
 import type { Kernels } from '../runtime/wasm/loader.js';
 import type { ModelConfig } from '../runtime/model/config.js';
 
@@ -249,6 +251,45 @@ test('weightViews: an infinity or NaN in a packed weight (F16 or F32) is the sam
       assert.match((e as Error).message, new RegExp(`tensor "${name.replace(/\./g, '\\.')}" holds ${shown} at index 5`));
     }
   }
+});
+
+test('weightViews with an int8 model: the int8 layers\' parameters are only in int8 (no f32 equivalents); its plan equals the one from readModelFile\'s tensors bit for bit', async () => {
+  const k = await loadKernels();
+  const config = MODELS[0][1];
+  const graph = buildGraph(config);
+  const eligible = int8Eligible(graph);
+  const chosen = [eligible[0], eligible[1], eligible[eligible.length - 1]];
+  const r = randomF32(1, 1);
+  const layers = new Map<string, Int8Layer>(chosen.map((node, i) => {
+    const codes = Int8Array.from(randomF32(node.kernel * node.kernel * node.cin * node.cout, 70 + i, -127, 127), (v) => Math.round(v));
+    return [node.name, { codes, scales: randomF32(node.cout, 80 + i, 0.002, 0.02), bias: randomF32(node.cout, 90 + i, -0.5, 0.5), input: { scale: Math.fround(0.03 + r[0] * 0.01), codes: i % 2 ? 'u8' : 's8' } }];
+  }));
+  const bytes = writeModelFile(config, randomWeights(graph, 13), { dtype: 'F16', int8: layers });
+  const full = readModelFile(bytes, 'q.safetensors');
+  const views = modelFromSafetensors(parseSafetensors(bytes, 'q.safetensors'), { weightViews: true }, INT8_SUPPORT);
+  const layerParams = [...layers.keys()].flatMap((l) => [...full.tensors.keys()].filter((n) => n.startsWith(`${l}.`)));
+  assert.ok(layerParams.length >= 6, `${layerParams.length} parameters of int8 layers`);
+  for (const name of layerParams) assert.not.ok(views.tensors.has(name), `${name}: no f32 equivalent`);
+  assert.is(views.tensors.size, full.tensors.size - layerParams.length);
+  assert.equal([...views.int8!.keys()], [...layers.keys()]);
+  for (const [name, layer] of views.int8!) assert.equal([...layer.codes], [...layers.get(name)!.codes], `${name}: codes`);
+  const heads = inferenceHeads(graph);
+  const [h, w] = config.inputSize;
+  const int8 = await int8PlanSteps(k, views.int8!);
+  const before = k.heap.allocatedBytes;
+  const a = ExecutionPlan.build(k, graph, full.tensors, heads, h, w, { int8 });
+  const b = ExecutionPlan.build(k, graph, views.tensors, heads, h, w, { int8 });
+  try {
+    const input = randomF32(h * w * 3, 21);
+    a.run(input);
+    b.run(input);
+    for (const head of Object.keys(heads)) assertSameBits(`int8 model: head ${head}`, b.output(head).data, a.output(head).data);
+    assert.is(b.stats.weightBytes, a.stats.weightBytes, 'weight bytes');
+  } finally {
+    a.release();
+    b.release();
+  }
+  assert.is(k.heap.allocatedBytes, before, 'the plans gave their kernel memory back');
 });
 
 test('ObjectDetector.create copies a caller\'s model buffer: changed after create, later plans (other input sizes) still have the model\'s weights', async () => {

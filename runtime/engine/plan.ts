@@ -114,6 +114,8 @@ export class ExecutionPlan {
     const activationNeed = (memory.slotSizes.reduce((s, n) => s + n, 0) + size(shapes.get(INPUT)!)) * 4;
     let weightNeed = 0;
     for (const t of weights.values()) weightNeed += t.length * 4;
+    // int8 layers that `weights` holds no f32 equivalent of (a detector's model file): their codes
+    for (const [name, layer] of options.int8?.layers ?? []) if (!weights.has(`${name}.weight`)) weightNeed += layer.codes.length + (layer.scales.length + layer.bias.length) * 4;
     const limit = options.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     // Winograd's extra weight memory: 16 transformed planes in place of 9 taps, plus its scratch
     let winogradExtra = 0;

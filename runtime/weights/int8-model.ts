@@ -140,14 +140,17 @@ export function dequantisedParams(node: ConvNode, layer: Int8Layer): Map<string,
 export interface Int8Support {
   parseMetadata(text: string, graph: Graph, where: string): Map<string, ActivationQuant>;
   storedSpecs(graph: Graph, specs: readonly ParamSpec[], layers: ReadonlySet<string>): StoredSpec[];
-  /** Reads and checks the layers, and puts the f32 equivalent of their parameters into `params`. */
-  readLayers(file: Safetensors, graph: Graph, inputs: ReadonlyMap<string, ActivationQuant>, readF32: (name: string) => Float32Array, params: Map<string, Float32Array>): Map<string, Int8Layer>;
+  /**
+   * Reads and checks the layers, and puts the f32 equivalent of their parameters into `params`
+   * (unless `equivalents` is false: the detector's plans run the layers from the codes).
+   */
+  readLayers(file: Safetensors, graph: Graph, inputs: ReadonlyMap<string, ActivationQuant>, readF32: (name: string) => Float32Array, params: Map<string, Float32Array>, equivalents?: boolean): Map<string, Int8Layer>;
 }
 
 export const INT8_SUPPORT: Int8Support = {
   parseMetadata: parseInt8Metadata,
   storedSpecs,
-  readLayers(file, graph, inputs, readF32, params) {
+  readLayers(file, graph, inputs, readF32, params, equivalents = true) {
     const byName = new Map(graph.nodes.map((n) => [n.name, n]));
     const layers = new Map<string, Int8Layer>();
     for (const [name, input] of inputs) {
@@ -155,7 +158,7 @@ export const INT8_SUPPORT: Int8Support = {
       const layer: Int8Layer = { codes: readInt8Tensor(file, `${name}.weight`), scales: readF32(`${name}.weight_scale`), bias: readF32(`${name}.bias`), input };
       checkInt8Layer(node, layer, `${file.source}: int8 layer ${JSON.stringify(name)}`);
       layers.set(name, layer);
-      for (const [param, data] of dequantisedParams(node, layer)) params.set(param, data);
+      if (equivalents) for (const [param, data] of dequantisedParams(node, layer)) params.set(param, data);
     }
     return layers;
   },

@@ -107,7 +107,8 @@ export function readModelFile(bytes: Uint8Array, source = '<bytes>', opts: ReadM
  * an F16 file's as half bits (HalfFloats, which the packers decode in kernel memory), an F32 file's
  * as f32 where the host is little-endian and the data 4-byte aligned. Copies cost a cold start its
  * page faults and a large model its size again in memory (half-floats.ts says more); the caller
- * must keep the bytes unchanged while the model is in use.
+ * must keep the bytes unchanged while the model is in use. An int8 layer's parameters are then only
+ * in `int8` (no f32 equivalents, which the plans would not use).
  */
 export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions & { weightViews: true }, int8Support?: Int8Support): ModelFile<WeightData>;
 export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions, int8Support?: Int8Support): ModelFile;
@@ -158,12 +159,18 @@ export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions &
     return view;
   };
   const tensors = new Map<string, WeightData>();
-  const int8 = inputQuant && int8Support!.readLayers(file, graph, inputQuant, readF32, tensors as Map<string, Float32Array>);
-  for (const s of specs) if (!tensors.has(s.name)) tensors.set(s.name, readWeight(s.name));
+  const views = opts.weightViews === true;
+  const int8 = inputQuant && int8Support!.readLayers(file, graph, inputQuant, readF32, tensors as Map<string, Float32Array>, !views);
+  // with weightViews an int8 layer's parameters are only in `int8`, from which the plans run it
+  const int8Params = new Set(views && int8 ? [...int8.keys()].flatMap((layer) => INT8_LAYER_PARAMS.map((p) => `${layer}.${p}`)) : []);
+  for (const s of specs) if (!tensors.has(s.name) && !int8Params.has(s.name)) tensors.set(s.name, readWeight(s.name));
   // paramSpecs order, as the f32 file gives it
-  const ordered = new Map(specs.map((s) => [s.name, tensors.get(s.name)!]));
+  const ordered = new Map(specs.filter((s) => tensors.has(s.name)).map((s) => [s.name, tensors.get(s.name)!]));
   return { config, graph, tensors: ordered, ...(int8 ? { int8 } : {}), metadata: file.metadata };
 }
+
+/** An int8 layer's parameters (as dequantisedParams gives their f32 equivalents), by their suffix. */
+const INT8_LAYER_PARAMS = ['weight', 'bias', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var'];
 
 /** The weights the execution plan's packers take: those of conv, deconv and dcn layers (and a dcn's offset-and-mask conv). */
 function packedWeightNames(graph: Graph): Set<string> {
