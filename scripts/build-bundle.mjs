@@ -63,14 +63,14 @@ function ownUrl(distAbs, outAbs, indexFirst) {
  * every entry point (static or dynamic) of the split build, so esbuild, which makes a chunk per set
  * of entry points that reach a module, puts them in one chunk. Why: the index's modules, shared in
  * different ways with int8, trainer, cli and their lazily loaded parts, came in 22 files; each file
- * costs an import ~0.6 ms here (resolve, read, compile), and the same code as one file imported
- * ~12 ms sooner (medians of 12 fresh processes: 33 ms in 22 files, 20.7 ms in one). A program using
- * int8, trainer or cli evaluates the index's modules anyway.
+ * costs an import ~0.6 ms here (resolve, read, compile): medians of 12 fresh processes, 33 ms in
+ * 22 files, 20.7 ms as one file, 18.2 ms in the 2 files this gives. A program using int8, trainer
+ * or cli evaluates the index's modules anyway.
  */
-async function indexFirstFiles(distAbs, entries) {
+async function indexFirstFiles(distAbs, outAbs, entries) {
   const index = path.join(distAbs, entries.index);
-  const probe = await build({ ...COMMON, entryPoints: [index], write: false, outdir: path.join(distAbs, '.probe'), splitting: true, metafile: true });
-  // the index's static closure (metafile inputs are relative to the working directory)
+  const probe = await build({ ...COMMON, entryPoints: [index], write: false, outdir: path.join(distAbs, '.probe'), splitting: true, metafile: true, absWorkingDir: distAbs });
+  // the index's static closure (metafile inputs are relative to absWorkingDir)
   const inputs = probe.metafile.inputs;
   const statics = new Set();
   const visit = (rel) => {
@@ -78,10 +78,10 @@ async function indexFirstFiles(distAbs, entries) {
     statics.add(rel);
     for (const i of inputs[rel]?.imports ?? []) if (i.kind === 'import-statement' && !i.external) visit(i.path);
   };
-  visit(path.relative(process.cwd(), index).split(path.sep).join('/'));
-  const staticAbs = new Set([...statics].map((rel) => path.resolve(rel)));
+  visit(path.relative(distAbs, index).split(path.sep).join('/'));
+  const staticAbs = new Set([...statics].map((rel) => path.resolve(distAbs, rel)));
   const files = new Set(Object.entries(entries).filter(([name]) => name !== 'index').map(([, file]) => path.join(distAbs, file)));
-  for (const file of await jsFiles(distAbs)) {
+  for (const file of await jsFiles(distAbs, outAbs)) {
     const source = await readFile(file, 'utf8');
     for (const m of source.matchAll(/\bimport\((['"])(\.{1,2}\/[^'"]+)\1\)/g)) {
       const target = path.resolve(path.dirname(file), m[2]);
@@ -91,11 +91,12 @@ async function indexFirstFiles(distAbs, entries) {
   return { index, files };
 }
 
-async function jsFiles(dir) {
+/** The .js files under dir, but not under `skip` (the bundle's own output). */
+async function jsFiles(dir, skip) {
   const out = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory() && e.name !== 'bundle') out.push(...(await jsFiles(p)));
+    if (e.isDirectory() && p !== skip) out.push(...(await jsFiles(p, skip)));
     else if (e.isFile() && e.name.endsWith('.js')) out.push(p);
   }
   return out;
@@ -131,7 +132,7 @@ export async function bundleDist(dist, outDir, entries = BUNDLE_ENTRIES) {
     outdir: outAbs,
     splitting: true,
     chunkNames: 'chunk-[hash]',
-    plugins: [ownUrl(distAbs, outAbs, entries.index ? await indexFirstFiles(distAbs, entries) : undefined)],
+    plugins: [ownUrl(distAbs, outAbs, entries.index ? await indexFirstFiles(distAbs, outAbs, entries) : undefined)],
     metafile: true,
   });
   return Object.keys(result.metafile.outputs);
