@@ -1,13 +1,18 @@
 // Hostile-input suite: the weight parser on random mutations of a valid model file: flipped
 // header bytes, a wrong header length, truncation, and header JSON whose entries (dtype, shape,
 // data_offsets, the model config's fields) are replaced by hostile values, and F16 data bytes
-// that decode to infinities and NaNs. Every parse ends in a model or an Error naming the file.
+// that decode to infinities and NaNs. Every parse ends in a model or an Error naming the file, by
+// readModelFile and by the detector's reader (weightViews: the weights kept as views of the file).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { preset } from '../runtime/model/presets.js';
 import { buildGraph } from '../runtime/model/registry.js';
-import { readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
+import { modelFromSafetensors, readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
+import { parseSafetensors } from '../runtime/weights/safetensors.js';
+import { INT8_SUPPORT } from '../runtime/weights/int8-model.js';
+import { HalfFloats } from '../runtime/weights/half-floats.js';
+import { f16BitsToF32 } from '../runtime/weights/f16.js';
 import { randomWeights } from './helpers/random-weights.js';
 import { count, endsCleanly, hostileValue, params } from './helpers/hostile.js';
 
@@ -71,6 +76,22 @@ test('readModelFile: mutations of a valid file end in a model or an Error naming
     params(600),
   );
   assert.ok(readModelFile(valid, SOURCE).tensors.size > 0, 'the unmutated file is valid');
+});
+
+test('modelFromSafetensors with weightViews (the detector\'s reader): mutations end in a model or an Error naming the file, and a model\'s weights are finite', () => {
+  const mutation = fc.oneof(byteFlips, truncation, lengthField, tensorField, configField, dataBytes);
+  fc.assert(
+    fc.property(mutation, (bytes) => {
+      let model: ReturnType<typeof read> | undefined;
+      const read = () => modelFromSafetensors(parseSafetensors(bytes, SOURCE), { weightViews: true }, INT8_SUPPORT);
+      count('modelFromSafetensors', endsCleanly(() => (model = read()), new RegExp(`^${SOURCE.replace('.', '\\.')}`), 'modelFromSafetensors'));
+      for (const [name, t] of model?.tensors ?? []) {
+        const values = t instanceof HalfFloats ? Float32Array.from({ length: t.length }, (_, i) => f16BitsToF32(t.bits[2 * i] | (t.bits[2 * i + 1] << 8))) : t;
+        if (!values.every(Number.isFinite)) throw new Error(`${name}: a non-finite weight was accepted`);
+      }
+    }),
+    params(300),
+  );
 });
 
 test.run();
