@@ -20,6 +20,7 @@ import { f16BitsToF32 } from '../runtime/weights/f16.js';
 import { firstNonFiniteHalf, HalfFloats, nonFiniteHalfValue } from '../runtime/weights/half-floats.js';
 import { conv2dInto, conv2dOutputShape, conv2dTransposeInto, conv2dTransposeOutputShape, packConv2d, packConv2dTranspose } from '../runtime/ops/conv-packed.js';
 import { deformConv2dInto, deformConv2dOutputShape, packDeformConv2d } from '../runtime/ops/deform-conv.js';
+import type { StagingArea } from '../runtime/ops/stage-weights.js';
 import { ObjectDetector } from '../runtime/detector.js';
 import { INT8_SUPPORT, int8Eligible, type Int8Layer } from '../runtime/weights/int8-model.js';
 import { int8PlanSteps } from '../runtime/engine/int8-step.js';
@@ -55,23 +56,23 @@ test('firstNonFiniteHalf and nonFiniteHalfValue: every half pattern as the defin
 });
 
 /** Output of one conv-like layer packed from `w` with options, run on a fixed input: a fresh copy. */
-type Layer = { name: string; pack: (k: Kernels, w: Float32Array | HalfFloats, columnScale?: Float32Array) => { run: (x: number, out: number) => void; size: number; release: () => void }; weights: number; columns: number; channelOf: (i: number) => number; input: [number, number, number, number] };
+type Layer = { name: string; pack: (k: Kernels, w: Float32Array | HalfFloats, columnScale?: Float32Array, extra?: { staging?: StagingArea }) => { run: (x: number, out: number) => void; size: number; release: () => void }; weights: number; columns: number; channelOf: (i: number) => number; input: [number, number, number, number] };
 
 const X: [number, number, number, number] = [1, 6, 7, 8];
 const LAYERS: Layer[] = [
   // conv HWIO [kh, kw, cin/groups, cout]: element i scales by the factor of output channel i % cout
   ...(['gemm', 'winograd'] as const).map((layout) => ({
     name: `conv ${layout}`, weights: 3 * 3 * 8 * 12, columns: 12, channelOf: (i: number) => i % 12, input: X,
-    pack: (k: Kernels, w: Float32Array | HalfFloats, columnScale?: Float32Array) => {
-      const p = packConv2d(k, w, [3, 3, 8, 12], { bias: randomF32(12, 3), layout, columnScale });
+    pack: (k: Kernels, w: Float32Array | HalfFloats, columnScale?: Float32Array, extra?: { staging?: StagingArea }) => {
+      const p = packConv2d(k, w, [3, 3, 8, 12], { bias: randomF32(12, 3), layout, columnScale, ...extra });
       const shape = conv2dOutputShape(X, p, { pad: 1 });
       return { run: (x: number, out: number) => void conv2dInto(k, p, x, X, out, { pad: 1 }), size: shape.reduce((a, b) => a * b, 1), release: () => p.release() };
     },
   })),
   {
     name: 'conv depthwise', weights: 3 * 3 * 8, columns: 8, channelOf: (i) => i % 8, input: X,
-    pack: (k, w, columnScale) => {
-      const p = packConv2d(k, w, [3, 3, 1, 8], { groups: 8, columnScale });
+    pack: (k, w, columnScale, extra) => {
+      const p = packConv2d(k, w, [3, 3, 1, 8], { groups: 8, columnScale, ...extra });
       const shape = conv2dOutputShape(X, p, { pad: 1 });
       return { run: (x, out) => void conv2dInto(k, p, x, X, out, { pad: 1 }), size: shape.reduce((a, b) => a * b, 1), release: () => p.release() };
     },
@@ -79,16 +80,16 @@ const LAYERS: Layer[] = [
   // deconv [kh, kw, cout/groups, cin]: one tap's [cout/groups, cin] are the columns
   ...([[1, 6], [2, 3], [8, 1]] as const).map(([groups, coutG]) => ({
     name: `deconv groups ${groups}`, weights: 4 * 4 * coutG * 8, columns: coutG * 8, channelOf: (i: number) => i % (coutG * 8), input: X,
-    pack: (k: Kernels, w: Float32Array | HalfFloats, columnScale?: Float32Array) => {
-      const p = packConv2dTranspose(k, w, [4, 4, coutG, 8], { stride: 2, groups, columnScale });
+    pack: (k: Kernels, w: Float32Array | HalfFloats, columnScale?: Float32Array, extra?: { staging?: StagingArea }) => {
+      const p = packConv2dTranspose(k, w, [4, 4, coutG, 8], { stride: 2, groups, columnScale, ...extra });
       const shape = conv2dTransposeOutputShape(X, p, { pad: 1 });
       return { run: (x: number, out: number) => void conv2dTransposeInto(k, p, x, X, out, { pad: 1 }), size: shape.reduce((a, b) => a * b, 1), release: () => p.release() };
     },
   })),
   {
     name: 'deformable conv', weights: 3 * 3 * 8 * 5, columns: 5, channelOf: (i) => i % 5, input: X,
-    pack: (k, w, columnScale) => {
-      const p = packDeformConv2d(k, w, [3, 3, 8, 5], { columnScale });
+    pack: (k, w, columnScale, extra) => {
+      const p = packDeformConv2d(k, w, [3, 3, 8, 5], { columnScale, ...extra });
       const into = { pad: 1 } as const;
       const shape = deformConv2dOutputShape(X, p, into);
       const om = k.heap.allocF32(randomF32(6 * 7 * 27, 9, -1.5, 1.5));
@@ -132,6 +133,67 @@ test('packers: columnScale equals weights scaled element by element beforehand, 
     assert.equal(w[0], -0, 'the caller\'s weights are not modified');
   }
   assert.is(k.heap.allocatedBytes, before, 'every packing gave its kernel memory back');
+});
+
+test('packers: staging (the plan\'s activation arena) gives the same packed weights, in the area where it fits, else in memory of their own; nothing is left allocated', async () => {
+  const k = await loadKernels();
+  const before = k.heap.allocatedBytes;
+  for (const [n, layer] of LAYERS.entries()) {
+    const [half, decoded] = halves(layer.weights, 100 + n);
+    const scale = randomF32(layer.columns, 110 + n, -1.5, 1.5);
+    const want = runLayer(k, layer, decoded.map((v, i) => Math.fround(v * scale[layer.channelOf(i)])));
+    // an area that holds the f32 copy and the half bits, one that holds only the f32 copy, one too small
+    for (const bytes of [layer.weights * 6, layer.weights * 4, layer.weights * 4 - 4]) {
+      const ptr = k.heap.alloc(bytes + 64);
+      const sentinel = k.heap.u8(ptr + bytes, 64);
+      sentinel.fill(0xa5);
+      const packOpts = { staging: { ptr, bytes } };
+      const staged: Layer = { ...layer, pack: (kk, w, columnScale) => layer.pack(kk, w, columnScale, packOpts) };
+      assertSameBits(`${layer.name}: staging ${bytes} bytes`, runLayer(k, staged, half, scale), want);
+      assert.ok(k.heap.u8(ptr + bytes, 64).every((b) => b === 0xa5), `${layer.name}: nothing written past the area`);
+      k.heap.release(ptr);
+    }
+  }
+  assert.is(k.heap.allocatedBytes, before, 'every packing gave its kernel memory back');
+  const w = new Float32Array(3 * 3 * 8 * 12);
+  assert.throws(() => packConv2d(k, w, [3, 3, 8, 12], { staging: { ptr: 6, bytes: 100 } }), /packConv2d: staging must be a 4-byte aligned pointer/);
+  assert.throws(() => packConv2d(k, w, [3, 3, 8, 12], { staging: { ptr: 16, bytes: -1 } }), /packConv2d: staging must be \{ ptr, bytes \}/);
+  assert.throws(() => packConv2dTranspose(k, new Float32Array(4 * 4 * 6 * 8), [4, 4, 6, 8], { staging: { ptr: 16, bytes: k.exports.memory.buffer.byteLength } }), /packConv2dTranspose: staging \[16, \d+\) is outside kernel memory/);
+});
+
+test('an execution plan packs without growing kernel memory past what it keeps: the weights are copied into its activation arena', async () => {
+  const k = await loadKernels();
+  // sizes whose activation arena holds the largest layer's f32 copy and half bits (6 bytes a weight)
+  for (const [label, config, side] of [['centernet-tiny', MODELS[0][1], 256], ['centernet-resdcn18 (widths / 8)', MODELS[2][1], 192]] as const) {
+    const graph = buildGraph(config);
+    const model = modelFromSafetensors(parseSafetensors(writeModelFile(config, randomWeights(graph, 5), { dtype: 'F16' }), 'm'), { weightViews: true });
+    const alloc = k.heap.alloc.bind(k.heap);
+    const release = k.heap.release.bind(k.heap);
+    const live = new Map<number, number>();
+    let highest = 0;
+    k.heap.alloc = (bytes: number) => {
+      const ptr = alloc(bytes);
+      live.set(ptr, ptr + bytes);
+      highest = Math.max(highest, ptr + bytes);
+      return ptr;
+    };
+    k.heap.release = (ptr: number) => {
+      live.delete(ptr);
+      release(ptr);
+    };
+    let plan: ExecutionPlan | undefined;
+    try {
+      plan = ExecutionPlan.build(k, graph, model.tensors, inferenceHeads(graph), side, side);
+      const kept = Math.max(...live.values());
+      const largest = Math.max(...[...model.tensors.values()].map((t) => t.length));
+      assert.ok(plan.stats.activationBytes >= 6 * largest, `${label}: the arena (${plan.stats.activationBytes} bytes) holds the largest layer's copy (${6 * largest})`);
+      assert.ok(highest <= kept, `${label}: allocations reached ${highest}, the plan keeps memory up to ${kept}`);
+    } finally {
+      k.heap.alloc = alloc;
+      k.heap.release = release;
+      plan?.release();
+    }
+  }
 });
 
 test('packers: bad weights and columnScale are Errors naming the op', async () => {

@@ -6,6 +6,7 @@ import { deformConv2dInto, deformConv2dOutputShape, packDeformConv2d } from '../
 import type { Kernels } from '../wasm/loader.js';
 import type { FoldedWeights } from './fold.js';
 import type { WeightData } from '../weights/half-floats.js';
+import type { StagingArea } from '../ops/stage-weights.js';
 
 /** One kernel call of a plan, on buffers fixed at build time. */
 export type KernelStep = () => void;
@@ -22,8 +23,8 @@ export interface BuiltStep {
 type Shape4 = [number, number, number, number];
 
 /** `winograd`: the conv runs the Winograd kernel (the plan's choice: a layer that winogradFits). */
-export function buildConvStep(kn: Kernels, node: ConvNode, w: FoldedWeights<WeightData>, x: number, xShape: Shape4, out: number, outShape: Shape4, winograd: boolean): BuiltStep {
-  const packed = packConv2d(kn, w.weight, [node.kernel, node.kernel, node.cin / node.groups, node.cout], { bias: w.bias, groups: node.groups, layout: winograd ? 'winograd' : undefined, columnScale: w.columnScale });
+export function buildConvStep(kn: Kernels, node: ConvNode, w: FoldedWeights<WeightData>, x: number, xShape: Shape4, out: number, outShape: Shape4, winograd: boolean, staging?: StagingArea): BuiltStep {
+  const packed = packConv2d(kn, w.weight, [node.kernel, node.kernel, node.cin / node.groups, node.cout], { bias: w.bias, groups: node.groups, layout: winograd ? 'winograd' : undefined, columnScale: w.columnScale, staging });
   const opts = { stride: node.stride, pad: node.pad, dilation: node.dilation, activation: node.act } as const;
   checkShape(node.name, conv2dOutputShape(xShape, packed, opts), outShape, packed.release.bind(packed));
   return {
@@ -35,8 +36,8 @@ export function buildConvStep(kn: Kernels, node: ConvNode, w: FoldedWeights<Weig
   };
 }
 
-export function buildDeconvStep(kn: Kernels, node: DeconvNode, w: FoldedWeights<WeightData>, x: number, xShape: Shape4, out: number, outShape: Shape4): BuiltStep {
-  const packed = packConv2dTranspose(kn, w.weight, [node.kernel, node.kernel, node.cout / node.groups, node.cin], { bias: w.bias, stride: node.stride, groups: node.groups, columnScale: w.columnScale });
+export function buildDeconvStep(kn: Kernels, node: DeconvNode, w: FoldedWeights<WeightData>, x: number, xShape: Shape4, out: number, outShape: Shape4, staging?: StagingArea): BuiltStep {
+  const packed = packConv2dTranspose(kn, w.weight, [node.kernel, node.kernel, node.cout / node.groups, node.cin], { bias: w.bias, stride: node.stride, groups: node.groups, columnScale: w.columnScale, staging });
   const opts = { pad: node.pad, outputPadding: node.outputPadding, activation: node.act } as const;
   checkShape(node.name, conv2dTransposeOutputShape(xShape, packed, opts), outShape, packed.release.bind(packed));
   return {
@@ -55,7 +56,7 @@ export function buildDeconvStep(kn: Kernels, node: DeconvNode, w: FoldedWeights<
  */
 export function buildDcnStep(
   kn: Kernels, node: DcnNode, w: FoldedWeights<WeightData>, offsetMask: FoldedWeights<WeightData>,
-  x: number, xShape: Shape4, out: number, outShape: Shape4,
+  x: number, xShape: Shape4, out: number, outShape: Shape4, staging?: StagingArea,
 ): BuiltStep {
   const taps = node.kernel * node.kernel;
   const window = { stride: node.stride, pad: node.pad, dilation: node.dilation } as const;
@@ -64,13 +65,13 @@ export function buildDcnStep(
     for (const r of releases.splice(0).reverse()) r();
   };
   try {
-    const offsetConv = packConv2d(kn, offsetMask.weight, [node.kernel, node.kernel, node.cin, 3 * taps], { bias: offsetMask.bias });
+    const offsetConv = packConv2d(kn, offsetMask.weight, [node.kernel, node.kernel, node.cin, 3 * taps], { bias: offsetMask.bias, staging });
     releases.push(() => offsetConv.release());
     const omShape = conv2dOutputShape(xShape, offsetConv, window);
     const omBytes = omShape[0] * omShape[1] * omShape[2] * omShape[3] * 4;
     const om = kn.heap.alloc(omBytes);
     releases.push(() => kn.heap.release(om));
-    const deform = packDeformConv2d(kn, w.weight, [node.kernel, node.kernel, node.cin, node.cout], { bias: w.bias, columnScale: w.columnScale });
+    const deform = packDeformConv2d(kn, w.weight, [node.kernel, node.kernel, node.cin, node.cout], { bias: w.bias, columnScale: w.columnScale, staging });
     releases.push(() => deform.release());
     const opts = { ...window, activation: node.act } as const;
     checkShape(node.name, deformConv2dOutputShape(xShape, deform, opts), outShape, () => {});

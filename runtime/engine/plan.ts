@@ -56,6 +56,8 @@ export interface PlanOptions {
 export const DEFAULT_MEMORY_LIMIT = 2 ** 31;
 
 const MIB = 2 ** 20;
+/** Each activation buffer's start in the arena: the heap's own alignment (wasm/heap.ts), as separate allocations had. */
+const ARENA_ALIGN = 16;
 
 export class ExecutionPlan {
   private released = false;
@@ -153,8 +155,13 @@ export class ExecutionPlan {
     };
     try {
       const inputShape = shape4(INPUT);
-      const inputPtr = alloc(size(shapes.get(INPUT)!) * 4);
-      const slotPtrs = memory.slotSizes.map((s) => alloc(s * 4));
+      // the input and the slots in one allocation: nothing uses it before the first run, so the
+      // packers copy each layer's weights into it for packing (stage-weights.ts says why)
+      const buffers = [size(shapes.get(INPUT)!), ...memory.slotSizes].map((n) => Math.ceil((n * 4) / ARENA_ALIGN) * ARENA_ALIGN);
+      const arena = alloc(buffers.reduce((a, b) => a + b, 0));
+      const offsets = buffers.map((_, i) => arena + buffers.slice(0, i).reduce((a, b) => a + b, 0));
+      const [inputPtr, ...slotPtrs] = offsets;
+      const staging = { ptr: arena, bytes: buffers.reduce((a, b) => a + b, 0) };
       const ptrOf = (name: string) => (name === INPUT ? inputPtr : slotPtrs[memory.slotOf.get(name)!]);
 
       const steps: KernelStep[] = [];
@@ -205,7 +212,7 @@ export class ExecutionPlan {
           case 'conv':
           case 'deconv': {
             const folded = foldBatchNormForPacking(node, param, weight('weight'));
-            const built = node.op === 'conv' ? buildConvStep(kn, node, folded, x, inShape, out, outShape, winograd && winogradNodes.has(node.name)) : buildDeconvStep(kn, node, folded, x, inShape, out, outShape);
+            const built = node.op === 'conv' ? buildConvStep(kn, node, folded, x, inShape, out, outShape, winograd && winogradNodes.has(node.name), staging) : buildDeconvStep(kn, node, folded, x, inShape, out, outShape, staging);
             if (built.winograd) winogradConvs++;
             weightBytes += built.weightBytes;
             scratchBytes += built.scratchBytes;
@@ -215,7 +222,7 @@ export class ExecutionPlan {
           }
           case 'dcn': {
             const offsetMask = { weight: weight(`${DCN_OFFSET_MASK}.weight`), bias: param(`${DCN_OFFSET_MASK}.bias`) };
-            const built = buildDcnStep(kn, node, foldBatchNormForPacking(node, param, weight('weight')), offsetMask, x, inShape, out, outShape);
+            const built = buildDcnStep(kn, node, foldBatchNormForPacking(node, param, weight('weight')), offsetMask, x, inShape, out, outShape, staging);
             weightBytes += built.weightBytes;
             scratchBytes += built.scratchBytes;
             releasers.push(built.release);

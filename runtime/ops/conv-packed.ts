@@ -8,7 +8,7 @@
 import type { Kernels } from '../wasm/loader.js';
 import { PackedMemory } from './packed-memory.js';
 import { checkBuffer } from './heap-scope.js';
-import { checkColumnScale, checkWeightData, stageWeights } from './stage-weights.js';
+import { checkColumnScale, checkStagingArea, checkWeightData, stageWeights, type StagingArea } from './stage-weights.js';
 import type { WeightData } from '../weights/half-floats.js';
 import {
   checkActivation, checkBias, checkShape4, convGeometry, convTransposeGeometry, isUnitPair, pair,
@@ -98,6 +98,8 @@ export interface PackConv2dOptions {
   layout?: ConvLayout;
   /** Per-output-channel factors applied to w in kernel memory before packing (batch norm folded on the way in; stage-weights.ts). */
   columnScale?: Float32Array;
+  /** Kernel memory to copy w into for packing, where it fits, instead of allocating (stage-weights.ts). */
+  staging?: StagingArea;
 }
 
 export interface Conv2dIntoOptions {
@@ -135,6 +137,7 @@ export function packConv2d(k: Kernels, w: WeightData, shape: readonly number[], 
   if (cout % groups !== 0) throw new Error(`${op}: groups ${groups} does not divide the ${cout} output channels`);
   const bias = checkBias(op, opts.bias, cout);
   const columnScale = checkColumnScale(op, opts.columnScale, w.length);
+  const staging = checkStagingArea(op, k, opts.staging);
   const depthwiseShape = cinG === 1 && groups === cout;
   const layout = opts.layout ?? (depthwiseShape ? 'depthwise' : 'gemm');
   if (layout !== 'gemm' && layout !== 'depthwise' && layout !== 'winograd') throw new Error(`${op}: layout must be 'gemm', 'depthwise' or 'winograd', got ${String(layout)}`);
@@ -145,16 +148,16 @@ export function packConv2d(k: Kernels, w: WeightData, shape: readonly number[], 
     throw new Error(`${op}: the depthwise layout needs groups = cout and one input channel per group, got groups ${groups}, w [${shape}]`);
   }
   const ex = k.exports;
-  if (layout === 'winograd') return packWinograd(k, w, [kh, kw, cinG, cout], bias, columnScale);
+  if (layout === 'winograd') return packWinograd(k, w, [kh, kw, cinG, cout], bias, columnScale, staging);
   const ks = kh * kw;
   const size = layout === 'gemm' ? ex.gemmPackedFloats(ks, cinG, cout / groups, groups) : cout + ks * cout;
   const ptr = k.heap.alloc(size * 4);
-  const wPtr = stageWeights(k, w, columnScale);
+  const staged = stageWeights(k, w, columnScale, staging);
   const bPtr = bias ? k.heap.allocF32(bias) : 0;
-  if (layout === 'gemm') ex.packGemmWeights(wPtr, ks, cinG, cout, groups, bPtr, bias ? 1 : 0, ptr);
-  else ex.packDepthwiseWeights(wPtr, ks, cout, bPtr, bias ? 1 : 0, ptr);
+  if (layout === 'gemm') ex.packGemmWeights(staged.ptr, ks, cinG, cout, groups, bPtr, bias ? 1 : 0, ptr);
+  else ex.packDepthwiseWeights(staged.ptr, ks, cout, bPtr, bias ? 1 : 0, ptr);
   if (bPtr) k.heap.release(bPtr);
-  k.heap.release(wPtr);
+  staged.release();
   // one scratch area per pool thread: each builds its own indirection buffer
   const scratch = layout === 'gemm' ? k.heap.alloc(scratchStride(gemmScratchBytes(k, kh, kw, cinG, groups)) * poolThreads(k)) : 0;
   return new Packed(k, layout, [kh, kw, cinG, cout], groups, ptr, scratch);
@@ -179,15 +182,15 @@ class PackedWinograd extends Packed {
   protected override onRelease = () => releaseSharedScratch(this.k);
 }
 
-function packWinograd(k: Kernels, w: WeightData, shape: [number, number, number, number], bias: Float32Array | undefined, columnScale: Float32Array | undefined): PackedConv2d {
+function packWinograd(k: Kernels, w: WeightData, shape: [number, number, number, number], bias: Float32Array | undefined, columnScale: Float32Array | undefined, staging: StagingArea | undefined): PackedConv2d {
   const ex = k.exports;
   const [, , cin, cout] = shape;
   const ptr = k.heap.alloc(ex.winogradPackedFloats(cin, cout) * 4);
-  const wPtr = stageWeights(k, w, columnScale);
+  const staged = stageWeights(k, w, columnScale, staging);
   const bPtr = bias ? k.heap.allocF32(bias) : 0;
-  ex.packWinogradWeights(wPtr, cin, cout, bPtr, bias ? 1 : 0, ptr, 0);
+  ex.packWinogradWeights(staged.ptr, cin, cout, bPtr, bias ? 1 : 0, ptr, 0);
   if (bPtr) k.heap.release(bPtr);
-  k.heap.release(wPtr);
+  staged.release();
   holdSharedScratch(k, winogradScratchBytes(k, cin, cout));
   return new PackedWinograd(k, 'winograd', shape, 1, ptr, 0);
 }
@@ -339,12 +342,15 @@ class PackedTranspose extends PackedMemory implements PackedConv2dTranspose {
 /**
  * Packs transposed-conv weights w [kh, kw, cout / groups, cin] (and bias [cout]) for one stride.
  * groups = cin = cout (depthwise) runs a SIMD kernel; other groupings > 1 the scalar spec.
- */
-/**
+ *
  * `columnScale`: factors applied to w in kernel memory before packing, w viewed as rows of their
- * length (a batch-norm fold: one tap's [cout/groups, cin]; stage-weights.ts).
+ * length (a batch-norm fold: one tap's [cout/groups, cin]); `staging`: kernel memory to copy w
+ * into for packing where it fits (stage-weights.ts).
  */
-export function packConv2dTranspose(k: Kernels, w: WeightData, shape: readonly number[], opts: { bias?: Float32Array; stride?: Pair; groups?: number; columnScale?: Float32Array } = {}): PackedConv2dTranspose {
+export function packConv2dTranspose(
+  k: Kernels, w: WeightData, shape: readonly number[],
+  opts: { bias?: Float32Array; stride?: Pair; groups?: number; columnScale?: Float32Array; staging?: StagingArea } = {},
+): PackedConv2dTranspose {
   const op = 'packConv2dTranspose';
   const [kh, kw, coutG, cin] = checkShape4(op, 'w shape', shape);
   checkWeightData(op, 'w', w);
@@ -355,28 +361,30 @@ export function packConv2dTranspose(k: Kernels, w: WeightData, shape: readonly n
   const bias = checkBias(op, opts.bias, cout);
   const [sh, sw] = pair(op, 'stride', opts.stride, 1);
   const columnScale = checkColumnScale(op, opts.columnScale, w.length);
+  const staging = checkStagingArea(op, k, opts.staging);
   const ex = k.exports;
   if (groups > 1) {
     if (coutG === 1 && groups === cin) {
       // [kh, kw, 1, c] is already taps x channels: the depthwise forward conv's packing
       const ptr = k.heap.alloc((cout + kh * kw * cout) * 4);
-      const wPtr = stageWeights(k, w, columnScale);
+      const staged = stageWeights(k, w, columnScale, staging);
       const bPtr = bias ? k.heap.allocF32(bias) : 0;
-      ex.packDepthwiseWeights(wPtr, kh * kw, cout, bPtr, bias ? 1 : 0, ptr);
+      ex.packDepthwiseWeights(staged.ptr, kh * kw, cout, bPtr, bias ? 1 : 0, ptr);
       if (bPtr) k.heap.release(bPtr);
-      k.heap.release(wPtr);
+      staged.release();
       return new PackedTranspose(k, [kh, kw, coutG, cin], [sh, sw], groups, 'depthwise', ptr, 0);
     }
-    const ptr = stageWeights(k, w, columnScale);
+    // the staged copy is the packed weights here: memory of its own, never the staging area
+    const { ptr } = stageWeights(k, w, columnScale);
     const bPtr = bias ? k.heap.allocF32(bias) : 0;
     return new PackedTranspose(k, [kh, kw, coutG, cin], [sh, sw], groups, 'grouped', ptr, bPtr);
   }
   const ptr = k.heap.alloc(ex.deconvPackedFloats(kh, kw, sh, sw, cin, cout) * 4);
-  const wPtr = stageWeights(k, w, columnScale);
+  const staged = stageWeights(k, w, columnScale, staging);
   const bPtr = bias ? k.heap.allocF32(bias) : 0;
-  ex.packDeconvWeights(wPtr, kh, kw, sh, sw, cin, cout, bPtr, bias ? 1 : 0, ptr);
+  ex.packDeconvWeights(staged.ptr, kh, kw, sh, sw, cin, cout, bPtr, bias ? 1 : 0, ptr);
   if (bPtr) k.heap.release(bPtr);
-  k.heap.release(wPtr);
+  staged.release();
   const scratch = k.heap.alloc(scratchStride(ex.conv2dTransposeScratchBytes(kh, kw, sh, sw, cin)) * poolThreads(k));
   return new PackedTranspose(k, [kh, kw, cout, cin], [sh, sw], 1, 'gemm', ptr, scratch);
 }

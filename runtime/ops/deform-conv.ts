@@ -12,7 +12,7 @@
 import { kernels, type Kernels } from '../wasm/loader.js';
 import { checkBuffer, withScope } from './heap-scope.js';
 import { PackedMemory } from './packed-memory.js';
-import { checkColumnScale, checkWeightData, stageWeights } from './stage-weights.js';
+import { checkColumnScale, checkStagingArea, checkWeightData, stageWeights, type StagingArea } from './stage-weights.js';
 import type { WeightData } from '../weights/half-floats.js';
 import { checkActivation, checkBias, checkShape4, convGeometry, type Activation, type ConvGeometry, type Pair } from './conv-params.js';
 import { checkTensor, type Tensor } from './tensor.js';
@@ -125,23 +125,27 @@ class Packed extends PackedMemory implements PackedDeformConv2d {
 }
 
 /** Packs HWIO weights [kh, kw, cin, cout] (and bias [cout]) and the kernel's scratch into kernel memory. */
-/** `columnScale`: per-output-channel factors applied in kernel memory before packing (a batch-norm fold; stage-weights.ts). */
-export function packDeformConv2d(k: Kernels, weight: WeightData, shape: readonly number[], opts: { bias?: Float32Array; columnScale?: Float32Array } = {}): PackedDeformConv2d {
+/**
+ * `columnScale`: per-output-channel factors applied in kernel memory before packing (a batch-norm
+ * fold); `staging`: kernel memory to copy the weight into for packing where it fits (stage-weights.ts).
+ */
+export function packDeformConv2d(k: Kernels, weight: WeightData, shape: readonly number[], opts: { bias?: Float32Array; columnScale?: Float32Array; staging?: StagingArea } = {}): PackedDeformConv2d {
   const op = 'packDeformConv2d';
   const [kh, kw, cin, cout] = checkShape4(op, 'weight shape', shape);
   checkWeightData(op, 'weight', weight);
   if (weight.length !== kh * kw * cin * cout) throw new Error(`${op}: weight has ${weight.length} values but shape [${shape}] needs ${kh * kw * cin * cout}`);
-  checkOptionNames(op, opts, ['bias', 'columnScale']);
+  checkOptionNames(op, opts, ['bias', 'columnScale', 'staging']);
   const bias = checkBias(op, opts.bias, cout);
   const columnScale = checkColumnScale(op, opts.columnScale, weight.length);
+  const staging = checkStagingArea(op, k, opts.staging);
   const ex = k.exports;
   const ks = kh * kw;
   const ptr = k.heap.alloc(ex.gemmPackedFloats(ks, cin, cout, 1) * 4);
-  const wPtr = stageWeights(k, weight, columnScale);
+  const staged = stageWeights(k, weight, columnScale, staging);
   const bPtr = bias ? k.heap.allocF32(bias) : 0;
-  ex.packGemmWeights(wPtr, ks, cin, cout, 1, bPtr, bias ? 1 : 0, ptr);
+  ex.packGemmWeights(staged.ptr, ks, cin, cout, 1, bPtr, bias ? 1 : 0, ptr);
   if (bPtr) k.heap.release(bPtr);
-  k.heap.release(wPtr);
+  staged.release();
   const scratch = k.heap.alloc(ex.deformConv2dGemmScratchBytes(cin, ks));
   return new Packed(k, [kh, kw, cin, cout], ptr, scratch);
 }

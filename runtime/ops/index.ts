@@ -17,4 +17,5 @@ export type { PackedConv2d, PackConv2dOptions, Conv2dIntoOptions, FastConvKernel
 export { deformConv2d, packDeformConv2d, deformConv2dInto, deformConv2dOutputShape } from './deform-conv.js';
 // the packers' weights: f32 values, or an F16 file's half bits (decoded as they are packed)
 export { HalfFloats, type WeightData } from '../weights/half-floats.js';
+export type { StagingArea } from './stage-weights.js';
 export type { DeformConv2dOptions, DeformConv2dIntoOptions, PackedDeformConv2d } from './deform-conv.js';

@@ -254,7 +254,7 @@ test('deformConv2d: clear errors for bad input', async () => {
   for (const [label, fn, re] of bad) assert.throws(fn, re, label);
   assert.throws(() => packDeformConv2d(k, new Float32Array(10), [3, 3, 4, 8]), /weight has 10 values but shape \[3,3,4,8\] needs 288/);
   assert.throws(() => packDeformConv2d(k, new Float32Array(288), [3, 3, 4]), /weight shape must be 4 positive integers/);
-  assert.throws(() => packDeformConv2d(k, new Float32Array(288), [3, 3, 4, 8], { groups: 2 } as { bias?: Float32Array }), /unknown option 'groups' \(valid: bias, columnScale\)/);
+  assert.throws(() => packDeformConv2d(k, new Float32Array(288), [3, 3, 4, 8], { groups: 2 } as { bias?: Float32Array }), /unknown option 'groups' \(valid: bias, columnScale, staging\)/);
   const packed = packDeformConv2d(k, new Float32Array(288), [3, 3, 4, 8]);
   try {
     const into = { stride: 1, pad: 1, dilation: 1, activation: 'none' as const };
