@@ -1,7 +1,8 @@
 // VOC AP on hand-worked cases (the arithmetic is in the comments), following the devkit's voc_eval.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { boxIouXYXY, voc07Ap, vocAp, vocAreaAp, type VocDetection, type VocGroundTruth } from '../trainer/eval/voc-ap.js';
+import { voc07Ap, vocAp, vocAreaAp, type VocDetection, type VocGroundTruth } from '../trainer/eval/voc-ap.js';
+import { boxIouXYXY } from '../runtime/decode/boxes.js';
 import type { BoxXYXY } from '../trainer/data/types.js';
 
 const near = (actual: number | null, expected: number, what: string) =>

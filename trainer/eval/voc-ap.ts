@@ -11,6 +11,7 @@
 // order (the devkit's np.argsort quicksort leaves their order unspecified).
 import type { BoxXYXY, DetectionBox, ImageId } from '../data/types.js';
 import { arange, FLOAT64_EPS, numpySum, stableArgsortDesc } from './numpy.js';
+import { boxIouXYXY } from '../../runtime/decode/boxes.js';
 
 export interface VocGroundTruth {
   imageId: ImageId;
@@ -73,10 +74,6 @@ export function vocAreaAp(rec: ArrayLike<number>, prec: ArrayLike<number>): numb
   }
   return numpySum(terms);
 }
-
-// the IoU is the runtime's (boxes fusion uses it too); re-exported for this module's callers
-import { boxIouXYXY } from '../../runtime/decode/boxes.js';
-export { boxIouXYXY };
 
 /** Per-class VOC AP and their mean over classes that have ground truth. */
 export function vocAp(gts: readonly VocGroundTruth[], detections: readonly VocDetection[], options: VocApOptions): VocApResult {
