@@ -158,10 +158,15 @@ export class ExecutionPlan {
       // the input and the slots in one allocation: nothing uses it before the first run, so the
       // packers copy each layer's weights into it for packing (stage-weights.ts says why)
       const buffers = [size(shapes.get(INPUT)!), ...memory.slotSizes].map((n) => Math.ceil((n * 4) / ARENA_ALIGN) * ARENA_ALIGN);
-      const arena = alloc(buffers.reduce((a, b) => a + b, 0));
-      const offsets = buffers.map((_, i) => arena + buffers.slice(0, i).reduce((a, b) => a + b, 0));
-      const [inputPtr, ...slotPtrs] = offsets;
-      const staging = { ptr: arena, bytes: buffers.reduce((a, b) => a + b, 0) };
+      const starts: number[] = [];
+      let arenaBytes = 0;
+      for (const bytes of buffers) {
+        starts.push(arenaBytes);
+        arenaBytes += bytes;
+      }
+      const arena = alloc(arenaBytes);
+      const [inputPtr, ...slotPtrs] = starts.map((start) => arena + start);
+      const staging = { ptr: arena, bytes: arenaBytes };
       const ptrOf = (name: string) => (name === INPUT ? inputPtr : slotPtrs[memory.slotOf.get(name)!]);
 
       const steps: KernelStep[] = [];

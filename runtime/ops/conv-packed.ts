@@ -8,7 +8,7 @@
 import type { Kernels } from '../wasm/loader.js';
 import { PackedMemory } from './packed-memory.js';
 import { checkBuffer } from './heap-scope.js';
-import { checkColumnScale, checkStagingArea, checkWeightData, stageWeights, type StagingArea } from './stage-weights.js';
+import { checkColumnScale, checkStagingArea, checkWeightData, packStaged, stageWeights, type StagingArea } from './stage-weights.js';
 import type { WeightData } from '../weights/half-floats.js';
 import {
   checkActivation, checkBias, checkShape4, convGeometry, convTransposeGeometry, isUnitPair, pair,
@@ -152,12 +152,10 @@ export function packConv2d(k: Kernels, w: WeightData, shape: readonly number[], 
   const ks = kh * kw;
   const size = layout === 'gemm' ? ex.gemmPackedFloats(ks, cinG, cout / groups, groups) : cout + ks * cout;
   const ptr = k.heap.alloc(size * 4);
-  const staged = stageWeights(k, w, columnScale, staging);
-  const bPtr = bias ? k.heap.allocF32(bias) : 0;
-  if (layout === 'gemm') ex.packGemmWeights(staged.ptr, ks, cinG, cout, groups, bPtr, bias ? 1 : 0, ptr);
-  else ex.packDepthwiseWeights(staged.ptr, ks, cout, bPtr, bias ? 1 : 0, ptr);
-  if (bPtr) k.heap.release(bPtr);
-  staged.release();
+  packStaged(k, w, bias, columnScale, staging, (wPtr, bPtr, hasBias) => {
+    if (layout === 'gemm') ex.packGemmWeights(wPtr, ks, cinG, cout, groups, bPtr, hasBias, ptr);
+    else ex.packDepthwiseWeights(wPtr, ks, cout, bPtr, hasBias, ptr);
+  });
   // one scratch area per pool thread: each builds its own indirection buffer
   const scratch = layout === 'gemm' ? k.heap.alloc(scratchStride(gemmScratchBytes(k, kh, kw, cinG, groups)) * poolThreads(k)) : 0;
   return new Packed(k, layout, [kh, kw, cinG, cout], groups, ptr, scratch);
@@ -186,11 +184,7 @@ function packWinograd(k: Kernels, w: WeightData, shape: [number, number, number,
   const ex = k.exports;
   const [, , cin, cout] = shape;
   const ptr = k.heap.alloc(ex.winogradPackedFloats(cin, cout) * 4);
-  const staged = stageWeights(k, w, columnScale, staging);
-  const bPtr = bias ? k.heap.allocF32(bias) : 0;
-  ex.packWinogradWeights(staged.ptr, cin, cout, bPtr, bias ? 1 : 0, ptr, 0);
-  if (bPtr) k.heap.release(bPtr);
-  staged.release();
+  packStaged(k, w, bias, columnScale, staging, (wPtr, bPtr, hasBias) => ex.packWinogradWeights(wPtr, cin, cout, bPtr, hasBias, ptr, 0));
   holdSharedScratch(k, winogradScratchBytes(k, cin, cout));
   return new PackedWinograd(k, 'winograd', shape, 1, ptr, 0);
 }
@@ -367,11 +361,7 @@ export function packConv2dTranspose(
     if (coutG === 1 && groups === cin) {
       // [kh, kw, 1, c] is already taps x channels: the depthwise forward conv's packing
       const ptr = k.heap.alloc((cout + kh * kw * cout) * 4);
-      const staged = stageWeights(k, w, columnScale, staging);
-      const bPtr = bias ? k.heap.allocF32(bias) : 0;
-      ex.packDepthwiseWeights(staged.ptr, kh * kw, cout, bPtr, bias ? 1 : 0, ptr);
-      if (bPtr) k.heap.release(bPtr);
-      staged.release();
+      packStaged(k, w, bias, columnScale, staging, (wPtr, bPtr, hasBias) => ex.packDepthwiseWeights(wPtr, kh * kw, cout, bPtr, hasBias, ptr));
       return new PackedTranspose(k, [kh, kw, coutG, cin], [sh, sw], groups, 'depthwise', ptr, 0);
     }
     // the staged copy is the packed weights here: memory of its own, never the staging area
@@ -380,11 +370,7 @@ export function packConv2dTranspose(
     return new PackedTranspose(k, [kh, kw, coutG, cin], [sh, sw], groups, 'grouped', ptr, bPtr);
   }
   const ptr = k.heap.alloc(ex.deconvPackedFloats(kh, kw, sh, sw, cin, cout) * 4);
-  const staged = stageWeights(k, w, columnScale, staging);
-  const bPtr = bias ? k.heap.allocF32(bias) : 0;
-  ex.packDeconvWeights(staged.ptr, kh, kw, sh, sw, cin, cout, bPtr, bias ? 1 : 0, ptr);
-  if (bPtr) k.heap.release(bPtr);
-  staged.release();
+  packStaged(k, w, bias, columnScale, staging, (wPtr, bPtr, hasBias) => ex.packDeconvWeights(wPtr, kh, kw, sh, sw, cin, cout, bPtr, hasBias, ptr));
   const scratch = k.heap.alloc(scratchStride(ex.conv2dTransposeScratchBytes(kh, kw, sh, sw, cin)) * poolThreads(k));
   return new PackedTranspose(k, [kh, kw, cout, cin], [sh, sw], 1, 'gemm', ptr, scratch);
 }

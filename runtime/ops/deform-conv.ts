@@ -12,7 +12,7 @@
 import { kernels, type Kernels } from '../wasm/loader.js';
 import { checkBuffer, withScope } from './heap-scope.js';
 import { PackedMemory } from './packed-memory.js';
-import { checkColumnScale, checkStagingArea, checkWeightData, stageWeights, type StagingArea } from './stage-weights.js';
+import { checkColumnScale, checkStagingArea, checkWeightData, packStaged, type StagingArea } from './stage-weights.js';
 import type { WeightData } from '../weights/half-floats.js';
 import { checkActivation, checkBias, checkShape4, convGeometry, type Activation, type ConvGeometry, type Pair } from './conv-params.js';
 import { checkTensor, type Tensor } from './tensor.js';
@@ -124,8 +124,8 @@ class Packed extends PackedMemory implements PackedDeformConv2d {
   }
 }
 
-/** Packs HWIO weights [kh, kw, cin, cout] (and bias [cout]) and the kernel's scratch into kernel memory. */
 /**
+ * Packs HWIO weights [kh, kw, cin, cout] (and bias [cout]) and the kernel's scratch into kernel memory.
  * `columnScale`: per-output-channel factors applied in kernel memory before packing (a batch-norm
  * fold); `staging`: kernel memory to copy the weight into for packing where it fits (stage-weights.ts).
  */
@@ -141,11 +141,7 @@ export function packDeformConv2d(k: Kernels, weight: WeightData, shape: readonly
   const ex = k.exports;
   const ks = kh * kw;
   const ptr = k.heap.alloc(ex.gemmPackedFloats(ks, cin, cout, 1) * 4);
-  const staged = stageWeights(k, weight, columnScale, staging);
-  const bPtr = bias ? k.heap.allocF32(bias) : 0;
-  ex.packGemmWeights(staged.ptr, ks, cin, cout, 1, bPtr, bias ? 1 : 0, ptr);
-  if (bPtr) k.heap.release(bPtr);
-  staged.release();
+  packStaged(k, weight, bias, columnScale, staging, (wPtr, bPtr, hasBias) => ex.packGemmWeights(wPtr, ks, cin, cout, 1, bPtr, hasBias, ptr));
   const scratch = k.heap.alloc(ex.deformConv2dGemmScratchBytes(cin, ks));
   return new Packed(k, [kh, kw, cin, cout], ptr, scratch);
 }

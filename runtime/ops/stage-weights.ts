@@ -20,10 +20,10 @@ export interface StagingArea {
 /** Throws unless `area` is a StagingArea inside kernel memory (4-byte aligned). */
 export function checkStagingArea(op: string, k: Kernels, area: unknown): StagingArea | undefined {
   if (area === undefined) return undefined;
-  const { ptr, bytes } = (area ?? {}) as Partial<StagingArea>;
-  if (typeof area !== 'object' || !Number.isInteger(bytes) || (bytes as number) < 0) throw new Error(`${op}: staging must be { ptr, bytes } with bytes a non-negative integer`);
-  checkBuffer(op, 'staging', k, ptr as number, bytes as number);
-  return { ptr: ptr as number, bytes: bytes as number };
+  const { ptr, bytes } = (typeof area === 'object' && area !== null ? area : {}) as { ptr?: unknown; bytes?: unknown };
+  if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 0) throw new Error(`${op}: staging must be { ptr, bytes } with bytes a non-negative integer`);
+  checkBuffer(op, 'staging', k, ptr as number, bytes);
+  return { ptr: ptr as number, bytes };
 }
 
 /** Throws unless w is a Float32Array or HalfFloats (an F16 file's weights, decoded as they are staged). */
@@ -66,6 +66,23 @@ export function stageWeights(k: Kernels, w: WeightData, columnScale?: Float32Arr
     throw e;
   }
   return { ptr, release: () => void (inArea || k.heap.release(ptr)) };
+}
+
+/**
+ * The packers' common part: w staged (stageWeights) and the bias copied into kernel memory, `pack`
+ * called with their pointers (bias 0 and hasBias 0 without one), both given back after it, thrown
+ * or not.
+ */
+export function packStaged(
+  k: Kernels, w: WeightData, bias: Float32Array | undefined, columnScale: Float32Array | undefined, area: StagingArea | undefined,
+  pack: (wPtr: number, bPtr: number, hasBias: number) => void,
+): void {
+  const staged = stageWeights(k, w, columnScale, area);
+  try {
+    withScope(k, (scope) => pack(staged.ptr, bias ? scope.f32(bias) : 0, bias ? 1 : 0));
+  } finally {
+    staged.release();
+  }
 }
 
 /** w's half bits copied to `src`, decoded into `out` (the two must not overlap). */

@@ -121,6 +121,12 @@ export function checkInt8Layer(node: ConvNode, layer: Int8Layer, where: string):
  * code * scale; the folded bias as the conv's bias, or as the batch norm's shift where the conv has
  * none; the batch norm an identity (running_var = 1 - eps, so that gamma / sqrt(var + eps) is 1).
  */
+/** The names of the f32 parameters an int8 layer stands for (dequantisedParams's): its conv's weight, bias and batch norm. */
+export function dequantisedParamNames(node: ConvNode): string[] {
+  const bn = node.bn ? ['weight', 'bias', 'running_mean', 'running_var'].map((p) => `${node.name}.bn.${p}`) : [];
+  return [`${node.name}.weight`, ...(node.bias ? [`${node.name}.bias`] : []), ...bn];
+}
+
 export function dequantisedParams(node: ConvNode, layer: Int8Layer): Map<string, Float32Array> {
   const cout = node.cout;
   const weight = new Float32Array(layer.codes.length);

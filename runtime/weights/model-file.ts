@@ -8,7 +8,7 @@ import { DCN_OFFSET_MASK, paramSpecs, type ConvNode, type Graph } from '../model
 import { firstNonFiniteHalf, HalfFloats, nonFiniteHalfValue, type WeightData } from './half-floats.js';
 import { buildGraph } from '../model/registry.js';
 import { parseSafetensors, readTensor, tensorF32View, tensorHalfBits, writeSafetensors, type Dtype, type F16Decoder, type Safetensors, type TensorData } from './safetensors.js';
-import { checkInt8Layer, int8Eligible, int8Metadata, INT8_SUPPORT, storedSpecs, type Int8Layer, type Int8Support } from './int8-model.js';
+import { checkInt8Layer, dequantisedParamNames, int8Eligible, int8Metadata, INT8_SUPPORT, storedSpecs, type Int8Layer, type Int8Support } from './int8-model.js';
 import { checkOptionNames } from '../util/options.js';
 
 /** The __metadata__ key holding the config JSON. */
@@ -136,12 +136,12 @@ export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions &
     // Refused rather than ignored: an unexpected tensor means the file and its config disagree.
     if (!wanted.has(name)) throw new Error(`${source}: tensor ${JSON.stringify(name)} is not a parameter of the model its config describes (${config.name})`);
   }
-  const readF32 = (name: string) => {
-    const data = readTensor(file, name, opts.decodeF16);
+  const finite = (name: string, data: Float32Array) => {
     const bad = firstNonFinite(data);
     if (bad >= 0) throw new Error(`${source}: tensor ${JSON.stringify(name)} holds ${data[bad]} at index ${bad}`);
     return data;
   };
+  const readF32 = (name: string) => finite(name, readTensor(file, name, opts.decodeF16));
   const packed = opts.weightViews ? packedWeightNames(graph) : new Set<string>();
   const readWeight = (name: string): WeightData => {
     if (!packed.has(name)) return readF32(name);
@@ -153,24 +153,19 @@ export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions &
       return half;
     }
     const view = tensorF32View(file, name);
-    if (!view) return readF32(name);
-    const bad = firstNonFinite(view);
-    if (bad >= 0) throw new Error(`${source}: tensor ${JSON.stringify(name)} holds ${view[bad]} at index ${bad}`);
-    return view;
+    return view ? finite(name, view) : readF32(name);
   };
   const tensors = new Map<string, WeightData>();
   const views = opts.weightViews === true;
   const int8 = inputQuant && int8Support!.readLayers(file, graph, inputQuant, readF32, tensors as Map<string, Float32Array>, !views);
   // with weightViews an int8 layer's parameters are only in `int8`, from which the plans run it
-  const int8Params = new Set(views && int8 ? [...int8.keys()].flatMap((layer) => INT8_LAYER_PARAMS.map((p) => `${layer}.${p}`)) : []);
+  const convs = new Map(graph.nodes.filter((n): n is ConvNode => n.op === 'conv').map((n) => [n.name, n]));
+  const int8Params = new Set(views && int8 ? [...int8.keys()].flatMap((layer) => dequantisedParamNames(convs.get(layer)!)) : []);
   for (const s of specs) if (!tensors.has(s.name) && !int8Params.has(s.name)) tensors.set(s.name, readWeight(s.name));
   // paramSpecs order, as the f32 file gives it
   const ordered = new Map(specs.filter((s) => tensors.has(s.name)).map((s) => [s.name, tensors.get(s.name)!]));
   return { config, graph, tensors: ordered, ...(int8 ? { int8 } : {}), metadata: file.metadata };
 }
-
-/** An int8 layer's parameters (as dequantisedParams gives their f32 equivalents), by their suffix. */
-const INT8_LAYER_PARAMS = ['weight', 'bias', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var'];
 
 /** The weights the execution plan's packers take: those of conv, deconv and dcn layers (and a dcn's offset-and-mask conv). */
 function packedWeightNames(graph: Graph): Set<string> {
