@@ -7,6 +7,7 @@
 // so the package is imported after navigator.gpu is in place. Its own registration asks for an
 // adapter again; ours replaces it so the backend runs on the adapter that was checked and named.
 import type { TF } from './backend.js';
+import { registerWebGpuConvBackpropFilter } from './webgpu-kernels/conv-backprop-filter.js';
 
 export interface WebGpuAdapter {
   /** e.g. "SwiftShader driver 5.0.0 (google swiftshader, software)". */
@@ -35,8 +36,9 @@ interface Adapter {
   info?: AdapterInfo;
   isFallbackAdapter?: boolean;
   limits: Record<string, number>;
+  features?: { has(name: string): boolean };
   requestAdapterInfo?: () => Promise<AdapterInfo>;
-  requestDevice(descriptor?: { requiredLimits?: Record<string, number> }): Promise<unknown>;
+  requestDevice(descriptor?: { requiredLimits?: Record<string, number>; requiredFeatures?: string[] }): Promise<unknown>;
 }
 interface Gpu {
   requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<Adapter | null>;
@@ -121,8 +123,12 @@ async function registerOn(tf: TF, { adapter, info }: Probe): Promise<void> {
   }
   // the limits tfjs-backend-webgpu's own registration asks for: the adapter's, not the defaults
   const limitNames = ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup'];
-  const device = await adapter.requestDevice({ requiredLimits: Object.fromEntries(limitNames.map((k) => [k, adapter.limits[k]])) });
+  // and, as its registration does, timestamp queries where the adapter has them: tf.profile's
+  // kernel times (otherwise reported as 0)
+  const requiredFeatures = adapter.features?.has('timestamp-query') ? ['timestamp-query'] : [];
+  const device = await adapter.requestDevice({ requiredLimits: Object.fromEntries(limitNames.map((k) => [k, adapter.limits[k]])), requiredFeatures });
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+  registerWebGpuConvBackpropFilter(tf);
   tf.registerBackend('webgpu', () => new pkg.WebGPUBackend(device as never, info as never) as never, 3);
 }
 
