@@ -1,4 +1,5 @@
-// One Adam (AdamW) update of one variable as a single kernel, for the cpu and wasm backends: tfjs'
+// One Adam (AdamW) update of one variable as a single kernel, for the cpu and wasm backends (and
+// webgpu: trainer/webgpu-kernels/adam.ts): tfjs'
 // AdamOptimizer builds it from ~12 op calls per variable (mul, add, square, div, sqrt, ... and
 // their temporaries), which on the wasm backend cost ~45 ms of a centernet-tiny step of ~580 ms,
 // for 250,000 weights. The loop here does the same float32 operations in the same order (each one
@@ -77,33 +78,48 @@ function wasmIo(backend: WasmBackendIo): TensorIo {
   return { make: (shape) => backend.makeOutput(shape, 'float32'), view: (t) => backend.typedArrayFromHeap(t) as Float32Array };
 }
 
-const SCALARS: (keyof AdamScalars)[] = ['beta1', 'beta2', 'oneMinusAccBeta1', 'oneMinusAccBeta2', 'epsilon', 'lr', 'decay'];
+/** The update's attributes; 1 - beta^t comes from the optimiser's accBeta tensors, inputs of the kernel. */
+export const ADAM_ATTRS = ['beta1', 'beta2', 'epsilon', 'lr', 'decay'] as const;
+export type AdamAttrs = Pick<AdamScalars, (typeof ADAM_ATTRS)[number]>;
+
+/**
+ * Checks the kernel's inputs (w, m, v, g of one size; accBeta1, accBeta2 single values; all
+ * float32) and attributes, with Errors naming the kernel and the argument.
+ */
+export function checkAdamArgs(inputs: Record<string, TensorInfo | undefined>, attrs: NamedAttrMap): AdamAttrs {
+  const op = ADAM_UPDATE;
+  const s = {} as AdamAttrs;
+  for (const key of ADAM_ATTRS) {
+    const value = attrs[key];
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`${op}: attribute ${key} must be a finite number, got ${String(value)}`);
+    s[key] = value;
+  }
+  const size = (t: TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
+  for (const name of ['w', 'm', 'v', 'g', 'accBeta1', 'accBeta2']) {
+    const t = inputs[name];
+    if (!t) throw new Error(`${op}: input ${name} is missing`);
+    if (t.dtype !== 'float32') throw new Error(`${op}: ${name} must be float32, got ${t.dtype}`);
+    if (name.startsWith('accBeta')) {
+      if (size(t) !== 1) throw new Error(`${op}: ${name} must hold one value, got shape [${t.shape}]`);
+    } else if (size(t) !== size(inputs.w!)) throw new Error(`${op}: ${name} has shape [${t.shape}], w has [${inputs.w!.shape}]`);
+  }
+  return s;
+}
 
 function kernel(ioOf: (backend: unknown) => TensorIo): KernelFunc {
   return (args: Args) => {
-    const op = ADAM_UPDATE;
     const inputs = args.inputs as Record<string, TensorInfo | undefined>;
-    const attrs = args.attrs as NamedAttrMap;
-    const s = {} as AdamScalars;
-    for (const key of SCALARS) {
-      const value = attrs[key];
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`${op}: attribute ${key} must be a finite number, got ${String(value)}`);
-      s[key] = value;
-    }
-    const w = inputs.w;
-    const size = w ? w.shape.reduce((a, b) => a * b, 1) : 0;
-    for (const name of ['w', 'm', 'v', 'g']) {
-      const t = inputs[name];
-      if (!t) throw new Error(`${op}: input ${name} is missing`);
-      if (t.dtype !== 'float32') throw new Error(`${op}: ${name} must be float32, got ${t.dtype}`);
-      if (t.shape.reduce((a, b) => a * b, 1) !== size) throw new Error(`${op}: ${name} has shape [${t.shape}], w has [${w!.shape}]`);
-    }
+    const attrs = checkAdamArgs(inputs, args.attrs as NamedAttrMap);
+    const w = inputs.w!;
     const io = ioOf(args.backend);
+    // as tfjs: sub(1, accBeta) in float32
+    const oneMinusAccBeta1 = Math.fround(1 - io.view(inputs.accBeta1!)[0]);
+    const oneMinusAccBeta2 = Math.fround(1 - io.view(inputs.accBeta2!)[0]);
     // every output allocated before any view is taken: on wasm an allocation may grow the heap,
     // which detaches the views taken before it
-    const outs = [io.make(w!.shape), io.make(w!.shape), io.make(w!.shape)];
+    const outs = [io.make(w.shape), io.make(w.shape), io.make(w.shape)];
     const [wv, mv, vv, gv] = (['w', 'm', 'v', 'g'] as const).map((name) => io.view(inputs[name]!));
-    adamUpdate(wv, mv, vv, gv, s, io.view(outs[0]), io.view(outs[1]), io.view(outs[2]));
+    adamUpdate(wv, mv, vv, gv, { ...attrs, oneMinusAccBeta1, oneMinusAccBeta2 }, io.view(outs[0]), io.view(outs[1]), io.view(outs[2]));
     return outs;
   };
 }

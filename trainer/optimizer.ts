@@ -3,8 +3,8 @@
 // multiplying by beta once per step; in float32 the two differ in the last bit at many t (for
 // beta2 = 0.999 already at t = 2 and 5), so a resumed run drifted from an uninterrupted one. We
 // save the accumulators themselves and put them back after setWeights.
-import type { NamedTensorMap, Optimizer, Tensor, Variable } from '@tensorflow/tfjs-core';
-import { ADAM_UPDATE } from './adam-kernel.js';
+import type { NamedAttrMap, NamedTensorMap, Optimizer, Tensor, Variable } from '@tensorflow/tfjs-core';
+import { ADAM_UPDATE, type AdamAttrs } from './adam-kernel.js';
 import type { TF } from './backend.js';
 
 export interface OptimizerWeight {
@@ -39,9 +39,10 @@ export function createAdam(tf: TF, lr: number): Optimizer {
 /**
  * One optimiser step: tfjs' Adam update of every variable in `grads`, then decoupled weight decay
  * (w *= 1 - decayOf(w)) of the variables that get one. Where the backend has the fused kernel
- * (trainer/adam-kernel.ts: cpu, wasm) each variable's update is one kernel call, equal bit for bit
- * to tfjs' applyGradients and the decay after it, and the optimiser's state (moments, accumulators,
- * iterations) is kept in tfjs' own fields, so checkpoints do not depend on which path ran.
+ * (trainer/adam-kernel.ts: cpu, wasm, equal bit for bit to tfjs' applyGradients and the decay after
+ * it; trainer/webgpu-kernels/adam.ts: webgpu, within a few float32 ulps of them) each variable's
+ * update is one kernel call, and the optimiser's state (moments, accumulators, iterations) is kept
+ * in tfjs' own fields, so checkpoints do not depend on which path ran.
  */
 export function applyAdam(tf: TF, optimizer: Optimizer, grads: NamedTensorMap, decayOf: (v: Variable) => number): void {
   const opt = optimizer as unknown as AdamInternals;
@@ -58,9 +59,6 @@ export function applyAdam(tf: TF, optimizer: Optimizer, grads: NamedTensorMap, d
     return;
   }
   tf.tidy(() => {
-    // as tfjs: sub(1, accBeta) in float32
-    const oneMinusAccBeta1 = tf.sub(1, opt.accBeta1).dataSync()[0];
-    const oneMinusAccBeta2 = tf.sub(1, opt.accBeta2).dataSync()[0];
     // the moments are indexed by the variable's position in `grads`, as tfjs' applyGradients does
     Object.keys(grads).forEach((name, i) => {
       const w = variables[name];
@@ -70,8 +68,9 @@ export function applyAdam(tf: TF, optimizer: Optimizer, grads: NamedTensorMap, d
       if (g == null) return;
       const m = opt.accumulatedFirstMoment[i]!.variable;
       const v = opt.accumulatedSecondMoment[i]!.variable;
-      const attrs = { beta1: opt.beta1, beta2: opt.beta2, oneMinusAccBeta1, oneMinusAccBeta2, epsilon: opt.epsilon, lr: opt.learningRate, decay: decayOf(w) };
-      const [w2, m2, v2] = tf.engine().runKernel(ADAM_UPDATE, { w, m, v, g }, attrs) as Tensor[];
+      const attrs: AdamAttrs = { beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon, lr: opt.learningRate, decay: decayOf(w) };
+      // the accumulators as inputs, not read here: webgpu cannot read a tensor synchronously in Node
+      const [w2, m2, v2] = tf.engine().runKernel(ADAM_UPDATE, { w, m, v, g, accBeta1: opt.accBeta1, accBeta2: opt.accBeta2 }, attrs as unknown as NamedAttrMap) as Tensor[];
       m.assign(m2);
       v.assign(v2);
       w.assign(w2);

@@ -7,6 +7,7 @@
 // so the package is imported after navigator.gpu is in place. Its own registration asks for an
 // adapter again; ours replaces it so the backend runs on the adapter that was checked and named.
 import type { TF } from './backend.js';
+import { registerWebGpuAdam } from './webgpu-kernels/adam.js';
 import { registerWebGpuConvBackpropFilter } from './webgpu-kernels/conv-backprop-filter.js';
 
 export interface WebGpuAdapter {
@@ -129,6 +130,7 @@ async function registerOn(tf: TF, { adapter, info }: Probe): Promise<void> {
   const device = await adapter.requestDevice({ requiredLimits: Object.fromEntries(limitNames.map((k) => [k, adapter.limits[k]])), requiredFeatures });
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   registerWebGpuConvBackpropFilter(tf);
+  registerWebGpuAdam(tf);
   tf.registerBackend('webgpu', () => new pkg.WebGPUBackend(device as never, info as never) as never, 3);
 }
 

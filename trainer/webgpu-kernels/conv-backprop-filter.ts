@@ -14,28 +14,7 @@
 // sums go to a buffer that a second program adds up in chunk order: no atomics, so the result is
 // the same from run to run (the trainer's exact resume depends on that).
 import type { TF } from '../backend.js';
-
-/** The parts of tfjs-backend-webgpu's program interface these programs use (it has no public type). */
-interface WebGpuProgram {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  uniforms?: string;
-  size?: boolean;
-  getUserCode(): string;
-}
-interface TensorInfo {
-  dataId: object;
-  shape: number[];
-  dtype: string;
-}
-interface WebGpuBackendLike {
-  runWebGPUProgram(program: WebGpuProgram, inputs: TensorInfo[], dtype: string, uniforms?: { type: string; data: number[] }[]): TensorInfo;
-  disposeData(dataId: object): void;
-}
+import { flatDispatch, type TensorInfo, type WebGpuBackendLike, type WebGpuProgram } from './program.js';
 
 /** Tile sizes, fixed in the shader: 64 x 64 outputs per workgroup, 16 positions staged at a time. */
 const TILE = 64;
@@ -149,9 +128,7 @@ function sumChunksProgram(outputShape: number[]): WebGpuProgram {
     outputShape,
     shaderKey: 'anchorlessSumChunks',
     dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [Math.ceil(size / 64), 1, 1],
-    workgroupSize: [64, 1, 1],
-    size: true,
+    ...flatDispatch(size),
     uniforms: 'chunks : i32,',
     getUserCode: () => `
       ${'fn main(index : i32)'} {
