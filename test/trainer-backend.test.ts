@@ -59,8 +59,8 @@ console.log(JSON.stringify(auto.skipped));
 await selectBackend('webgpu', { log: () => {} }).catch((e) => console.log(e.message));`;
   const { stdout } = await execFileP(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, env: { ...process.env, VK_ICD_FILENAMES: path.join(root, 'no-such-icd.json') } });
   const [skipped, forced] = stdout.trim().split('\n');
-  assert.match((JSON.parse(skipped) as string[])[2], /^webgpu: no WebGPU adapter was found: it needs a Vulkan \(Linux, Windows\), Metal \(macOS\) or D3D12 \(Windows\) driver; .*Mesa >= 25 lavapipe .*SwiftShader/);
-  assert.match(forced, /^--backend webgpu: no WebGPU adapter was found: it needs a Vulkan .* driver; a software adapter on Linux: Mesa >= 25 lavapipe \(Debian bookworm-backports: mesa-vulkan-drivers\)/);
+  assert.match((JSON.parse(skipped) as string[])[2], /^webgpu: no WebGPU adapter was found: it needs a Vulkan \(Linux, Windows\), Metal \(macOS\) or D3D12 \(Windows\) driver \(on Linux with the Vulkan loader, libvulkan1; NVIDIA's Vulkan driver also needs glvnd, libglvnd0\); .*Mesa >= 25 lavapipe .*SwiftShader/);
+  assert.match(forced, /^--backend webgpu: no WebGPU adapter was found: it needs a Vulkan .* driver \(on Linux with the Vulkan loader, libvulkan1; .*\); a software adapter on Linux: Mesa >= 25 lavapipe \(Debian bookworm-backports: mesa-vulkan-drivers\)/);
 });
 
 test('selectBackend: forced cpu and wasm load, and every training kernel exists on wasm afterwards', async () => {

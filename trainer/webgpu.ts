@@ -19,7 +19,8 @@ export interface WebGpuAdapter {
 
 const INSTALL = 'npm install webgpu @tensorflow/tfjs-backend-webgpu';
 const DRIVERS =
-  'it needs a Vulkan (Linux, Windows), Metal (macOS) or D3D12 (Windows) driver; a software adapter on Linux: ' +
+  'it needs a Vulkan (Linux, Windows), Metal (macOS) or D3D12 (Windows) driver (on Linux with the Vulkan loader, libvulkan1; ' +
+  "NVIDIA's Vulkan driver also needs glvnd, libglvnd0); a software adapter on Linux: " +
   "Mesa >= 25 lavapipe (Debian bookworm-backports: mesa-vulkan-drivers) or Chromium's SwiftShader " +
   '(Debian chromium, then VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)';
 /** Drivers that render on the CPU, for adapters that do not say isFallbackAdapter. */
