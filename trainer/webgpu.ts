@@ -9,6 +9,7 @@
 import type { TF } from './backend.js';
 import { registerWebGpuAdam } from './webgpu-kernels/adam.js';
 import { registerWebGpuConvBackpropFilter } from './webgpu-kernels/conv-backprop-filter.js';
+import { registerWebGpuDepthwiseBackpropFilter } from './webgpu-kernels/depthwise-backprop-filter.js';
 
 export interface WebGpuAdapter {
   /** e.g. "SwiftShader driver 5.0.0 (google swiftshader, software)". */
@@ -131,6 +132,7 @@ async function registerOn(tf: TF, { adapter, info }: Probe): Promise<void> {
   const device = await adapter.requestDevice({ requiredLimits: Object.fromEntries(limitNames.map((k) => [k, adapter.limits[k]])), requiredFeatures });
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   registerWebGpuConvBackpropFilter(tf);
+  registerWebGpuDepthwiseBackpropFilter(tf);
   registerWebGpuAdam(tf);
   tf.registerBackend('webgpu', () => new pkg.WebGPUBackend(device as never, info as never) as never, 3);
 }

@@ -14,27 +14,12 @@
 // sums go to a buffer that a second program adds up in chunk order: no atomics, so the result is
 // the same from run to run (the trainer's exact resume depends on that).
 import type { TF } from '../backend.js';
-import { flatDispatch, type TensorInfo, type WebGpuBackendLike, type WebGpuProgram } from './program.js';
+import type { TensorInfo, WebGpuBackendLike, WebGpuProgram } from './program.js';
+import { splitPositions, sumChunksProgram } from './split-k.js';
 
 /** Tile sizes, fixed in the shader: 64 x 64 outputs per workgroup, 16 positions staged at a time. */
 const TILE = 64;
 const STEP = 16;
-/** Aim for about this many workgroups, so that a large GPU has enough to run at once. */
-const TARGET_WORKGROUPS = 4096;
-/** Each workgroup reduces at least this many positions (fewer, and the partials cost more than they save). */
-const MIN_CHUNK = 256;
-/** The partial sums' buffer stays under this many bytes (more chunks, more partials). */
-const MAX_PARTIAL_BYTES = 128 << 20;
-
-/** How the positions are cut: the chunk length (a multiple of STEP) and the number of chunks. */
-export function weightGradientChunks(positions: number, rows: number, cols: number): { chunkLen: number; chunks: number } {
-  const tiles = Math.ceil(rows / TILE) * Math.ceil(cols / TILE);
-  const wanted = Math.max(1, Math.ceil(TARGET_WORKGROUPS / tiles));
-  const byMemory = Math.max(1, Math.floor(MAX_PARTIAL_BYTES / (rows * cols * 4)));
-  let chunkLen = Math.max(MIN_CHUNK, Math.ceil(positions / Math.min(wanted, byMemory)));
-  chunkLen = Math.ceil(chunkLen / STEP) * STEP;
-  return { chunkLen, chunks: Math.ceil(positions / chunkLen) };
-}
 
 function partialsProgram(cols: number, rows: number, chunks: number): WebGpuProgram {
   return {
@@ -120,30 +105,6 @@ function partialsProgram(cols: number, rows: number, chunks: number): WebGpuProg
   };
 }
 
-/** out[i] = sum over chunks c, in order, of partials[c, i]. */
-function sumChunksProgram(outputShape: number[]): WebGpuProgram {
-  const size = outputShape.reduce((a, b) => a * b, 1);
-  return {
-    variableNames: ['partials'],
-    outputShape,
-    shaderKey: 'anchorlessSumChunks',
-    dispatchLayout: { x: outputShape.map((_, i) => i) },
-    ...flatDispatch(size),
-    uniforms: 'chunks : i32,',
-    getUserCode: () => `
-      ${'fn main(index : i32)'} {
-        if (index < uniforms.size) {
-          var sum = 0.0;
-          for (var c = 0; c < uniforms.chunks; c = c + 1) {
-            sum = sum + partials[c * uniforms.size + index];
-          }
-          setOutputAtIndex(index, sum);
-        }
-      }
-    `,
-  };
-}
-
 interface KernelArgs {
   inputs: { x: TensorInfo; dy: TensorInfo };
   backend: WebGpuBackendLike;
@@ -165,7 +126,7 @@ export function registerWebGpuConvBackpropFilter(tf: TF): void {
     const [kh, kw, cin, cout] = filterShape;
     const rows = kh * kw * cin;
     const positions = info.batchSize * info.outHeight * info.outWidth;
-    const { chunkLen, chunks } = weightGradientChunks(positions, rows, cout);
+    const { chunkLen, chunks } = splitPositions(positions, Math.ceil(rows / TILE) * Math.ceil(cout / TILE), rows * cout, STEP);
     const uniforms = [
       { type: 'int32', data: [info.strideHeight, info.strideWidth] },
       { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
