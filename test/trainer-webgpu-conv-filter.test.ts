@@ -51,6 +51,20 @@ function geometry(size: number, k: number, stride: number, pad: 'same' | 'valid'
   return { out: Math.floor((size + 2 * pad - k) / stride) + 1, before: pad };
 }
 
+/** The kernel's result (`run`) equals `want` within 1e-5 of its largest value, and a second run gives the same bits. */
+async function expectReference(run: () => Promise<Float32Array>, want: Float64Array): Promise<void> {
+  const got = await run();
+  let scale = 0;
+  let diff = 0;
+  for (let i = 0; i < want.length; i++) {
+    scale = Math.max(scale, Math.abs(want[i]));
+    diff = Math.max(diff, Math.abs(got[i] - want[i]));
+  }
+  assert.ok(scale > 0 && diff <= 1e-5 * scale, `max difference ${diff} against a largest value of ${scale}`);
+  const again = await run();
+  assert.ok(got.every((v, i) => Object.is(v, again[i])), 'the same bits from run to run');
+}
+
 const CASES: { x: [number, number, number, number]; k: number; cout: number; stride: number; pad: Pad }[] = [
   { x: [2, 9, 11, 5], k: 3, cout: 7, stride: 1, pad: 'same' },
   { x: [2, 33, 30, 3], k: 7, cout: 64, stride: 2, pad: [3, 3] },
@@ -83,17 +97,7 @@ for (const c of CASES) {
       tf.dispose([x, dy, dw]);
       return values;
     };
-    const got = await run();
-    const want = weightGradientRef(xData, c.x, dyData, dyShape, c.k, c.stride, gy.before, gx.before);
-    let scale = 0;
-    let diff = 0;
-    for (let i = 0; i < want.length; i++) {
-      scale = Math.max(scale, Math.abs(want[i]));
-      diff = Math.max(diff, Math.abs(got[i] - want[i]));
-    }
-    assert.ok(scale > 0 && diff <= 1e-5 * scale, `max difference ${diff} against a largest value of ${scale}`);
-    const again = await run();
-    assert.ok(got.every((v, i) => Object.is(v, again[i])), 'the same bits from run to run');
+    await expectReference(run, weightGradientRef(xData, c.x, dyData, dyShape, c.k, c.stride, gy.before, gx.before));
   });
 }
 
@@ -154,17 +158,7 @@ for (const c of DEPTHWISE) {
       tf.dispose([x, dy, dw]);
       return values;
     };
-    const got = await run();
-    const want = depthwiseGradientRef(xData, c.x, dyData, [gy.out, gx.out], c.k, c.mul, c.stride, c.dilation, gy.before, gx.before);
-    let scale = 0;
-    let diff = 0;
-    for (let i = 0; i < want.length; i++) {
-      scale = Math.max(scale, Math.abs(want[i]));
-      diff = Math.max(diff, Math.abs(got[i] - want[i]));
-    }
-    assert.ok(scale > 0 && diff <= 1e-5 * scale, `max difference ${diff} against a largest value of ${scale}`);
-    const again = await run();
-    assert.ok(got.every((v, i) => Object.is(v, again[i])), 'the same bits from run to run');
+    await expectReference(run, depthwiseGradientRef(xData, c.x, dyData, [gy.out, gx.out], c.k, c.mul, c.stride, c.dilation, gy.before, gx.before));
   });
 }
 
