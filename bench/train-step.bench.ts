@@ -8,7 +8,8 @@
 //   the trainer's kernels (the acceptance baseline: wasm >= 20x faster);
 // - cpu: the cpu backend with trainer/cpu-kernels' weight-gradient loops and the fused kernels'
 //   JavaScript (for information);
-// - webgpu: tfjs-backend-webgpu on the adapter trainer/webgpu.ts finds (a software one too, unless
+// - webgpu: tfjs-backend-webgpu, with the trainer's weight-gradient and Adam kernels
+//   (trainer/webgpu-kernels), on the adapter trainer/webgpu.ts finds (a software one too, unless
 //   BENCH_TRAIN_WEBGPU_SOFTWARE=0: bench/gpu-train.sh asks for a real GPU); skipped with the reason
 //   when no adapter can be had (an Error when BENCH_TRAIN_BACKENDS names it);
 // - tfjs-node, tfjs-node-gpu: the native backends, where they are installed.
