@@ -9,7 +9,8 @@
 # Refuses a software adapter (lavapipe, SwiftShader: ~10x slower than wasm) unless
 # GPU_TRAIN_ALLOW_SOFTWARE=1. Smaller runs, e.g. to try the script on a software adapter:
 # GPU_TRAIN_RESNET_SIZE (default 512), GPU_TRAIN_RESNET_BATCH (16), GPU_TRAIN_TINY_BATCH (8),
-# GPU_TRAIN_STEPS (timed steps after one warm-up, 10).
+# GPU_TRAIN_STEPS (timed steps after one warm-up, 10). GPU_TRAIN_PROFILE=1 adds each run's costliest
+# kernels (GPU time from timestamp queries, where the device has them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
@@ -22,7 +23,7 @@ steps=${GPU_TRAIN_STEPS:-10}
 software=$([ "${GPU_TRAIN_ALLOW_SOFTWARE:-0}" = 1 ] && echo 1 || echo 0)
 bench() {
   BENCH_TRAIN_ARCH=$1 BENCH_TRAIN_SIZE=$2 BENCH_TRAIN_BATCH=$3 BENCH_TRAIN_BACKENDS=$4 \
-    BENCH_TRAIN_STEPS=$steps BENCH_TRAIN_WEBGPU_SOFTWARE=$software \
+    BENCH_TRAIN_STEPS=$steps BENCH_TRAIN_WEBGPU_SOFTWARE=$software BENCH_TRAIN_PROFILE=${GPU_TRAIN_PROFILE:-0} \
     node --import tsx bench/run.ts train-step
 }
 bench centernet-resnet18 "${GPU_TRAIN_RESNET_SIZE:-512}" "${GPU_TRAIN_RESNET_BATCH:-16}" webgpu

@@ -18,7 +18,8 @@
 // Env: BENCH_TRAIN_ARCH (any preset; default centernet-tiny), BENCH_TRAIN_SIZE (input side, default
 // 128), BENCH_TRAIN_BATCH (default 8), BENCH_TRAIN_STEPS (timed steps after one warm-up, default 10;
 // the cpu backends time one step), BENCH_TRAIN_PLAIN_CPU=0 drops plain-cpu from the default list
-// (~150 s a step here).
+// (~150 s a step here), BENCH_TRAIN_PROFILE=1 (the single-thread backends: one more step under
+// tf.profile, its 10 costliest kernels; on webgpu their GPU time).
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Optimizer, Tensor4D, Variable } from '@tensorflow/tfjs-core';
@@ -44,6 +45,8 @@ if (!PRESET_NAMES.includes(ARCH)) throw new Error(`bench train-step: BENCH_TRAIN
 const SIZE = positiveInt('BENCH_TRAIN_SIZE', 128);
 const BATCH = positiveInt('BENCH_TRAIN_BATCH', 8);
 const STEPS = positiveInt('BENCH_TRAIN_STEPS', 10);
+/** BENCH_TRAIN_PROFILE=1: after the timing, one more step under tf.profile, its kernels by time. */
+const PROFILE = process.env.BENCH_TRAIN_PROFILE === '1';
 const ALL_BACKENDS = ['wasm', 'wasm-2', 'plain-cpu', 'cpu', 'webgpu', 'tfjs-node', 'tfjs-node-gpu'] as const;
 type BenchBackend = (typeof ALL_BACKENDS)[number];
 const BACKENDS = backendList();
@@ -138,10 +141,33 @@ async function timeSteps(tf: TF, warmup: number, steps: number): Promise<Timing>
     return loss;
   };
   try {
-    return await timeLoop(step, warmup, steps);
+    const timing = await timeLoop(step, warmup, steps);
+    if (PROFILE) printProfile(tf, await tf.profile(step));
+    return timing;
   } finally {
     tf.dispose([x, ...params.trainable]);
     optimizer.dispose();
+  }
+}
+
+/**
+ * A profiled step's kernels, the 10 that took longest in all: on webgpu their GPU time where the
+ * device has timestamp queries (else 0), elsewhere the time of each kernel call.
+ */
+function printProfile(tf: TF, info: Awaited<ReturnType<TF['profile']>>): void {
+  const byName = new Map<string, { ms: number; calls: number }>();
+  let total = 0;
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    const entry = byName.get(k.name) ?? { ms: 0, calls: 0 };
+    entry.ms += ms;
+    entry.calls++;
+    byName.set(k.name, entry);
+    total += ms;
+  }
+  console.log(`${tf.getBackend()} profile of one step: ${info.kernels.length} kernel calls, ${total.toFixed(1)} ms of kernel time`);
+  for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10)) {
+    console.log(`  ${name.padEnd(36)} ${e.ms.toFixed(1).padStart(9)} ms  ${String(e.calls).padStart(5)} calls`);
   }
 }
 

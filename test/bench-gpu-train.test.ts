@@ -2,7 +2,8 @@
 // Dawn finds (in CI the software one .ci/run installs), at sizes a software adapter manages. It
 // must print the adapter and a webgpu img/s row for both models; webgpu and wasm start from the same
 // weights and batch, so their first losses agree (the gradients' agreement is
-// trainer-webgpu.test.ts's). Without GPU_TRAIN_ALLOW_SOFTWARE it must refuse a software adapter.
+// trainer-webgpu.test.ts's); GPU_TRAIN_PROFILE=1 adds the costliest kernels of a step. Without
+// GPU_TRAIN_ALLOW_SOFTWARE it must refuse a software adapter.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -29,8 +30,8 @@ function rows(table: string): Map<string, number[]> {
 
 let adapterIsSoftware = false;
 
-test('gpu-train.sh prints the adapter and img/s of centernet-resnet18 and centernet-tiny', () => {
-  const r = script({ GPU_TRAIN_ALLOW_SOFTWARE: '1' });
+test('gpu-train.sh prints the adapter and img/s of centernet-resnet18 and centernet-tiny, and with GPU_TRAIN_PROFILE=1 the costliest kernels', () => {
+  const r = script({ GPU_TRAIN_ALLOW_SOFTWARE: '1', GPU_TRAIN_PROFILE: '1' });
   assert.is(r.status, 0, r.stderr.slice(-2000));
   const parts = r.stdout.split('## train-step.bench.ts').slice(1);
   assert.is(parts.length, 2, r.stdout);
@@ -39,6 +40,11 @@ test('gpu-train.sh prints the adapter and img/s of centernet-resnet18 and center
   const adapter = /webgpu adapter: (.+)/.exec(parts[0]);
   assert.ok(adapter, 'the adapter is named');
   adapterIsSoftware = /software\)$/.test(adapter![1]);
+  const profile = /webgpu profile of one step: (\d+) kernel calls, ([\d.]+) ms of kernel time\n((?:  .+\n)+)/.exec(parts[0]);
+  assert.ok(profile, `a profile of the resnet18 step: ${parts[0].slice(0, 1500)}`);
+  assert.ok(Number(profile![1]) > 100, `${profile![1]} kernel calls`);
+  const kernels = profile![3].trim().split('\n').map((l) => l.trim().split(/\s+/)[0]);
+  assert.ok(kernels.length === 10 && kernels.includes('Conv2DBackpropFilter') && kernels.includes('Conv2D'), `the costliest kernels: ${kernels}`);
   const resnet = rows(parts[0]);
   assert.equal([...resnet.keys()], ['webgpu']);
   const tiny = rows(parts[1]);
