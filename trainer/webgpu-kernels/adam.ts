@@ -13,7 +13,7 @@
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { ADAM_UPDATE, checkAdamArgs } from '../adam-kernel.js';
 import type { TF } from '../backend.js';
-import { flatDispatch, type TensorInfo, type WebGpuBackendLike, type WebGpuProgram } from './program.js';
+import { flatDispatch, scalarUniforms, type TensorInfo, type WebGpuBackendLike, type WebGpuProgram } from './program.js';
 
 const UNIFORMS = 'beta1 : f32, beta2 : f32, oneMinusBeta1 : f32, oneMinusBeta2 : f32, epsilon : f32, step : f32, keep : f32, decay : i32,';
 
@@ -33,11 +33,11 @@ const SECOND_MOMENT = `
  * from the shader, which leaves out bindings that the code does not use).
  */
 const PROGRAMS = {
-  m: { inputs: ['m', 'g'], code: `${FIRST_MOMENT}`, body: 'setOutputAtIndex(index, firstMoment(index));' },
-  v: { inputs: ['v', 'g'], code: `${SECOND_MOMENT}`, body: 'setOutputAtIndex(index, secondMoment(index));' },
+  m: { inputs: ['m', 'g'], code: FIRST_MOMENT, body: 'setOutputAtIndex(index, firstMoment(index));' },
+  v: { inputs: ['v', 'g'], code: SECOND_MOMENT, body: 'setOutputAtIndex(index, secondMoment(index));' },
   w: {
     inputs: ['w', 'm', 'v', 'g', 'accBeta1', 'accBeta2'],
-    code: `${FIRST_MOMENT}${SECOND_MOMENT}`,
+    code: FIRST_MOMENT + SECOND_MOMENT,
     // as tfjs: (m' / (1 - beta1^t)) / (sqrt(v' / (1 - beta2^t)) + eps) * -lr + w, then the decay
     body: `let a1 = 1.0 - accBeta1[0];
           let a2 = 1.0 - accBeta2[0];
@@ -76,11 +76,9 @@ export function registerWebGpuAdam(tf: TF): void {
     backendName: 'webgpu',
     kernelFunc: ((args: { inputs: Record<string, TensorInfo | undefined>; backend: WebGpuBackendLike; attrs: NamedAttrMap }) => {
       const s = checkAdamArgs(args.inputs, args.attrs);
-      const f = Math.fround;
-      // one entry per field: tfjs lays out an entry of several values as a vector
       const uniforms = [
-        ...[s.beta1, s.beta2, 1 - s.beta1, 1 - s.beta2, s.epsilon, -s.lr, 1 - s.decay].map((x) => ({ type: 'float32', data: [f(x)] })),
-        { type: 'int32', data: [s.decay > 0 ? 1 : 0] },
+        ...scalarUniforms('float32', [s.beta1, s.beta2, 1 - s.beta1, 1 - s.beta2, s.epsilon, -s.lr, 1 - s.decay].map(Math.fround)),
+        ...scalarUniforms('int32', [s.decay > 0 ? 1 : 0]),
       ];
       const inputs = args.inputs as Record<string, TensorInfo>;
       return (['w', 'm', 'v'] as const).map((name) =>

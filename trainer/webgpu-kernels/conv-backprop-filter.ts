@@ -14,8 +14,8 @@
 // sums go to a buffer that a second program adds up in chunk order: no atomics, so the result is
 // the same from run to run (the trainer's exact resume depends on that).
 import type { TF } from '../backend.js';
-import type { TensorInfo, WebGpuBackendLike, WebGpuProgram } from './program.js';
-import { splitPositions, sumChunksProgram } from './split-k.js';
+import { replaceWebGpuKernel, scalarUniforms, type TensorInfo, type WebGpuBackendLike, type WebGpuProgram } from './program.js';
+import { runSplitK, splitPositions } from './split-k.js';
 
 /** Tile sizes, fixed in the shader: 64 x 64 outputs per workgroup, 16 positions staged at a time. */
 const TILE = 64;
@@ -116,9 +116,7 @@ interface KernelArgs {
  * inputs, which the trainer never makes, keep tfjs-backend-webgpu's own kernel.
  */
 export function registerWebGpuConvBackpropFilter(tf: TF): void {
-  const original = tf.getKernel('Conv2DBackpropFilter', 'webgpu');
-  if (!original || (original as { anchorless?: boolean }).anchorless) return;
-  const kernelFunc = (args: KernelArgs) => {
+  replaceWebGpuKernel(tf, 'Conv2DBackpropFilter', (original) => ((args: KernelArgs) => {
     const { x, dy } = args.inputs;
     const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs;
     if (dataFormat === 'NCHW') return original.kernelFunc(args as never) as TensorInfo;
@@ -130,13 +128,8 @@ export function registerWebGpuConvBackpropFilter(tf: TF): void {
     const uniforms = [
       { type: 'int32', data: [info.strideHeight, info.strideWidth] },
       { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
-      ...[kw, cin, cout, info.inHeight, info.inWidth, info.outHeight, info.outWidth, positions, chunkLen, rows].map((v) => ({ type: 'int32', data: [v] })),
+      ...scalarUniforms('int32', [kw, cin, cout, info.inHeight, info.inWidth, info.outHeight, info.outWidth, positions, chunkLen, rows]),
     ];
-    const partials = args.backend.runWebGPUProgram(partialsProgram(cout, rows, chunks), [x, dy], 'float32', uniforms);
-    const out = args.backend.runWebGPUProgram(sumChunksProgram(filterShape), [partials], 'float32', [{ type: 'int32', data: [chunks] }]);
-    args.backend.disposeData(partials.dataId);
-    return out;
-  };
-  tf.unregisterKernel('Conv2DBackpropFilter', 'webgpu');
-  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'webgpu', kernelFunc: kernelFunc as never, anchorless: true } as never);
+    return runSplitK(args.backend, partialsProgram(cout, rows, chunks), [x, dy], uniforms, filterShape, chunks);
+  }) as never);
 }

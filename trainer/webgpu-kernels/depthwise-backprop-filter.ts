@@ -1,5 +1,5 @@
-// DepthwiseConv2dNativeBackpropFilter (a depthwise conv's weight gradient: the fire modules of
-// CornerNet-Squeeze, grouped convs) on the webgpu backend, in place of tfjs-backend-webgpu's kernel,
+// DepthwiseConv2dNativeBackpropFilter (a depthwise conv's weight gradient: DLA-34's up-sampling,
+// trainer/model/torch-ops.ts) on the webgpu backend, in place of tfjs-backend-webgpu's kernel,
 // which, as its Conv2DBackpropFilter, gives each weight one thread that loops over every batch
 // position alone (see conv-backprop-filter.ts for what that cost).
 //
@@ -7,10 +7,10 @@
 // ox*s + kx*d - pad, c] * dy[n, oy, ox, c*mul + q]. Each weight is its own dot product (no product
 // of matrices to tile), so one invocation sums one weight over one chunk of positions; neighbouring
 // invocations take neighbouring channels, so their reads are contiguous. The chunks' partials are
-// added in order by split-k.ts's program.
+// added in order by split-k.ts.
 import type { TF } from '../backend.js';
-import type { TensorInfo, WebGpuBackendLike, WebGpuProgram } from './program.js';
-import { splitPositions, sumChunksProgram } from './split-k.js';
+import { replaceWebGpuKernel, scalarUniforms, type TensorInfo, type WebGpuBackendLike, type WebGpuProgram } from './program.js';
+import { runSplitK, splitPositions } from './split-k.js';
 
 const WORKGROUP = 64;
 
@@ -63,10 +63,7 @@ interface KernelArgs {
 
 /** Registers the depthwise weight-gradient kernel on 'webgpu' (after the backend is registered). */
 export function registerWebGpuDepthwiseBackpropFilter(tf: TF): void {
-  const name = 'DepthwiseConv2dNativeBackpropFilter';
-  const original = tf.getKernel(name, 'webgpu');
-  if (!original || (original as { anchorless?: boolean }).anchorless) return;
-  const kernelFunc = (args: KernelArgs) => {
+  replaceWebGpuKernel(tf, 'DepthwiseConv2dNativeBackpropFilter', () => ((args: KernelArgs) => {
     const { x, dy } = args.inputs;
     const { strides, dilations, pad, dimRoundingMode, filterShape } = args.attrs;
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, dilations, pad as never, dimRoundingMode, true);
@@ -78,13 +75,8 @@ export function registerWebGpuDepthwiseBackpropFilter(tf: TF): void {
       { type: 'int32', data: [info.strideHeight, info.strideWidth] },
       { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
       { type: 'int32', data: [info.dilationHeight, info.dilationWidth] },
-      ...[kw, cin, mul, info.inHeight, info.inWidth, info.outHeight, info.outWidth, positions, chunkLen, weights].map((v) => ({ type: 'int32', data: [v] })),
+      ...scalarUniforms('int32', [kw, cin, mul, info.inHeight, info.inWidth, info.outHeight, info.outWidth, positions, chunkLen, weights]),
     ];
-    const partials = args.backend.runWebGPUProgram(partialsProgram(weights, chunks), [x, dy], 'float32', uniforms);
-    const out = args.backend.runWebGPUProgram(sumChunksProgram(filterShape), [partials], 'float32', [{ type: 'int32', data: [chunks] }]);
-    args.backend.disposeData(partials.dataId);
-    return out;
-  };
-  tf.unregisterKernel(name, 'webgpu');
-  tf.registerKernel({ kernelName: name, backendName: 'webgpu', kernelFunc: kernelFunc as never, anchorless: true } as never);
+    return runSplitK(args.backend, partialsProgram(weights, chunks), [x, dy], uniforms, filterShape, chunks);
+  }) as never);
 }

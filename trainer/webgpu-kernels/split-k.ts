@@ -2,7 +2,7 @@
 // into chunks, one workgroup's worth each, so that a GPU has enough workgroups to run at once; the
 // chunks' partial sums then added up in chunk order by a second program (no atomics: the result is
 // the same from run to run, which the trainer's exact resume depends on).
-import { flatDispatch, type WebGpuProgram } from './program.js';
+import { flatDispatch, type TensorInfo, type WebGpuBackendLike, type WebGpuProgram } from './program.js';
 
 /** Aim for about this many workgroups, so that a large GPU has enough to run at once. */
 const TARGET_WORKGROUPS = 4096;
@@ -25,7 +25,7 @@ export function splitPositions(positions: number, workgroups: number, outputs: n
 }
 
 /** out[i] = sum over chunks c, in order, of partials[c, i]. */
-export function sumChunksProgram(outputShape: number[]): WebGpuProgram {
+function sumChunksProgram(outputShape: number[]): WebGpuProgram {
   const size = outputShape.reduce((a, b) => a * b, 1);
   return {
     variableNames: ['partials'],
@@ -46,4 +46,15 @@ export function sumChunksProgram(outputShape: number[]): WebGpuProgram {
       }
     `,
   };
+}
+
+/**
+ * Runs `partials` (its output: one row of partial sums per chunk, `chunks` rows) on `inputs`, then
+ * adds the rows in chunk order into a tensor of `outputShape`; the partials are freed.
+ */
+export function runSplitK(backend: WebGpuBackendLike, partials: WebGpuProgram, inputs: TensorInfo[], uniforms: { type: string; data: number[] }[], outputShape: number[], chunks: number): TensorInfo {
+  const rows = backend.runWebGPUProgram(partials, inputs, 'float32', uniforms);
+  const out = backend.runWebGPUProgram(sumChunksProgram(outputShape), [rows], 'float32', [{ type: 'int32', data: [chunks] }]);
+  backend.disposeData(rows.dataId);
+  return out;
 }
