@@ -9,6 +9,7 @@
 import type { TF } from './backend.js';
 import { registerWebGpuAdam } from './webgpu-kernels/adam.js';
 import { registerWebGpuConvBackpropFilter } from './webgpu-kernels/conv-backprop-filter.js';
+import { registerWebGpuDeformConv } from './webgpu-kernels/deform-conv.js';
 import { registerWebGpuDepthwiseBackpropFilter } from './webgpu-kernels/depthwise-backprop-filter.js';
 
 export interface WebGpuAdapter {
@@ -134,6 +135,7 @@ async function registerOn(tf: TF, { adapter, info }: Probe): Promise<void> {
   registerWebGpuConvBackpropFilter(tf);
   registerWebGpuDepthwiseBackpropFilter(tf);
   registerWebGpuAdam(tf);
+  registerWebGpuDeformConv(tf);
   tf.registerBackend('webgpu', () => new pkg.WebGPUBackend(device as never, info as never) as never, 3);
 }
 

@@ -7,8 +7,21 @@
 // matrix, and the weight contraction one matmul with w viewed as [kh kw cin, cout].
 // Gradients reach x (through the gather), w, and the offsets (through the bilinear weights) and mask.
 
-import type { GradSaveFunc, Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
+import type { GradSaveFunc, NamedAttrMap, Tensor, Tensor2D, Tensor4D, TensorInfo } from '@tensorflow/tfjs-core';
 import type { TF } from '../backend.js';
+
+/**
+ * The columns (the samples of all taps times the mask, [n oh ow, kh kw cin]) as one kernel, and its
+ * gradients as two: where a backend registers them (webgpu: trainer/webgpu-kernels/deform-conv.ts)
+ * the layer runs them instead of its op-by-op form below, which stays the reference (tests).
+ * Inputs x, offset, mask (and dcols, the columns' gradient, for the gradients); attributes
+ * kernelH, kernelW, stride, pad, dilation.
+ */
+export const DEFORM_COLUMNS = 'AnchorlessDeformColumns';
+/** -> dx, x's shape. */
+export const DEFORM_COLUMNS_GRAD_X = 'AnchorlessDeformColumnsGradX';
+/** -> [n, oh, ow, 3 kh kw]: the offsets' gradient in the first 2 kh kw channels, the mask's in the rest. */
+export const DEFORM_COLUMNS_GRAD_OFFSET_MASK = 'AnchorlessDeformColumnsGradOffsetMask';
 
 export interface DeformGeometry {
   stride: number;
@@ -16,7 +29,77 @@ export interface DeformGeometry {
   dilation: number;
 }
 
-export function deformConv2dTorch(tf: TF, x: Tensor4D, offset: Tensor4D, mask: Tensor4D, w: Tensor4D, g: DeformGeometry): Tensor4D {
+export interface DeformColumnsArgs {
+  x: TensorInfo;
+  offset: TensorInfo;
+  mask: TensorInfo;
+  dcols?: TensorInfo;
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  oh: number;
+  ow: number;
+  kw: number;
+  taps: number;
+  points: number;
+  stride: number;
+  pad: number;
+  dilation: number;
+}
+
+/** Checks a call of the three deformable-sampling kernels (`op`, with dcols when `gradient`). */
+export function deformColumnsArgs(op: string, inputs: Record<string, TensorInfo | undefined>, attrs: NamedAttrMap, gradient: boolean): DeformColumnsArgs {
+  const names = gradient ? ['x', 'offset', 'mask', 'dcols'] : ['x', 'offset', 'mask'];
+  for (const name of names) {
+    const t = inputs[name];
+    if (!t) throw new Error(`${op}: input ${name} is missing`);
+    if (t.dtype !== 'float32') throw new Error(`${op}: ${name} must be float32, got ${t.dtype}`);
+  }
+  const int = (name: string, min: number): number => {
+    const v = attrs[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Error(`${op}: attribute ${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const [kh, kw, stride, pad, dilation] = [int('kernelH', 1), int('kernelW', 1), int('stride', 1), int('pad', 0), int('dilation', 1)];
+  const x = inputs.x!;
+  if (x.shape.length !== 4) throw new Error(`${op}: x must be NHWC (rank 4), got shape [${x.shape}]`);
+  const [n, h, w, cin] = x.shape;
+  const oh = Math.floor((h + 2 * pad - dilation * (kh - 1) - 1) / stride) + 1;
+  const ow = Math.floor((w + 2 * pad - dilation * (kw - 1) - 1) / stride) + 1;
+  if (oh < 1 || ow < 1) throw new Error(`${op}: a ${kh}x${kw} kernel (pad ${pad}, dilation ${dilation}) does not fit x [${x.shape}]`);
+  const taps = kh * kw;
+  const points = n * oh * ow;
+  const want: Record<string, number[]> = { offset: [n, oh, ow, 2 * taps], mask: [n, oh, ow, taps], dcols: [points, taps * cin] };
+  for (const name of names.slice(1)) {
+    if (inputs[name]!.shape.join() !== want[name].join()) throw new Error(`${op}: ${name} must be [${want[name]}] for x [${x.shape}], got [${inputs[name]!.shape}]`);
+  }
+  return { x, offset: inputs.offset!, mask: inputs.mask!, dcols: inputs.dcols, n, h, w, cin, oh, ow, kw, taps, points, stride, pad, dilation };
+}
+
+/** Where the backend has the deformable-sampling kernels, the columns [n oh ow, kh kw cin] from them. */
+function fusedColumns(tf: TF, x: Tensor4D, offset: Tensor4D, mask: Tensor4D, attrs: NamedAttrMap): Tensor2D {
+  const taps = mask.shape[3];
+  const columns = tf.customGrad((...args: Array<Tensor | GradSaveFunc>) => {
+    const [xs, offs, masks] = args as Tensor[];
+    (args[3] as GradSaveFunc)([xs, offs, masks]);
+    const inputs = { x: xs, offset: offs, mask: masks };
+    const value = tf.engine().runKernel(DEFORM_COLUMNS, inputs, attrs) as Tensor2D;
+    const gradFunc = (dcols: Tensor, saved: Tensor[]) => {
+      const [sx, so, sm] = saved;
+      const grads = { dcols, x: sx, offset: so, mask: sm };
+      const dx = tf.engine().runKernel(DEFORM_COLUMNS_GRAD_X, grads, attrs) as Tensor;
+      const dom = tf.engine().runKernel(DEFORM_COLUMNS_GRAD_OFFSET_MASK, grads, attrs) as Tensor4D;
+      const [n, oh, ow] = dom.shape;
+      return [dx, tf.slice(dom, [0, 0, 0, 0], [n, oh, ow, 2 * taps]), tf.slice(dom, [0, 0, 0, 2 * taps], [n, oh, ow, taps])];
+    };
+    return { value, gradFunc };
+  });
+  return columns(x, offset, mask) as Tensor2D;
+}
+
+/** opts.opByOp runs the op-by-op form even where the backend has the fused kernels (tests). */
+export function deformConv2dTorch(tf: TF, x: Tensor4D, offset: Tensor4D, mask: Tensor4D, w: Tensor4D, g: DeformGeometry, opts: { opByOp?: boolean } = {}): Tensor4D {
   const op = 'deformConv2dTorch';
   const [n, h, wd, cin] = x.shape;
   const [kh, kw, cinW, cout] = w.shape;
@@ -28,6 +111,10 @@ export function deformConv2dTorch(tf: TF, x: Tensor4D, offset: Tensor4D, mask: T
   if (offset.shape.join() !== [n, oh, ow, 2 * taps].join()) throw new Error(`${op}: offset must be ${want(2 * taps)}, got [${offset.shape}]`);
   if (mask.shape.join() !== [n, oh, ow, taps].join()) throw new Error(`${op}: mask must be ${want(taps)}, got [${mask.shape}]`);
   const points = n * oh * ow;
+  if (!opts.opByOp && tf.getKernel(DEFORM_COLUMNS, tf.getBackend())) {
+    const attrs = { kernelH: kh, kernelW: kw, stride: g.stride, pad: g.pad, dilation: g.dilation };
+    return tf.tidy(() => tf.reshape(tf.matMul(fusedColumns(tf, x, offset, mask, attrs), tf.reshape(w, [taps * cin, cout]) as Tensor2D), [n, oh, ow, cout]));
+  }
   return tf.tidy(() => {
     // Undeformed sampling position of every (output pixel, tap), and the image's first row.
     const baseY = new Float32Array(points * taps);
