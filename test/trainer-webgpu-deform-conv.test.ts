@@ -4,7 +4,8 @@
 // deform-conv.ts, itself held to torchvision's deform_conv2d by trainer-deform-conv.test.ts): the
 // output and all four gradients of a random linear loss, for strides 1 and 2, dilation 2, a 1x1
 // kernel, batch 2, offsets that carry samples far outside the image, and integer offsets (bilinear
-// weights of exactly 0 and 1).
+// weights of exactly 0 and 1); x's gradient (64-bit fixed-point sums) the same bits from run to run,
+// and NaN where a contribution is not finite.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
@@ -84,6 +85,8 @@ CASES.forEach((c, i) => {
     const want = await run(cpu, c, 10 * i + 1, true);
     const { tf } = await selectBackend('webgpu', { log: () => undefined });
     const got = await run(tf, c, 10 * i + 1, false);
+    const again = await run(tf, c, 10 * i + 1, false);
+    assert.ok(got.grads.every((g, k) => g.every((v, j) => Object.is(v, again.grads[k][j]))), 'the same gradients, bit for bit, from run to run');
     for (const name of [DEFORM_COLUMNS, DEFORM_COLUMNS_GRAD_X, DEFORM_COLUMNS_GRAD_OFFSET_MASK]) assert.ok(got.kernels.includes(name), `${name} ran (kernels: ${[...new Set(got.kernels)].join(', ')})`);
     assert.not.ok(got.kernels.includes('GatherV2') || got.kernels.includes('ScatterNd'), 'no gather or scatter: the op-by-op form did not run');
     const e = relativeError(got.y, want.y);
@@ -104,6 +107,26 @@ test('the fused kernels check their inputs: a mask of the wrong shape, a missing
   const mask = tf.zeros([1, 5, 5, 9]);
   assert.throws(() => tf.engine().runKernel(DEFORM_COLUMNS_GRAD_X, { x, offset, mask }, attrs), /AnchorlessDeformColumnsGradX: input dcols is missing/);
   assert.throws(() => tf.engine().runKernel(DEFORM_COLUMNS, { x, offset, mask }, { ...attrs, stride: 0 }), /attribute stride must be an integer >= 1, got 0/);
+  tf.dispose([x, offset, mask]);
+});
+
+test('x\'s gradient is NaN when a column gradient is not finite (not a finite number from the fixed-point sums)', async () => {
+  const { tf } = await selectBackend('webgpu', { log: () => undefined });
+  const x = tf.ones([1, 4, 4, 2]);
+  const offset = tf.fill([1, 4, 4, 18], 0.5);
+  const mask = tf.ones([1, 4, 4, 9]);
+  const attrs = { kernelH: 3, kernelW: 3, stride: 1, pad: 1, dilation: 1 };
+  for (const bad of [NaN, Infinity]) {
+    const cols = new Float32Array(16 * 18).fill(0.25);
+    cols[37] = bad;
+    const dcols = tf.tensor2d(cols, [16, 18]);
+    const dx = tf.engine().runKernel(DEFORM_COLUMNS_GRAD_X, { dcols, x, offset, mask }, attrs) as Tensor;
+    const v = (await dx.data()) as Float32Array;
+    assert.ok(v.length === 32 && v.every((e) => Number.isNaN(e)), `dcols with ${bad}: ${v.slice(0, 4)}`);
+    const fine = tf.engine().runKernel(DEFORM_COLUMNS_GRAD_X, { dcols: tf.fill([16, 18], 0.25), x, offset, mask }, attrs) as Tensor;
+    assert.ok(((await fine.data()) as Float32Array).every((e) => Number.isFinite(e)), 'finite otherwise');
+    tf.dispose([dcols, dx, fine]);
+  }
   tf.dispose([x, offset, mask]);
 });
 
