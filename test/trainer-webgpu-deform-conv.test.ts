@@ -35,6 +35,9 @@ const CASES: Case[] = [
   { n: 1, h: 6, w: 5, cin: 17, cout: 3, k: 1, stride: 1, pad: 0, dilation: 1, reach: 4 },
   { n: 2, h: 12, w: 11, cin: 24, cout: 16, k: 3, stride: 1, pad: 1, dilation: 1, reach: 30 },
   { n: 1, h: 8, w: 8, cin: 5, cout: 6, k: 3, stride: 1, pad: 1, dilation: 1, reach: 3, integer: true },
+  // 2,048 points: the weight's gradient contracts over >= 2,000 positions into a small output, where
+  // tfjs-backend-webgpu's MatMul would split the sum with float atomics (not the same from run to run)
+  { n: 2, h: 32, w: 32, cin: 8, cout: 4, k: 3, stride: 1, pad: 1, dilation: 1, reach: 2 },
 ];
 
 interface Result {

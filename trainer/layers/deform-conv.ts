@@ -113,7 +113,10 @@ export function deformConv2dTorch(tf: TF, x: Tensor4D, offset: Tensor4D, mask: T
   const points = n * oh * ow;
   if (!opts.opByOp && tf.getKernel(DEFORM_COLUMNS, tf.getBackend())) {
     const attrs = { kernelH: kh, kernelW: kw, stride: g.stride, pad: g.pad, dilation: g.dilation };
-    return tf.tidy(() => tf.reshape(tf.matMul(fusedColumns(tf, x, offset, mask, attrs), tf.reshape(w, [taps * cin, cout]) as Tensor2D), [n, oh, ow, cout]));
+    // the weight contraction as a 1x1 conv rather than a matMul: its weight gradient, a sum over
+    // every position into a small output, is then the backend's conv weight gradient (on webgpu
+    // ours, deterministic), where tfjs-backend-webgpu's MatMul would split it with float atomics
+    return tf.tidy(() => tf.conv2d(tf.reshape(fusedColumns(tf, x, offset, mask, attrs), [n, oh, ow, taps * cin]) as Tensor4D, tf.reshape(w, [1, 1, taps * cin, cout]) as Tensor4D, 1, 'valid'));
   }
   return tf.tidy(() => {
     // Undeformed sampling position of every (output pixel, tap), and the image's first row.
