@@ -38,6 +38,9 @@ const CASES: Case[] = [
   // 2,048 points: the weight's gradient contracts over >= 2,000 positions into a small output, where
   // tfjs-backend-webgpu's MatMul would split the sum with float atomics (not the same from run to run)
   { n: 2, h: 32, w: 32, cin: 8, cout: 4, k: 3, stride: 1, pad: 1, dilation: 1, reach: 2 },
+  // 16 points, 2,304 column entries each, 16 outputs: a forward MatMul that tfjs-backend-webgpu would
+  // split over its inner dimension the same way, unless the trainer's registration prevents it
+  { n: 1, h: 4, w: 4, cin: 256, cout: 16, k: 3, stride: 1, pad: 1, dilation: 1, reach: 2 },
 ];
 
 interface Result {
@@ -89,7 +92,7 @@ CASES.forEach((c, i) => {
     const { tf } = await selectBackend('webgpu', { log: () => undefined });
     const got = await run(tf, c, 10 * i + 1, false);
     const again = await run(tf, c, 10 * i + 1, false);
-    assert.ok(got.grads.every((g, k) => g.every((v, j) => Object.is(v, again.grads[k][j]))), 'the same gradients, bit for bit, from run to run');
+    assert.ok([got.y, ...got.grads].every((g, k) => g.every((v, j) => Object.is(v, [again.y, ...again.grads][k][j]))), 'the same output and gradients, bit for bit, from run to run');
     for (const name of [DEFORM_COLUMNS, DEFORM_COLUMNS_GRAD_X, DEFORM_COLUMNS_GRAD_OFFSET_MASK]) assert.ok(got.kernels.includes(name), `${name} ran (kernels: ${[...new Set(got.kernels)].join(', ')})`);
     assert.not.ok(got.kernels.includes('GatherV2') || got.kernels.includes('ScatterNd'), 'no gather or scatter: the op-by-op form did not run');
     const e = relativeError(got.y, want.y);
@@ -99,6 +102,20 @@ CASES.forEach((c, i) => {
       assert.ok(err <= 1e-5, `gradient of ${name}: ${err}`);
     });
   });
+});
+
+test('a MatMul with a long inner dimension and a small output (tfjs-backend-webgpu would split it with float atomics) gives the same bits every time', async () => {
+  const { tf } = await selectBackend('webgpu', { log: () => undefined });
+  const a = tf.tensor2d(randomF32(16 * 2304, 91), [16, 2304]);
+  const b = tf.tensor2d(randomF32(2304 * 16, 92), [2304, 16]);
+  const first = (await tf.matMul(a, b).data()) as Float32Array;
+  for (let k = 0; k < 10; k++) {
+    const c = tf.matMul(a, b);
+    const again = (await c.data()) as Float32Array;
+    c.dispose();
+    assert.ok(again.every((v, i) => Object.is(v, first[i])), `run ${k + 2} differs`);
+  }
+  tf.dispose([a, b]);
 });
 
 test('the fused kernels check their inputs: a mask of the wrong shape, a missing gradient, a bad attribute', async () => {

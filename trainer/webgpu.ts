@@ -136,7 +136,16 @@ async function registerOn(tf: TF, { adapter, info }: Probe): Promise<void> {
   registerWebGpuDepthwiseBackpropFilter(tf);
   registerWebGpuAdam(tf);
   registerWebGpuDeformConv(tf);
-  tf.registerBackend('webgpu', () => new pkg.WebGPUBackend(device as never, info as never) as never, 3);
+  tf.registerBackend('webgpu', () => {
+    const backend = new pkg.WebGPUBackend(device as never, info as never) as { thresholdToIncreaseWorkgroups?: number };
+    // A MatMul with few 32x32 output tiles and a long inner dimension (>= 2000: DCNv2's columns at a
+    // small resolution, a 1x1 conv on >= 2000 channels with batch 1) is split over that dimension by
+    // tfjs-backend-webgpu, its parts added with float atomics in whatever order the GPU runs them:
+    // results that differ from run to run, so no exact resume. No output counts as "few" tiles at a
+    // threshold of 0, and the packed program (and the convs' default tiling) runs instead.
+    backend.thresholdToIncreaseWorkgroups = 0;
+    return backend as never;
+  }, 3);
 }
 
 function notInstalled(e: unknown, pkg: string, otherwise: string): Error {

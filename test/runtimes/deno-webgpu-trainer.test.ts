@@ -4,10 +4,15 @@
 // and gradients of centernet-tiny, cornernet-tiny and centernet-resdcn18 (1/8 width) within 1e-4
 // (each gradient's error over the larger of its scale and 1e-3 of the model's largest gradient, as
 // test/trainer-webgpu.test.ts); the conv and depthwise weight-gradient kernels within 1e-5 of their
-// largest value; the fused Adam update within 1e-6 of its spec on the same numbers.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// largest value; the fused Adam update within 1e-6 of its spec on the same numbers. And the
+// `anchorless train` command itself run by Deno (the built CLI, sharp through Deno's Node-API
+// support): --backend webgpu on its navigator.gpu, a run interrupted by --max-steps and continued with
+// --resume ends with the weights and losses of the uninterrupted run, and eval scores its export.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { readModelFile } from '../../runtime/weights/model-file.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { devBinary, ROOT } from './install.js';
@@ -48,6 +53,46 @@ test('Deno: a training step on its navigator.gpu equals the cpu backend (gradien
   }
   for (const [kernel, error] of Object.entries(out.kernels)) assert.ok(error <= 1e-5, `${kernel}: ${error}`);
   console.log(`  ${out.runtime} on ${out.adapter.description}: worst gradient ${Math.max(...out.results.map((r) => r.worstGradient)).toExponential(1)}`);
+});
+
+/** Runs dist/runtime/cli.js in Deno with the permissions training needs (sharp is a Node-API addon: --allow-ffi); its stderr. */
+function denoCli(args: string[]): string {
+  const r = spawnSync(devBinary('deno'), ['run', '--allow-read', '--allow-write', '--allow-env', '--allow-ffi', '--no-prompt', path.join(ROOT, 'dist', 'runtime', 'cli.js'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, DENO_NO_UPDATE_CHECK: '1' },
+    timeout: 300_000,
+  });
+  if (r.status !== 0) throw new Error(`deno ${args.slice(0, 1)} exited with ${r.status ?? r.signal}: ${r.error?.message ?? ''}\n${r.stderr}${r.stdout}`);
+  return r.stderr;
+}
+
+test('Deno: `anchorless train --backend webgpu` on its navigator.gpu; --max-steps then --resume ends with the uninterrupted run\'s weights and losses; eval scores the export', () => {
+  if (!existsSync(path.join(ROOT, 'dist', 'runtime', 'cli.js'))) throw new Error('dist/ is not built: npm run build (npm test does it first)');
+  const dir = mkdtempSync(path.join(tmpdir(), 'anchorless-deno-train-'));
+  try {
+    const node = (args: string[]) => execFileSync(process.execPath, [path.join(ROOT, 'dist', 'runtime', 'cli.js'), ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    node(['synth', '--out', path.join(dir, 'syn'), '--train', '16', '--val', '8', '--size', '64']);
+    const common = ['train', '--data', path.join(dir, 'syn', 'train'), '--arch', 'centernet-tiny', '--input-size', '32', '--batch', '4', '--steps', '6', '--backend', 'webgpu', '--workers', '0', '--checkpoint-every', '1'];
+    const log = denoCli([...common, '--out', path.join(dir, 'a')]);
+    assert.match(log, /backend: webgpu \(forced\) on .+/, 'the log line names the adapter');
+    denoCli([...common, '--out', path.join(dir, 'b'), '--max-steps', '3']);
+    assert.match(denoCli([...common, '--out', path.join(dir, 'b'), '--resume']), /resuming .*step 3|3 steps done/);
+    const tensors = (run: string) => readModelFile(new Uint8Array(readFileSync(path.join(dir, run, 'model.safetensors')))).tensors;
+    const [a, b] = [tensors('a'), tensors('b')];
+    assert.ok(a.size > 50, `${a.size} tensors`);
+    for (const [name, t] of a) {
+      const u = b.get(name);
+      assert.ok(u && u.length === t.length && t.every((v, i) => Object.is(v, u[i])), `${name} equal after resume`);
+    }
+    const losses = (run: string) => readFileSync(path.join(dir, run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; total: number }).filter((l) => l.type === 'train').map((l) => l.total);
+    assert.equal(losses('b'), losses('a'), 'the same losses, step by step');
+    assert.is(losses('a').length, 6);
+    const out = JSON.parse(node(['eval', '--model', path.join(dir, 'b', 'model.safetensors'), '--data', path.join(dir, 'syn', 'val'), '--json'])) as { metrics?: { AP?: number } };
+    assert.ok(typeof out.metrics?.AP === 'number' && out.metrics.AP >= 0 && out.metrics.AP <= 1, `an AP in [0, 1]: ${JSON.stringify(out.metrics)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
