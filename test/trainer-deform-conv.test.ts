@@ -3,6 +3,9 @@
 // runtime's ops.deformConv2d on random inputs; gradients of x and w exact for these linear
 // arguments; the offsets' gradient against central differences; and through a whole dcn node
 // (offset conv, sigmoid mask, batch norm) every gradient exists and is finite, as training needs.
+// The fused sampling kernels of the cpu and wasm backends (trainer/layers/deform-conv-kernels.ts,
+// which the layer runs there; the cases above go through them on cpu) against the layer's op-by-op
+// form: output and the four gradients, the same bits from run to run.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
@@ -26,6 +29,8 @@ import { loadCases, tensorOf } from './helpers/decode-fixtures.js';
 import { loadKernels } from './helpers/kernels.js';
 import { randomF32 } from './helpers/random.js';
 import { relErr, withBackend } from './helpers/trainer.js';
+import { DEFORM_CASES, relativeError, runDeformCase, type DeformResult } from './helpers/deform-cases.js';
+import { DEFORM_COLUMNS, DEFORM_COLUMNS_GRAD_OFFSET_MASK, DEFORM_COLUMNS_GRAD_X } from '../trainer/layers/deform-conv.js';
 
 const cpu = async (): Promise<TF> => (await selectBackend('cpu', { log: () => {} })).tf;
 const t4 = (tf: TF, data: Float32Array, shape: number[]) => tf.tensor4d(data, shape as [number, number, number, number]);
@@ -101,6 +106,29 @@ test('deformConv2dTorch gradients: x and w exact (linear), offsets and mask agai
   }
   tf.dispose([x, wt, offset, mask, r, vx, vw, ...grads]);
 });
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  test(`the ${backend} backend's fused DCNv2 kernels equal the op-by-op layer on cpu (${DEFORM_CASES.length} geometries: output and the gradients of x, w, offsets, mask within 1e-5; the same bits run to run)`, async () => {
+    const cpuTf = await cpu();
+    const wants: DeformResult[] = [];
+    for (const [i, c] of DEFORM_CASES.entries()) wants.push(await runDeformCase(cpuTf, c, 10 * i + 1, true));
+    await withBackend(backend, async (tf) => {
+      for (const [i, c] of DEFORM_CASES.entries()) {
+        const got = await runDeformCase(tf, c, 10 * i + 1, false);
+        const again = await runDeformCase(tf, c, 10 * i + 1, false);
+        for (const name of [DEFORM_COLUMNS, DEFORM_COLUMNS_GRAD_X, DEFORM_COLUMNS_GRAD_OFFSET_MASK]) assert.ok(got.kernels.includes(name), `case ${i}: ${name} ran`);
+        assert.not.ok(got.kernels.includes('GatherV2') || got.kernels.includes('ScatterNd'), `case ${i}: the op-by-op form did not run`);
+        const outs = [got.y, ...got.grads];
+        const want = [wants[i].y, ...wants[i].grads];
+        ['output', 'x', 'w', 'offset', 'mask'].forEach((name, k) => {
+          const e = relativeError(outs[k], want[k]);
+          assert.ok(e <= 1e-5, `case ${i}, ${name}: ${e}`);
+        });
+        assert.ok([again.y, ...again.grads].every((g, k) => g.every((v, j) => Object.is(v, outs[k][j]))), `case ${i}: the same bits from run to run`);
+      }
+    });
+  });
+}
 
 function dcnGraph(): Graph {
   const b = new GraphBuilder(3);

@@ -6,8 +6,8 @@
 // rounded with Math.fround, as each tfjs op rounds its output), so it equals tfjs' Adam bit for bit
 // (test/trainer-adam.test.ts) and checkpoints stay interchangeable. It reads its inputs where the
 // backend keeps them and writes new output tensors; the caller assigns them to the variables.
-import type { DataId, KernelBackend, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { wasmBackend, type WasmBackendIo } from './wasm-kernels/tfjs-wasm-io.js';
+import type { KernelBackend, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { cpuIo, wasmIo, type TensorIo } from './util/tensor-io.js';
 
 export const ADAM_UPDATE = 'AnchorlessAdamUpdate';
 
@@ -56,27 +56,6 @@ export function adamUpdate(w: Float32Array, m: Float32Array, v: Float32Array, g:
 }
 
 type Args = Parameters<KernelFunc>[0];
-
-/** Where a backend keeps tensors: a new output, and a view of a tensor's values (writable for outputs). */
-interface TensorIo {
-  make(shape: number[]): TensorInfo;
-  view(t: TensorInfo): Float32Array;
-}
-
-function cpuIo(backend: KernelBackend): TensorIo {
-  return {
-    make: (shape) => {
-      const dataId: DataId = backend.write(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, 'float32');
-      return { dataId, shape, dtype: 'float32' };
-    },
-    // the cpu backend keeps (and returns) the array it was given
-    view: (t) => backend.readSync(t.dataId) as Float32Array,
-  };
-}
-
-function wasmIo(backend: WasmBackendIo): TensorIo {
-  return { make: (shape) => backend.makeOutput(shape, 'float32'), view: (t) => backend.typedArrayFromHeap(t) as Float32Array };
-}
 
 /** The update's attributes; 1 - beta^t comes from the optimiser's accBeta tensors, inputs of the kernel. */
 export const ADAM_ATTRS = ['beta1', 'beta2', 'epsilon', 'lr', 'decay'] as const;
@@ -130,6 +109,6 @@ export const ADAM_KERNELS: KernelConfig[] = [
   {
     kernelName: ADAM_UPDATE,
     backendName: 'wasm',
-    kernelFunc: kernel((b) => wasmIo(wasmBackend(ADAM_UPDATE, b))),
+    kernelFunc: kernel((b) => wasmIo(ADAM_UPDATE, b)),
   },
 ];

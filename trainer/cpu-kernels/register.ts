@@ -8,6 +8,7 @@ import { conv2dBackpropFilter, depthwiseBackpropFilter, type ConvGeometryInfo } 
 import { BATCH_NORM_CPU_KERNELS } from '../model/batch-norm-kernels.js';
 import { CORNER_POOL_CPU_KERNELS } from '../layers/corner-pool-kernels.js';
 import { UPSAMPLE_CPU_KERNELS } from '../layers/upsample-kernels.js';
+import { DEFORM_CPU_KERNELS } from '../layers/deform-conv-kernels.js';
 import { ADAM_KERNELS } from '../adam-kernel.js';
 import { MAX_POOL_CPU_KERNELS } from '../layers/max-pool-kernels.js';
 
@@ -59,10 +60,11 @@ export function registerFastCpuKernels(tf: TF): string[] {
  * The trainer's fused kernels (batch norm in training mode, corner pooling, nearest up-sampling, max
  * pooling and their gradients) for the cpu backend, as their JavaScript specs; the wasm backend gets SIMD ones
  * from registerWasmTrainingKernels. Also the fused Adam update, whose JavaScript loop serves the cpu
- * and the wasm backend alike (it is memory-bound: one pass over four arrays). Idempotent.
+ * and the wasm backend alike (it is memory-bound: one pass over four arrays), and DCNv2's sampling
+ * kernels likewise (JavaScript loops, not SIMD). Idempotent.
  */
 export function registerFusedCpuKernels(tf: TF): void {
-  for (const config of [...BATCH_NORM_CPU_KERNELS, ...CORNER_POOL_CPU_KERNELS, ...UPSAMPLE_CPU_KERNELS, ...MAX_POOL_CPU_KERNELS, ...ADAM_KERNELS]) {
+  for (const config of [...BATCH_NORM_CPU_KERNELS, ...CORNER_POOL_CPU_KERNELS, ...UPSAMPLE_CPU_KERNELS, ...MAX_POOL_CPU_KERNELS, ...ADAM_KERNELS, ...DEFORM_CPU_KERNELS]) {
     if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
   }
 }
