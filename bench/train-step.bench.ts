@@ -19,7 +19,9 @@
 // 128), BENCH_TRAIN_BATCH (default 8), BENCH_TRAIN_STEPS (timed steps after one warm-up, default 10;
 // the cpu backends time one step), BENCH_TRAIN_PLAIN_CPU=0 drops plain-cpu from the default list
 // (~150 s a step here), BENCH_TRAIN_PROFILE=1 (the single-thread backends: one more step under
-// tf.profile, its 10 costliest kernels; on webgpu their GPU time).
+// tf.profile, its 10 costliest kernels; on webgpu their GPU time), BENCH_TRAIN_DCN_OP_BY_OP=1 (a
+// preset with DCNv2, on the single-thread backends: the step again with the layer's op-by-op form,
+// its fused sampling kernels unregistered for the while: trainer/layers/deform-conv.ts).
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Optimizer, Tensor4D, Variable } from '@tensorflow/tfjs-core';
@@ -38,6 +40,7 @@ import { rng } from '../test/helpers/random.js';
 import { concatTargets } from '../trainer/data/batches.js';
 import type { ImageTargets } from '../trainer/data/target-spec.js';
 import { GradientWorkers } from '../trainer/parallel/gradient-workers.js';
+import { DEFORM_COLUMNS, DEFORM_COLUMNS_GRAD_OFFSET_MASK, DEFORM_COLUMNS_GRAD_X } from '../trainer/layers/deform-conv.js';
 import { applyAdam } from '../trainer/optimizer.js';
 
 const ARCH = process.env.BENCH_TRAIN_ARCH ?? 'centernet-tiny';
@@ -47,6 +50,8 @@ const BATCH = positiveInt('BENCH_TRAIN_BATCH', 8);
 const STEPS = positiveInt('BENCH_TRAIN_STEPS', 10);
 /** BENCH_TRAIN_PROFILE=1: after the timing, one more step under tf.profile, its kernels by time. */
 const PROFILE = process.env.BENCH_TRAIN_PROFILE === '1';
+/** BENCH_TRAIN_DCN_OP_BY_OP=1: also time the DCNv2 layer's op-by-op form (a preset with dcn nodes). */
+const DCN_OP_BY_OP = process.env.BENCH_TRAIN_DCN_OP_BY_OP === '1';
 const ALL_BACKENDS = ['wasm', 'wasm-2', 'plain-cpu', 'cpu', 'webgpu', 'tfjs-node', 'tfjs-node-gpu'] as const;
 type BenchBackend = (typeof ALL_BACKENDS)[number];
 const BACKENDS = backendList();
@@ -236,9 +241,22 @@ async function tryBackend(name: 'wasm' | 'cpu' | 'webgpu' | 'tfjs-node' | 'tfjs-
   }
 }
 
+/** Runs `fn` with the current backend's fused DCNv2 kernels unregistered (the layer then runs its op-by-op form), then puts them back. */
+async function withoutDeformKernels<T>(tf: TF, fn: () => Promise<T>): Promise<T> {
+  const backend = tf.getBackend();
+  const saved = [DEFORM_COLUMNS, DEFORM_COLUMNS_GRAD_X, DEFORM_COLUMNS_GRAD_OFFSET_MASK].map((k) => tf.getKernel(k, backend)).filter((k) => k !== undefined);
+  for (const k of saved) tf.unregisterKernel(k.kernelName, backend);
+  try {
+    return await fn();
+  } finally {
+    for (const k of saved) tf.registerKernel(k);
+  }
+}
+
 export async function run(): Promise<void> {
   console.log(`${ARCH} ${SIZE}x${SIZE}, batch ${BATCH}: mean of ${STEPS} steps after 1 warm-up (plain cpu: 1 step; cpu: 1 after a warm-up)`);
   const timings = new Map<BenchBackend, Timing>();
+  const opByOp: [string, Timing][] = [];
   // The child runs alone first: the machine has 2 cores, and the timings must not overlap.
   if (BACKENDS.includes('plain-cpu')) timings.set('plain-cpu', await plainCpuInChild());
   let wasmKernels: SelectedBackend['wasmKernels'];
@@ -249,9 +267,12 @@ export async function run(): Promise<void> {
     if (b.adapter) console.log(`webgpu adapter: ${b.adapter.description}`);
     wasmKernels ??= b.wasmKernels;
     timings.set(name, name === 'wasm-2' ? await timeParallelSteps(b.tf, 2, 1, STEPS) : await timeSteps(b.tf, 1, name === 'cpu' ? 1 : STEPS));
+    if (DCN_OP_BY_OP && name !== 'wasm-2' && setup().graph.nodes.some((n) => n.op === 'dcn')) {
+      opByOp.push([`${LABELS[name]}, op-by-op DCNv2`, await withoutDeformKernels(b.tf, () => timeSteps(b.tf, 1, name === 'cpu' ? 1 : STEPS))]);
+    }
   }
   console.table(
-    [...timings].map(([name, t]) => ({ backend: LABELS[name], 'ms/step': t.ms.toFixed(0), 'img/s': ((BATCH * 1000) / t.ms).toFixed(1), 'first loss': t.firstLoss.toFixed(5) })),
+    [...[...timings].map(([name, t]) => [LABELS[name], t] as const), ...opByOp].map(([label, t]) => ({ backend: label, 'ms/step': t.ms.toFixed(0), 'img/s': ((BATCH * 1000) / t.ms).toFixed(1), 'first loss': t.firstLoss.toFixed(5) })),
   );
   const wasmT = timings.get('wasm');
   const plainCpu = timings.get('plain-cpu');
