@@ -12,8 +12,9 @@ import type { TF } from '../backend.js';
 
 /**
  * The columns (the samples of all taps times the mask, [n oh ow, kh kw cin]) as one kernel, and its
- * gradients as two: where a backend registers them (webgpu: trainer/webgpu-kernels/deform-conv.ts)
- * the layer runs them instead of its op-by-op form below, which stays the reference (tests).
+ * gradients as two: where a backend registers them (cpu and wasm: deform-conv-kernels.ts; webgpu:
+ * trainer/webgpu-kernels/deform-conv.ts) the layer runs them instead of its op-by-op form below,
+ * which stays the reference (tests) and the path of any other backend.
  * Inputs x, offset, mask (and dcols, the columns' gradient, for the gradients); attributes
  * kernelH, kernelW, stride, pad, dilation.
  */
