@@ -130,6 +130,20 @@ for (const backend of ['cpu', 'wasm'] as const) {
   });
 }
 
+test('the cpu backend\'s fused x gradient: an infinite column gradient where the mask is 0 gives NaN (inf x 0), as the op-by-op form', async () => {
+  const tf = await cpu();
+  const attrs = { kernelH: 1, kernelW: 1, stride: 1, pad: 0, dilation: 1 };
+  const x = tf.ones([1, 2, 2, 1]);
+  const offset = tf.zeros([1, 2, 2, 2]);
+  const mask = tf.tensor4d([0, 1, 1, 1], [1, 2, 2, 1]);
+  const dxOf = (first: number) => tf.tidy(() => Array.from((tf.engine().runKernel(DEFORM_COLUMNS_GRAD_X, { dcols: tf.tensor2d([first, 1, 1, 1], [4, 1]), x, offset, mask }, attrs) as Tensor).dataSync()));
+  // each point samples its own pixel (weight 1; its other neighbours weight 0): dx = dcols * mask
+  assert.equal(dxOf(5), [0, 1, 1, 1]);
+  const v = dxOf(Infinity);
+  assert.ok(Number.isNaN(v[0]), `dx ${v}`);
+  tf.dispose([x, offset, mask]);
+});
+
 function dcnGraph(): Graph {
   const b = new GraphBuilder(3);
   const y = b.dcn('dcn', INPUT, { cout: 5, kernel: 3, bias: true });

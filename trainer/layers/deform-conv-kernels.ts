@@ -87,7 +87,6 @@ export function deformColumnsGradX(g: Geometry, dcols: Float32Array, offset: Flo
   for (let p = 0; p < g.points; p++) {
     for (let t = 0; t < g.taps; t++) {
       const m = mask[p * g.taps + t];
-      if (m === 0) continue;
       sampleAt(g, offset, p, t, s);
       const row = (p * g.taps + t) * c;
       for (let k = 0; k < 4; k++) {
