@@ -26,21 +26,21 @@ interface StepResult {
   adamError: number;
 }
 
+/** `deno run` of `script` with `permissions` and `args` (no prompts, no update check); an Error with its output if it fails. */
+function runDeno(permissions: string[], script: string, args: string[]): { stdout: string; stderr: string } {
+  const r = spawnSync(devBinary('deno'), ['run', ...permissions, '--no-prompt', script, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, DENO_NO_UPDATE_CHECK: '1' },
+    timeout: 300_000,
+  });
+  if (r.status !== 0) throw new Error(`deno ${path.basename(script)} ${args.slice(0, 1).join('')} exited with ${r.status ?? r.signal}: ${r.error?.message ?? ''}\n${r.stderr}${r.stdout}`);
+  return { stdout: r.stdout, stderr: r.stderr };
+}
+
 test('Deno: a training step on its navigator.gpu equals the cpu backend (gradients within 1e-4, weight-gradient kernels within 1e-5, Adam within 1e-6 of its spec)', () => {
   if (!existsSync(path.join(ROOT, 'dist', 'trainer', 'backend.js'))) throw new Error('dist/ is not built: npm run build (npm test does it first)');
-  let stdout: string;
-  try {
-    stdout = execFileSync(devBinary('deno'), ['run', '--allow-read', '--allow-env', '--no-prompt', path.join(ROOT, 'test', 'runtimes', 'deno-webgpu-step.js')], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, DENO_NO_UPDATE_CHECK: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 300_000,
-    });
-  } catch (e) {
-    const err = e as { stderr?: string; stdout?: string; message: string };
-    throw new Error(`deno failed: ${err.message}\n${err.stderr ?? ''}${err.stdout ?? ''}`);
-  }
+  const { stdout } = runDeno(['--allow-read', '--allow-env'], path.join(ROOT, 'test', 'runtimes', 'deno-webgpu-step.js'), []);
   const out = JSON.parse(stdout.trim().split('\n').pop()!) as { runtime: string; adapter: { description: string }; kernels: Record<string, number>; results: StepResult[] };
   assert.match(out.runtime, /^deno /);
   assert.ok(out.adapter.description.length > 0, 'the adapter is named');
@@ -55,16 +55,9 @@ test('Deno: a training step on its navigator.gpu equals the cpu backend (gradien
   console.log(`  ${out.runtime} on ${out.adapter.description}: worst gradient ${Math.max(...out.results.map((r) => r.worstGradient)).toExponential(1)}`);
 });
 
-/** Runs dist/runtime/cli.js in Deno with the permissions training needs (sharp is a Node-API addon: --allow-ffi); its stderr. */
+/** Runs the built CLI in Deno with the permissions training needs (sharp is a Node-API addon: --allow-ffi); its stderr. */
 function denoCli(args: string[]): string {
-  const r = spawnSync(devBinary('deno'), ['run', '--allow-read', '--allow-write', '--allow-env', '--allow-ffi', '--no-prompt', path.join(ROOT, 'dist', 'runtime', 'cli.js'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, DENO_NO_UPDATE_CHECK: '1' },
-    timeout: 300_000,
-  });
-  if (r.status !== 0) throw new Error(`deno ${args.slice(0, 1)} exited with ${r.status ?? r.signal}: ${r.error?.message ?? ''}\n${r.stderr}${r.stdout}`);
-  return r.stderr;
+  return runDeno(['--allow-read', '--allow-write', '--allow-env', '--allow-ffi'], path.join(ROOT, 'dist', 'runtime', 'cli.js'), args).stderr;
 }
 
 test('Deno: `anchorless train --backend webgpu` on its navigator.gpu; --max-steps then --resume ends with the uninterrupted run\'s weights and losses; eval scores the export', () => {

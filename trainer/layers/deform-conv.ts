@@ -49,6 +49,11 @@ export interface DeformColumnsArgs {
   dilation: number;
 }
 
+/** Output rows (or columns) of a deformable conv over `size` input rows (columns) with a kernel side of k. */
+function outputSide(size: number, k: number, g: DeformGeometry): number {
+  return Math.floor((size + 2 * g.pad - g.dilation * (k - 1) - 1) / g.stride) + 1;
+}
+
 /** Checks a call of the three deformable-sampling kernels (`op`, with dcols when `gradient`). */
 export function deformColumnsArgs(op: string, inputs: Record<string, TensorInfo | undefined>, attrs: NamedAttrMap, gradient: boolean): DeformColumnsArgs {
   const names = gradient ? ['x', 'offset', 'mask', 'dcols'] : ['x', 'offset', 'mask'];
@@ -66,8 +71,7 @@ export function deformColumnsArgs(op: string, inputs: Record<string, TensorInfo 
   const x = inputs.x!;
   if (x.shape.length !== 4) throw new Error(`${op}: x must be NHWC (rank 4), got shape [${x.shape}]`);
   const [n, h, w, cin] = x.shape;
-  const oh = Math.floor((h + 2 * pad - dilation * (kh - 1) - 1) / stride) + 1;
-  const ow = Math.floor((w + 2 * pad - dilation * (kw - 1) - 1) / stride) + 1;
+  const [oh, ow] = [outputSide(h, kh, { stride, pad, dilation }), outputSide(w, kw, { stride, pad, dilation })];
   if (oh < 1 || ow < 1) throw new Error(`${op}: a ${kh}x${kw} kernel (pad ${pad}, dilation ${dilation}) does not fit x [${x.shape}]`);
   const taps = kh * kw;
   const points = n * oh * ow;
@@ -106,8 +110,7 @@ export function deformConv2dTorch(tf: TF, x: Tensor4D, offset: Tensor4D, mask: T
   const [kh, kw, cinW, cout] = w.shape;
   if (cinW !== cin) throw new Error(`${op}: x has ${cin} channels but w [${w.shape}] takes ${cinW}`);
   const taps = kh * kw;
-  const oh = Math.floor((h + 2 * g.pad - g.dilation * (kh - 1) - 1) / g.stride) + 1;
-  const ow = Math.floor((wd + 2 * g.pad - g.dilation * (kw - 1) - 1) / g.stride) + 1;
+  const [oh, ow] = [outputSide(h, kh, g), outputSide(wd, kw, g)];
   const want = (c: number) => `[${n}, ${oh}, ${ow}, ${c}]`;
   if (offset.shape.join() !== [n, oh, ow, 2 * taps].join()) throw new Error(`${op}: offset must be ${want(2 * taps)}, got [${offset.shape}]`);
   if (mask.shape.join() !== [n, oh, ow, taps].join()) throw new Error(`${op}: mask must be ${want(taps)}, got [${mask.shape}]`);

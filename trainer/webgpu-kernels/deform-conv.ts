@@ -1,4 +1,4 @@
-// DCNv2's sampling (trainer/layers/deform-conv.ts: the columns that one matmul with the weight
+// DCNv2's sampling (trainer/layers/deform-conv.ts: the columns that a 1x1 conv with the weight
 // turns into the output) and its two gradients as three webgpu programs, in place of the layer's
 // ~50 TF.js ops per call (floors, casts, clips, stacks, a gather of 4 x points x taps rows, and in
 // the backward pass that gather's ScatterNd and ~200 more kernels).
@@ -64,7 +64,7 @@ const PIXEL = `
         return x[pixel * uniforms.inChannels + c];
       }`;
 
-function program(key: string, variableNames: string[], outputShape: number[], work: number, body: string, atomic = false): WebGpuProgram & { atomic?: boolean } {
+function program(key: string, variableNames: string[], outputShape: number[], work: number, body: string, atomic = false): WebGpuProgram {
   return {
     variableNames,
     outputShape,
@@ -188,7 +188,7 @@ const FRACTION_BITS = 40;
 
 function uniformsOf(a: DeformColumnsArgs, work: number): { type: string; data: number[] }[] {
   // the programs index with i32
-  const largest = Math.max(work, a.points * a.taps * a.cin, 2 * a.n * a.h * a.w * a.cin + 1);
+  const largest = Math.max(a.points * a.taps * a.cin, 2 * a.n * a.h * a.w * a.cin + 1);
   if (largest > 2 ** 31 - 1) throw new Error(`deformable conv on webgpu: x [${a.x.shape}] with ${a.taps} taps at ${a.oh}x${a.ow} needs ${largest} indices, more than 2^31 - 1: use a smaller batch or input`);
   const fractionBits = Math.min(FRACTION_BITS, 62 - Math.ceil(Math.log2(a.points * a.taps + 1)));
   return scalarUniforms('int32', [work, fractionBits, 2 * a.n * a.h * a.w * a.cin, a.h, a.w, a.cin, a.oh, a.ow, a.kw, a.taps, a.stride, a.pad, a.dilation]);
@@ -196,7 +196,7 @@ function uniformsOf(a: DeformColumnsArgs, work: number): { type: string; data: n
 
 interface KernelArgs {
   inputs: Record<string, TensorInfo | undefined>;
-  backend: WebGpuBackendLike & { runWebGPUProgram(program: WebGpuProgram, inputs: TensorInfo[], dtype: string, uniforms: { type: string; data: number[] }[], output?: TensorInfo): TensorInfo };
+  backend: WebGpuBackendLike;
   attrs: NamedAttrMap;
 }
 

@@ -16,10 +16,13 @@ export interface WebGpuProgram {
   workgroupSize: [number, number, number];
   uniforms?: string;
   size?: boolean;
+  /** The output is `array<atomic<i32>>`, and the caller passes it, initialised (runWebGPUProgram's `output`). */
+  atomic?: boolean;
   getUserCode(): string;
 }
 export interface WebGpuBackendLike {
-  runWebGPUProgram(program: WebGpuProgram, inputs: TensorInfo[], dtype: string, uniforms?: { type: string; data: number[] }[]): TensorInfo;
+  /** `output`: a tensor to write into instead of a new one (an atomic program's, initialised). */
+  runWebGPUProgram(program: WebGpuProgram, inputs: TensorInfo[], dtype: string, uniforms?: { type: string; data: number[] }[], output?: TensorInfo): TensorInfo;
   disposeData(dataId: object): void;
 }
 
