@@ -2,7 +2,8 @@
 // (Mesa >= 25 lavapipe, installed by .ci/run; or Chromium's SwiftShader through VK_ICD_FILENAMES).
 // Against independent runs of the same step on other backends: both detectors' gradients (the
 // -tiny presets: corner pooling, batch norm, deconvolutions with skips) equal the cpu backend's;
-// 20 steps of centernet-tiny follow the wasm backend's losses; and `anchorless train --backend
+// 20 steps of centernet-tiny follow the wasm backend's losses, each step from the wasm run's state
+// within 1e-3 and the free run as closely as the cpu backend's does; and `anchorless train --backend
 // webgpu` resumes a checkpoint exactly and exports a model that `anchorless eval` scores.
 //
 // The presets' gradients are compared at a point where they are defined by the kernels, not by
@@ -30,7 +31,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,11 +166,12 @@ function losses(out: string): number[] {
 //   step 20, while cpu and wasm, with no such flip, stayed within 3.3e-4;
 // - Adam's first steps move each weight by about lr * sign(gradient), so a gradient near zero whose
 //   last bits differ between two backends moves a weight by up to 2 lr.
-// The issue's 1e-3 over all 20 steps therefore holds for no pair of backends, so the test holds the
-// first 3 steps to it, bounds the rest, and checks that webgpu drifts from wasm no further than the
-// cpu backend does (the same run on cpu, against the same wasm run): its drift is that of any two
-// backends, not a webgpu kernel's. Since the wasm backend's 3x3 convs run as Winograd (other
-// roundings than webgpu's direct convs) the third step differed by 1.5e-4.
+// The issue's 1e-3 over 20 free steps therefore holds for no pair of backends, so this test holds
+// the first 3 steps to it, bounds the rest, and checks that webgpu drifts from wasm no further than
+// the cpu backend does (the same run on cpu, against the same wasm run): its drift is that of any
+// two backends, not a webgpu kernel's. The next test holds every step to 1e-3, each one started
+// from the wasm run's state. Since the wasm backend's 3x3 convs run as Winograd (other roundings
+// than webgpu's direct convs) the third step differed by 1.5e-4.
 test('20 steps of centernet-tiny: the webgpu run\'s loss follows the wasm run\'s as closely as the cpu run\'s does (first 3 steps within 1e-3, all within 6e-2)', async () => {
   await train({ ...ARGS, backend: 'wasm', out: path.join(dir, 'wasm') });
   await train({ ...ARGS, backend: 'webgpu', out: path.join(dir, 'webgpu') });
@@ -185,6 +187,36 @@ test('20 steps of centernet-tiny: the webgpu run\'s loss follows the wasm run\'s
   assert.ok(worst <= 2 * cpuWorst, `webgpu drifts from wasm by ${worst.toExponential(2)}, the cpu backend by ${cpuWorst.toExponential(2)}`);
   assert.ok(gpu[19] < gpu[0], `the loss fell: ${gpu[0]} -> ${gpu[19]}`);
   console.log(`  loss ${gpu[0].toFixed(4)} -> ${gpu[19].toFixed(4)}, worst relative difference from wasm: webgpu ${worst.toExponential(1)}, cpu ${cpuWorst.toExponential(1)}`);
+});
+
+// The issue's line one step at a time: each webgpu step starts from the wasm run's own state, so
+// what is compared is the two backends' step (forward pass, gradients, Adam) and not where rounding
+// sent two free runs. The states come from the wasm run resumed one step at a time (its resume is
+// exact: the chain's losses are the uninterrupted run's). Measured here: the 19 next losses within
+// 6.2e-5 of the wasm run's (metrics.jsonl keeps 4 decimals, ~1e-4 of these losses).
+test('20 steps of centernet-tiny, one at a time: from each state of the wasm run, a webgpu step gives the next loss within 1e-3 of the wasm run\'s', async () => {
+  const wasm = losses(path.join(dir, 'wasm'));
+  assert.is(wasm.length, 20);
+  const rel: number[] = [];
+  let state = '';
+  for (let k = 0; k < 19; k++) {
+    // k steps of wasm (none at k = 0: a fresh run), then one webgpu update and the loss after it
+    const ahead = path.join(dir, `ahead-${k}`);
+    if (k > 0) cpSync(state, ahead, { recursive: true });
+    await train({ ...ARGS, backend: 'webgpu', out: ahead, resume: k > 0, maxSteps: 2 });
+    const next = losses(ahead);
+    assert.is(next.length, k + 2);
+    rel.push(Math.abs(next[k + 1] - wasm[k + 1]) / Math.abs(wasm[k + 1]));
+    if (k === 18) break;
+    const chain = path.join(dir, `chain-${k + 1}`);
+    if (k > 0) cpSync(state, chain, { recursive: true });
+    await train({ ...ARGS, backend: 'wasm', out: chain, resume: k > 0, maxSteps: 1 });
+    assert.is(losses(chain)[k], wasm[k], `the wasm chain's step ${k + 1} is the uninterrupted run's`);
+    state = chain;
+  }
+  const worst = Math.max(...rel);
+  assert.ok(worst <= 1e-3, `the next loss after a webgpu step differs from the wasm run's by ${rel.map((e) => e.toExponential(1)).join(' ')}`);
+  console.log(`  19 single webgpu steps from the wasm run's states: the next loss within ${worst.toExponential(1)} of the wasm run's`);
 });
 
 test('`anchorless train --backend webgpu`: a checkpoint after 8 steps, --resume ends with the weights of the uninterrupted run; eval scores the model', async () => {
