@@ -159,7 +159,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (hasCheckpoint && !o.resume) throw new Error(`train: ${o.out} already holds a checkpoint; add --resume to continue it, or choose another --out`);
 
   const trainSet = await loadDataset(o.data, { role: 'train', split: o.split, classes: o.classes });
-  if (trainSet.description) log(`train: --data ${trainSet.description}`);
   const ckpt = hasCheckpoint ? await readCheckpoint(ckptFile) : undefined;
   // --time-budget: the recipe is chosen again for the planned steps (below); a resumed run takes that choice
   const recipeFor = (steps: number | undefined) => chooseRecipe(o.arch, Math.max(1, trainSet.images.length), { steps, epochs: o.epochs, batch: o.batch });
@@ -183,6 +182,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
   if (config.labels.join() !== trainSet.labels.join()) throw new Error(`train --resume: the checkpoint's classes [${config.labels}] differ from --data's [${trainSet.labels}]`);
   const graph = buildGraph(config);
+  // CornerNet-Saccade's attention maps have no loss here (the official trainer supervises them with a
+  // focal loss at the objects' centres, one map per object size); trained without it they would stay
+  // at their initialisation, and its detect() picks where to look from them: refused, not trained wrong
+  const attention = Object.keys(graph.heads).filter((h) => /^atts\.\d+$/.test(h));
+  if (attention.length > 0) {
+    throw new Error(`train: --arch ${config.name}: its attention maps (heads ${attention.join(', ')}) have no loss in this trainer, so they would stay untrained and detect() would look in the wrong places; train it with the official CornerNet-Lite code and convert the checkpoint with \`anchorless import\``);
+  }
+  if (trainSet.description) log(`train: --data ${trainSet.description}`);
   const [inH, inW] = config.inputSize;
   const shapes = inferShapes(graph, inH, inW);
   const firstHead = Object.values(graph.heads)[0][0];
