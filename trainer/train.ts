@@ -6,6 +6,7 @@ import { appendFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises
 import path from 'node:path';
 import type { Optimizer, Tensor } from '@tensorflow/tfjs-core';
 import { preset } from '../runtime/model/presets.js';
+import { attentionHeads } from '../runtime/model/parts/cornernet-saccade-head.js';
 import { buildGraph } from '../runtime/model/registry.js';
 import { MAX_TEST_SIZES, type ModelConfig } from '../runtime/model/config.js';
 import { inferShapes, paramSpecs, type Graph } from '../runtime/model/graph.js';
@@ -185,7 +186,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   // CornerNet-Saccade's attention maps have no loss here (the official trainer supervises them with a
   // focal loss at the objects' centres, one map per object size); trained without it they would stay
   // at their initialisation, and its detect() picks where to look from them: refused, not trained wrong
-  const attention = Object.keys(graph.heads).filter((h) => /^atts\.\d+$/.test(h));
+  const attention = attentionHeads(graph.heads);
   if (attention.length > 0) {
     throw new Error(`train: --arch ${config.name}: its attention maps (heads ${attention.join(', ')}) have no loss in this trainer, so they would stay untrained and detect() would look in the wrong places; train it with the official CornerNet-Lite code and convert the checkpoint with \`anchorless import\``);
   }
