@@ -113,7 +113,11 @@ export function deformColumnsGradOffsetMask(g: Geometry, dcols: Float32Array, x:
     for (let t = 0; t < g.taps; t++) {
       sampleAt(g, offset, p, t, s);
       const row = (p * g.taps + t) * c;
-      const [p0, p1, p2, p3] = [s.pixel[0] * c, s.pixel[1] * c, s.pixel[2] * c, s.pixel[3] * c];
+      // each neighbour's first channel (negative outside the image); four locals, no array per sample
+      const p0 = s.pixel[0] * c;
+      const p1 = s.pixel[1] * c;
+      const p2 = s.pixel[2] * c;
+      const p3 = s.pixel[3] * c;
       let dValue = 0;
       let dLy = 0;
       let dLx = 0;
