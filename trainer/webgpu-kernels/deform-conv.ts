@@ -187,11 +187,13 @@ const X_VALUE_BODY = `
 const FRACTION_BITS = 40;
 
 function uniformsOf(a: DeformColumnsArgs, work: number): { type: string; data: number[] }[] {
+  // the non-finite flag's index (uniform flagAt): after dx's two i32 words per value of x
+  const flagAt = 2 * a.n * a.h * a.w * a.cin;
   // the programs index with i32
-  const largest = Math.max(a.points * a.taps * a.cin, 2 * a.n * a.h * a.w * a.cin + 1);
+  const largest = Math.max(a.points * a.taps * a.cin, flagAt + 1);
   if (largest > 2 ** 31 - 1) throw new Error(`deformable conv on webgpu: x [${a.x.shape}] with ${a.taps} taps at ${a.oh}x${a.ow} needs ${largest} indices, more than 2^31 - 1: use a smaller batch or input`);
   const fractionBits = Math.min(FRACTION_BITS, 62 - Math.ceil(Math.log2(a.points * a.taps + 1)));
-  return scalarUniforms('int32', [work, fractionBits, 2 * a.n * a.h * a.w * a.cin, a.h, a.w, a.cin, a.oh, a.ow, a.kw, a.taps, a.stride, a.pad, a.dilation]);
+  return scalarUniforms('int32', [work, fractionBits, flagAt, a.h, a.w, a.cin, a.oh, a.ow, a.kw, a.taps, a.stride, a.pad, a.dilation]);
 }
 
 interface KernelArgs {
