@@ -16,6 +16,7 @@ import { synthDataset } from '../trainer/data/synth.js';
 import { train } from '../trainer/train.js';
 import { loadKernels } from './helpers/kernels.js';
 import { rng } from './helpers/random.js';
+import { trainLosses } from './helpers/metrics.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'anchorless-train-'));
@@ -179,10 +180,6 @@ test('--augment-from 0.5: the first half of the steps unaugmented, then augmente
   assertSameModel(half, stopped);
 });
 
-/** The training loss of each step in a run's metrics.jsonl. */
-function trainLosses(run: string): number[] {
-  return readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; total: number }).filter((l) => l.type === 'train').map((l) => l.total);
-}
 
 /** Both runs' model.safetensors hold bit-identical tensors. */
 function assertSameModel(dirA: string, dirB: string): void {

@@ -52,6 +52,7 @@ import { synthDataset } from '../trainer/data/synth.js';
 import { gaussianRng, initParams, trainableNames } from '../trainer/model/params.js';
 import { shardGradients } from '../trainer/step.js';
 import { train } from '../trainer/train.js';
+import { trainLosses } from './helpers/metrics.js';
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -156,9 +157,6 @@ function flooredError(a: Float32Array, b: Float32Array, floor: number): number {
 // wasm backend's default 2 threads normalise each half-batch's loss on its own)
 const ARGS = { data: path.join(data, 'train'), arch: 'centernet-tiny', inputSize: [32, 32] as [number, number], batch: 4, lr: 2e-3, steps: 20, augment: 'none' as const, threads: 1, workers: 0, log: quiet };
 
-function losses(out: string): number[] {
-  return readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; total: number }).filter((l) => l.type === 'train').map((l) => l.total);
-}
 
 // Two backends' runs part through events that rounding decides, and then drift apart step by step
 // (measured here: equal to 4 digits for 3 steps, then up to 4e-2 by step 20, cpu against wasm too):
@@ -180,7 +178,7 @@ test('20 steps of centernet-tiny: the webgpu run\'s loss follows the wasm run\'s
   await train({ ...ARGS, backend: 'wasm', out: path.join(dir, 'wasm') });
   await train({ ...ARGS, backend: 'webgpu', out: path.join(dir, 'webgpu') });
   await train({ ...ARGS, backend: 'cpu', out: path.join(dir, 'cpu') });
-  const [wasm, gpu, cpu] = [losses(path.join(dir, 'wasm')), losses(path.join(dir, 'webgpu')), losses(path.join(dir, 'cpu'))];
+  const [wasm, gpu, cpu] = [trainLosses(path.join(dir, 'wasm')), trainLosses(path.join(dir, 'webgpu')), trainLosses(path.join(dir, 'cpu'))];
   assert.is(gpu.length, 20);
   const drift = (run: number[]) => run.map((l, i) => Math.abs(l - wasm[i]) / Math.abs(wasm[i]));
   const rel = drift(gpu);
@@ -199,7 +197,7 @@ test('20 steps of centernet-tiny: the webgpu run\'s loss follows the wasm run\'s
 // exact: the chain's losses are the uninterrupted run's). Measured here: the 19 next losses within
 // 6.2e-5 of the wasm run's (metrics.jsonl keeps 4 decimals, ~1e-4 of these losses).
 test('20 steps of centernet-tiny, one at a time: from each state of the wasm run, a webgpu step gives the next loss within 1e-3 of the wasm run\'s', async () => {
-  const wasm = losses(path.join(dir, 'wasm'));
+  const wasm = trainLosses(path.join(dir, 'wasm'));
   assert.is(wasm.length, 20);
   const rel: number[] = [];
   let state = '';
@@ -208,14 +206,14 @@ test('20 steps of centernet-tiny, one at a time: from each state of the wasm run
     const ahead = path.join(dir, `ahead-${k}`);
     if (k > 0) cpSync(state, ahead, { recursive: true });
     await train({ ...ARGS, backend: 'webgpu', out: ahead, resume: k > 0, maxSteps: 2 });
-    const next = losses(ahead);
+    const next = trainLosses(ahead);
     assert.is(next.length, k + 2);
     rel.push(Math.abs(next[k + 1] - wasm[k + 1]) / Math.abs(wasm[k + 1]));
     if (k === 18) break;
     const chain = path.join(dir, `chain-${k + 1}`);
     if (k > 0) cpSync(state, chain, { recursive: true });
     await train({ ...ARGS, backend: 'wasm', out: chain, resume: k > 0, maxSteps: 1 });
-    assert.is(losses(chain)[k], wasm[k], `the wasm chain's step ${k + 1} is the uninterrupted run's`);
+    assert.is(trainLosses(chain)[k], wasm[k], `the wasm chain's step ${k + 1} is the uninterrupted run's`);
     state = chain;
   }
   const worst = Math.max(...rel);
@@ -236,7 +234,7 @@ test('`anchorless train --backend webgpu`: a checkpoint after 8 steps, --resume 
     const u = b.tensors.get(name)!;
     assert.ok(u.length === t.length && t.every((v, i) => Object.is(v, u[i])), `${name} equal after resume`);
   }
-  assert.equal(losses(out), losses(path.join(dir, 'webgpu')), 'the same losses, step by step');
+  assert.equal(trainLosses(out), trainLosses(path.join(dir, 'webgpu')), 'the same losses, step by step');
   const { stdout } = await cli(['eval', '--model', path.join(out, 'model.safetensors'), '--data', path.join(data, 'val'), '--json']);
   const ap = (JSON.parse(stdout) as { metrics?: { AP?: number } }).metrics?.AP;
   assert.ok(typeof ap === 'number' && ap >= 0 && ap <= 1, `an AP in [0, 1]: ${stdout.slice(0, 300)}`);

@@ -16,6 +16,7 @@ import { readModelFile } from '../../runtime/weights/model-file.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { devBinary, ROOT } from './install.js';
+import { trainLosses } from '../helpers/metrics.js';
 
 interface StepResult {
   preset: string;
@@ -78,7 +79,7 @@ test('Deno: `anchorless train --backend webgpu` on its navigator.gpu; --max-step
       const u = b.get(name);
       assert.ok(u && u.length === t.length && t.every((v, i) => Object.is(v, u[i])), `${name} equal after resume`);
     }
-    const losses = (run: string) => readFileSync(path.join(dir, run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; total: number }).filter((l) => l.type === 'train').map((l) => l.total);
+    const losses = (run: string) => trainLosses(path.join(dir, run));
     assert.equal(losses('b'), losses('a'), 'the same losses, step by step');
     assert.is(losses('a').length, 6);
     const out = JSON.parse(node(['eval', '--model', path.join(dir, 'b', 'model.safetensors'), '--data', path.join(dir, 'syn', 'val'), '--json'])) as { metrics?: { AP?: number } };
