@@ -126,11 +126,6 @@ test('train: bad arguments print nothing else and leave no --out folder; --out a
   assert.match(bigBatch.error?.message ?? '', /has 2 image\(s\), fewer than one batch of 8: give a smaller --batch/);
   assert.not.match(bigBatch.error?.message ?? '', /dropLast/);
   assert.not.ok(existsSync(out));
-  // CornerNet-Saccade's attention maps have no loss in the trainer: refused, not trained without them
-  const saccade = await run(trainCommand, ['--data', path.join(dir, 'synth', 'train'), '--arch', 'cornernet-saccade', '--out', out, '--batch', '2']);
-  assert.match(saccade.error?.message ?? '', /^train: --arch cornernet-saccade: its attention maps \(heads atts\.0, atts\.1, atts\.2\) have no loss in this trainer.*anchorless import/);
-  assert.is(saccade.err, '', 'no backend selection printed first');
-  assert.not.ok(existsSync(out));
   const badSchedule = await run(trainCommand, ['--data', path.join(dir, 'synth', 'train'), '--arch', 'centernet-tiny', '--out', out, '--lr-schedule', 'linear']);
   assert.match(badSchedule.error?.message ?? '', /^train: --lr-schedule must be one of step, cosine, got "linear"$/);
   assert.not.ok(existsSync(out));

@@ -37,6 +37,20 @@ test('focalLoss: no positives gives -sum of the negative terms, undivided', asyn
   close(value(focalLoss(tf, pred, tf.tensor4d([0, 0.5], [1, 1, 2, 1]))), 0.02954228);
 });
 
+test("focalLoss with a mask (CornerNet-Saccade's _focal_loss_mask): masked terms drop out, N still counts every positive", async () => {
+  const tf = await cpu();
+  // gt = [1, 1, 0], p = [0.8, 0.6, 0.3], mask = [1, 0, 1]:
+  //   positive 0: 0.04 ln 0.8 = -0.00892574; positive 1 masked out;
+  //   negative 2: 1 * 0.09 ln 0.7 = -0.03210074; N = 2 (both positives) -> L = 0.02051324
+  const pred = clampedSigmoid(tf, tf.tensor4d([logit(0.8), logit(0.6), logit(0.3)], [1, 1, 3, 1]));
+  const gt = tf.tensor4d([1, 1, 0], [1, 1, 3, 1]);
+  close(value(focalLoss(tf, pred, gt, tf.tensor4d([1, 0, 1], [1, 1, 3, 1]))), 0.02051324);
+  // all ones: the unmasked loss, (0.00892574 + 0.16 * 0.5108256 + 0.03210074) / 2 = 0.06137562
+  close(value(focalLoss(tf, pred, gt, tf.ones([1, 1, 3, 1]))), value(focalLoss(tf, pred, gt)));
+  close(value(focalLoss(tf, pred, gt)), 0.06137562);
+  assert.throws(() => focalLoss(tf, pred, gt, tf.ones([1, 1, 2, 1])), /mask \[1,1,2,1\] and gt \[1,1,3,1\] differ in shape/);
+});
+
 test('clampedSigmoid: extreme logits give finite losses and no gradient beyond the clamp', async () => {
   const tf = await cpu();
   const logits = tf.tensor4d([100, -100], [1, 1, 2, 1]);

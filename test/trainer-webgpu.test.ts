@@ -51,7 +51,9 @@ import { loadDataset } from '../trainer/data/load.js';
 import { synthDataset } from '../trainer/data/synth.js';
 import { gaussianRng, initParams, trainableNames } from '../trainer/model/params.js';
 import { shardGradients } from '../trainer/step.js';
+import { modelTargetSpec } from '../trainer/targets/model-spec.js';
 import { train } from '../trainer/train.js';
+import { narrowConfig } from './helpers/narrow.js';
 import { trainLosses } from './helpers/metrics.js';
 
 const run = promisify(execFile);
@@ -72,14 +74,6 @@ const CASES: Record<string, [number, number]> = {
 /** The presets made narrower for the comparison (their widths / 8); the -tiny ones run as they are. */
 const NARROWED = new Set(['centernet-resnet18', 'centernet-resdcn18', 'centernet-dla34', 'cornernet-squeeze']);
 
-/** The config with every *Channels width divided by 8 (at least 4). */
-function narrowed(v: unknown, key = ''): unknown {
-  if (typeof v === 'number') return /channels$/i.test(key) ? Math.max(4, Math.round(v / 8)) : v;
-  if (Array.isArray(v)) return v.map((x) => narrowed(x, key));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, narrowed(x, k)]));
-  return v;
-}
-
 test.before(async () => {
   await synthDataset({ out: data, train: 16, val: 4, size: 64, seed: 5 });
 });
@@ -88,12 +82,12 @@ test.before(async () => {
 async function firstBatch(name: string): Promise<{ config: ModelConfig; batch: Batch; outputSize: [number, number] }> {
   const ds = await loadDataset(path.join(data, 'train'));
   const config = preset(name, { labels: ds.labels, inputSize: CASES[name] });
-  if (NARROWED.has(name)) Object.assign(config, narrowed({ backbone: config.backbone, neck: config.neck, head: config.head }));
+  if (NARROWED.has(name)) narrowConfig(config);
   const graph = buildGraph(config);
   const [h, w] = config.inputSize;
   const hm = inferShapes(graph, h, w).get(Object.values(graph.heads)[0][0])!;
   const outputSize: [number, number] = [hm.h, hm.w];
-  const loader = await createLoader(ds, { batchSize: 2, inputSize: [h, w], outputSize, mean: config.mean, std: config.std, augment: false, workers: 0, targets: { kind: config.detector, numClasses: config.numClasses } });
+  const loader = await createLoader(ds, { batchSize: 2, inputSize: [h, w], outputSize, mean: config.mean, std: config.std, augment: false, workers: 0, targets: modelTargetSpec(config, graph, inferShapes(graph, h, w)) });
   const it = loader.epoch(0);
   const batch = (await it.next()).value as Batch;
   await it.return(undefined);

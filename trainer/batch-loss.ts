@@ -6,6 +6,8 @@ import type { TF } from './backend.js';
 import type { Batch } from './data/loader.js';
 import { centerNetLoss } from './losses/centernet-loss.js';
 import { cornerNetLoss } from './losses/cornernet-loss.js';
+import { attentionHead } from '../runtime/model/parts/cornernet-saccade-head.js';
+import { attentionTarget } from './targets/index.js';
 import type { GraphOutputs } from './model/tf-graph.js';
 
 export function batchLoss(tf: TF, config: ModelConfig, outputs: GraphOutputs, batch: Pick<Batch, 'shape' | 'targets'>, outputSize: [number, number]): Record<string, Scalar> {
@@ -32,6 +34,13 @@ export function batchLoss(tf: TF, config: ModelConfig, outputs: GraphOutputs, ba
     });
     return { ...loss };
   }
+  // CornerNet-Saccade's valid masks and attention maps, when the batch has them (target kind 'cornernet-saccade')
+  const saccade = t.tlValid !== undefined;
+  const attention: Tensor4D[] = [];
+  for (let i = 0; saccade && outputs.has(attentionHead(i)); i++) {
+    const [, h, w] = outputs.get(attentionHead(i))![0].shape;
+    attention.push(tf.tensor4d(get(attentionTarget(i)), [b, h, w, 1]));
+  }
   const loss = cornerNetLoss(tf, outputs, {
     tlHeatmap: heat('tlHeatmap'),
     brHeatmap: heat('brHeatmap'),
@@ -40,6 +49,7 @@ export function batchLoss(tf: TF, config: ModelConfig, outputs: GraphOutputs, ba
     tlOffset: pairs('tlOffset'),
     brOffset: pairs('brOffset'),
     mask: slots('mask', 'float32'),
+    ...(saccade ? { tlValid: heat('tlValid'), brValid: heat('brValid'), attention } : {}),
   });
   return { ...loss };
 }

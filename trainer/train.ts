@@ -6,7 +6,6 @@ import { appendFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises
 import path from 'node:path';
 import type { Optimizer, Tensor } from '@tensorflow/tfjs-core';
 import { preset } from '../runtime/model/presets.js';
-import { attentionHeads } from '../runtime/model/parts/cornernet-saccade-head.js';
 import { buildGraph } from '../runtime/model/registry.js';
 import { MAX_TEST_SIZES, type ModelConfig } from '../runtime/model/config.js';
 import { inferShapes, paramSpecs, type Graph } from '../runtime/model/graph.js';
@@ -14,6 +13,7 @@ import { readModelFile, writeModelFile } from '../runtime/weights/model-file.js'
 import { BACKENDS, selectBackend, type BackendName, type TF } from './backend.js';
 import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint, type TrainState } from './checkpoint.js';
 import { loadDataset } from './data/load.js';
+import { modelTargetSpec } from './targets/model-spec.js';
 import { createLoader, type Batch } from './data/loader.js';
 import type { Dataset } from './data/types.js';
 import { evaluateModel, mergeEvaluations, type Evaluation } from './evaluate.js';
@@ -183,13 +183,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
   if (config.labels.join() !== trainSet.labels.join()) throw new Error(`train --resume: the checkpoint's classes [${config.labels}] differ from --data's [${trainSet.labels}]`);
   const graph = buildGraph(config);
-  // CornerNet-Saccade's attention maps have no loss here (the official trainer supervises them with a
-  // focal loss at the objects' centres, one map per object size); trained without it they would stay
-  // at their initialisation, and its detect() picks where to look from them: refused, not trained wrong
-  const attention = attentionHeads(graph.heads);
-  if (attention.length > 0) {
-    throw new Error(`train: --arch ${config.name}: its attention maps (heads ${attention.join(', ')}) have no loss in this trainer, so they would stay untrained and detect() would look in the wrong places; train it with the official CornerNet-Lite code and convert the checkpoint with \`anchorless import\``);
-  }
   if (trainSet.description) log(`train: --data ${trainSet.description}`);
   const [inH, inW] = config.inputSize;
   const shapes = inferShapes(graph, inH, inW);
@@ -224,7 +217,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       mean: config.mean,
       std: config.std,
       seed: state.seed,
-      targets: { kind: config.detector, numClasses: config.numClasses },
+      targets: modelTargetSpec(config, graph, shapes),
       augment: loaderAugment === 'none' ? false : { ...(opts.scales ? { scales: opts.scales } : {}) },
       workers: opts.workers,
     });

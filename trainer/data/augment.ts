@@ -101,11 +101,13 @@ export interface TransformedBoxes {
   boxes: BoxXYXY[];
   /** Index of the source box of each kept box. */
   kept: number[];
+  /** Share of each kept box's area the clipping kept (1: nothing cut off). */
+  visible: number[];
 }
 
 /** Boxes through the affine, clipped to [0, inputW] x [0, inputH]; boxes with a side <= minSize dropped. */
 export function transformBoxes(boxes: readonly (readonly number[])[], a: AxisAffine, inputW: number, inputH: number, minSize = 0): TransformedBoxes {
-  const out: TransformedBoxes = { boxes: [], kept: [] };
+  const out: TransformedBoxes = { boxes: [], kept: [], visible: [] };
   boxes.forEach((b, k) => {
     const xa = a.sx * b[0] + a.tx;
     const xb = a.sx * b[2] + a.tx;
@@ -118,6 +120,8 @@ export function transformBoxes(boxes: readonly (readonly number[])[], a: AxisAff
     if (!(x2 - x1 > minSize && y2 - y1 > minSize)) return;
     out.boxes.push([x1, y1, x2, y2]);
     out.kept.push(k);
+    // the source box's own area through the affine (|sx sy| times it), not clipped
+    out.visible.push(Math.min(1, ((x2 - x1) * (y2 - y1)) / Math.abs((xb - xa) * (yb - ya))));
   });
   return out;
 }

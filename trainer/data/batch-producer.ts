@@ -30,7 +30,7 @@ export async function createProducer(setup: ProducerSetup): Promise<{ produce: P
   let makeTargets: MakeTargets | undefined;
   if (targets) {
     const build = await loadTargetBuilder(targets);
-    makeTargets = (boxes, classIds, crowd) => build(targets, boxes, classIds, crowd);
+    makeTargets = (boxes, classIds, crowd, visible) => build(targets, boxes, classIds, crowd, visible);
   }
   const produce: Producer = async (epoch, indices) => {
     // decodes run on sharp's thread pool, all of the batch at once

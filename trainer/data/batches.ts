@@ -33,6 +33,8 @@ export interface SampleObjects {
   classIds: Int32Array;
   /** 1 for COCO crowd regions. */
   crowd: Uint8Array;
+  /** Share of each box's area the augmentation's crop left inside the input (1: nothing cut off). */
+  visible: Float32Array;
 }
 
 /** Objects of one image as the dataset holds them (DatasetImage's fields). */
@@ -49,7 +51,7 @@ export interface SampleInput {
   rng: SampleRandom;
 }
 
-export type MakeTargets = (boxes: BoxXYXY[], classIds: number[], crowd: boolean[]) => ImageTargets;
+export type MakeTargets = (boxes: BoxXYXY[], classIds: number[], crowd: boolean[], visible: number[]) => ImageTargets;
 
 export interface BatchData {
   input: Float32Array;
@@ -120,7 +122,7 @@ export function prepareSample(sample: SampleInput, config: SampleConfig, out: Fl
     classIds[k] = objects.classIds[src];
     crowd[k] = objects.iscrowd[src] ? 1 : 0;
   });
-  return { boxes, classIds, crowd, affine };
+  return { boxes, classIds, crowd, visible: Float32Array.from(moved.visible), affine };
 }
 
 /** B images -> one batch; makeTargets (optional) sees each image's objects exactly as the batch reports them. */
@@ -131,9 +133,9 @@ export function assembleBatch(samples: readonly SampleInput[], config: SampleCon
   const objects: SampleObjects[] = [];
   const perImage: ImageTargets[] = [];
   samples.forEach((sample, b) => {
-    const { boxes, classIds, crowd } = prepareSample(sample, config, input.subarray(b * plane, (b + 1) * plane));
-    objects.push({ boxes, classIds, crowd });
-    if (makeTargets) perImage.push(makeTargets(boxList(boxes), Array.from(classIds), Array.from(crowd, (c) => c === 1)));
+    const { boxes, classIds, crowd, visible } = prepareSample(sample, config, input.subarray(b * plane, (b + 1) * plane));
+    objects.push({ boxes, classIds, crowd, visible });
+    if (makeTargets) perImage.push(makeTargets(boxList(boxes), Array.from(classIds), Array.from(crowd, (c) => c === 1), Array.from(visible)));
   });
   return { input, shape: [samples.length, inH, inW, 3], targets: makeTargets ? concatTargets(perImage) : {}, objects };
 }
@@ -181,6 +183,7 @@ export function batchBuffers(data: BatchData): ArrayBuffer[] {
     add(o.boxes);
     add(o.classIds);
     add(o.crowd);
+    add(o.visible);
   }
   return [...set];
 }

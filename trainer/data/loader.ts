@@ -64,7 +64,7 @@ export interface Batch {
   images: ImageId[];
   /** Dataset indices, batch order. */
   indices: number[];
-  /** Per image: boxes in input pixels after augmentation, classes, crowd flags. */
+  /** Per image: boxes in input pixels after augmentation, classes, crowd flags, visible shares. */
   objects: SampleObjects[];
 }
 

@@ -5,7 +5,8 @@
 import { pathToFileURL } from 'node:url';
 import type { BoxXYXY } from './types.js';
 
-export type TargetKind = 'centernet' | 'cornernet';
+export type TargetKind = 'centernet' | 'cornernet' | 'cornernet-saccade';
+export const TARGET_KINDS: readonly TargetKind[] = ['centernet', 'cornernet', 'cornernet-saccade'];
 
 export interface TargetSpec {
   kind: TargetKind;
@@ -17,6 +18,17 @@ export interface TargetSpec {
   outputStride?: number;
   /** Object slots per image (official max_objs / max_tag_len). Default 128. */
   maxObjects?: number;
+  /**
+   * 'cornernet-saccade' only: the attention maps' [height, width] and input pixels per map pixel,
+   * deepest hourglass level first (the network's `atts.i` heads).
+   */
+  attention?: { sizes: [number, number][]; strides: number[] };
+  /**
+   * The corner targets' gaussian_radius: 'cornernet' (CornerNet's; the default of kind 'cornernet')
+   * or 'cornernet-lite' (CornerNet-Lite's corrected one, which trained CornerNet-Squeeze and
+   * -Saccade; the default of kind 'cornernet-saccade'). Not for kind 'centernet'.
+   */
+  radius?: 'cornernet' | 'cornernet-lite';
   /** Extra builder settings, passed through untouched (e.g. a Gaussian min overlap). */
   options?: Record<string, number | boolean | string>;
   /** Module exporting the builder: a file URL or an absolute path. Default trainer/targets/index.js. */
@@ -39,10 +51,11 @@ export type ImageTargets = Record<string, Float32Array | Int32Array | number>;
 
 /**
  * Targets of one image. boxes are [x1, y1, x2, y2] in input pixels after augmentation (continuous,
- * clipped to the input); classIds are channels; crowd marks COCO crowd regions (never targets).
+ * clipped to the input); classIds are channels; crowd marks COCO crowd regions (never targets);
+ * visible is the share of each box's area the clipping kept (1: none cut off).
  * Every image of a run must give the same names with the same array types and lengths.
  */
-export type TargetBuilder = (spec: ResolvedTargetSpec, boxes: BoxXYXY[], classIds: number[], crowd: boolean[]) => ImageTargets;
+export type TargetBuilder = (spec: ResolvedTargetSpec, boxes: BoxXYXY[], classIds: number[], crowd: boolean[], visible: number[]) => ImageTargets;
 
 export const DEFAULT_TARGET_EXPORT = 'buildTargets';
 
@@ -60,10 +73,24 @@ export function resolveTargetSpec(spec: TargetSpec, inputSize: readonly [number,
     throw new Error(`targets: ${msg}`);
   };
   if (spec === null || typeof spec !== 'object') fail(`expected a target spec object, got ${JSON.stringify(spec)}`);
-  if (spec.kind !== 'centernet' && spec.kind !== 'cornernet') fail(`kind must be 'centernet' or 'cornernet', got ${JSON.stringify(spec.kind)}`);
+  if (!TARGET_KINDS.includes(spec.kind)) fail(`kind must be one of ${TARGET_KINDS.map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(spec.kind)}`);
   const positive = (name: string, v: unknown) => {
     if (!Number.isInteger(v) || (v as number) < 1) fail(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
   };
+  if ((spec.kind === 'cornernet-saccade') !== (spec.attention !== undefined)) fail(`attention (the attention maps' sizes and strides) is given for kind 'cornernet-saccade' and only for it`);
+  if (spec.attention !== undefined) {
+    const { sizes, strides } = spec.attention;
+    if (!Array.isArray(sizes) || !Array.isArray(strides) || sizes.length === 0 || sizes.length !== strides.length) fail(`attention needs as many sizes as strides, at least one, got ${JSON.stringify(spec.attention)}`);
+    sizes.forEach((size, i) => {
+      if (!Array.isArray(size) || size.length !== 2) fail(`attention.sizes[${i}] must be [height, width], got ${JSON.stringify(size)}`);
+      positive(`attention.sizes[${i}][0]`, size[0]);
+      positive(`attention.sizes[${i}][1]`, size[1]);
+      if (!(typeof strides[i] === 'number' && strides[i] > 0 && Number.isFinite(strides[i]))) fail(`attention.strides[${i}] must be a positive number, got ${JSON.stringify(strides[i])}`);
+    });
+  }
+  if (spec.radius !== undefined && (spec.kind === 'centernet' || (spec.radius !== 'cornernet' && spec.radius !== 'cornernet-lite'))) {
+    fail(`radius must be 'cornernet' or 'cornernet-lite', for a CornerNet kind, got ${JSON.stringify(spec.radius)} for kind '${spec.kind}'`);
+  }
   positive('numClasses', spec.numClasses);
   const maxObjects = spec.maxObjects ?? DEFAULT_MAX_OBJECTS;
   positive('maxObjects', maxObjects);

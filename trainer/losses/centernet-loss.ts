@@ -10,7 +10,7 @@ import { gatherAt } from '../layers/gather.js';
 import type { GraphOutputs } from '../model/tf-graph.js';
 import type { CenterNetTargets } from '../targets/centernet-targets.js';
 import { clampedSigmoid, focalLoss } from './focal.js';
-import { concat, concatInt, head } from './common.js';
+import { head } from './common.js';
 import { regL1Loss } from './regression.js';
 
 /** A batch of CenterNetTargets as tensors. */
@@ -62,20 +62,3 @@ export function centerNetLoss(tf: TF, outputs: GraphOutputs, targets: CenterNetT
   });
 }
 
-/** Stacks per-image targets into a batch of tensors. */
-export function centerNetTargetTensors(tf: TF, batch: readonly CenterNetTargets[], outputSize: readonly [number, number], numClasses: number): CenterNetTargetTensors {
-  if (batch.length === 0) throw new Error('centerNetTargetTensors: empty batch');
-  const b = batch.length;
-  const m = batch[0].mask.length;
-  const [oh, ow] = outputSize;
-  if (batch.some((t) => t.mask.length !== m || t.heatmap.length !== oh * ow * numClasses)) {
-    throw new Error(`centerNetTargetTensors: every image needs ${m} object slots and a ${oh} x ${ow} x ${numClasses} heatmap`);
-  }
-  return {
-    heatmap: tf.tensor4d(concat(batch.map((t) => t.heatmap)), [b, oh, ow, numClasses]),
-    size: tf.tensor3d(concat(batch.map((t) => t.size)), [b, m, 2]),
-    offset: tf.tensor3d(concat(batch.map((t) => t.offset)), [b, m, 2]),
-    index: tf.tensor2d(concatInt(batch.map((t) => t.index)), [b, m], 'int32'),
-    mask: tf.tensor2d(concat(batch.map((t) => t.mask)), [b, m]),
-  };
-}

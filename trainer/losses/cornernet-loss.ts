@@ -3,19 +3,25 @@
 // each term summed over stacks; L_det = focal(tl) + focal(br) on the clamped sigmoid of the corner
 // heatmaps; L_pull, L_push on the embeddings gathered at the corners; L_off = smooth L1 on the
 // tl and br offsets gathered at the corners.
+// CornerNet-Saccade's (CornerNet-Lite's CornerNet_Saccade_Loss) when the targets carry its valid
+// masks and attention maps: L_det masked by the valid maps (_focal_loss_mask), and
+//   L = (L_det + L_att + 0.1 L_pull + 0.1 L_push + 1 L_off) / stacks,
+//   L_att = sum over levels i of (sum over stacks of focal(atts.i)) / stacks
+// (the official code averages the attention loss over stacks and then divides it by stacks again
+// with the rest; kept, as the published model was trained with it).
 
 import type { Scalar, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-core';
 import { CORNERNET_HEADS } from '../../runtime/model/names.js';
+import { attentionHead } from '../../runtime/model/parts/cornernet-saccade-head.js';
 import type { TF } from '../backend.js';
 import { gatherAt } from '../layers/gather.js';
 import type { GraphOutputs } from '../model/tf-graph.js';
-import type { CornerNetTargets } from '../targets/cornernet-targets.js';
 import { pullPushLoss } from './ae.js';
-import { concat, concatInt, head } from './common.js';
+import { head } from './common.js';
 import { clampedSigmoid, focalLoss } from './focal.js';
 import { offsetSmoothL1Loss } from './regression.js';
 
-/** A batch of CornerNetTargets as tensors. */
+/** A batch of the corner targets as tensors. */
 export interface CornerNetTargetTensors {
   tlHeatmap: Tensor4D; // [b, oh, ow, C]
   brHeatmap: Tensor4D;
@@ -24,6 +30,11 @@ export interface CornerNetTargetTensors {
   tlOffset: Tensor3D; // [b, maxObjs, 2]
   brOffset: Tensor3D;
   mask: Tensor2D; // [b, maxObjs]
+  /** CornerNet-Saccade: [b, oh, ow, C], 0 where the corner focal loss ignores a pixel. */
+  tlValid?: Tensor4D;
+  brValid?: Tensor4D;
+  /** CornerNet-Saccade: per attention head atts.i, [b, h_i, w_i, 1]. */
+  attention?: Tensor4D[];
 }
 
 export interface CornerNetLossWeights {
@@ -41,6 +52,8 @@ export interface CornerNetLoss {
   pull: Scalar;
   push: Scalar;
   offset: Scalar;
+  /** CornerNet-Saccade: L_att / stacks, the attention maps' share of the total. */
+  attention?: Scalar;
 }
 
 export function cornerNetLoss(tf: TF, outputs: GraphOutputs, targets: CornerNetTargetTensors, weights: CornerNetLossWeights = CORNERNET_LOSS_WEIGHTS): CornerNetLoss {
@@ -48,6 +61,11 @@ export function cornerNetLoss(tf: TF, outputs: GraphOutputs, targets: CornerNetT
   const [tlHeat, brHeat, tlTag, brTag, tlOff, brOff] = [H.tlHeatmap, H.brHeatmap, H.tlEmbedding, H.brEmbedding, H.tlOffset, H.brOffset].map((n) => head(outputs, n));
   const stacks = tlHeat.length;
   if ([brHeat, tlTag, brTag, tlOff, brOff].some((h) => h.length !== stacks)) throw new Error('cornerNetLoss: every head needs one output per stack');
+  const atts: Tensor4D[][] = [];
+  while (outputs.has(attentionHead(atts.length))) atts.push(head(outputs, attentionHead(atts.length)));
+  const gtAtts = targets.attention ?? [];
+  if (atts.length !== gtAtts.length) throw new Error(`cornerNetLoss: the model has ${atts.length} attention head(s), the targets ${gtAtts.length} attention map(s)`);
+  if ((targets.tlValid === undefined) !== (targets.brValid === undefined)) throw new Error('cornerNetLoss: give both valid masks (tlValid, brValid) or neither');
   return tf.tidy(() => {
     const [b, m] = targets.mask.shape;
     let focal = tf.scalar(0);
@@ -55,7 +73,7 @@ export function cornerNetLoss(tf: TF, outputs: GraphOutputs, targets: CornerNetT
     let push = tf.scalar(0);
     let offset = tf.scalar(0);
     for (let s = 0; s < stacks; s++) {
-      focal = tf.addN([focal, focalLoss(tf, clampedSigmoid(tf, tlHeat[s]), targets.tlHeatmap), focalLoss(tf, clampedSigmoid(tf, brHeat[s]), targets.brHeatmap)]);
+      focal = tf.addN([focal, focalLoss(tf, clampedSigmoid(tf, tlHeat[s]), targets.tlHeatmap, targets.tlValid), focalLoss(tf, clampedSigmoid(tf, brHeat[s]), targets.brHeatmap, targets.brValid)]);
       const tl = tf.reshape(gatherAt(tf, tlTag[s], targets.tlIndex), [b, m]) as Tensor2D;
       const br = tf.reshape(gatherAt(tf, brTag[s], targets.brIndex), [b, m]) as Tensor2D;
       const ae = pullPushLoss(tf, tl, br, targets.mask);
@@ -69,26 +87,10 @@ export function cornerNetLoss(tf: TF, outputs: GraphOutputs, targets: CornerNetT
     }
     [focal, pull, push, offset] = [focal, pull, push, offset].map((t) => tf.div(t, stacks));
     const total = tf.addN([focal, tf.mul(pull, weights.pull), tf.mul(push, weights.push), tf.mul(offset, weights.offset)]) as Scalar;
-    return { total, focal, pull, push, offset };
+    if (atts.length === 0) return { total, focal, pull, push, offset };
+    const levels = atts.map((outs, i) => tf.div(tf.addN(outs.map((logits) => focalLoss(tf, clampedSigmoid(tf, logits), gtAtts[i]))), outs.length));
+    const attention = tf.div(tf.addN(levels), stacks) as Scalar;
+    return { total: tf.add(total, attention) as Scalar, focal, pull, push, offset, attention };
   });
 }
 
-/** Stacks per-image targets into a batch of tensors. */
-export function cornerNetTargetTensors(tf: TF, batch: readonly CornerNetTargets[], outputSize: readonly [number, number], numClasses: number): CornerNetTargetTensors {
-  if (batch.length === 0) throw new Error('cornerNetTargetTensors: empty batch');
-  const b = batch.length;
-  const m = batch[0].mask.length;
-  const [oh, ow] = outputSize;
-  if (batch.some((t) => t.mask.length !== m || t.tlHeatmap.length !== oh * ow * numClasses)) {
-    throw new Error(`cornerNetTargetTensors: every image needs ${m} object slots and ${oh} x ${ow} x ${numClasses} heatmaps`);
-  }
-  return {
-    tlHeatmap: tf.tensor4d(concat(batch.map((t) => t.tlHeatmap)), [b, oh, ow, numClasses]),
-    brHeatmap: tf.tensor4d(concat(batch.map((t) => t.brHeatmap)), [b, oh, ow, numClasses]),
-    tlIndex: tf.tensor2d(concatInt(batch.map((t) => t.tlIndex)), [b, m], 'int32'),
-    brIndex: tf.tensor2d(concatInt(batch.map((t) => t.brIndex)), [b, m], 'int32'),
-    tlOffset: tf.tensor3d(concat(batch.map((t) => t.tlOffset)), [b, m, 2]),
-    brOffset: tf.tensor3d(concat(batch.map((t) => t.brOffset)), [b, m, 2]),
-    mask: tf.tensor2d(concat(batch.map((t) => t.mask)), [b, m]),
-  };
-}

@@ -17,17 +17,22 @@ export function clampedSigmoid(tf: TF, logits: Tensor): Tensor {
  *         (1 - y)^beta p^alpha log(1 - p)      where y < 1
  * N = number of pixels with y = 1 in the batch; with none, L = -(sum of the second line) (the
  * official `if num_pos == 0: loss = -neg_loss`). pred: probabilities (clampedSigmoid), gt: targets.
+ * mask (CornerNet-Saccade's _focal_loss_mask): 0 takes a pixel's term out of the sum; N still
+ * counts every y = 1 pixel, masked or not, as officially.
  */
-export function focalLoss(tf: TF, pred: Tensor, gt: Tensor, alpha = 2, beta = 4): Scalar {
+export function focalLoss(tf: TF, pred: Tensor, gt: Tensor, mask?: Tensor, alpha = 2, beta = 4): Scalar {
   if (pred.shape.join() !== gt.shape.join()) throw new Error(`focalLoss: pred [${pred.shape}] and gt [${gt.shape}] differ in shape`);
+  if (mask && mask.shape.join() !== gt.shape.join()) throw new Error(`focalLoss: mask [${mask.shape}] and gt [${gt.shape}] differ in shape`);
   return tf.tidy(() => {
-    const pos = tf.cast(tf.equal(gt, 1), 'float32');
-    const neg = tf.cast(tf.less(gt, 1), 'float32');
+    const positive = tf.cast(tf.equal(gt, 1), 'float32');
+    // max(N, 1): with no positives posLoss is 0 and this is -negLoss.
+    const numPos = tf.maximum(tf.sum(positive), 1);
+    const masked = (t: Tensor) => (mask ? tf.mul(t, mask) : t);
+    const pos = masked(positive);
+    const neg = masked(tf.cast(tf.less(gt, 1), 'float32'));
     const posLoss = tf.sum(tf.mul(tf.mul(tf.log(pred), tf.pow(tf.sub(1, pred), alpha)), pos));
     const negWeight = tf.mul(tf.pow(tf.sub(1, gt), beta), neg);
     const negLoss = tf.sum(tf.mul(tf.mul(tf.log(tf.sub(1, pred)), tf.pow(pred, alpha)), negWeight));
-    // max(N, 1): with no positives posLoss is 0 and this is -negLoss.
-    const numPos = tf.maximum(tf.sum(pos), 1);
     return tf.neg(tf.div(tf.add(posLoss, negLoss), numPos)) as Scalar;
   });
 }

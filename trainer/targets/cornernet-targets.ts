@@ -3,12 +3,14 @@
 // the flat corner indices, the sub-pixel corner offsets and a mask (the "tag mask").
 // boxes [n] in input pixels -> heatmaps [oh, ow, C] x 2, index [maxObjs] x 2, offset [maxObjs, 2] x 2, mask [maxObjs].
 
-import { drawGaussian, gaussianRadius } from './gaussian.js';
-import { checkTargetInput, clamp, DEFAULT_MAX_OBJS, type TargetGeometry, type TargetObjects } from './objects.js';
+import { drawGaussian, radiusFunction, type RadiusRule } from './gaussian.js';
+import { checkTargetInput, clipToInput, DEFAULT_MAX_OBJS, type TargetGeometry, type TargetObjects } from './objects.js';
 
 export interface CornerNetTargetOptions extends TargetGeometry {
   /** IoU the Gaussian radius keeps (the official gaussian_iou 0.3). */
   minOverlap?: number;
+  /** Default 'cornernet' (CornerNet's gaussian_radius); 'cornernet-lite' for CornerNet-Squeeze and -Saccade. */
+  radius?: RadiusRule;
 }
 
 export interface CornerNetTargets {
@@ -32,7 +34,8 @@ export interface CornerNetTargets {
  * Per object, in order (crowd regions skipped): the box clipped to the input image
  * [0, iw - 1] x [0, ih - 1] and dropped when it has no area (_clip_detections); corners scaled to
  * the output map (fx = x * ow / iw) and truncated to pixels; radius from the box size on the
- * output map: max(0, int(gaussianRadius(ceil(h * oh / ih), ceil(w * ow / iw), minOverlap))).
+ * output map: max(0, int(radius(ceil(h * oh / ih), ceil(w * ow / iw), minOverlap))), radius
+ * gaussianRadius or gaussianRadiusLite as opts.radius says.
  */
 export function cornerNetTargets(objects: TargetObjects, opts: CornerNetTargetOptions): CornerNetTargets {
   checkTargetInput('cornerNetTargets', objects, opts);
@@ -41,6 +44,7 @@ export function cornerNetTargets(objects: TargetObjects, opts: CornerNetTargetOp
   const numClasses = opts.numClasses;
   const maxObjs = opts.maxObjs ?? DEFAULT_MAX_OBJS;
   const minOverlap = opts.minOverlap ?? 0.3;
+  const radiusOf = radiusFunction(opts.radius ?? 'cornernet');
   const sx = ow / iw;
   const sy = oh / ih;
   const t: CornerNetTargets = {
@@ -56,17 +60,15 @@ export function cornerNetTargets(objects: TargetObjects, opts: CornerNetTargetOp
   };
   objects.boxes.forEach((box, k) => {
     if (objects.iscrowd?.[k]) return;
-    const x1 = clamp(box[0], 0, iw - 1);
-    const y1 = clamp(box[1], 0, ih - 1);
-    const x2 = clamp(box[2], 0, iw - 1);
-    const y2 = clamp(box[3], 0, ih - 1);
-    if (!(x2 - x1 > 0 && y2 - y1 > 0)) return;
+    const clipped = clipToInput(box, opts.inputSize);
+    if (!clipped) return;
+    const [x1, y1, x2, y2] = clipped;
     if (t.count === maxObjs) {
       t.dropped++;
       return;
     }
     const channel = objects.classIds[k];
-    const radius = Math.max(0, Math.trunc(gaussianRadius(Math.ceil((y2 - y1) * sy), Math.ceil((x2 - x1) * sx), minOverlap)));
+    const radius = Math.max(0, Math.trunc(radiusOf(Math.ceil((y2 - y1) * sy), Math.ceil((x2 - x1) * sx), minOverlap)));
     const slot = t.count++;
     const corner = (x: number, y: number, heatmap: Float32Array, index: Int32Array, offset: Float32Array) => {
       const fx = x * sx;

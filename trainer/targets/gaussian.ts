@@ -3,8 +3,9 @@
 // CornerNet's draw_gaussian). Plain TypeScript on Float32Arrays.
 
 /**
- * CornerNet's gaussian_radius(det_size, min_overlap), as the official code computes it (CornerNet,
- * CenterNet and CornerNet-Lite share this function): the minimum of three quadratics' roots.
+ * CornerNet's gaussian_radius(det_size, min_overlap), as the official code computes it (CornerNet
+ * and CenterNet share this function; CornerNet-Lite corrected it: gaussianRadiusLite): the minimum
+ * of three quadratics' roots.
  *   case 1 (a = 1,     b = h + w,          c = w h (1 - m) / (1 + m)): r1 = (b + sqrt(b^2 - 4ac)) / 2
  *   case 2 (a = 4,     b = 2 (h + w),      c = (1 - m) w h):           r2 = (b + sqrt(b^2 - 4ac)) / 2
  *   case 3 (a = 4m,    b = -2 m (h + w),   c = (m - 1) w h):           r3 = (b + sqrt(b^2 - 4ac)) / 2
@@ -23,6 +24,28 @@ export function gaussianRadius(height: number, width: number, minOverlap: number
   const r3 = root(4 * m, -2 * m * (height + width), (m - 1) * width * height);
   return Math.min(r1, r2, r3);
 }
+
+/**
+ * CornerNet-Lite's gaussian_radius (core/sample/utils.py, which trained CornerNet-Squeeze and
+ * CornerNet-Saccade): the roots corrected, a smaller radius (about half for square boxes).
+ *   r1 = (b1 - sqrt(b1^2 - 4 a1 c1)) / (2 a1),  r2 = (b2 - sqrt(b2^2 - 4 a2 c2)) / (2 a2),
+ *   r3 = (b3 + sqrt(b3^2 - 4 a3 c3)) / (2 a3),  with the a, b, c of gaussianRadius.
+ */
+export function gaussianRadiusLite(height: number, width: number, minOverlap: number): number {
+  if (!(height >= 0) || !(width >= 0)) throw new Error(`gaussianRadiusLite: height and width must be >= 0, got ${height} x ${width}`);
+  if (!(minOverlap > 0 && minOverlap < 1)) throw new Error(`gaussianRadiusLite: minOverlap must be in (0, 1), got ${minOverlap}`);
+  const m = minOverlap;
+  const root = (a: number, b: number, c: number, sign: 1 | -1) => (b + sign * Math.sqrt(b * b - 4 * a * c)) / (2 * a);
+  const r1 = root(1, height + width, (width * height * (1 - m)) / (1 + m), -1);
+  const r2 = root(4, 2 * (height + width), (1 - m) * width * height, -1);
+  const r3 = root(4 * m, -2 * m * (height + width), (m - 1) * width * height, 1);
+  return Math.min(r1, r2, r3);
+}
+
+/** Which gaussian_radius a target builder uses: CornerNet's and CenterNet's, or CornerNet-Lite's. */
+export type RadiusRule = 'cornernet' | 'cornernet-lite';
+export const RADIUS_RULES: readonly RadiusRule[] = ['cornernet', 'cornernet-lite'];
+export const radiusFunction = (rule: RadiusRule) => (rule === 'cornernet-lite' ? gaussianRadiusLite : gaussianRadius);
 
 /**
  * gaussian2D((2r+1, 2r+1), sigma = (2r+1) / 6): exp(-(x^2 + y^2) / (2 sigma^2)) on [-r, r]^2,
