@@ -4,7 +4,7 @@
 // the warped pixels: exact where the sampling is exact, and the drawn content where the boxes say.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { centredGeometry, getBorder, randomGeometry, RANDOM_SCALES, transformBoxes, warpImage, type AxisAffine } from '../trainer/data/augment.js';
+import { centredGeometry, getBorder, randomGeometry, RANDOM_SCALES, SACCADE_SCALES, transformBoxes, warpImage, type AxisAffine } from '../trainer/data/augment.js';
 import { SampleRandom, sampleRandom } from '../trainer/data/sample-random.js';
 
 type Pt = [number, number];
@@ -126,6 +126,105 @@ test('CornerNet draw: boxes equal random_crop + _resize_image + flip worked step
       assert.is(out.boxes.length, 0, `seed ${seed}: box outside the crop dropped`);
     }
   }
+});
+
+/**
+ * CornerNet-Saccade's sampler worked step by step as core/sample/cornernet_saccade.py writes it
+ * (clip_detections, ref_scale with random_crop, scale_image_detections, crop_image_dets with
+ * rand_center, crop_image's offset, the flip), drawing from the same stream in the same order.
+ * Returns the draws and each box moved into the crop (before any clipping).
+ */
+function officialSaccade(seed: number, imageW: number, imageH: number, inW: number, inH: number, boxes: number[][]) {
+  const r = new SampleRandom(seed);
+  const dets = boxes.map((b) => [clip(b[0], 0, imageW - 1), clip(b[1], 0, imageH - 1), clip(b[2], 0, imageW - 1), clip(b[3], 0, imageH - 1)]).filter((b) => b[2] - b[0] > 0 && b[3] - b[1] > 0);
+  let scale: number | undefined;
+  let refInd: number | undefined;
+  if (dets.length > 0 && !(r.random() > 0.7)) {
+    refInd = r.randint(0, dets.length);
+    const refHw = Math.max(dets[refInd][3] - dets[refInd][1], dets[refInd][2] - dets[refInd][0]);
+    if (refHw > 96) scale = r.randint(96, 255) / refHw;
+    else if (refHw > 32) scale = r.randint(32, 97) / refHw;
+    else scale = r.randint(16, 33) / refHw;
+  }
+  scale ??= r.choice(SACCADE_SCALES);
+  const width = Math.trunc(imageW * scale);
+  const height = Math.trunc(imageH * scale);
+  const ref = refInd === undefined ? undefined : dets[refInd].map((v) => v * scale!);
+  const centered = r.random() > 0.5;
+  let xc: number;
+  if (width <= inW) xc = Math.floor(width / 2);
+  else if (ref === undefined || !centered) {
+    const xmin = ref ? Math.max(ref[2] - inW, 0) : 0;
+    const xmax = ref ? Math.min(width - inW, ref[0]) : width - inW;
+    xc = r.randint(Math.trunc(xmin), Math.trunc(xmax) + 1) + Math.floor(inW / 2);
+  } else {
+    const xmin = Math.max(Math.floor((ref[0] + ref[2]) / 2) - r.randint(0, 15), 0);
+    const xmax = Math.min(Math.floor((ref[0] + ref[2]) / 2) + r.randint(0, 15), width - 1);
+    xc = r.randint(Math.trunc(xmin), Math.trunc(xmax) + 1);
+  }
+  let yc: number;
+  if (height <= inH) yc = Math.floor(height / 2);
+  else if (ref === undefined || !centered) {
+    const ymin = ref ? Math.max(ref[3] - inH, 0) : 0;
+    const ymax = ref ? Math.min(height - inH, ref[1]) : height - inH;
+    yc = r.randint(Math.trunc(ymin), Math.trunc(ymax) + 1) + Math.floor(inH / 2);
+  } else {
+    const ymin = Math.max(Math.floor((ref[1] + ref[3]) / 2) - r.randint(0, 15), 0);
+    const ymax = Math.min(Math.floor((ref[1] + ref[3]) / 2) + r.randint(0, 15), height - 1);
+    yc = r.randint(Math.trunc(ymin), Math.trunc(ymax) + 1);
+  }
+  const flipped = r.random() > 0.5;
+  // crop_image's offset: the window starts at centre - size // 2
+  const moved = boxes.map((b) => [b[0] * scale! - (xc - Math.floor(inW / 2)), b[1] * scale! - (yc - Math.floor(inH / 2)), b[2] * scale! - (xc - Math.floor(inW / 2)), b[3] * scale! - (yc - Math.floor(inH / 2))]);
+  return { scale, refInd, centered, center: [xc, yc], flipped, moved, ref: ref && ref.map((v, i) => v - (i % 2 === 0 ? xc - Math.floor(inW / 2) : yc - Math.floor(inH / 2))) };
+}
+
+test('CornerNet-Saccade draw: boxes equal ref_scale + scale_image_detections + crop_image_dets + flip worked step by step', () => {
+  const imageW = 640;
+  const imageH = 480;
+  const inW = 255;
+  const inH = 255;
+  // one object per attention size range (> 96, 32-96, < 32), and one outside the image
+  const boxes = [[100, 60, 420, 380], [300.5, 200.25, 360, 260], [500, 400, 520.5, 412], [700, 10, 760, 40]];
+  const counts = { ref: 0, centred: 0, flipped: 0, inside: 0 };
+  for (let seed = 1; seed <= 200; seed++) {
+    const want = officialSaccade(seed, imageW, imageH, inW, inH, boxes);
+    const got = randomGeometry(new SampleRandom(seed), imageW, imageH, inW, inH, { mode: 'saccade' }, boxes);
+    assert.is(got.scale, want.scale, `seed ${seed}: scale`);
+    assert.equal(got.center, want.center, `seed ${seed}: crop centre`);
+    assert.is(got.flipped, want.flipped, `seed ${seed}: flip`);
+    const out = transformBoxes(boxes, got.affine, inW, inH);
+    want.moved.forEach((b, k) => {
+      let w = [clip(b[0], 0, inW), clip(b[1], 0, inH), clip(b[2], 0, inW), clip(b[3], 0, inH)];
+      if (want.flipped) w = [inW - w[2], w[1], inW - w[0], w[3]];
+      const at = out.kept.indexOf(k);
+      if (w[2] - w[0] > 0 && w[3] - w[1] > 0) {
+        assert.ok(at >= 0, `seed ${seed}: box ${k} kept`);
+        out.boxes[at].forEach((v, i) => close(v, w[i], `seed ${seed} box ${k} coordinate ${i}`));
+      } else {
+        assert.is(at, -1, `seed ${seed}: box ${k} outside the crop dropped`);
+      }
+    });
+    if (want.ref) {
+      counts.ref++;
+      // the zoom puts the reference's longer side in its size range
+      const side = Math.max(want.ref[2] - want.ref[0], want.ref[3] - want.ref[1]);
+      const range = want.refInd === 0 ? [96, 255] : want.refInd === 1 ? [32, 97] : [16, 33];
+      assert.ok(side >= range[0] - 1e-9 && side < range[1], `seed ${seed}: reference side ${side}`);
+      if (want.centered) counts.centred++;
+      // a crop drawn to hold the reference holds it, up to the official int() of the window's bounds
+      else if (want.ref[0] >= 0 && want.ref[1] >= 0 && want.ref[2] < inW + 1 && want.ref[3] < inH + 1) counts.inside++;
+    }
+    if (want.flipped) counts.flipped++;
+  }
+  // ~70% zoom on an object (the box outside the image is never the reference), half of those centred on it
+  assert.ok(counts.ref > 110 && counts.ref < 170, `reference drawn ${counts.ref}/200 times`);
+  assert.ok(counts.centred > 0.3 * counts.ref && counts.centred < 0.7 * counts.ref, `centred ${counts.centred} of ${counts.ref}`);
+  assert.is(counts.inside, counts.ref - counts.centred, 'every uncentred crop holds its reference');
+  assert.ok(counts.flipped > 70 && counts.flipped < 130, `flipped ${counts.flipped}/200`);
+  // without objects: a plain scale from SACCADE_SCALES and a random window
+  const plain = randomGeometry(new SampleRandom(3), imageW, imageH, inW, inH, { mode: 'saccade' }, []);
+  assert.ok(SACCADE_SCALES.includes(plain.scale));
 });
 
 test('flip is the mirror in continuous coordinates: x1\' = W - x2, x2\' = W - x1 (no -1)', () => {

@@ -124,7 +124,7 @@ test('config errors name the field', () => {
   bad({ mean: [0, 0] as unknown as [number, number, number] }, /mean must be 3 finite numbers/);
   bad({ std: [0.2, 0, 0.2] }, /std must be positive/);
   bad({ minBoxSize: -1 }, /minBoxSize must be a non-negative number/);
-  bad({ augment: { mode: 'yolo' as 'centernet' } }, /augment.mode must be 'centernet' or 'cornernet'/);
+  bad({ augment: { mode: 'yolo' as 'centernet' } }, /augment.mode must be 'centernet', 'cornernet' or 'saccade', got "yolo"/);
   bad({ augment: { scales: [] } }, /augment.scales must be a non-empty list/);
   bad({ augment: { flip: 2 } }, /augment.flip must be a probability/);
   bad({ augment: { jitter: 1 } }, /augment.jitter must be in \[0, 1\)/);

@@ -209,6 +209,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const augmentAt = (step: number, planned: number) => (step < opts.augmentFrom * planned ? 'none' : opts.augment);
   // the loader's steps per epoch (it drops the last partial batch), for the first plan: totalSteps needs the loader
   let loaderAugment = augmentAt(state.globalStep, state.plannedSteps ?? opts.steps ?? opts.epochs * Math.floor(trainSet.images.length / state.batch));
+  const targets = modelTargetSpec(config, graph, shapes);
+  // CornerNet-Saccade's own crops (zoomed on one object, so that each attention map's size range is trained)
+  const cropMode = targets.kind === 'cornernet-saccade' ? { mode: 'saccade' as const } : {};
   const startLoader = () =>
     createLoader(trainSet, {
       batchSize: state.batch,
@@ -217,8 +220,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       mean: config.mean,
       std: config.std,
       seed: state.seed,
-      targets: modelTargetSpec(config, graph, shapes),
-      augment: loaderAugment === 'none' ? false : { ...(opts.scales ? { scales: opts.scales } : {}) },
+      targets,
+      augment: loaderAugment === 'none' ? false : { ...cropMode, ...(opts.scales ? { scales: opts.scales } : {}) },
       workers: opts.workers,
     });
   let loader = await startLoader();

@@ -11,6 +11,8 @@
 //  - 'cornernet' (random_crop + _resize_image): the crop is floor(H * scale) x floor(W * scale) of
 //    the INPUT size, centred on the drawn c with floor halves, then resized to the input:
 //    x' = (x - (cx - floor(cw / 2))) * W / cw.
+//  - 'saccade' (CornerNet-Lite's cornernet_saccade sampler): the image scaled to zoom on one object,
+//    the input cut around it: x' = scale x - (cx - floor(W / 2)) (saccadeGeometry).
 // Flip: the official code flips image and boxes with x -> W - x - 1 (pixel indices); we use
 // continuous coordinates throughout (pixel i spans [i, i + 1)), where a mirror is x -> W - x with
 // no -1. The random crop centre is an integer, as officially. Boxes are clipped to [0, W] x [0, H]
@@ -24,7 +26,12 @@ export const RANDOM_SCALES: readonly number[] = [0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1
 /** Official crop border before get_border halves it. */
 export const CROP_BORDER = 128;
 
-export type CropMode = 'centernet' | 'cornernet';
+/** np.arange(0.5, 1.1, 0.1): CornerNet-Saccade's scales when no object sets one (rand_scale_min/max/step). */
+export const SACCADE_SCALES: readonly number[] = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+/** CornerNet-Saccade's share of draws that zoom on one object (ref_scale: `uniform() > 0.7` draws a plain scale). */
+export const SACCADE_OBJECT_SHARE = 0.7;
+
+export type CropMode = 'centernet' | 'cornernet' | 'saccade';
 
 /** x' = sx * x + tx, y' = sy * y + ty. */
 export interface AxisAffine {
@@ -63,9 +70,11 @@ export function getBorder(border: number, size: number): number {
 
 /**
  * One random draw for an image of imageW x imageH and an input of inputW x inputH. Draw order
- * (as officially): scale, centre x, centre y, flip.
+ * (as officially): scale, centre x, centre y, flip. Mode 'saccade' draws from the image's boxes
+ * (saccadeGeometry).
  */
-export function randomGeometry(rng: SampleRandom, imageW: number, imageH: number, inputW: number, inputH: number, options: GeometryOptions = {}): GeometryDraw {
+export function randomGeometry(rng: SampleRandom, imageW: number, imageH: number, inputW: number, inputH: number, options: GeometryOptions = {}, boxes: readonly (readonly number[])[] = []): GeometryDraw {
+  if (options.mode === 'saccade') return saccadeGeometry(rng, imageW, imageH, inputW, inputH, boxes, options);
   const { mode = 'centernet', scales = RANDOM_SCALES, border = CROP_BORDER, flip = 0.5 } = options;
   const scale = rng.choice(scales);
   const cx = rng.randint(getBorder(border, imageW), imageW - getBorder(border, imageW));
@@ -84,6 +93,62 @@ export function randomGeometry(rng: SampleRandom, imageW: number, imageH: number
   }
   // The official code flips before the warp (CenterNet: image and centre; CornerNet: after the
   // resize); either way the result is the mirror of the input: x' -> inputW - x'.
+  if (flipped) affine = { sx: -affine.sx, tx: inputW - affine.tx, sy: affine.sy, ty: affine.ty };
+  return { affine, scale, center: [cx, cy], flipped };
+}
+
+/**
+ * CornerNet-Saccade's draw (core/sample/cornernet_saccade.py: ref_scale, scale_image_detections,
+ * crop_image_dets, crop_image, flip), which zooms on one object so that every attention map's size
+ * range is trained:
+ *  - with boxes (crowd regions left out by the caller), and `random() <= 0.7`: a reference object
+ *    k = randint(n) among those with an area once clipped to the image (clip_detections), its longer side L set to randint(96, 255) if L > 96, else
+ *    randint(32, 97) if L > 32, else randint(16, 33): scale = that / L; otherwise scale =
+ *    choice(scales) (default SACCADE_SCALES) and no reference;
+ *  - the image scaled by it (the official resize to int(w * scale) x int(h * scale)), then per axis
+ *    (x first) a crop centre c in scaled pixels: the scaled image's centre (size // 2) where it is
+ *    no larger than the input; with a reference and `random() > 0.5` drawn first ("centred"), c =
+ *    randint(max(m - randint(0, 15), 0), min(m + randint(0, 15), size - 1) + 1) around its centre
+ *    m = (x0 + x1) // 2; otherwise a crop that holds the reference, c = randint(max(x1 - in, 0),
+ *    min(size - in, x0) + 1) + in // 2 (0 and size - in without one);
+ *  - the input is the window [c - in // 2, c - in // 2 + in) of the scaled image (zeros outside);
+ *  - flipped when random() > 1 - flip (officially uniform() > 0.5).
+ * So x' = scale x - (cx - inW // 2), before the flip.
+ */
+export function saccadeGeometry(rng: SampleRandom, imageW: number, imageH: number, inputW: number, inputH: number, boxes: readonly (readonly number[])[], options: GeometryOptions = {}): GeometryDraw {
+  const { scales = SACCADE_SCALES, flip = 0.5 } = options;
+  let ref: number[] | undefined;
+  let scale: number | undefined;
+  // the candidates: the boxes clipped to the image, those left with an area (clip_detections)
+  const clipped = boxes
+    .map((b) => [clip(b[0], 0, imageW - 1), clip(b[1], 0, imageH - 1), clip(b[2], 0, imageW - 1), clip(b[3], 0, imageH - 1)])
+    .filter((b) => b[2] - b[0] > 0 && b[3] - b[1] > 0);
+  if (clipped.length > 0 && !(rng.random() > SACCADE_OBJECT_SHARE)) {
+    ref = clipped[rng.randint(0, clipped.length)];
+    const side = Math.max(ref[2] - ref[0], ref[3] - ref[1]);
+    scale = (side > 96 ? rng.randint(96, 255) : side > 32 ? rng.randint(32, 97) : rng.randint(16, 33)) / side;
+  }
+  scale ??= rng.choice(scales);
+  const centred = rng.random() > 0.5;
+  const centreOn = (size: number, input: number, lo?: number, hi?: number): number => {
+    if (size <= input) return Math.floor(size / 2);
+    if (lo === undefined || hi === undefined || !centred) {
+      const min = lo === undefined ? 0 : Math.max(hi! - input, 0);
+      const max = lo === undefined ? size - input : Math.min(size - input, lo);
+      // a reference wider than the input leaves min > max, where numpy's randint would fail: its far side then
+      return rng.randint(Math.trunc(min), Math.max(Math.trunc(min), Math.trunc(max)) + 1) + Math.floor(input / 2);
+    }
+    const m = Math.floor((lo + hi) / 2);
+    const min = Math.max(m - rng.randint(0, 15), 0);
+    const max = Math.min(m + rng.randint(0, 15), size - 1);
+    return rng.randint(Math.trunc(min), Math.trunc(max) + 1);
+  };
+  const scaledW = Math.trunc(imageW * scale);
+  const scaledH = Math.trunc(imageH * scale);
+  const cx = centreOn(scaledW, inputW, ref && ref[0] * scale, ref && ref[2] * scale);
+  const cy = centreOn(scaledH, inputH, ref && ref[1] * scale, ref && ref[3] * scale);
+  const flipped = rng.random() > 1 - flip;
+  let affine: AxisAffine = { sx: scale, tx: -(cx - Math.floor(inputW / 2)), sy: scale, ty: -(cy - Math.floor(inputH / 2)) };
   if (flipped) affine = { sx: -affine.sx, tx: inputW - affine.tx, sy: affine.sy, ty: affine.ty };
   return { affine, scale, center: [cx, cy], flipped };
 }

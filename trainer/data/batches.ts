@@ -78,7 +78,7 @@ export function checkSampleConfig(config: SampleConfig): void {
   const a = config.augment;
   if (a === false) return;
   if (a === null || typeof a !== 'object') fail(`augment must be an options object or false, got ${JSON.stringify(a)}`);
-  if (a.mode !== undefined && a.mode !== 'centernet' && a.mode !== 'cornernet') fail(`augment.mode must be 'centernet' or 'cornernet', got ${JSON.stringify(a.mode)}`);
+  if (a.mode !== undefined && a.mode !== 'centernet' && a.mode !== 'cornernet' && a.mode !== 'saccade') fail(`augment.mode must be 'centernet', 'cornernet' or 'saccade', got ${JSON.stringify(a.mode)}`);
   if (a.scales !== undefined && !(Array.isArray(a.scales) && a.scales.length > 0 && a.scales.every((s) => s > 0 && Number.isFinite(s)))) {
     fail(`augment.scales must be a non-empty list of positive numbers, got ${JSON.stringify(a.scales)}`);
   }
@@ -103,7 +103,9 @@ export function prepareSample(sample: SampleInput, config: SampleConfig, out: Fl
   const [inH, inW] = config.inputSize;
   const { rgb, objects, rng } = sample;
   const aug = config.augment;
-  const affine = aug === false ? centredGeometry(rgb.width, rgb.height, inW, inH) : randomGeometry(rng, rgb.width, rgb.height, inW, inH, aug).affine;
+  // the saccade crop zooms on one of the objects: crowd regions are not objects
+  const objectBoxes = aug !== false && aug.mode === 'saccade' ? objects.boxes.filter((_, k) => !objects.iscrowd[k]) : [];
+  const affine = aug === false ? centredGeometry(rgb.width, rgb.height, inW, inH) : randomGeometry(rng, rgb.width, rgb.height, inW, inH, aug, objectBoxes).affine;
   warpImage(rgb.data, rgb.width, rgb.height, affine, inW, inH, out);
   if (aug !== false && aug.color !== false) {
     // colour jitter, lighting and normalisation in one pass over the pixels
