@@ -21,6 +21,7 @@ import { synthDataset } from '../trainer/data/synth.js';
 import { cornerNetLoss, type CornerNetTargetTensors } from '../trainer/losses/cornernet-loss.js';
 import { initParams, trainableNames } from '../trainer/model/params.js';
 import { applyAdam, createAdam } from '../trainer/optimizer.js';
+import { chooseRecipe, trainDefaults } from '../trainer/recipes.js';
 import { shardGradients } from '../trainer/step.js';
 import { gaussianRadiusLite } from '../trainer/targets/gaussian.js';
 import { modelTargetSpec } from '../trainer/targets/model-spec.js';
@@ -218,6 +219,13 @@ test('modelTargetSpec: the saccade attention geometry from the graph (the offici
   assert.equal(spec('cornernet-squeeze', 255), { kind: 'cornernet', numClasses: 2, radius: 'cornernet-lite' });
   assert.equal(spec('cornernet-tiny', 128), { kind: 'cornernet', numClasses: 2 });
   assert.equal(spec('centernet-tiny', 128), { kind: 'centernet', numClasses: 2 });
+});
+
+test('cornernet-saccade starts from its official rate 2.5e-4 (2e-3 saturated its attention maps in the second step), whatever the data', () => {
+  assert.is(trainDefaults('cornernet-saccade').lr, 2.5e-4);
+  assert.is(chooseRecipe('cornernet-saccade', 100_000).defaults.lr, 2.5e-4);
+  assert.is(chooseRecipe('cornernet-saccade', 16).defaults.lr, 2.5e-4);
+  assert.is(trainDefaults('cornernet-hourglass104').lr, 2e-3);
 });
 
 test('resolveTargetSpec: the saccade fields are checked and named', () => {

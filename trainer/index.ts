@@ -1,6 +1,6 @@
 // The trainer's public API (package export `anchorless/trainer`): Node only, TensorFlow.js inside.
 export { train, type TrainOptions, type TrainResult } from './train.js';
-export { TRAIN_DEFAULTS, TINY_RECIPES, trainDefaults, type TrainDefaults } from './recipes.js';
+export { PRESET_RECIPES, TRAIN_DEFAULTS, TINY_RECIPES, trainDefaults, type TrainDefaults } from './recipes.js';
 export { evaluateModel, type Evaluation, type EvaluateOptions } from './evaluate.js';
 export { selectBackend, BACKENDS, type BackendName, type SelectedBackend } from './backend.js';
 export { synthDataset, type SynthOptions } from './data/synth.js';

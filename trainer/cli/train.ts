@@ -5,7 +5,7 @@ import { MAX_TEST_SIZES } from '../../runtime/model/config.js';
 import { helpText, numberOption, parseArgs, type OptionSpec } from '../../runtime/cli/args.js';
 import { readClassNames } from '../data/classes-file.js';
 import { train } from '../train.js';
-import { AUGMENT_FROM_PASSES, TINY_RECIPES, TRAIN_DEFAULTS } from '../recipes.js';
+import { AUGMENT_FROM_PASSES, PRESET_RECIPES, TINY_RECIPES, TRAIN_DEFAULTS } from '../recipes.js';
 import { parseDuration, VALIDATIONS_PER_RUN, type LrSchedule } from '../schedule.js';
 
 /** e.g. "centernet-tiny 6300, cornernet-tiny 2700" */
@@ -22,7 +22,7 @@ const SPEC: Record<string, OptionSpec> = {
   epochs: { type: 'string', help: `epochs (default ${TRAIN_DEFAULTS.epochs}; the -tiny presets count --steps instead)` },
   steps: { type: 'string', help: `total optimiser steps instead of whole epochs (default: ${tiny('steps')})` },
   batch: { type: 'string', help: `batch size (default ${TRAIN_DEFAULTS.batch}; ${tiny('batch')})` },
-  lr: { type: 'string', help: `Adam learning rate (default ${TRAIN_DEFAULTS.lr}), divided by 10 at 70% and 90% of the steps` },
+  lr: { type: 'string', help: `Adam learning rate (default ${TRAIN_DEFAULTS.lr}; ${Object.entries(PRESET_RECIPES).map(([arch, r]) => `${arch} ${r.lr}`).join(', ')}), divided by 10 at 70% and 90% of the steps` },
   'lr-schedule': { type: 'string', help: `step (the papers': /10 at 70% and 90% of the steps) or cosine (down to 0 over all steps); default by the recipe` },
   'input-size': { type: 'string', help: 'network input, e.g. 256 or 256x320 (default: the preset\'s)' },
   resume: { type: 'boolean', help: 'continue from the checkpoint in --out' },

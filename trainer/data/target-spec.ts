@@ -3,6 +3,7 @@
 // By default the builder is `buildTargets` exported by trainer/targets/index.ts, imported lazily so
 // the data code does not depend on the target code at load time.
 import { pathToFileURL } from 'node:url';
+import type { RadiusRule } from '../targets/gaussian.js';
 import type { BoxXYXY } from './types.js';
 
 export type TargetKind = 'centernet' | 'cornernet' | 'cornernet-saccade';
@@ -28,7 +29,7 @@ export interface TargetSpec {
    * or 'cornernet-lite' (CornerNet-Lite's corrected one, which trained CornerNet-Squeeze and
    * -Saccade; the default of kind 'cornernet-saccade'). Not for kind 'centernet'.
    */
-  radius?: 'cornernet' | 'cornernet-lite';
+  radius?: RadiusRule;
   /** Extra builder settings, passed through untouched (e.g. a Gaussian min overlap). */
   options?: Record<string, number | boolean | string>;
   /** Module exporting the builder: a file URL or an absolute path. Default trainer/targets/index.js. */

@@ -8,12 +8,11 @@ import { CENTERNET_HEADS } from '../../runtime/model/names.js';
 import type { TF } from '../backend.js';
 import { gatherAt } from '../layers/gather.js';
 import type { GraphOutputs } from '../model/tf-graph.js';
-import type { CenterNetTargets } from '../targets/centernet-targets.js';
 import { clampedSigmoid, focalLoss } from './focal.js';
 import { head } from './common.js';
 import { regL1Loss } from './regression.js';
 
-/** A batch of CenterNetTargets as tensors. */
+/** A batch of CenterNetTargets (trainer/targets/centernet-targets.ts) as tensors. */
 export interface CenterNetTargetTensors {
   heatmap: Tensor4D; // [b, oh, ow, C]
   size: Tensor3D; // [b, maxObjs, 2]

@@ -44,7 +44,6 @@ export function gaussianRadiusLite(height: number, width: number, minOverlap: nu
 
 /** Which gaussian_radius a target builder uses: CornerNet's and CenterNet's, or CornerNet-Lite's. */
 export type RadiusRule = 'cornernet' | 'cornernet-lite';
-export const RADIUS_RULES: readonly RadiusRule[] = ['cornernet', 'cornernet-lite'];
 export const radiusFunction = (rule: RadiusRule) => (rule === 'cornernet-lite' ? gaussianRadiusLite : gaussianRadius);
 
 /**
