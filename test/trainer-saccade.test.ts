@@ -122,6 +122,9 @@ test('saccadeTargets: size ranges inclusive at both ends, the min scale in whole
     visible: [1, 1, 1, 1, 1, 0.5, 0.51, 1],
     iscrowd: [false, false, false, false, false, false, false, true],
   };
+  assert.throws(() => saccadeTargets(objects, { ...OFFICIAL_255, attention: undefined as never }), /saccadeTargets: attention must be \{ sizes, strides \}/);
+  assert.throws(() => saccadeTargets(objects, { ...OFFICIAL_255, attention: { sizes: [[16, 16]], strides: [16] } }), /1 attention map sizes, 1 strides and 3 size ranges/);
+  assert.throws(() => saccadeTargets({ ...objects, visible: [...objects.visible.slice(1), Number.NaN] }, OFFICIAL_255), /visible\[7\] must be a share in \[0, 1\], got NaN/);
   const t = saccadeTargets(objects, OFFICIAL_255);
   // attention (deepest first, strides 16 / 8 / 4): centres (58, 30) -> level 0 (3, 1), level 1 (7, 3);
   // (166, 155) -> level 1 (20, 19), level 2 (41, 38); the 40 px boxes (120, 120), (220, 40) at level 1
@@ -190,6 +193,9 @@ test('cornerNetLoss with valid masks and attention maps: CornerNet_Saccade_Loss 
   const stacks = L.logits.tl_heats.length;
   const outputsOf = (ts: Tensor[]) => new Map(names.map((name, i) => [name, ts.slice(i * stacks, (i + 1) * stacks) as Tensor4D[]]));
   const loss = cornerNetLoss(tf, outputsOf(inputs), targets);
+  // a saccade model's outputs with plain CornerNet targets (or one valid mask) are refused by name
+  assert.throws(() => cornerNetLoss(tf, outputsOf(inputs), { ...targets, attention: undefined }), /the model has 3 attention head\(s\), the targets 0 attention map\(s\)/);
+  assert.throws(() => cornerNetLoss(tf, outputsOf(inputs), { ...targets, brValid: undefined }), /give both valid masks \(tlValid, brValid\) or neither/);
   const close = (got: number, want: number, what: string) => assert.ok(Math.abs(got - want) <= 1e-5 * Math.max(1, Math.abs(want)), `${what}: ${got} vs official ${want}`);
   for (const [part, want] of Object.entries(L.parts)) close((await loss[part as keyof typeof loss]!.data())[0], want, part);
   close((await loss.total.data())[0], L.total, 'total');
@@ -233,6 +239,8 @@ test('resolveTargetSpec: the saccade fields are checked and named', () => {
   assert.throws(() => resolveTargetSpec(base, [63, 63], [16, 16]), /attention .* is given for kind 'cornernet-saccade' and only for it/);
   assert.throws(() => resolveTargetSpec({ kind: 'cornernet', numClasses: 2, attention: { sizes: [[4, 4]], strides: [16] } }, [63, 63], [16, 16]), /only for it/);
   assert.throws(() => resolveTargetSpec({ ...base, attention: { sizes: [[4, 4]], strides: [16, 8] } }, [63, 63], [16, 16]), /as many sizes as strides/);
+  assert.throws(() => resolveTargetSpec({ ...base, attention: null as never }, [63, 63], [16, 16]), /attention must be \{ sizes, strides \}, got null/);
+  assert.throws(() => resolveTargetSpec({ ...base, attention: { sizes: 'x' as never, strides: [16] } }, [63, 63], [16, 16]), /as many sizes as strides/);
   assert.throws(() => resolveTargetSpec({ ...base, attention: { sizes: [[4, 0]], strides: [16] } }, [63, 63], [16, 16]), /attention\.sizes\[0\]\[1\] must be a positive integer/);
   assert.throws(() => resolveTargetSpec({ ...base, attention: { sizes: [[4, 4]], strides: [-1] } }, [63, 63], [16, 16]), /attention\.strides\[0\] must be a positive number/);
   assert.throws(() => resolveTargetSpec({ kind: 'centernet', numClasses: 2, radius: 'cornernet-lite' }, [64, 64], [16, 16]), /radius must be .* for a CornerNet kind/);

@@ -80,6 +80,7 @@ export function resolveTargetSpec(spec: TargetSpec, inputSize: readonly [number,
   };
   if ((spec.kind === 'cornernet-saccade') !== (spec.attention !== undefined)) fail(`attention (the attention maps' sizes and strides) is given for kind 'cornernet-saccade' and only for it`);
   if (spec.attention !== undefined) {
+    if (spec.attention === null || typeof spec.attention !== 'object') fail(`attention must be { sizes, strides }, got ${JSON.stringify(spec.attention)}`);
     const { sizes, strides } = spec.attention;
     if (!Array.isArray(sizes) || !Array.isArray(strides) || sizes.length === 0 || sizes.length !== strides.length) fail(`attention needs as many sizes as strides, at least one, got ${JSON.stringify(spec.attention)}`);
     sizes.forEach((size, i) => {

@@ -60,8 +60,9 @@ export interface SaccadeTargets extends CornerNetTargets {
  */
 export function saccadeTargets(objects: TargetObjects, opts: SaccadeTargetOptions): SaccadeTargets {
   checkTargetInput('saccadeTargets', objects, opts);
-  const { sizes, strides } = opts.attention;
+  const { sizes, strides } = opts.attention ?? {};
   const ranges = opts.ranges ?? ATTENTION_RANGES;
+  if (!Array.isArray(sizes) || !Array.isArray(strides)) throw new Error('saccadeTargets: attention must be { sizes, strides }, one of each per attention map');
   if (sizes.length !== strides.length || sizes.length !== ranges.length) {
     throw new Error(`saccadeTargets: ${sizes.length} attention map sizes, ${strides.length} strides and ${ranges.length} size ranges: give one of each per map`);
   }
