@@ -5,10 +5,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
+import { ObjectDetector } from '../runtime/detector.js';
 import { preset } from '../runtime/model/presets.js';
+import { readModelFile } from '../runtime/weights/model-file.js';
 import { buildGraph } from '../runtime/model/registry.js';
 import { inferShapes } from '../runtime/model/graph.js';
 import { CORNERNET_HEADS } from '../runtime/model/names.js';
@@ -23,10 +25,12 @@ import { initParams, trainableNames } from '../trainer/model/params.js';
 import { applyAdam, createAdam } from '../trainer/optimizer.js';
 import { chooseRecipe, trainDefaults } from '../trainer/recipes.js';
 import { shardGradients } from '../trainer/step.js';
+import { train } from '../trainer/train.js';
 import { gaussianRadiusLite } from '../trainer/targets/gaussian.js';
 import { modelTargetSpec } from '../trainer/targets/model-spec.js';
 import { saccadeTargets, type SaccadeTargets } from '../trainer/targets/saccade-targets.js';
 import { loadCases, tensorOf } from './helpers/decode-fixtures.js';
+import { loadKernels } from './helpers/kernels.js';
 import { narrowConfig } from './helpers/narrow.js';
 
 const fixture = loadCases('saccade') as unknown as {
@@ -281,6 +285,43 @@ test('a narrowed cornernet-saccade at 63 x 63: the loader\'s batch has the atten
     }
     // the same batch eight times: its attention loss must come down, not stay at the initial prior's
     assert.ok(attention[7] < 0.5 * attention[0], `attention loss ${attention.map((v) => v.toFixed(3)).join(' ')}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('train --arch FILE.json: a narrowed cornernet-saccade from its config (classes from the data) trains with saccade crops, validates through the saccade procedure, exports, and its export detects', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'anchorless-saccade-train-'));
+  try {
+    await synthDataset({ out: path.join(dir, 'data'), train: 4, val: 2, size: 64, seed: 12 });
+    const { labels, numClasses, ...config } = narrowConfig(preset('cornernet-saccade', { labels: ['x'], inputSize: [63, 63] }));
+    assert.is(labels.length, numClasses);
+    const arch = path.join(dir, 'saccade-narrow.json');
+    writeFileSync(arch, JSON.stringify({ ...config, name: 'saccade-narrow' }));
+    const lines: string[] = [];
+    const out = path.join(dir, 'out');
+    const result = await train({ data: path.join(dir, 'data', 'train'), val: path.join(dir, 'data', 'val'), arch, out, epochs: 2, batch: 2, workers: 0, log: (l) => lines.push(l) });
+    assert.ok(lines.some((l) => /^training saccade-narrow \(cornernet, 6 classes, input 63x63\).*augment full \(saccade crops\)/.test(l)), lines.join('\n'));
+    const steps = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; attention?: number });
+    assert.is(steps.filter((l) => l.type === 'train' && Number.isFinite(l.attention)).length, 4, 'every step logs its attention loss');
+    assert.ok(steps.some((l) => l.type === 'val'), 'validated');
+    await loadKernels();
+    const bytes = new Uint8Array(readFileSync(result.modelFile!));
+    assert.equal(readModelFile(bytes, result.modelFile!).config.labels, ['circle', 'square', 'triangle', 'plus', 'ring', 'star']);
+    const det = await ObjectDetector.create({ model: bytes, scoreThreshold: 0 });
+    assert.ok(Array.isArray(await det.detect({ data: new Uint8Array(128 * 128 * 3).fill(90), width: 128, height: 128 })));
+    det.close();
+    // labels that are not the data's are refused by name; a missing file too
+    writeFileSync(arch, JSON.stringify({ ...config, name: 'saccade-narrow', numClasses: 1, labels: ['x'] }));
+    await train({ data: path.join(dir, 'data', 'train'), arch, out: path.join(dir, 'out2'), epochs: 1, batch: 2, log: () => {} }).then(
+      () => assert.unreachable('must refuse'),
+      (e: Error) => assert.match(e.message, /--arch .*saccade-narrow\.json: its labels \["x"\] are not --data's classes \["circle",.*leave labels and numClasses out/),
+    );
+    await train({ data: path.join(dir, 'data', 'train'), arch: path.join(dir, 'none.json'), out: path.join(dir, 'out3'), epochs: 1, batch: 2, log: () => {} }).then(
+      () => assert.unreachable('must refuse'),
+      (e: Error) => assert.match(e.message, /^train: --arch .*none\.json: cannot read the model config \(no such file\)$/),
+    );
+    assert.not.ok(existsSync(path.join(dir, 'out2')) || existsSync(path.join(dir, 'out3')), 'no --out folder left by a refused config');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

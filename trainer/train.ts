@@ -5,7 +5,6 @@
 import { appendFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Optimizer, Tensor } from '@tensorflow/tfjs-core';
-import { preset } from '../runtime/model/presets.js';
 import { buildGraph } from '../runtime/model/registry.js';
 import { MAX_TEST_SIZES, type ModelConfig } from '../runtime/model/config.js';
 import { inferShapes, paramSpecs, type Graph } from '../runtime/model/graph.js';
@@ -13,6 +12,7 @@ import { readModelFile, writeModelFile } from '../runtime/weights/model-file.js'
 import { BACKENDS, selectBackend, type BackendName, type TF } from './backend.js';
 import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint, type TrainState } from './checkpoint.js';
 import { loadDataset } from './data/load.js';
+import { archConfig } from './arch.js';
 import { modelTargetSpec } from './targets/model-spec.js';
 import { createLoader, type Batch } from './data/loader.js';
 import type { Dataset } from './data/types.js';
@@ -47,6 +47,7 @@ export interface TrainOptions {
   valSplit?: string;
   /** Class names in channel order (VOC: default the sorted names in the XML files; YOLO: names for a folder without them). */
   classes?: string[];
+  /** A preset name, or a model config JSON file (trainer/arch.ts). */
   arch: string;
   out: string;
   epochs?: number;
@@ -177,7 +178,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       if (o[key] !== undefined && o[key] !== state[key]) throw new Error(`train --resume: --${key} ${o[key]} differs from the checkpoint's ${state[key]}`);
     }
   }
-  const config: ModelConfig = ckpt?.config ?? preset(opts.arch, { labels: trainSet.labels, ...(o.inputSize ? { inputSize: o.inputSize } : {}) });
+  const config: ModelConfig = ckpt?.config ?? (await archConfig(opts.arch, trainSet.labels, o.inputSize));
   if (o.inferMerge !== undefined && o.inferMerge > 1 && config.detector !== 'centernet') {
     throw new Error(`train: --infer-merge ${o.inferMerge}: the multi-size test is chosen for CenterNet models only (a ${config.detector}'s detections of one size are soft-NMS merged already; ObjectDetector's inputSizes runs one for any model)`);
   }

@@ -17,7 +17,7 @@ const SPEC: Record<string, OptionSpec> = {
   split: { type: 'string', help: 'VOC ImageSets/Main/NAME.txt or YOLO split of --data (default trainval, else train)' },
   'val-split': { type: 'string', help: 'the same for --val (default test, else val)' },
   classes: { type: 'string', help: 'class names, one per line: the channel order (default: the names in the VOC XML files, sorted)' },
-  arch: { type: 'string', help: `model preset: ${Object.keys(describePresets()).join(', ')}` },
+  arch: { type: 'string', help: `model preset (${Object.keys(describePresets()).join(', ')}), or a model config FILE.json (a model file's config; labels and numClasses may be left out)` },
   out: { type: 'string', help: 'output folder: checkpoint, metrics.jsonl, model.safetensors' },
   epochs: { type: 'string', help: `epochs (default ${TRAIN_DEFAULTS.epochs}; the -tiny presets count --steps instead)` },
   steps: { type: 'string', help: `total optimiser steps instead of whole epochs (default: ${tiny('steps')})` },
