@@ -8,10 +8,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { detectCommand } from '../runtime/cli/detect.js';
+import { preset } from '../runtime/model/presets.js';
 import { ObjectDetector } from '../runtime/detector.js';
 import { readImageRGB } from '../trainer/data/image-io.js';
 import { readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
+import { dataCommand } from '../trainer/cli/data.js';
 import { evalCommand } from '../trainer/cli/eval.js';
+import { exportCommand } from '../trainer/cli/export.js';
 import { synthCommand } from '../trainer/cli/synth.js';
 import { trainCommand } from '../trainer/cli/train.js';
 import { synthDataset } from '../trainer/data/synth.js';
@@ -107,6 +110,39 @@ test("detect --merge: a multi-size model's runs merged as asked (default its tes
   assert.not.equal(soft, fused);
   const e = await run(detectCommand, [SAMPLE, '--merge', 'nms']);
   assert.is(e.error?.message, `detect: --merge must be 'soft-nms' or 'wbf', got "nms"`);
+});
+
+test('export and data --arch FILE.json: a model config file in place of a preset (its classes kept unless --classes), errors naming the file', async () => {
+  const config = preset('centernet-tiny', { labels: ['cat', 'dog'], inputSize: [64, 64] });
+  const file = path.join(dir, 'arch-tiny.json');
+  writeFileSync(file, JSON.stringify({ ...config, name: 'my-tiny' }));
+  const model = async (args: string[], out: string) => {
+    const r = await run(exportCommand, ['--arch', file, '--init', 'random', ...args, '--out', out]);
+    assert.is(r.error, undefined, r.error?.message);
+    return readModelFile(new Uint8Array(readFileSync(out)), out).config;
+  };
+  const own = await model([], path.join(dir, 'arch-own.safetensors'));
+  assert.equal([own.name, own.labels, own.inputSize], ['my-tiny', ['cat', 'dog'], [64, 64]]);
+  const three = await model(['--classes', '3', '--input-size', '96'], path.join(dir, 'arch-three.safetensors'));
+  assert.equal([three.labels, three.inputSize], [['class0', 'class1', 'class2'], [96, 96]]);
+  // data reads the file's detector and stride: the same summary as the preset it was made from
+  const summary = async (arch: string, svg: string, ...args: string[]) => {
+    const r = await run(dataCommand, [path.join(dir, 'synth', 'train'), '--arch', arch, ...args, '--out', path.join(dir, svg), '--json']);
+    assert.is(r.error, undefined, r.error?.message);
+    const { picture: _, model: m, ...rest } = JSON.parse(r.out.slice(r.out.indexOf('{'))) as Record<string, unknown> & { model: Record<string, unknown> };
+    return { rest, model: { ...m, name: undefined } };
+  };
+  assert.equal(await summary(file, 'arch-file.svg'), await summary('centernet-tiny', 'arch-preset.svg', '--input-size', '64'));
+  const missing = await run(exportCommand, ['--arch', path.join(dir, 'nope.json'), '--init', 'random', '--out', path.join(dir, 'nope.safetensors')]);
+  assert.match(missing.error?.message ?? '', /^export: --arch .*nope\.json: cannot read the model config \(no such file\)$/);
+  const broken = path.join(dir, 'arch-broken.json');
+  writeFileSync(broken, '{"format": ');
+  const notJson = await run(dataCommand, [path.join(dir, 'synth', 'train'), '--arch', broken, '--out', path.join(dir, 'b.svg')]);
+  assert.match(notJson.error?.message ?? '', /^data: --arch .*arch-broken\.json: model config is not valid JSON/);
+  writeFileSync(broken, JSON.stringify({ ...config, head: { type: 'no-such-head' } }));
+  const badPart = await run(exportCommand, ['--arch', broken, '--init', 'random', '--out', path.join(dir, 'b.safetensors')]);
+  assert.match(badPart.error?.message ?? '', /^export: --arch .*arch-broken\.json: .*no-such-head/);
+  assert.not.ok(existsSync(path.join(dir, 'nope.safetensors')) || existsSync(path.join(dir, 'b.safetensors')) || existsSync(path.join(dir, 'b.svg')));
 });
 
 test('train: bad arguments print nothing else and leave no --out folder; --out a file; --batch named', async () => {

@@ -178,7 +178,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       if (o[key] !== undefined && o[key] !== state[key]) throw new Error(`train --resume: --${key} ${o[key]} differs from the checkpoint's ${state[key]}`);
     }
   }
-  const config: ModelConfig = ckpt?.config ?? (await archConfig(opts.arch, trainSet.labels, o.inputSize));
+  const config: ModelConfig = ckpt?.config ?? (await archConfig(opts.arch, { command: 'train', labels: trainSet.labels, ...(o.inputSize ? { inputSize: o.inputSize } : {}) }));
   if (o.inferMerge !== undefined && o.inferMerge > 1 && config.detector !== 'centernet') {
     throw new Error(`train: --infer-merge ${o.inferMerge}: the multi-size test is chosen for CenterNet models only (a ${config.detector}'s detections of one size are soft-NMS merged already; ObjectDetector's inputSizes runs one for any model)`);
   }

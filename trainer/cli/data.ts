@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { helpText, numberOption, parseArgs, type OptionSpec } from '../../runtime/cli/args.js';
 import { loadModelBytes } from '../../runtime/model-source.js';
-import { describePresets, preset } from '../../runtime/model/presets.js';
+import { describePresets } from '../../runtime/model/presets.js';
+import { archConfig } from '../arch.js';
 import { buildGraph } from '../../runtime/model/registry.js';
 import { readModelFile } from '../../runtime/weights/model-file.js';
 import { readClassNames } from '../data/classes-file.js';
@@ -19,7 +20,7 @@ const SPEC: Record<string, OptionSpec> = {
   split: { type: 'string', help: 'VOC ImageSets/Main/NAME.txt or YOLO split (default: trainval, else train; YOLO train)' },
   classes: { type: 'string', help: 'class names, one per line (VOC channel order; names for a YOLO folder without them)' },
   model: { type: 'string', help: 'the model whose input size and stride the box sizes are measured against (default: the bundled model)' },
-  arch: { type: 'string', help: `or a preset instead of a model file: ${Object.keys(describePresets()).join(', ')}` },
+  arch: { type: 'string', help: `or a preset instead of a model file (${Object.keys(describePresets()).join(', ')}), or a model config FILE.json` },
   'input-size': { type: 'string', help: 'network input, N or HxW (default: the model\'s)' },
   out: { type: 'string', help: 'the picture (SVG; default DIRNAME-data.svg in the current folder)' },
   force: { type: 'boolean', help: 'overwrite --out if it exists' },
@@ -55,7 +56,7 @@ export async function dataCommand(argv: string[]): Promise<void> {
 async function modelView(model: string | undefined, arch: string | undefined, inputSize: string | undefined): Promise<ModelView> {
   const size = parseSize(inputSize);
   const config = arch !== undefined
-    ? preset(arch, size ? { inputSize: size } : {})
+    ? await archConfig(arch, { command: 'data', ...(size ? { inputSize: size } : {}) })
     : await loadModelBytes(model).then(({ bytes, source }) => readModelFile(bytes, source).config);
   const inputSizeUsed = size ?? config.inputSize;
   return { name: arch ?? config.name, detector: config.detector, inputSize: inputSizeUsed, stride: buildGraph(config).stride };

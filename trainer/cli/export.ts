@@ -2,7 +2,7 @@
 // a model file from a training checkpoint, or a randomly initialised preset (for tests and
 // benchmarks); with --onnx, also (or only) the inference network as ONNX (runtime/cli/export-onnx.ts).
 import path from 'node:path';
-import { preset } from '../../runtime/model/presets.js';
+import { archConfig, isConfigFile } from '../arch.js';
 import { buildGraph } from '../../runtime/model/registry.js';
 import { readModelFile, writeModelFile } from '../../runtime/weights/model-file.js';
 import { ONNX_OPTIONS, onnxRequest, writeOnnx } from '../../runtime/cli/export-onnx.js';
@@ -16,7 +16,7 @@ import { checkWritable, writeFileAtomic } from '../util/atomic-write.js';
 
 const SPEC: Record<string, OptionSpec> = {
   checkpoint: { type: 'string', help: 'a training output folder (or its checkpoint.safetensors)' },
-  arch: { type: 'string', help: 'a preset name (with --init random)' },
+  arch: { type: 'string', help: 'a preset name, or a model config FILE.json (with --init random)' },
   model: { type: 'string', help: 'an anchorless model file (to convert with --onnx, or re-save with --out)' },
   init: { type: 'string', help: 'random: freshly initialised weights' },
   classes: { type: 'string', help: 'with --arch: number of classes (default 80)' },
@@ -62,12 +62,15 @@ export async function exportCommand(argv: string[]): Promise<void> {
   } else if (typeof o.arch === 'string') {
     if (o.init !== 'random') throw new Error('export: --arch needs --init random (the only initialisation there is without a checkpoint)');
     const side = o['input-size'] === undefined ? undefined : numberOption('export', 'input-size', o['input-size'], 0, { integer: true, min: 1, max: 16384 });
-    const numClasses = numberOption('export', 'classes', o.classes, 80, { integer: true, min: 1, max: 100000 });
+    // a config file's own classes stay unless --classes is given; a preset's default is 80
+    const numClasses = o.classes === undefined && isConfigFile(o.arch) ? undefined : numberOption('export', 'classes', o.classes, 80, { integer: true, min: 1, max: 100000 });
     try {
-      config = preset(o.arch, { numClasses, ...(side ? { inputSize: [side, side] as [number, number] } : {}) });
+      config = await archConfig(o.arch, { command: 'export', ...(numClasses !== undefined ? { numClasses } : {}), ...(side ? { inputSize: [side, side] as [number, number] } : {}) });
     } catch (e) {
-      // the preset's message names its API; here the flags
-      throw new Error(`export: --arch ${o.arch}${side ? ` --input-size ${side}` : ''}: ${(e as Error).message.replace(/^preset: /, '')}`);
+      // the preset's message names its API; here the flags (a config file's already does)
+      const message = (e as Error).message;
+      if (message.startsWith('export: ')) throw e;
+      throw new Error(`export: --arch ${o.arch}${side ? ` --input-size ${side}` : ''}: ${message.replace(/^preset: /, '')}`);
     }
     const normal = gaussianRng(numberOption('export', 'seed', o.seed, 1, { integer: true, min: 0, max: 2 ** 31 - 1 }));
     weights = new Map(paramSpecs(buildGraph(config)).map((s) => [s.name, initialValue(s, normal)]));
