@@ -6,7 +6,7 @@ import type { TF } from './backend.js';
 import type { Batch } from './data/loader.js';
 import { centerNetLoss } from './losses/centernet-loss.js';
 import { cornerNetLoss } from './losses/cornernet-loss.js';
-import { attentionHead } from '../runtime/model/parts/cornernet-saccade-head.js';
+import { attentionHeads } from '../runtime/model/parts/cornernet-saccade-head.js';
 import { attentionTarget } from './targets/index.js';
 import type { GraphOutputs } from './model/tf-graph.js';
 
@@ -36,11 +36,10 @@ export function batchLoss(tf: TF, config: ModelConfig, outputs: GraphOutputs, ba
   }
   // CornerNet-Saccade's valid masks and attention maps, when the batch has them (target kind 'cornernet-saccade')
   const saccade = t.tlValid !== undefined;
-  const attention: Tensor4D[] = [];
-  for (let i = 0; saccade && outputs.has(attentionHead(i)); i++) {
-    const [, h, w] = outputs.get(attentionHead(i))![0].shape;
-    attention.push(tf.tensor4d(get(attentionTarget(i)), [b, h, w, 1]));
-  }
+  const attention = (saccade ? attentionHeads(outputs) : []).map((name, i) => {
+    const [, h, w] = outputs.get(name)![0].shape;
+    return tf.tensor4d(get(attentionTarget(i)), [b, h, w, 1]) as Tensor4D;
+  });
   const loss = cornerNetLoss(tf, outputs, {
     tlHeatmap: heat('tlHeatmap'),
     brHeatmap: heat('brHeatmap'),

@@ -20,6 +20,7 @@
 // > minSize (official: > 0).
 import type { BoxXYXY } from './types.js';
 import type { SampleRandom } from './sample-random.js';
+import { clipToInput, type Box } from '../targets/objects.js';
 
 /** np.arange(0.6, 1.4, 0.1): the official random scales. */
 export const RANDOM_SCALES: readonly number[] = [0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3];
@@ -93,8 +94,7 @@ export function randomGeometry(rng: SampleRandom, imageW: number, imageH: number
   }
   // The official code flips before the warp (CenterNet: image and centre; CornerNet: after the
   // resize); either way the result is the mirror of the input: x' -> inputW - x'.
-  if (flipped) affine = { sx: -affine.sx, tx: inputW - affine.tx, sy: affine.sy, ty: affine.ty };
-  return { affine, scale, center: [cx, cy], flipped };
+  return { affine: flipped ? mirrored(affine, inputW) : affine, scale, center: [cx, cy], flipped };
 }
 
 /**
@@ -117,12 +117,10 @@ export function randomGeometry(rng: SampleRandom, imageW: number, imageH: number
  */
 export function saccadeGeometry(rng: SampleRandom, imageW: number, imageH: number, inputW: number, inputH: number, boxes: readonly (readonly number[])[], options: GeometryOptions = {}): GeometryDraw {
   const { scales = SACCADE_SCALES, flip = 0.5 } = options;
-  let ref: number[] | undefined;
+  let ref: Box | undefined;
   let scale: number | undefined;
   // the candidates: the boxes clipped to the image, those left with an area (clip_detections)
-  const clipped = boxes
-    .map((b) => [clip(b[0], 0, imageW - 1), clip(b[1], 0, imageH - 1), clip(b[2], 0, imageW - 1), clip(b[3], 0, imageH - 1)])
-    .filter((b) => b[2] - b[0] > 0 && b[3] - b[1] > 0);
+  const clipped = boxes.map((b) => clipToInput(b as Box, [imageH, imageW])).filter((b) => b !== undefined);
   if (clipped.length > 0 && !(rng.random() > SACCADE_OBJECT_SHARE)) {
     ref = clipped[rng.randint(0, clipped.length)];
     const side = Math.max(ref[2] - ref[0], ref[3] - ref[1]);
@@ -148,9 +146,13 @@ export function saccadeGeometry(rng: SampleRandom, imageW: number, imageH: numbe
   const cx = centreOn(scaledW, inputW, ref && ref[0] * scale, ref && ref[2] * scale);
   const cy = centreOn(scaledH, inputH, ref && ref[1] * scale, ref && ref[3] * scale);
   const flipped = rng.random() > 1 - flip;
-  let affine: AxisAffine = { sx: scale, tx: -(cx - Math.floor(inputW / 2)), sy: scale, ty: -(cy - Math.floor(inputH / 2)) };
-  if (flipped) affine = { sx: -affine.sx, tx: inputW - affine.tx, sy: affine.sy, ty: affine.ty };
-  return { affine, scale, center: [cx, cy], flipped };
+  const affine: AxisAffine = { sx: scale, tx: -(cx - Math.floor(inputW / 2)), sy: scale, ty: -(cy - Math.floor(inputH / 2)) };
+  return { affine: flipped ? mirrored(affine, inputW) : affine, scale, center: [cx, cy], flipped };
+}
+
+/** The affine followed by the mirror of the input, x' -> inputW - x' (continuous coordinates). */
+function mirrored(a: AxisAffine, inputW: number): AxisAffine {
+  return { sx: -a.sx, tx: inputW - a.tx, sy: a.sy, ty: a.ty };
 }
 
 /**

@@ -12,7 +12,7 @@
 
 import type { Scalar, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-core';
 import { CORNERNET_HEADS } from '../../runtime/model/names.js';
-import { attentionHead } from '../../runtime/model/parts/cornernet-saccade-head.js';
+import { attentionHeads } from '../../runtime/model/parts/cornernet-saccade-head.js';
 import type { TF } from '../backend.js';
 import { gatherAt } from '../layers/gather.js';
 import type { GraphOutputs } from '../model/tf-graph.js';
@@ -61,8 +61,7 @@ export function cornerNetLoss(tf: TF, outputs: GraphOutputs, targets: CornerNetT
   const [tlHeat, brHeat, tlTag, brTag, tlOff, brOff] = [H.tlHeatmap, H.brHeatmap, H.tlEmbedding, H.brEmbedding, H.tlOffset, H.brOffset].map((n) => head(outputs, n));
   const stacks = tlHeat.length;
   if ([brHeat, tlTag, brTag, tlOff, brOff].some((h) => h.length !== stacks)) throw new Error('cornerNetLoss: every head needs one output per stack');
-  const atts: Tensor4D[][] = [];
-  while (outputs.has(attentionHead(atts.length))) atts.push(head(outputs, attentionHead(atts.length)));
+  const atts = attentionHeads(outputs).map((name) => head(outputs, name));
   const gtAtts = targets.attention ?? [];
   if (atts.length !== gtAtts.length) throw new Error(`cornerNetLoss: the model has ${atts.length} attention head(s), the targets ${gtAtts.length} attention map(s)`);
   if ((targets.tlValid === undefined) !== (targets.brValid === undefined)) throw new Error('cornerNetLoss: give both valid masks (tlValid, brValid) or neither');

@@ -53,8 +53,9 @@ export function checkTargetInput(who: string, objects: TargetObjects, g: TargetG
 }
 
 /**
- * A box clipped to the input's pixel indices [0, iw - 1] x [0, ih - 1] (the official
- * _clip_detections / clip_detections), or undefined when nothing of it is left (no area).
+ * A box clipped to the pixel indices [0, iw - 1] x [0, ih - 1] of an input (or image) of
+ * [ih, iw] (the official _clip_detections / clip_detections), or undefined when nothing of it is
+ * left (no area).
  */
 export function clipToInput(box: Box, inputSize: readonly [number, number]): Box | undefined {
   const [ih, iw] = inputSize;

@@ -22,10 +22,11 @@ export function attentionHead(level: number): string {
   return `atts.${level}`;
 }
 
-/** The attention heads' names of a graph, deepest level first. */
-export function attentionHeads(heads: Record<string, unknown>): string[] {
+/** The attention heads' names among a graph's heads or a run's outputs (by name), deepest level first. */
+export function attentionHeads(heads: Readonly<Record<string, unknown>> | ReadonlyMap<string, unknown>): string[] {
+  const has = heads instanceof Map ? (name: string) => heads.has(name) : (name: string) => Object.prototype.hasOwnProperty.call(heads, name);
   const names: string[] = [];
-  while (Object.prototype.hasOwnProperty.call(heads, attentionHead(names.length))) names.push(attentionHead(names.length));
+  while (has(attentionHead(names.length))) names.push(attentionHead(names.length));
   return names;
 }
 
