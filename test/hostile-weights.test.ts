@@ -2,18 +2,21 @@
 // header bytes, a wrong header length, truncation, and header JSON whose entries (dtype, shape,
 // data_offsets, the model config's fields) are replaced by hostile values, and F16 data bytes
 // that decode to infinities and NaNs. Every parse ends in a model or an Error naming the file, by
-// readModelFile and by the detector's reader (weightViews: the weights kept as views of the file).
+// readModelFile and by the detector's reader (weightViews: the weights kept as views of the file,
+// half weights checked finite where a plan stages them).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { preset } from '../runtime/model/presets.js';
-import { buildGraph } from '../runtime/model/registry.js';
+import { buildGraph, inferenceHeads } from '../runtime/model/registry.js';
 import { modelFromSafetensors, readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
 import { parseSafetensors } from '../runtime/weights/safetensors.js';
 import { INT8_SUPPORT } from '../runtime/weights/int8-model.js';
 import { HalfFloats } from '../runtime/weights/half-floats.js';
 import { f16BitsToF32 } from '../runtime/weights/f16.js';
 import { randomWeights } from './helpers/random-weights.js';
+import { loadKernels } from './helpers/kernels.js';
+import { ExecutionPlan } from '../runtime/engine/plan.js';
 import { count, endsCleanly, hostileValue, params } from './helpers/hostile.js';
 
 const SOURCE = 'fuzz.safetensors';
@@ -78,20 +81,42 @@ test('readModelFile: mutations of a valid file end in a model or an Error naming
   assert.ok(readModelFile(valid, SOURCE).tensors.size > 0, 'the unmutated file is valid');
 });
 
-test('modelFromSafetensors with weightViews (the detector\'s reader): mutations end in a model or an Error naming the file, and a model\'s weights are finite', () => {
+test('modelFromSafetensors with weightViews (the detector\'s reader): mutations end in a model or an Error naming the file; a model\'s f32 weights are finite, and where its half weights are not, building its plan is an Error naming such a tensor, its first bad value and index, with no kernel memory left taken', async () => {
+  const k = await loadKernels();
   const mutation = fc.oneof(byteFlips, truncation, lengthField, tensorField, configField, dataBytes);
+  let refused = 0;
   fc.assert(
     fc.property(mutation, (bytes) => {
       let model: ReturnType<typeof read> | undefined;
       const read = () => modelFromSafetensors(parseSafetensors(bytes, SOURCE), { weightViews: true }, INT8_SUPPORT);
       count('modelFromSafetensors', endsCleanly(() => (model = read()), new RegExp(`^${SOURCE.replace('.', '\\.')}`), 'modelFromSafetensors'));
-      for (const [name, t] of model?.tensors ?? []) {
+      if (!model) return;
+      // the first non-finite value of each half tensor, by the definition of a half
+      const bad = new Map<string, [number, number]>();
+      for (const [name, t] of model.tensors) {
         const values = t instanceof HalfFloats ? Float32Array.from({ length: t.length }, (_, i) => f16BitsToF32(t.bits[2 * i] | (t.bits[2 * i + 1] << 8))) : t;
-        if (!values.every(Number.isFinite)) throw new Error(`${name}: a non-finite weight was accepted`);
+        const at = values.findIndex((v) => !Number.isFinite(v));
+        if (at < 0) continue;
+        if (!(t instanceof HalfFloats)) throw new Error(`${name}: a non-finite f32 weight was accepted`);
+        bad.set(name, [at, values[at]]);
       }
+      if (bad.size === 0) return;
+      const before = k.heap.allocatedBytes;
+      const [h, w] = model.config.inputSize;
+      try {
+        ExecutionPlan.build(k, model.graph, model.tensors, inferenceHeads(model.graph), h, w).release();
+        throw new Error(`a plan was built with non-finite half weights in ${[...bad.keys()]}`);
+      } catch (e) {
+        const m = /^tensor "([^"]+)" holds (\S+) at index (\d+)$/.exec((e as Error).message);
+        const named = m && bad.get(m[1]);
+        if (!named || Number(m[3]) !== named[0] || !Object.is(Number(m[2]), named[1])) throw new Error(`plan build: ${(e as Error).message}; non-finite: ${JSON.stringify([...bad])}`);
+      }
+      if (k.heap.allocatedBytes !== before) throw new Error(`the failed plan left ${k.heap.allocatedBytes - before} bytes of kernel memory taken`);
+      refused++;
     }),
     params(300),
   );
+  assert.ok(refused > 0, 'some mutations made a half weight non-finite');
 });
 
 test.run();

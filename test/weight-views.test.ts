@@ -55,6 +55,42 @@ test('firstNonFiniteHalf and nonFiniteHalfValue: every half pattern as the defin
   assert.throws(() => new HalfFloats(new Uint8Array(5), 3), /HalfFloats: 5 bytes do not hold 3 half values/);
 });
 
+test('the kernel\'s firstNonFiniteF16 equals firstNonFiniteHalf (the spec): every half pattern at every lane of an 8-half step and in the scalar tail, the first of several, and n short of it', async () => {
+  const k = await loadKernels();
+  const n = 19;
+  const src = k.heap.alloc(2 * n);
+  const u16 = new Uint16Array(n);
+  const fill = (seed: number) => {
+    // finite halves of every exponent but the all-ones one
+    const r = randomF32(n, seed, 0, 1);
+    for (let i = 0; i < n; i++) u16[i] = Math.floor(r[i] * 0x10000) & ~(r[i] < 0.5 ? 0x4000 : 0x0400);
+  };
+  const check = (length: number, what: string) => {
+    k.heap.u8(src, 2 * n).set(new Uint8Array(u16.buffer));
+    const want = firstNonFiniteHalf(new HalfFloats(new Uint8Array(u16.buffer, 0, 2 * length), length));
+    const got = k.exports.firstNonFiniteF16(src, length);
+    if (got !== want) assert.unreachable(`${what}, n ${length}: kernel ${got}, spec ${want}`);
+    return want;
+  };
+  let found = 0;
+  for (let h = 0; h < 65536; h++) {
+    fill(h);
+    const at = h % n;
+    u16[at] = h;
+    if (check(n, `0x${h.toString(16)} at ${at}`) >= 0) found++;
+    check(at, `0x${h.toString(16)} at ${at}, just past the end`);
+  }
+  assert.is(found, 2 * 0x400, 'every infinity and NaN pattern was found');
+  for (let seed = 0; seed < 200; seed++) {
+    fill(1000 + seed);
+    const [a, b] = [seed % n, (seed * 7 + 3) % n];
+    u16[a] = 0x7c00 | (seed & 0x3ff);
+    u16[b] = 0xfc00;
+    assert.is(check(n, `two at ${a} and ${b}`), Math.min(a, b));
+  }
+  k.heap.release(src);
+});
+
 /** Output of one conv-like layer packed from `w` with options, run on a fixed input: a fresh copy. */
 type Layer = { name: string; pack: (k: Kernels, w: Float32Array | HalfFloats, columnScale?: Float32Array, extra?: { staging?: StagingArea }) => { run: (x: number, out: number) => void; size: number; release: () => void }; weights: number; columns: number; channelOf: (i: number) => number; input: [number, number, number, number] };
 
@@ -286,7 +322,8 @@ test('weightViews: an F32 file whose data is not 4-byte aligned in its buffer gi
   }
 });
 
-test('weightViews: an infinity or NaN in a packed weight (F16 or F32) is the same Error as readModelFile\'s, and ObjectDetector.create names the file', async () => {
+test('weightViews: an infinity or NaN in a packed weight is an Error naming the tensor, the value and its index: F32 at load (readModelFile\'s), F16 where the packers stage it (in wasm); ObjectDetector.create names the file', async () => {
+  const k = await loadKernels();
   const config = MODELS[0][1];
   const graph = buildGraph(config);
   const weights = randomWeights(graph, 9);
@@ -305,7 +342,16 @@ test('weightViews: an infinity or NaN in a packed weight (F16 or F32) is the sam
     } else new DataView(bytes.buffer, bytes.byteOffset).setFloat32(at, bad, true);
     const message = new RegExp(`^bad\\.safetensors: tensor "${name.replace(/\./g, '\\.')}" holds ${shown} at index 5$`);
     assert.throws(() => readModelFile(bytes, 'bad.safetensors'), message);
-    assert.throws(() => modelFromSafetensors(parseSafetensors(bytes, 'bad.safetensors'), { weightViews: true }), message);
+    if (dtype === 'F32') assert.throws(() => modelFromSafetensors(parseSafetensors(bytes, 'bad.safetensors'), { weightViews: true }), message);
+    else {
+      // loaded unchecked; packing it is the Error, and gives back every byte of kernel memory it took
+      const w = modelFromSafetensors(parseSafetensors(bytes, 'bad.safetensors'), { weightViews: true }).tensors.get(name)!;
+      assert.ok(w instanceof HalfFloats && w.label === `tensor "${name}"`);
+      const shape = graph.nodes.find((n) => `${n.name}.weight` === name) as { kernel: number; cin: number; cout: number };
+      const before = k.heap.allocatedBytes;
+      assert.throws(() => packConv2d(k, w, [shape.kernel, shape.kernel, shape.cin, shape.cout]), new RegExp(`^tensor "${name.replace(/\./g, '\\.')}" holds ${shown} at index 5$`));
+      assert.is(k.heap.allocatedBytes, before);
+    }
     try {
       await ObjectDetector.create({ model: bytes });
       assert.unreachable('create accepted a non-finite weight');

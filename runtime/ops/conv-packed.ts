@@ -151,10 +151,9 @@ export function packConv2d(k: Kernels, w: WeightData, shape: readonly number[], 
   if (layout === 'winograd') return packWinograd(k, w, [kh, kw, cinG, cout], bias, columnScale, staging);
   const ks = kh * kw;
   const size = layout === 'gemm' ? ex.gemmPackedFloats(ks, cinG, cout / groups, groups) : cout + ks * cout;
-  const ptr = k.heap.alloc(size * 4);
-  packStaged(k, w, bias, columnScale, staging, (wPtr, bPtr, hasBias) => {
-    if (layout === 'gemm') ex.packGemmWeights(wPtr, ks, cinG, cout, groups, bPtr, hasBias, ptr);
-    else ex.packDepthwiseWeights(wPtr, ks, cout, bPtr, hasBias, ptr);
+  const ptr = packStaged(k, size, w, bias, columnScale, staging, (wPtr, bPtr, hasBias, out) => {
+    if (layout === 'gemm') ex.packGemmWeights(wPtr, ks, cinG, cout, groups, bPtr, hasBias, out);
+    else ex.packDepthwiseWeights(wPtr, ks, cout, bPtr, hasBias, out);
   });
   // one scratch area per pool thread: each builds its own indirection buffer
   const scratch = layout === 'gemm' ? k.heap.alloc(scratchStride(gemmScratchBytes(k, kh, kw, cinG, groups)) * poolThreads(k)) : 0;
@@ -183,8 +182,7 @@ class PackedWinograd extends Packed {
 function packWinograd(k: Kernels, w: WeightData, shape: [number, number, number, number], bias: Float32Array | undefined, columnScale: Float32Array | undefined, staging: StagingArea | undefined): PackedConv2d {
   const ex = k.exports;
   const [, , cin, cout] = shape;
-  const ptr = k.heap.alloc(ex.winogradPackedFloats(cin, cout) * 4);
-  packStaged(k, w, bias, columnScale, staging, (wPtr, bPtr, hasBias) => ex.packWinogradWeights(wPtr, cin, cout, bPtr, hasBias, ptr, 0));
+  const ptr = packStaged(k, ex.winogradPackedFloats(cin, cout), w, bias, columnScale, staging, (wPtr, bPtr, hasBias, out) => ex.packWinogradWeights(wPtr, cin, cout, bPtr, hasBias, out, 0));
   holdSharedScratch(k, winogradScratchBytes(k, cin, cout));
   return new PackedWinograd(k, 'winograd', shape, 1, ptr, 0);
 }
@@ -360,8 +358,7 @@ export function packConv2dTranspose(
   if (groups > 1) {
     if (coutG === 1 && groups === cin) {
       // [kh, kw, 1, c] is already taps x channels: the depthwise forward conv's packing
-      const ptr = k.heap.alloc((cout + kh * kw * cout) * 4);
-      packStaged(k, w, bias, columnScale, staging, (wPtr, bPtr, hasBias) => ex.packDepthwiseWeights(wPtr, kh * kw, cout, bPtr, hasBias, ptr));
+      const ptr = packStaged(k, cout + kh * kw * cout, w, bias, columnScale, staging, (wPtr, bPtr, hasBias, out) => ex.packDepthwiseWeights(wPtr, kh * kw, cout, bPtr, hasBias, out));
       return new PackedTranspose(k, [kh, kw, coutG, cin], [sh, sw], groups, 'depthwise', ptr, 0);
     }
     // the staged copy is the packed weights here: memory of its own, never the staging area
@@ -369,8 +366,7 @@ export function packConv2dTranspose(
     const bPtr = bias ? k.heap.allocF32(bias) : 0;
     return new PackedTranspose(k, [kh, kw, coutG, cin], [sh, sw], groups, 'grouped', ptr, bPtr);
   }
-  const ptr = k.heap.alloc(ex.deconvPackedFloats(kh, kw, sh, sw, cin, cout) * 4);
-  packStaged(k, w, bias, columnScale, staging, (wPtr, bPtr, hasBias) => ex.packDeconvWeights(wPtr, kh, kw, sh, sw, cin, cout, bPtr, hasBias, ptr));
+  const ptr = packStaged(k, ex.deconvPackedFloats(kh, kw, sh, sw, cin, cout), w, bias, columnScale, staging, (wPtr, bPtr, hasBias, out) => ex.packDeconvWeights(wPtr, kh, kw, sh, sw, cin, cout, bPtr, hasBias, out));
   const scratch = k.heap.alloc(scratchStride(ex.conv2dTransposeScratchBytes(kh, kw, sh, sw, cin)) * poolThreads(k));
   return new PackedTranspose(k, [kh, kw, cout, cin], [sh, sw], 1, 'gemm', ptr, scratch);
 }

@@ -140,8 +140,7 @@ export function packDeformConv2d(k: Kernels, weight: WeightData, shape: readonly
   const staging = checkStagingArea(op, k, opts.staging);
   const ex = k.exports;
   const ks = kh * kw;
-  const ptr = k.heap.alloc(ex.gemmPackedFloats(ks, cin, cout, 1) * 4);
-  packStaged(k, weight, bias, columnScale, staging, (wPtr, bPtr, hasBias) => ex.packGemmWeights(wPtr, ks, cin, cout, 1, bPtr, hasBias, ptr));
+  const ptr = packStaged(k, ex.gemmPackedFloats(ks, cin, cout, 1), weight, bias, columnScale, staging, (wPtr, bPtr, hasBias, out) => ex.packGemmWeights(wPtr, ks, cin, cout, 1, bPtr, hasBias, out));
   const scratch = k.heap.alloc(ex.deformConv2dGemmScratchBytes(cin, ks));
   return new Packed(k, [kh, kw, cin, cout], ptr, scratch);
 }

@@ -3,7 +3,7 @@
 // ~14 us per 4 KB, a page fault in this VM), and a folded copy of the default model's weights was
 // ~880 fresh pages, ~12 ms, for values that were copied into kernel memory next anyway.
 import type { Kernels } from '../wasm/loader.js';
-import { HalfFloats, type WeightData } from '../weights/half-floats.js';
+import { HalfFloats, nonFiniteHalfValue, type WeightData } from '../weights/half-floats.js';
 import { checkBuffer, withScope } from './heap-scope.js';
 
 /**
@@ -69,25 +69,40 @@ export function stageWeights(k: Kernels, w: WeightData, columnScale?: Float32Arr
 }
 
 /**
- * The packers' common part: w staged (stageWeights) and the bias copied into kernel memory, `pack`
- * called with their pointers (bias 0 and hasBias 0 without one), both given back after it, thrown
- * or not.
+ * The packers' common part: `packedFloats` of kernel memory for the packed weights, w staged
+ * (stageWeights) and the bias copied into kernel memory, `pack` called with their pointers (bias 0
+ * and hasBias 0 without one) and the packed weights' (returned). The staged copy and the bias are
+ * given back after it; the packed weights too where staging or packing throws (a weight that is
+ * not finite, say), so that a failed packer leaves nothing allocated.
  */
 export function packStaged(
-  k: Kernels, w: WeightData, bias: Float32Array | undefined, columnScale: Float32Array | undefined, area: StagingArea | undefined,
-  pack: (wPtr: number, bPtr: number, hasBias: number) => void,
-): void {
-  const staged = stageWeights(k, w, columnScale, area);
+  k: Kernels, packedFloats: number, w: WeightData, bias: Float32Array | undefined, columnScale: Float32Array | undefined, area: StagingArea | undefined,
+  pack: (wPtr: number, bPtr: number, hasBias: number, out: number) => void,
+): number {
+  const out = k.heap.alloc(packedFloats * 4);
   try {
-    withScope(k, (scope) => pack(staged.ptr, bias ? scope.f32(bias) : 0, bias ? 1 : 0));
-  } finally {
-    staged.release();
+    const staged = stageWeights(k, w, columnScale, area);
+    try {
+      withScope(k, (scope) => pack(staged.ptr, bias ? scope.f32(bias) : 0, bias ? 1 : 0, out));
+    } finally {
+      staged.release();
+    }
+  } catch (e) {
+    k.heap.release(out);
+    throw e;
   }
+  return out;
 }
 
-/** w's half bits copied to `src`, decoded into `out` (the two must not overlap). */
+/**
+ * w's half bits copied to `src`, checked finite there (an Error naming w's label, the value and its
+ * index), decoded into `out` (the two must not overlap). The check is here, in wasm, rather than at
+ * load: a JavaScript loop over every half of the file was ~6 ms of a cold start (half-floats.ts).
+ */
 function decodeHalf(k: Kernels, w: HalfFloats, src: number, out: number): void {
   k.heap.u8(src, w.bits.length).set(w.bits);
+  const bad = k.exports.firstNonFiniteF16(src, w.length);
+  if (bad >= 0) throw new Error(`${w.label} holds ${nonFiniteHalfValue(w, bad)} at index ${bad}`);
   k.exports.decodeF16(src, w.length, out);
 }
 

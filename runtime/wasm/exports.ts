@@ -23,6 +23,8 @@ export interface KernelExports {
   affineChannelsNhwcScalar(x: number, pixels: number, c: number, scale: number, shift: number, relu: number, out: number): void;
   /** n IEEE half values (u16 bits at src) -> f32 at out, exact. */
   decodeF16(src: number, n: number, out: number): void;
+  /** Index of the first infinity or NaN among n half values (u16 bits at src), or -1. */
+  firstNonFiniteF16(src: number, n: number): number;
   /** runtime/image/warp.ts's warpNormalise on u8 pixels at src, taps (i32 index, f64 weight) per output row and column, f32 out [outH, outW, 3]. */
   warpNormaliseU8(src: number, width: number, height: number, channels: number, rowI0: number, rowF: number, outH: number, colI0: number, colF: number, outW: number, s0: number, s1: number, s2: number, a0: number, a1: number, a2: number, b0: number, b1: number, b2: number, out: number): void;
   // pooling (assembly/pool)

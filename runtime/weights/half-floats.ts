@@ -4,11 +4,16 @@
 // straight into kernel memory (ops/stage-weights.ts), and only the small tensors become f32 arrays.
 // (An F32 file's weights are views of the file likewise: model-file.ts, weightViews.)
 
-/** Little-endian IEEE half bits of `length` values: a view of the model file's bytes, not a copy. */
+/**
+ * Little-endian IEEE half bits of `length` values: a view of the model file's bytes, not a copy.
+ * They are checked finite where they are staged (ops/stage-weights.ts); `label` names them in that
+ * Error (model-file.ts gives `tensor "name"`).
+ */
 export class HalfFloats {
   constructor(
     readonly bits: Uint8Array,
     readonly length: number,
+    readonly label = 'half-float weights',
   ) {
     if (bits.length !== 2 * length) throw new Error(`HalfFloats: ${bits.length} bytes do not hold ${length} half values`);
   }
@@ -17,7 +22,7 @@ export class HalfFloats {
 /** A parameter as the execution plan takes it: f32 values, or (the large conv weights of an F16 file) half bits. */
 export type WeightData = Float32Array | HalfFloats;
 
-/** Index of the first infinity or NaN among the half values (an all-ones exponent), or -1. */
+/** Index of the first infinity or NaN among the half values (an all-ones exponent), or -1: the spec of the wasm kernel's firstNonFiniteF16. */
 export function firstNonFiniteHalf(h: HalfFloats): number {
   // the high byte of each little-endian half: sign, the five exponent bits, two mantissa bits
   const { bits } = h;

@@ -5,7 +5,7 @@
 
 import { parseConfigJson, validateConfig, type ModelConfig } from '../model/config.js';
 import { DCN_OFFSET_MASK, paramSpecs, type ConvNode, type Graph } from '../model/graph.js';
-import { firstNonFiniteHalf, HalfFloats, nonFiniteHalfValue, type WeightData } from './half-floats.js';
+import { HalfFloats, type WeightData } from './half-floats.js';
 import { buildGraph } from '../model/registry.js';
 import { parseSafetensors, readTensor, tensorF32View, tensorHalfBits, writeSafetensors, type Dtype, type F16Decoder, type Safetensors, type TensorData } from './safetensors.js';
 import { checkInt8Layer, dequantisedParamNames, int8Eligible, int8Metadata, INT8_SUPPORT, storedSpecs, type Int8Layer, type Int8Support } from './int8-model.js';
@@ -103,9 +103,10 @@ export function readModelFile(bytes: Uint8Array, source = '<bytes>', opts: ReadM
  * detector passes it (imported dynamically) only for a file whose metadata lists int8 layers, so
  * that the bundle of a page running an f32 model does not carry the int8 reader.
  * `weightViews` (the detector's execution plans, which copy every weight into kernel memory to pack
- * it): the conv, deconv and dcn weights are views of the file's bytes, checked finite, not copies:
- * an F16 file's as half bits (HalfFloats, which the packers decode in kernel memory), an F32 file's
- * as f32 where the host is little-endian and the data 4-byte aligned. Copies cost a cold start its
+ * it): the conv, deconv and dcn weights are views of the file's bytes, not copies: an F16 file's as
+ * half bits (HalfFloats, which the packers check finite and decode in kernel memory: an infinity or
+ * NaN there is an Error when a plan is built, naming the tensor), an F32 file's as f32, checked
+ * finite here, where the host is little-endian and the data 4-byte aligned. Copies cost a cold start its
  * page faults and a large model its size again in memory (half-floats.ts says more); the caller
  * must keep the bytes unchanged while the model is in use. An int8 layer's parameters are then only
  * in `int8` (no f32 equivalents, which the plans would not use).
@@ -146,12 +147,8 @@ export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions &
   const readWeight = (name: string): WeightData => {
     if (!packed.has(name)) return readF32(name);
     const bits = tensorHalfBits(file, name);
-    if (bits) {
-      const half = new HalfFloats(bits, bits.length / 2);
-      const bad = firstNonFiniteHalf(half);
-      if (bad >= 0) throw new Error(`${source}: tensor ${JSON.stringify(name)} holds ${nonFiniteHalfValue(half, bad)} at index ${bad}`);
-      return half;
-    }
+    // checked finite where the packers stage them, in wasm (ops/stage-weights.ts): a cold start's JavaScript loop over them cost ~6 ms
+    if (bits) return new HalfFloats(bits, bits.length / 2, `tensor ${JSON.stringify(name)}`);
     const view = tensorF32View(file, name);
     return view ? finite(name, view) : readF32(name);
   };
