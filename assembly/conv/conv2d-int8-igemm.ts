@@ -34,7 +34,7 @@ export function conv2dInt8Igemm(
   sh: i32, sw: i32, padTop: i32, padLeft: i32, dh: i32, dw: i32,
   oh: i32, ow: i32, actScaleBits: i32, relu: i32, out: usize, scratch: usize,
 ): void {
-  conv2dInt8Driver(x, n, h, w, cs, false, packed, kh, kw, cout, sh, sw, padTop, padLeft, dh, dw, oh, ow, reinterpret<f32>(actScaleBits), relu, out, scratch);
+  conv2dInt8Driver(x, n, h, w, cs, false, packed, kh, kw, cout, sh, sw, padTop, padLeft, dh, dw, oh, ow, reinterpret<f32>(actScaleBits), relu, out, scratch, ow, 1, 1);
 }
 
 /** The c4 layout: u7 byte codes, cs a multiple of 4 (relaxed-SIMD dot product). */
@@ -44,7 +44,30 @@ export function conv2dInt8IgemmC4(
   sh: i32, sw: i32, padTop: i32, padLeft: i32, dh: i32, dw: i32,
   oh: i32, ow: i32, actScaleBits: i32, relu: i32, out: usize, scratch: usize,
 ): void {
-  conv2dInt8Driver(x, n, h, w, cs, true, packed, kh, kw, cout, sh, sw, padTop, padLeft, dh, dw, oh, ow, reinterpret<f32>(actScaleBits), relu, out, scratch);
+  conv2dInt8Driver(x, n, h, w, cs, true, packed, kh, kw, cout, sh, sw, padTop, padLeft, dh, dw, oh, ow, reinterpret<f32>(actScaleBits), relu, out, scratch, ow, 1, 1);
+}
+
+/**
+ * One output phase of an int8 transposed convolution (runtime/ops/conv-transpose-int8.ts), c2
+ * layout, one image: the phase is a stride-1 conv of x with the phase's taps (packed flipped, as
+ * an ordinary HWIO filter of kh x kw), whose pixel (i, j) of the oh x ow phase grid is output pixel
+ * (i * sy, j * sx) of an image outW pixels wide, counted from `out` (the phase's first pixel).
+ * Each output pixel belongs to one phase, so the phases together write every pixel once.
+ */
+export function conv2dInt8IgemmPhase(
+  x: usize, h: i32, w: i32, cs: i32,
+  packed: usize, kh: i32, kw: i32, cout: i32, padTop: i32, padLeft: i32,
+  oh: i32, ow: i32, actScaleBits: i32, relu: i32, out: usize, scratch: usize, outW: i32, sy: i32, sx: i32,
+): void {
+  conv2dInt8Driver(x, 1, h, w, cs, false, packed, kh, kw, cout, 1, 1, padTop, padLeft, 1, 1, oh, ow, reinterpret<f32>(actScaleBits), relu, out, scratch, outW, sy, sx);
+}
+
+/** Output pixel of grid pixel q (row-major, ow wide): (q / ow * sy, q % ow * sx) in an image outW wide. */
+// @ts-ignore: decorator
+@inline
+function outPixel(q: i32, ow: i32, outW: i32, sy: i32, sx: i32): usize {
+  const i = q / ow;
+  return <usize>(i * sy) * outW + <usize>((q - i * ow) * sx);
 }
 
 // @ts-ignore: decorator
@@ -54,6 +77,7 @@ function conv2dInt8Driver(
   packed: usize, kh: i32, kw: i32, cout: i32,
   sh: i32, sw: i32, padTop: i32, padLeft: i32, dh: i32, dw: i32,
   oh: i32, ow: i32, actScale: f32, relu: i32, out: usize, scratch: usize,
+  outW: i32, sy: i32, sx: i32,
 ): void {
   const pixelBytes = c4 ? <usize>cs : <usize>cs << 1;
   const steps = c4 ? cs >> 2 : cs >> 1;
@@ -76,7 +100,7 @@ function conv2dInt8Driver(
       // output rows of the block's tiles (the last tile's extra rows repeat the last pixel)
       let row = cRows;
       for (let p = p0; p <= last; p += MR) {
-        for (let r = 0; r < MR; r++) store<usize>(row + (<usize>r << 2), outImage + <usize>min<i32>(p + r, last) * outRow);
+        for (let r = 0; r < MR; r++) store<usize>(row + (<usize>r << 2), outImage + outPixel(min<i32>(p + r, last), ow, outW, sy, sx) * outRow);
         row += <usize>MR << 2;
       }
       buildIndirection(image, h, w, pixelBytes, kh, kw, sh, sw, padTop, padLeft, dh, dw, ow, p0, last, zero, ind);

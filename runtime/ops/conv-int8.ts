@@ -23,7 +23,7 @@ import { PackedMemory } from './packed-memory.js';
 import { poolThreads, runInt8Rows, scratchStride } from '../threads/run-rows.js';
 import { holdSharedScratch, releaseSharedScratch, sharedScratch } from './shared-scratch.js';
 import { WINOGRAD_PANEL, winogradBlockTiles, winogradSplitsByPanels } from './conv-packed.js';
-import { checkBuffer } from './heap-scope.js';
+import { checkBuffer, withScope } from './heap-scope.js';
 import { optionsObject } from '../util/options.js';
 import { checkActivation, checkBias, checkShape4, convGeometry, isUnitPair, type Activation, type ConvPad, type Pair } from './conv-params.js';
 import {
@@ -152,22 +152,35 @@ export function packConv2dInt8(k8: Int8Kernels, weights: Int8ConvWeights, shape:
 
 /**
  * Allocates `bytes` of packed weights and fills them with `pack` (an int8 module export), given
- * kernel-memory copies of the codes, scales and bias (0 and hasBias 0 without one), freed after.
+ * kernel-memory copies of the codes, scales and bias (packInt8Weights).
  */
 function packWeights(
   k: Kernels, codes: Int8Array, scales: Float32Array, bias: Float32Array | undefined, bytes: number,
   pack: (codes: number, scales: number, bias: number, hasBias: number, out: number) => void,
 ): number {
   const ptr = k.heap.alloc(bytes);
-  const cPtr = k.heap.alloc(codes.length);
-  new Int8Array(k.exports.memory.buffer, cPtr, codes.length).set(codes);
-  const sPtr = k.heap.allocF32(scales);
-  const bPtr = bias ? k.heap.allocF32(bias) : 0;
-  pack(cPtr, sPtr, bPtr, bias ? 1 : 0, ptr);
-  if (bPtr) k.heap.release(bPtr);
-  k.heap.release(sPtr);
-  k.heap.release(cPtr);
+  try {
+    packInt8Weights(k, codes, scales, bias, (c, s, b, hasBias) => pack(c, s, b, hasBias, ptr));
+  } catch (e) {
+    k.heap.release(ptr);
+    throw e;
+  }
   return ptr;
+}
+
+/**
+ * Calls `pack` (an int8 module's packer) with kernel-memory copies of the codes, scales and bias (0
+ * and hasBias 0 without one), given back after it, thrown or not.
+ */
+export function packInt8Weights(
+  k: Kernels, codes: Int8Array, scales: Float32Array, bias: Float32Array | undefined,
+  pack: (codes: number, scales: number, bias: number, hasBias: number) => void,
+): void {
+  withScope(k, (scope) => {
+    const cPtr = scope.alloc(codes.length);
+    new Int8Array(k.exports.memory.buffer, cPtr, codes.length).set(codes);
+    pack(cPtr, scope.f32(scales), bias ? scope.f32(bias) : 0, bias ? 1 : 0);
+  });
 }
 
 function packInt8Winograd(k8: Int8Kernels, codes: Int8Array, scales: Float32Array, shape: [number, number, number, number], bias: Float32Array | undefined): PackedConv2dInt8 {
