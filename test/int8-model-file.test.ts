@@ -6,11 +6,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ModelConfig } from '../runtime/model/config.js';
 import { smallCenterNet } from './helpers/small-centernet.js';
-import { paramSpecs, type ConvNode } from '../runtime/model/graph.js';
+import { paramSpecs } from '../runtime/model/graph.js';
 import { buildGraph } from '../runtime/model/registry.js';
 import { foldBatchNorm } from '../runtime/engine/fold.js';
 import { readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
-import { int8Eligible, type Int8Layer } from '../runtime/weights/int8-model.js';
+import { int8Eligible, type Int8Layer, type Int8Node } from '../runtime/weights/int8-model.js';
 import { parseSafetensors, readInt8Tensor, readTensor, writeSafetensors } from '../runtime/weights/safetensors.js';
 import { randomF32, rng } from './helpers/random.js';
 
@@ -22,7 +22,7 @@ const weights = new Map(specs.map((s, i) => [s.name, randomF32(s.shape.reduce((a
 // batch norm variances must be positive
 for (const [name, w] of weights) if (name.endsWith('running_var')) for (let i = 0; i < w.length; i++) w[i] = Math.abs(w[i]) + 0.1;
 
-function layerFor(node: ConvNode, seed: number): Int8Layer {
+function layerFor(node: Int8Node, seed: number): Int8Layer {
   const next = rng(seed);
   const codes = new Int8Array(node.kernel * node.kernel * node.cin * node.cout);
   for (let i = 0; i < codes.length; i++) codes[i] = Math.floor(next() * 255) - 127;
@@ -35,12 +35,16 @@ function layerFor(node: ConvNode, seed: number): Int8Layer {
 }
 
 const eligible = int8Eligible(graph);
-const chosen = [eligible[0], eligible[2], eligible[eligible.length - 1]];
+// two convs, the last eligible layer and a transposed conv (an up-sampling neck's)
+const deconv = eligible.find((n) => n.op === 'deconv')!;
+const chosen = [...new Set([eligible[0], eligible[2], eligible[eligible.length - 1], deconv])];
 const layers = new Map(chosen.map((n, i) => [n.name, layerFor(n, 7 + i)]));
 
-test('eligible convs: ungrouped, never a head output', () => {
+test('eligible layers: ungrouped convs, never a head output, and the neck\'s transposed convs', () => {
   const headOutputs = new Set(Object.values(graph.heads).flat());
   assert.ok(eligible.length > 5);
+  const deconvs = graph.nodes.filter((n) => n.op === 'deconv');
+  assert.ok(deconvs.length > 0 && deconvs.every((n) => eligible.includes(n as Int8Node)), 'every (ungrouped, kernel >= stride) transposed conv');
   for (const n of eligible) {
     assert.is(n.groups, 1);
     assert.not.ok(headOutputs.has(n.name), n.name);
@@ -74,10 +78,12 @@ test('int8 layers round trip; the f32 view folds back to code * scale and the bi
       assert.equal([...got.scales], [...want.scales]);
       assert.equal([...got.bias], [...want.bias]);
       assert.equal(got.input, want.input);
-      const node = graph.nodes.find((n) => n.name === name) as ConvNode;
+      const node = graph.nodes.find((n) => n.name === name) as Int8Node;
       const folded = foldBatchNorm(node, (suffix) => file.tensors.get(`${name}.${suffix}`)!);
       for (let i = 0; i < want.codes.length; i++) {
-        const w = Math.fround(want.codes[i] * want.scales[i % node.cout]);
+        // the output channel: HWIO's last axis; a transposed conv's [kh, kw, cout, cin] second last
+        const c = node.op === 'deconv' ? Math.floor(i / node.cin) % node.cout : i % node.cout;
+        const w = Math.fround(want.codes[i] * want.scales[c]);
         if (folded.weight[i] !== w) assert.unreachable(`${name} weight ${i}: ${folded.weight[i]} != ${w}`);
       }
       for (let c = 0; c < node.cout; c++) assert.ok(Math.abs(folded.bias[c] - want.bias[c]) <= 1e-6 * Math.max(1, Math.abs(want.bias[c])), `${name} bias ${c}`);
@@ -126,7 +132,7 @@ test('refused: int8 files that disagree with their config, each Error naming fil
     }
     assert.unreachable(`no Error for ${pattern}`);
   };
-  refuses(rewrite(good, (h) => (h.__metadata__.int8 = JSON.stringify({ [head]: { scale: 0.5, codes: 'u8' } }))), /is not a conv layer the int8 kernels run/);
+  refuses(rewrite(good, (h) => (h.__metadata__.int8 = JSON.stringify({ [head]: { scale: 0.5, codes: 'u8' } }))), /is not a layer the int8 kernels run/);
   refuses(rewrite(good, (h) => (h.__metadata__.int8 = h.__metadata__.int8.replace('"codes":"', '"codes":"x'))), /codes must be "u8" or "s8"/);
   refuses(rewrite(good, (h) => (h.__metadata__.int8 = '{')), /__metadata__.int8: not valid JSON/);
   refuses(rewrite(good, (h) => (h[`${first}.weight_scale`].dtype = 'I8')), /(is I8 but must be F32 or F16|needs)/);

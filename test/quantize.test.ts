@@ -1,7 +1,8 @@
 // Post-training int8 quantisation (runtime/quantize/) of the bundled model, calibrated on
-// synthetic scenes: which convs become int8; each int8 layer in the execution plan against the
-// quantised arithmetic written out here in float64 (codes of the observed input times codes of
-// the stored weights, scales, bias, ReLU); the int8 detector against the f32 one on the sample
+// synthetic scenes: which convs and transposed convs become int8; each int8 layer in the execution
+// plan against the quantised arithmetic written out here in float64 (codes of the observed input
+// times codes of the stored weights, scales, bias, ReLU; a transposed conv as PyTorch's
+// ConvTranspose2d sums); the int8 detector against the f32 one on the sample
 // image; its AP on held-out synthetic images against the f32 model's; and the refusals of
 // quantizeModel and the `quantize` command.
 import { test } from 'uvu';
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ObjectDetector } from '../runtime/detector.js';
 import { ExecutionPlan } from '../runtime/engine/plan.js';
-import { inferShapes, type ConvNode } from '../runtime/model/graph.js';
+import { inferShapes, type ConvNode, type DeconvNode } from '../runtime/model/graph.js';
 import { preset } from '../runtime/model/presets.js';
 import { buildGraph } from '../runtime/model/registry.js';
 import { randomWeights } from './helpers/random-weights.js';
@@ -38,7 +39,7 @@ const scenes = (n: number, seed: number) => Array.from({ length: n }, (_, i) => 
 
 let int8Bytes: Uint8Array;
 
-test('the bundled model: every conv but the RGB stem and the heads\' last ones in int8, in a file about 60% the size', async () => {
+test('the bundled model: every conv but the RGB stem and the heads\' last ones in int8, and the neck\'s transposed convs, in a file about 60% the size', async () => {
   await loadKernels();
   const seen: number[] = [];
   const r = await quantizeModel({ images: scenes(12, 500), onImage: (n) => seen.push(n) });
@@ -49,13 +50,16 @@ test('the bundled model: every conv but the RGB stem and the heads\' last ones i
   // the stem reads 3 channels: below INT8_MIN_CIN (8), where the f32 kernel is the faster one
   const stems = convs.filter((n) => n.op === 'conv' && n.cin < 8).map((n) => n.name);
   assert.equal(stems, ['conv1']);
-  assert.is(r.int8Layers, convs.filter((n) => !headLast.has(n.name)).length - 1);
+  const deconvs = f32.graph.nodes.filter((n) => n.op === 'deconv').map((n) => n.name);
+  assert.ok(deconvs.length >= 2, 'the model has an up-sampling neck');
+  assert.is(r.int8Layers, convs.filter((n) => !headLast.has(n.name)).length - 1 + deconvs.length);
   assert.is(r.f32Layers, headLast.size + 1);
   assert.is(r.images, 12);
   assert.equal(seen, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   const file = readModelFile(int8Bytes, 'int8');
   assert.is(file.int8!.size, r.int8Layers);
   for (const name of [...headLast, 'conv1']) assert.not.ok(file.int8!.has(name), name);
+  for (const name of deconvs) assert.ok(file.int8!.has(name), name);
   // a conv after the max pool (of ReLU outputs): unsigned codes
   assert.is(file.int8!.get('layer1.0.conv1')!.input.codes, 'u8');
   assert.ok(int8Bytes.length < 0.65 * readFileSync(models('centernet-tiny-synth.safetensors')).length, `${int8Bytes.length} bytes`);
@@ -91,11 +95,13 @@ async function checkInt8Layers(bytes: Uint8Array): Promise<number> {
   };
   let checked = 0;
   for (const [name, layer] of file.int8!) {
-    const node = file.graph.nodes.find((n) => n.name === name) as ConvNode;
+    const node = file.graph.nodes.find((n) => n.name === name) as ConvNode | DeconvNode;
     const x = values.get(node.inputs[0])!;
     const y = values.get(name)!;
     const [ih, iw, cin] = shapeOf(node.inputs[0]);
-    const out = (n: number) => Math.floor((n + 2 * node.pad - node.dilation * (node.kernel - 1) - 1) / node.stride) + 1;
+    const out = node.op === 'deconv'
+      ? (n: number) => (n - 1) * node.stride - 2 * node.pad + node.kernel + node.outputPadding
+      : (n: number) => Math.floor((n + 2 * node.pad - node.dilation * (node.kernel - 1) - 1) / node.stride) + 1;
     const [oh, ow, cout] = [out(ih), out(iw), node.cout];
     assert.is(y.length, oh * ow * cout, name);
     const scale = layer.input.scale;
@@ -103,27 +109,42 @@ async function checkInt8Layers(bytes: Uint8Array): Promise<number> {
     // the kernels multiply by the f32 reciprocal of the scale
     const inv = Math.fround(1 / scale);
     const qx = Float64Array.from(x, (v) => Math.min(hi, Math.max(lo, nearestEven(Math.fround(v * inv)))));
+    // the integer sum of output (oy, ox, co): a conv's taps over its window; a transposed conv's
+    // over every input pixel and tap that lands there (oy = iy stride - pad + ky), codes [k, k, cout, cin]
+    const sum = (oy: number, ox: number, co: number) => {
+      let acc = 0;
+      for (let ky = 0; ky < node.kernel; ky++) {
+        for (let kx = 0; kx < node.kernel; kx++) {
+          if (node.op === 'deconv') {
+            const ty = oy + node.pad - ky;
+            const tx = ox + node.pad - kx;
+            if (ty < 0 || tx < 0 || ty % node.stride !== 0 || tx % node.stride !== 0) continue;
+            const [iy, ix] = [ty / node.stride, tx / node.stride];
+            if (iy >= ih || ix >= iw) continue;
+            for (let ci = 0; ci < cin; ci++) acc += qx[(iy * iw + ix) * cin + ci] * layer.codes[((ky * node.kernel + kx) * cout + co) * cin + ci];
+          } else {
+            const iy = oy * node.stride - node.pad + ky * node.dilation;
+            const ix = ox * node.stride - node.pad + kx * node.dilation;
+            if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;
+            for (let ci = 0; ci < cin; ci++) acc += qx[(iy * iw + ix) * cin + ci] * layer.codes[((ky * node.kernel + kx) * cin + ci) * cout + co];
+          }
+        }
+      }
+      return acc;
+    };
     let worst = 0;
     let peak = 0;
-    // a sample of output pixels (all channels): corners, borders and the interior
+    // a sample of output pixels (all channels): corners, borders and the interior (both phases of a stride-2 transposed conv)
     for (let oy = 0; oy < oh; oy += Math.max(1, Math.floor(oh / 7))) {
       for (let ox = 0; ox < ow; ox += Math.max(1, Math.floor(ow / 7))) {
-        for (let co = 0; co < cout; co++) {
-          let acc = 0;
-          for (let ky = 0; ky < node.kernel; ky++) {
-            const iy = oy * node.stride - node.pad + ky * node.dilation;
-            if (iy < 0 || iy >= ih) continue;
-            for (let kx = 0; kx < node.kernel; kx++) {
-              const ix = ox * node.stride - node.pad + kx * node.dilation;
-              if (ix < 0 || ix >= iw) continue;
-              for (let ci = 0; ci < cin; ci++) acc += qx[(iy * iw + ix) * cin + ci] * layer.codes[((ky * node.kernel + kx) * cin + ci) * cout + co];
-            }
+        for (const [py, px] of [[oy, ox], [Math.min(oh - 1, oy + 1), Math.min(ow - 1, ox + 1)]]) {
+          for (let co = 0; co < cout; co++) {
+            let want = sum(py, px, co) * scale * layer.scales[co] + layer.bias[co];
+            if (node.act === 'relu') want = Math.max(0, want);
+            const got = y[(py * ow + px) * cout + co];
+            worst = Math.max(worst, Math.abs(got - want));
+            peak = Math.max(peak, Math.abs(want));
           }
-          let want = acc * scale * layer.scales[co] + layer.bias[co];
-          if (node.act === 'relu') want = Math.max(0, want);
-          const got = y[(oy * ow + ox) * cout + co];
-          worst = Math.max(worst, Math.abs(got - want));
-          peak = Math.max(peak, Math.abs(want));
         }
       }
     }
@@ -135,7 +156,7 @@ async function checkInt8Layers(bytes: Uint8Array): Promise<number> {
 }
 
 test('each int8 layer in the plan computes the quantised conv of its observed input', async () => {
-  assert.is(await checkInt8Layers(int8Bytes), 20);
+  assert.is(await checkInt8Layers(int8Bytes), 22);
 });
 
 test('cornernet-tiny (random weights, corner pools, both corner heads): the same, through the CornerNet preprocessing of quantizeModel', async () => {
@@ -208,7 +229,7 @@ test('the quantize command: writes the file once, refuses to overwrite, names a 
     } finally {
       console.log = log;
     }
-    assert.match(lines.join('\n'), /20 conv layers in int8, 4 left in f32 \(calibrated on 3 images/);
+    assert.match(lines.join('\n'), /22 conv and transposed-conv layers in int8, 4 left in f32 \(calibrated on 3 images/);
     assert.ok(readModelFile(readFileSync(out), out).int8);
     await rejects(() => quantizeCommand(['--calibration', path.join(dir, 'cal'), '--out', out]), /--out .* exists/);
     mkdirSync(path.join(dir, 'empty'));

@@ -4,11 +4,12 @@
 // f32 epilogue (scales, folded bias, ReLU) writing the layer's f32 output.
 // The detector imports this module (and through it the int8 ops and loader) dynamically, only for
 // a quantised model: an f32 model's bundle does not carry them.
-import type { ConvNode } from '../model/graph.js';
+import type { ConvNode, DeconvNode } from '../model/graph.js';
 import { conv2dInt8Into, conv2dInt8OutputShape, int8ActivationBytes, int8WinogradFits, packConv2dInt8, quantizeActivationsInto } from '../ops/conv-int8.js';
 import { loadInt8Kernels, type Int8Kernels, type LoadInt8Options } from '../wasm/int8-loader.js';
 import type { Kernels } from '../wasm/loader.js';
-import type { Int8Layer } from '../weights/int8-model.js';
+import type { Int8Layer, Int8Node } from '../weights/int8-model.js';
+import { conv2dTransposeInt8Into, conv2dTransposeInt8OutputShape, packConv2dTransposeInt8 } from '../ops/conv-transpose-int8.js';
 import type { BuiltStep } from './conv-steps.js';
 
 /** The int8 model-file reader, for the detector's one dynamic import of int8 code. */
@@ -21,7 +22,7 @@ export interface Int8PlanSteps {
   readonly layers: ReadonlyMap<string, Int8Layer>;
   /** Bytes of input codes a layer's step needs in the shared buffer. */
   codesBytes(layer: Int8Layer, xShape: Shape4): number;
-  build(node: ConvNode, layer: Int8Layer, x: number, xShape: Shape4, codes: number, out: number, outShape: Shape4): BuiltStep;
+  build(node: Int8Node, layer: Int8Layer, x: number, xShape: Shape4, codes: number, out: number, outShape: Shape4): BuiltStep;
 }
 
 /** The int8 steps of a model's int8 layers, on the int8 kernels that share `kn`'s memory (loaded once per `kn`). */
@@ -30,7 +31,8 @@ export async function int8PlanSteps(kn: Kernels, layers: ReadonlyMap<string, Int
   return {
     layers,
     codesBytes: (layer, xShape) => int8ActivationBytes(xShape, layer.input),
-    build: (node, layer, x, xShape, codes, out, outShape) => buildInt8ConvStep(k8, node, layer, x, xShape, codes, out, outShape),
+    build: (node, layer, x, xShape, codes, out, outShape) =>
+      node.op === 'deconv' ? buildInt8DeconvStep(k8, node, layer, x, xShape, codes, out, outShape) : buildInt8ConvStep(k8, node, layer, x, xShape, codes, out, outShape),
   };
 }
 
@@ -53,6 +55,26 @@ function buildInt8ConvStep(k8: Int8Kernels, node: ConvNode, layer: Int8Layer, x:
     run: () => {
       quantizeActivationsInto(k8, x, xShape, layer.input, codes);
       conv2dInt8Into(k8, packed, codes, xShape, layer.input, out, opts);
+    },
+    weightBytes: layer.codes.length + (layer.scales.length + layer.bias.length) * 4,
+    scratchBytes: 0,
+    release: () => packed.release(),
+  };
+}
+
+/** A transposed conv (an up-sampling neck's) on the int8 phase kernels (ops/conv-transpose-int8.ts), 'c2' codes as the convs. */
+function buildInt8DeconvStep(k8: Int8Kernels, node: DeconvNode, layer: Int8Layer, x: number, xShape: Shape4, codes: number, out: number, outShape: Shape4): BuiltStep {
+  const packed = packConv2dTransposeInt8(k8, { codes: layer.codes, scales: layer.scales }, [node.kernel, node.kernel, node.cout, node.cin], { bias: layer.bias, stride: node.stride });
+  const opts = { pad: node.pad, outputPadding: node.outputPadding, activation: node.act } as const;
+  const got = conv2dTransposeInt8OutputShape(xShape, packed, opts);
+  if (got.join() !== outShape.join()) {
+    packed.release();
+    throw new Error(`execution plan: int8 node ${node.name} computes [${got}] but the graph expects [${outShape}]`);
+  }
+  return {
+    run: () => {
+      quantizeActivationsInto(k8, x, xShape, layer.input, codes);
+      conv2dTransposeInt8Into(k8, packed, codes, xShape, layer.input, out, opts);
     },
     weightBytes: layer.codes.length + (layer.scales.length + layer.bias.length) * 4,
     scratchBytes: 0,

@@ -178,7 +178,7 @@ export class ExecutionPlan {
       if (int8 && int8.layers.size > 0) {
         let codesBytes = 0;
         for (const node of live) {
-          const layer = node.op === 'conv' ? int8.layers.get(node.name) : undefined;
+          const layer = node.op === 'conv' || node.op === 'deconv' ? int8.layers.get(node.name) : undefined;
           if (layer) codesBytes = Math.max(codesBytes, int8.codesBytes(layer, shape4(node.inputs[0])));
         }
         if (codesBytes > 0) {
@@ -207,8 +207,8 @@ export class ExecutionPlan {
           if (!(t instanceof Float32Array)) throw new Error(`execution plan: weight ${node.name}.${suffix} must be f32 values, not half bits`);
           return t;
         };
-        const layer8 = node.op === 'conv' ? int8?.layers.get(node.name) : undefined;
-        if (node.op === 'conv' && layer8) {
+        const layer8 = node.op === 'conv' || node.op === 'deconv' ? int8?.layers.get(node.name) : undefined;
+        if ((node.op === 'conv' || node.op === 'deconv') && layer8) {
           const built = int8!.build(node, layer8, x, inShape, codesPtr, out, outShape);
           weightBytes += built.weightBytes;
           releasers.push(built.release);

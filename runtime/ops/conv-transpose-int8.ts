@@ -20,7 +20,9 @@ import { checkBuffer } from './heap-scope.js';
 import { optionsObject } from '../util/options.js';
 import { checkActivation, checkBias, checkShape4, convTransposeGeometry, pair, type Pair } from './conv-params.js';
 import { packInt8Weights } from './conv-int8.js';
-import { MAX_INT8_REDUCTION, checkActivationQuant, f32Bits, int8ChannelStride, type ActivationQuant, type Int8ConvWeights } from './int8-quant.js';
+import { MAX_INT8_REDUCTION, checkActivationQuant, f32Bits, int8ChannelStride, int8TransposeFits, transposePhaseTaps, type ActivationQuant, type Int8ConvWeights } from './int8-quant.js';
+
+export { int8TransposeFits };
 
 export interface PackConv2dTransposeInt8Options {
   bias?: Float32Array;
@@ -43,8 +45,7 @@ export interface PackedConv2dTransposeInt8 {
   release(): void;
 }
 
-/** Taps of phase q: k = q, q + s, ... below k. */
-const phaseTaps = (q: number, k: number, s: number) => (q < k ? Math.ceil((k - q) / s) : 0);
+const phaseTaps = transposePhaseTaps;
 
 interface Phase {
   qy: number;
@@ -72,12 +73,6 @@ class PackedTransposeInt8 extends PackedMemory implements PackedConv2dTransposeI
 
 const PACK_OPTIONS = ['bias', 'stride'];
 const INTO_OPTIONS = ['pad', 'outputPadding', 'activation'];
-
-/** Whether the int8 transposed conv runs this layer: every phase has a tap (kernel >= stride), and no phase's reduction can overflow the i32 sums. */
-export function int8TransposeFits(kh: number, kw: number, cin: number, stride: Pair = 1): boolean {
-  const [sh, sw] = typeof stride === 'number' ? [stride, stride] : stride;
-  return kh >= sh && kw >= sw && phaseTaps(0, kh, sh) * phaseTaps(0, kw, sw) * int8ChannelStride(cin) <= MAX_INT8_REDUCTION;
-}
 
 /**
  * Packs int8 transposed-conv weights: codes [kh, kw, cout, cin] in -127..127 (the layer's weight

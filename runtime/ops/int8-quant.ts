@@ -93,26 +93,57 @@ export function checkActivationQuant(op: string, name: string, q: unknown): Acti
 /** Per-output-channel symmetric int8 codes of HWIO weights w [kh, kw, cin, cout]. */
 export function quantizeConvWeights(w: Float32Array, shape: readonly number[]): Int8ConvWeights {
   const op = 'quantizeConvWeights';
+  const [, , , cout] = checkWeightShape(op, w, shape, '[kh, kw, cin, cout]');
+  return quantizePerChannel(op, w, cout, (i) => i % cout);
+}
+
+/** Per-output-channel symmetric int8 codes of transposed-conv weights w [kh, kw, cout, cin] (the graph's deconv layout). */
+export function quantizeDeconvWeights(w: Float32Array, shape: readonly number[]): Int8ConvWeights {
+  const op = 'quantizeDeconvWeights';
+  const [, , cout, cin] = checkWeightShape(op, w, shape, '[kh, kw, cout, cin]');
+  return quantizePerChannel(op, w, cout, (i) => Math.floor(i / cin) % cout);
+}
+
+function checkWeightShape(op: string, w: Float32Array, shape: readonly number[], layout: string): [number, number, number, number] {
   if (!(w instanceof Float32Array)) throw new Error(`${op}: w must be a Float32Array`);
   if (!Array.isArray(shape) || shape.length !== 4 || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
-    throw new Error(`${op}: shape must be 4 positive integers [kh, kw, cin, cout], got ${JSON.stringify(shape)}`);
+    throw new Error(`${op}: shape must be 4 positive integers ${layout}, got ${JSON.stringify(shape)}`);
   }
-  const cout = shape[3];
-  const size = shape[0] * shape[1] * shape[2] * cout;
+  const size = shape[0] * shape[1] * shape[2] * shape[3];
   if (w.length !== size) throw new Error(`${op}: w has ${w.length} values but shape [${shape}] needs ${size}`);
+  return [shape[0], shape[1], shape[2], shape[3]];
+}
+
+/** scale_c = max |w of channel c| / 127 and the codes, channelOf(i) giving element i's output channel. */
+function quantizePerChannel(op: string, w: Float32Array, cout: number, channelOf: (i: number) => number): Int8ConvWeights {
   const maxAbs = new Float64Array(cout);
-  for (let i = 0; i < size; i++) {
+  for (let i = 0; i < w.length; i++) {
     const v = w[i];
     if (!Number.isFinite(v)) throw new Error(`${op}: w[${i}] is ${v}; weights must be finite`);
-    maxAbs[i % cout] = Math.max(maxAbs[i % cout], Math.abs(v));
+    const c = channelOf(i);
+    maxAbs[c] = Math.max(maxAbs[c], Math.abs(v));
   }
   const scales = new Float32Array(cout);
   for (let c = 0; c < cout; c++) scales[c] = maxAbs[c] / 127;
-  const codes = new Int8Array(size);
-  for (let i = 0; i < size; i++) {
-    const s = scales[i % cout];
+  const codes = new Int8Array(w.length);
+  for (let i = 0; i < w.length; i++) {
+    const s = scales[channelOf(i)];
     // an all-zero channel keeps scale 0 and codes 0; the clamp absorbs f32 rounding of the scale
     codes[i] = s > 0 ? Math.max(-127, Math.min(127, roundHalfEven(w[i] / s))) : 0;
   }
   return { codes, scales };
+}
+
+/** Taps of output phase q of a transposed conv: k = q, q + s, ... below k. */
+export function transposePhaseTaps(q: number, k: number, s: number): number {
+  return q < k ? Math.ceil((k - q) / s) : 0;
+}
+
+/**
+ * Whether the int8 transposed conv (conv-transpose-int8.ts) runs a layer: every output phase has a
+ * tap (kernel >= stride) and the largest phase's reduction cannot overflow the i32 sums.
+ */
+export function int8TransposeFits(kh: number, kw: number, cin: number, stride: number | readonly [number, number] = 1): boolean {
+  const [sh, sw] = typeof stride === 'number' ? [stride, stride] : stride;
+  return kh >= sh && kw >= sw && transposePhaseTaps(0, kh, sh) * transposePhaseTaps(0, kw, sw) * int8ChannelStride(cin) <= MAX_INT8_REDUCTION;
 }

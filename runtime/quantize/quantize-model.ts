@@ -1,20 +1,20 @@
-// Post-training int8 quantisation of a model file (issue 13): batch norm folded into each conv,
-// per-output-channel symmetric int8 weights, and each conv input's activation range from
+// Post-training int8 quantisation of a model file (issue 13): batch norm folded into each conv and
+// transposed conv, per-output-channel symmetric int8 weights, and each one's input activation range from
 // calibration images run through the f32 network exactly as detect() prepares them. The result is
 // a model file (runtime/weights/int8-model.ts) that ObjectDetector runs on the int8 kernels.
 //   const { bytes } = await quantizeModel({ model: 'm.safetensors', images });
-import { pruneTo, type ConvNode } from '../model/graph.js';
+import { pruneTo } from '../model/graph.js';
 import { inferenceHeads } from '../model/registry.js';
 import { ExecutionPlan } from '../engine/plan.js';
 import { foldBatchNorm } from '../engine/fold.js';
 import { preprocessCenterNet, preprocessCornerNet } from '../image/preprocess.js';
 import type { ImageInput } from '../image/source.js';
 import { loadModelBytes, type ModelSource } from '../model-source.js';
-import { activationQuant, quantizeConvWeights } from '../ops/int8-quant.js';
+import { activationQuant, quantizeConvWeights, quantizeDeconvWeights } from '../ops/int8-quant.js';
 import { init } from '../wasm/loader.js';
 import { wasmF16Decoder } from '../wasm/f16.js';
 import { wasmWarper } from '../wasm/warp.js';
-import { int8Eligible, INT8_SUPPORT, type Int8Layer } from '../weights/int8-model.js';
+import { int8CodesShape, int8Eligible, INT8_SUPPORT, type Int8Layer } from '../weights/int8-model.js';
 import { CONFIG_KEY, INT8_KEY, modelFromSafetensors, writeModelFile } from '../weights/model-file.js';
 import { parseSafetensors } from '../weights/safetensors.js';
 import { checkOptionNames } from '../util/options.js';
@@ -39,7 +39,7 @@ export interface QuantizeOptions {
 export interface QuantizeResult {
   /** The int8 model file. */
   bytes: Uint8Array;
-  /** Conv layers stored in int8, and those left in f32 (heads' last convs, grouped convs, ...). */
+  /** Conv and transposed-conv layers stored in int8, and those left in f32 (heads' last convs, grouped convs, ...). */
   int8Layers: number;
   f32Layers: number;
   /** Calibration images used. */
@@ -67,7 +67,7 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
   const heads = inferenceHeads(graph);
   const [height, width] = config.inputSize;
 
-  // the convs to quantise: eligible ones the inference network runs; each one's input is watched
+  // the layers to quantise: eligible ones the inference network runs; each one's input is watched
   const running = new Set(pruneTo(graph, Object.values(heads)).map((n) => n.name));
   const convs = int8Eligible(graph).filter((n) => running.has(n.name) && n.cin >= INT8_MIN_CIN);
   const ranges = new Map<string, { min: number; max: number }>();
@@ -114,7 +114,7 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
     const input = activationQuant(min, max);
     const param = (suffix: string) => file.tensors.get(`${node.name}.${suffix}`)!;
     const folded = foldBatchNorm(node, param, kn);
-    const { codes, scales } = quantizeConvWeights(folded.weight, [node.kernel, node.kernel, node.cin, node.cout]);
+    const { codes, scales } = (node.op === 'deconv' ? quantizeDeconvWeights : quantizeConvWeights)(folded.weight, int8CodesShape(node));
     layers.set(node.name, { codes, scales, bias: folded.bias, input });
   }
   // the rest keeps the source's storage type; its metadata (training details) carries over
@@ -122,6 +122,6 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
   const metadata = Object.fromEntries(Object.entries(file.metadata).filter(([k]) => k !== CONFIG_KEY && k !== INT8_KEY));
   metadata['anchorless.quantized'] = JSON.stringify({ from: source, calibrationImages: count, int8Layers: layers.size });
   const out = writeModelFile(config, file.tensors, { dtype, metadata, int8: layers });
-  const allConvs = graph.nodes.filter((n): n is ConvNode => n.op === 'conv' && running.has(n.name)).length;
+  const allConvs = graph.nodes.filter((n) => (n.op === 'conv' || n.op === 'deconv') && running.has(n.name)).length;
   return { bytes: out, int8Layers: layers.size, f32Layers: allConvs - layers.size, images: count };
 }

@@ -1,22 +1,26 @@
-// The int8 part of a model file (`anchorless quantize`, runtime/quantize/): conv layers stored as
-// per-output-channel int8 weight codes with batch norm already folded in, and the calibrated
-// quantisation of each one's input. For every quantised conv node N listed in __metadata__.int8:
+// The int8 part of a model file (`anchorless quantize`, runtime/quantize/): conv and transposed-conv
+// layers stored as per-output-channel int8 weight codes with batch norm already folded in, and the
+// calibrated quantisation of each one's input. For every quantised node N listed in __metadata__.int8:
 //   N.weight        I8  [kh, kw, cin, cout]  codes in -127..127; w = code * scale[cout]
+//                       (a transposed conv's: [kh, kw, cout, cin], its weight's layout)
 //   N.weight_scale  F32 [cout]
 //   N.bias          F32 [cout]               the folded bias (conv bias and batch norm together)
 // take the place of N.weight, N.bias and N.bn.*, and __metadata__.int8 holds the JSON object
 // { "N": { "scale": s, "codes": "u8" | "s8" }, ... } (the input's activation quantisation).
 // Readers that know nothing of int8 (the trainer's eval, ONNX export) still get a complete f32
 // parameter set from readModelFile: the dequantised weights, the folded bias, an identity batch norm.
-import { BN_EPS, type ConvNode, type Graph, type ParamSpec } from '../model/graph.js';
-import { int8ChannelStride, MAX_INT8_REDUCTION, type ActivationQuant } from '../ops/int8-quant.js';
+import { BN_EPS, type ConvNode, type DeconvNode, type Graph, type ParamSpec } from '../model/graph.js';
+import { int8ChannelStride, int8TransposeFits, MAX_INT8_REDUCTION, type ActivationQuant } from '../ops/int8-quant.js';
+
+/** A layer the int8 kernels can run: a conv, or a transposed conv (an up-sampling neck's). */
+export type Int8Node = ConvNode | DeconvNode;
 import { readInt8Tensor, type Safetensors } from './safetensors.js';
 
 
 
-/** One conv layer in int8: what the execution plan packs for the int8 kernels. */
+/** One conv or transposed-conv layer in int8: what the execution plan packs for the int8 kernels. */
 export interface Int8Layer {
-  /** HWIO [kh, kw, cin, cout] codes in -127..127. */
+  /** HWIO [kh, kw, cin, cout] codes in -127..127 (a transposed conv's: [kh, kw, cout, cin]). */
   readonly codes: Int8Array;
   /** Per output channel: w = code * scale. */
   readonly scales: Float32Array;
@@ -34,15 +38,17 @@ export interface StoredSpec {
 }
 
 /**
- * The convs the int8 kernels can run: ungrouped, not the last conv of a head (the heads' logits
- * and regressions stay f32: a heatmap's low scores and the offsets need the range), and with a
- * reduction that cannot overflow the kernels' i32 accumulators.
+ * The layers the int8 kernels can run: ungrouped convs other than the last conv of a head (the
+ * heads' logits and regressions stay f32: a heatmap's low scores and the offsets need the range),
+ * with a reduction that cannot overflow the kernels' i32 accumulators; and ungrouped transposed
+ * convs whose kernel is at least their stride (conv-transpose-int8.ts), likewise bounded.
  */
-export function int8Eligible(graph: Graph): ConvNode[] {
+export function int8Eligible(graph: Graph): Int8Node[] {
   const headOutputs = new Set(Object.values(graph.heads).flat());
-  return graph.nodes.filter(
-    (n): n is ConvNode => n.op === 'conv' && n.groups === 1 && !headOutputs.has(n.name) && n.kernel * n.kernel * int8ChannelStride(n.cin) <= MAX_INT8_REDUCTION,
-  );
+  return graph.nodes.filter((n): n is Int8Node => {
+    if (n.op === 'deconv') return n.groups === 1 && int8TransposeFits(n.kernel, n.kernel, n.cin, n.stride);
+    return n.op === 'conv' && n.groups === 1 && !headOutputs.has(n.name) && n.kernel * n.kernel * int8ChannelStride(n.cin) <= MAX_INT8_REDUCTION;
+  });
 }
 
 /** The parameter names a conv node owns in paramSpecs: its weight, bias and batch norm. */
@@ -77,7 +83,7 @@ export function parseInt8Metadata(text: string, graph: Graph, where: string): Ma
   const eligible = new Set(int8Eligible(graph).map((n) => n.name));
   const out = new Map<string, ActivationQuant>();
   for (const [name, q] of Object.entries(json)) {
-    if (!eligible.has(name)) throw new Error(`${where}: ${JSON.stringify(name)} is not a conv layer the int8 kernels run (an ungrouped conv other than a head's last)`);
+    if (!eligible.has(name)) throw new Error(`${where}: ${JSON.stringify(name)} is not a layer the int8 kernels run (an ungrouped conv other than a head's last, or an ungrouped transposed conv with a kernel at least its stride)`);
     out.set(name, checkInputQuant(q, `${where}.${name}`));
   }
   if (out.size === 0) throw new Error(`${where}: lists no layers`);
@@ -100,10 +106,16 @@ function checkInputQuant(q: unknown, where: string): ActivationQuant {
   return { scale: v.scale, codes: v.codes };
 }
 
-/** Throws unless `layer` fits conv `node` and holds usable values; `where` prefixes the message. */
-export function checkInt8Layer(node: ConvNode, layer: Int8Layer, where: string): void {
-  const size = node.kernel * node.kernel * node.cin * node.cout;
-  if (!(layer.codes instanceof Int8Array) || layer.codes.length !== size) throw new Error(`${where}: weight codes must be an Int8Array of ${size} values [${node.kernel}, ${node.kernel}, ${node.cin}, ${node.cout}]`);
+/** The shape of a layer's weight codes: HWIO for a conv, [kh, kw, cout, cin] for a transposed conv (the layouts of their weights). */
+export function int8CodesShape(node: Int8Node): [number, number, number, number] {
+  return node.op === 'deconv' ? [node.kernel, node.kernel, node.cout, node.cin] : [node.kernel, node.kernel, node.cin, node.cout];
+}
+
+/** Throws unless `layer` fits `node` and holds usable values; `where` prefixes the message. */
+export function checkInt8Layer(node: Int8Node, layer: Int8Layer, where: string): void {
+  const shape = int8CodesShape(node);
+  const size = shape[0] * shape[1] * shape[2] * shape[3];
+  if (!(layer.codes instanceof Int8Array) || layer.codes.length !== size) throw new Error(`${where}: weight codes must be an Int8Array of ${size} values [${shape.join(', ')}]`);
   for (const [name, v] of [['weight_scale', layer.scales], ['bias', layer.bias]] as const) {
     if (!(v instanceof Float32Array) || v.length !== node.cout) throw new Error(`${where}: ${name} must be a Float32Array of ${node.cout} values`);
   }
@@ -121,16 +133,19 @@ export function checkInt8Layer(node: ConvNode, layer: Int8Layer, where: string):
  * code * scale; the folded bias as the conv's bias, or as the batch norm's shift where the conv has
  * none; the batch norm an identity (running_var = 1 - eps, so that gamma / sqrt(var + eps) is 1).
  */
-/** The names of the f32 parameters an int8 layer stands for (dequantisedParams's): its conv's weight, bias and batch norm. */
-export function dequantisedParamNames(node: ConvNode): string[] {
+/** The names of the f32 parameters an int8 layer stands for (dequantisedParams's): its weight, bias and batch norm. */
+export function dequantisedParamNames(node: Int8Node): string[] {
   const bn = node.bn ? ['weight', 'bias', 'running_mean', 'running_var'].map((p) => `${node.name}.bn.${p}`) : [];
   return [`${node.name}.weight`, ...(node.bias ? [`${node.name}.bias`] : []), ...bn];
 }
 
-export function dequantisedParams(node: ConvNode, layer: Int8Layer): Map<string, Float32Array> {
+export function dequantisedParams(node: Int8Node, layer: Int8Layer): Map<string, Float32Array> {
   const cout = node.cout;
+  const cin = node.cin;
+  // the output channel of code i: the innermost axis of HWIO, the second innermost of [kh, kw, cout, cin]
+  const channelOf = node.op === 'deconv' ? (i: number) => Math.floor(i / cin) % cout : (i: number) => i % cout;
   const weight = new Float32Array(layer.codes.length);
-  for (let i = 0; i < weight.length; i++) weight[i] = layer.codes[i] * layer.scales[i % cout];
+  for (let i = 0; i < weight.length; i++) weight[i] = layer.codes[i] * layer.scales[channelOf(i)];
   const out = new Map<string, Float32Array>([[`${node.name}.weight`, weight]]);
   if (node.bias) out.set(`${node.name}.bias`, layer.bias.slice());
   if (node.bn) {
@@ -160,7 +175,7 @@ export const INT8_SUPPORT: Int8Support = {
     const byName = new Map(graph.nodes.map((n) => [n.name, n]));
     const layers = new Map<string, Int8Layer>();
     for (const [name, input] of inputs) {
-      const node = byName.get(name) as ConvNode;
+      const node = byName.get(name) as Int8Node;
       const layer: Int8Layer = { codes: readInt8Tensor(file, `${name}.weight`), scales: readF32(`${name}.weight_scale`), bias: readF32(`${name}.bias`), input };
       checkInt8Layer(node, layer, `${file.source}: int8 layer ${JSON.stringify(name)}`);
       layers.set(name, layer);

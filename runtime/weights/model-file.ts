@@ -156,7 +156,7 @@ export function modelFromSafetensors(file: Safetensors, opts: ReadModelOptions &
   const views = opts.weightViews === true;
   const int8 = inputQuant && int8Support!.readLayers(file, graph, inputQuant, readF32, tensors as Map<string, Float32Array>, !views);
   // with weightViews an int8 layer's parameters are only in `int8`, from which the plans run it
-  const convs = new Map(graph.nodes.filter((n): n is ConvNode => n.op === 'conv').map((n) => [n.name, n]));
+  const convs = new Map(int8Eligible(graph).map((n) => [n.name, n]));
   const int8Params = new Set(views && int8 ? [...int8.keys()].flatMap((layer) => dequantisedParamNames(convs.get(layer)!)) : []);
   for (const s of specs) if (!tensors.has(s.name) && !int8Params.has(s.name)) tensors.set(s.name, readWeight(s.name));
   // paramSpecs order, as the f32 file gives it
