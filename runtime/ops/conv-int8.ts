@@ -115,17 +115,7 @@ export function packConv2dInt8(k8: Int8Kernels, weights: Int8ConvWeights, shape:
   const layout = opts.layout ?? 'c2';
   if (layout !== 'c2' && layout !== 'c4') throw new Error(`${op}: layout must be 'c2' or 'c4', got ${JSON.stringify(layout)}`);
   const [kh, kw, cin, cout] = checkShape4(op, 'w shape', shape);
-  const { codes, scales } = (weights ?? {}) as Partial<Int8ConvWeights>;
-  if (!(codes instanceof Int8Array)) throw new Error(`${op}: weights.codes must be an Int8Array`);
-  if (!(scales instanceof Float32Array)) throw new Error(`${op}: weights.scales must be a Float32Array`);
-  if (codes.length !== kh * kw * cin * cout) throw new Error(`${op}: weights.codes has ${codes.length} values but shape [${shape}] needs ${kh * kw * cin * cout}`);
-  if (scales.length !== cout) throw new Error(`${op}: weights.scales has ${scales.length} values but the filter has ${cout} output channels`);
-  for (let i = 0; i < codes.length; i++) {
-    if (codes[i] === -128) throw new Error(`${op}: weights.codes[${i}] is -128; codes must lie in -127..127`);
-  }
-  for (let c = 0; c < cout; c++) {
-    if (!(scales[c] >= 0) || !Number.isFinite(scales[c])) throw new Error(`${op}: weights.scales[${c}] is ${scales[c]}; scales must be finite and >= 0`);
-  }
+  const { codes, scales } = checkInt8Weights(op, weights, shape, cout);
   const bias = checkBias(op, opts.bias, cout);
   if (opts.winograd !== undefined && typeof opts.winograd !== 'boolean') throw new Error(`${op}: option winograd must be a boolean, got ${String(opts.winograd)}`);
   if (opts.winograd) {
@@ -148,6 +138,25 @@ export function packConv2dInt8(k8: Int8Kernels, weights: Int8ConvWeights, shape:
   const scratchBytes = scratchStride(ex.conv2dInt8IgemmScratchBytes(cs, ks, activationCodeBytes(codesKind)));
   const scratch = k.heap.alloc(scratchBytes * poolThreads(k));
   return new PackedInt8(k, [kh, kw, cin, cout], layout, ptr, scratch, scratchBytes);
+}
+
+/**
+ * Throws unless `weights` holds an Int8Array of codes in -127..127, one per element of `shape`, and
+ * a Float32Array of `cout` finite non-negative scales (the packers' check).
+ */
+export function checkInt8Weights(op: string, weights: unknown, shape: readonly number[], cout: number): Int8ConvWeights {
+  const { codes, scales } = (weights ?? {}) as Partial<Int8ConvWeights>;
+  if (!(codes instanceof Int8Array)) throw new Error(`${op}: weights.codes must be an Int8Array`);
+  if (!(scales instanceof Float32Array)) throw new Error(`${op}: weights.scales must be a Float32Array`);
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (codes.length !== size) throw new Error(`${op}: weights.codes has ${codes.length} values but shape [${shape}] needs ${size}`);
+  if (scales.length !== cout) throw new Error(`${op}: weights.scales has ${scales.length} values but the filter has ${cout} output channels`);
+  const bad = codes.indexOf(-128);
+  if (bad >= 0) throw new Error(`${op}: weights.codes[${bad}] is -128; codes must lie in -127..127`);
+  for (let c = 0; c < cout; c++) {
+    if (!(scales[c] >= 0) || !Number.isFinite(scales[c])) throw new Error(`${op}: weights.scales[${c}] is ${scales[c]}; scales must be finite and >= 0`);
+  }
+  return { codes, scales };
 }
 
 /**

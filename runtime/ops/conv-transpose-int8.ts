@@ -19,7 +19,7 @@ import { poolThreads, runInt8Rows, scratchStride } from '../threads/run-rows.js'
 import { checkBuffer } from './heap-scope.js';
 import { optionsObject } from '../util/options.js';
 import { checkActivation, checkBias, checkShape4, convTransposeGeometry, pair, type Pair } from './conv-params.js';
-import { packInt8Weights } from './conv-int8.js';
+import { checkInt8Weights, packInt8Weights } from './conv-int8.js';
 import { MAX_INT8_REDUCTION, checkActivationQuant, f32Bits, int8ChannelStride, int8TransposeFits, transposePhaseTaps, type ActivationQuant, type Int8ConvWeights } from './int8-quant.js';
 
 export { int8TransposeFits };
@@ -44,8 +44,6 @@ export interface PackedConv2dTransposeInt8 {
   /** Frees the packed weights and scratch; the object is unusable afterwards. */
   release(): void;
 }
-
-const phaseTaps = transposePhaseTaps;
 
 interface Phase {
   qy: number;
@@ -84,16 +82,7 @@ export function packConv2dTransposeInt8(k8: Int8Kernels, weights: Int8ConvWeight
   const opts = optionsObject(op, 'option', options, PACK_OPTIONS);
   const [kh, kw, cout, cin] = checkShape4(op, 'w shape', shape);
   const [sh, sw] = pair(op, 'stride', opts.stride, 1);
-  const { codes, scales } = (weights ?? {}) as Partial<Int8ConvWeights>;
-  if (!(codes instanceof Int8Array)) throw new Error(`${op}: weights.codes must be an Int8Array`);
-  if (!(scales instanceof Float32Array)) throw new Error(`${op}: weights.scales must be a Float32Array`);
-  if (codes.length !== kh * kw * cout * cin) throw new Error(`${op}: weights.codes has ${codes.length} values but shape [${shape}] needs ${kh * kw * cout * cin}`);
-  if (scales.length !== cout) throw new Error(`${op}: weights.scales has ${scales.length} values but the filter has ${cout} output channels`);
-  const bad = codes.indexOf(-128);
-  if (bad >= 0) throw new Error(`${op}: weights.codes[${bad}] is -128; codes must lie in -127..127`);
-  for (let c = 0; c < cout; c++) {
-    if (!(scales[c] >= 0) || !Number.isFinite(scales[c])) throw new Error(`${op}: weights.scales[${c}] is ${scales[c]}; scales must be finite and >= 0`);
-  }
+  const { codes, scales } = checkInt8Weights(op, weights, [kh, kw, cout, cin], cout);
   const bias = checkBias(op, opts.bias, cout);
   if (!int8TransposeFits(kh, kw, cin, [sh, sw])) {
     throw new Error(`${op}: needs a kernel at least the stride (every phase a tap) and a phase reduction of at most ${MAX_INT8_REDUCTION}, got w shape [${shape}], stride [${sh}, ${sw}]`);
@@ -103,8 +92,8 @@ export function packConv2dTransposeInt8(k8: Int8Kernels, weights: Int8ConvWeight
   let bytes = 0;
   for (let qy = 0; qy < sh; qy++) {
     for (let qx = 0; qx < sw; qx++) {
-      const tY = phaseTaps(qy, kh, sh);
-      const tX = phaseTaps(qx, kw, sw);
+      const tY = transposePhaseTaps(qy, kh, sh);
+      const tX = transposePhaseTaps(qx, kw, sw);
       phases.push({ qy, qx, tY, tX, offset: bytes });
       bytes += ex.int8GemmPackedBytes(tY * tX, cin, cout);
     }
