@@ -46,35 +46,39 @@ function buildInt8ConvStep(k8: Int8Kernels, node: ConvNode, layer: Int8Layer, x:
   const winograd = node.groups === 1 && int8WinogradFits(node.kernel, node.kernel, node.cin, node.cout, node.stride, node.dilation);
   const packed = packConv2dInt8(k8, { codes: layer.codes, scales: layer.scales }, [node.kernel, node.kernel, node.cin, node.cout], { bias: layer.bias, winograd });
   const opts = { stride: node.stride, pad: node.pad, dilation: node.dilation, activation: node.act } as const;
-  const got = conv2dInt8OutputShape(xShape, packed, opts);
-  if (got.join() !== outShape.join()) {
-    packed.release();
-    throw new Error(`execution plan: int8 node ${node.name} computes [${got}] but the graph expects [${outShape}]`);
-  }
-  return {
-    run: () => {
-      quantizeActivationsInto(k8, x, xShape, layer.input, codes);
-      conv2dInt8Into(k8, packed, codes, xShape, layer.input, out, opts);
-    },
-    weightBytes: layer.codes.length + (layer.scales.length + layer.bias.length) * 4,
-    scratchBytes: 0,
-    release: () => packed.release(),
-  };
+  return int8Step(k8, node.name, layer, x, xShape, codes, outShape, packed, () => conv2dInt8OutputShape(xShape, packed, opts), () => conv2dInt8Into(k8, packed, codes, xShape, layer.input, out, opts));
 }
 
 /** A transposed conv (an up-sampling neck's) on the int8 phase kernels (ops/conv-transpose-int8.ts), 'c2' codes as the convs. */
 function buildInt8DeconvStep(k8: Int8Kernels, node: DeconvNode, layer: Int8Layer, x: number, xShape: Shape4, codes: number, out: number, outShape: Shape4): BuiltStep {
   const packed = packConv2dTransposeInt8(k8, { codes: layer.codes, scales: layer.scales }, [node.kernel, node.kernel, node.cout, node.cin], { bias: layer.bias, stride: node.stride });
   const opts = { pad: node.pad, outputPadding: node.outputPadding, activation: node.act } as const;
-  const got = conv2dTransposeInt8OutputShape(xShape, packed, opts);
+  return int8Step(k8, node.name, layer, x, xShape, codes, outShape, packed, () => conv2dTransposeInt8OutputShape(xShape, packed, opts), () => conv2dTransposeInt8Into(k8, packed, codes, xShape, layer.input, out, opts));
+}
+
+/**
+ * The step of a packed int8 layer: its input quantised into the shared codes buffer, then `conv`.
+ * The packed weights are given back if the layer's output shape is not the graph's.
+ */
+function int8Step(
+  k8: Int8Kernels, name: string, layer: Int8Layer, x: number, xShape: Shape4, codes: number, outShape: Shape4,
+  packed: { release(): void }, outputShape: () => Shape4, conv: () => void,
+): BuiltStep {
+  let got: Shape4;
+  try {
+    got = outputShape();
+  } catch (e) {
+    packed.release();
+    throw e;
+  }
   if (got.join() !== outShape.join()) {
     packed.release();
-    throw new Error(`execution plan: int8 node ${node.name} computes [${got}] but the graph expects [${outShape}]`);
+    throw new Error(`execution plan: int8 node ${name} computes [${got}] but the graph expects [${outShape}]`);
   }
   return {
     run: () => {
       quantizeActivationsInto(k8, x, xShape, layer.input, codes);
-      conv2dTransposeInt8Into(k8, packed, codes, xShape, layer.input, out, opts);
+      conv();
     },
     weightBytes: layer.codes.length + (layer.scales.length + layer.bias.length) * 4,
     scratchBytes: 0,
