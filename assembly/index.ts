@@ -10,7 +10,7 @@ export { reluF32, reluF32Scalar } from './elementwise/relu';
 export { upsampleNearestNhwc, upsampleNearestNhwcScalar } from './elementwise/upsample';
 export { copyChannelsNhwc, copyChannelsNhwcScalar } from './elementwise/concat';
 export { affineChannelsNhwc, affineChannelsNhwcScalar } from './elementwise/affine';
-export { decodeF16, firstNonFiniteF16 } from './elementwise/f16';
+export { decodeF16 } from './elementwise/f16';
 export { warpNormaliseU8 } from './elementwise/warp';
 export { maxPool2dNhwc } from './pool/maxpool-simd';
 export { maxPool2dNhwcScalar } from './pool/maxpool-scalar';

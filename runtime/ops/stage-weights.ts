@@ -3,7 +3,7 @@
 // ~14 us per 4 KB, a page fault in this VM), and a folded copy of the default model's weights was
 // ~880 fresh pages, ~12 ms, for values that were copied into kernel memory next anyway.
 import type { Kernels } from '../wasm/loader.js';
-import { HalfFloats, nonFiniteHalfValue, type WeightData } from '../weights/half-floats.js';
+import { firstNonFiniteHalf, HalfFloats, nonFiniteHalfValue, type WeightData } from '../weights/half-floats.js';
 import { checkBuffer, withScope } from './heap-scope.js';
 
 /**
@@ -95,15 +95,19 @@ export function packStaged(
 }
 
 /**
- * w's half bits copied to `src`, checked finite there (an Error naming w's label, the value and its
- * index), decoded into `out` (the two must not overlap). The check is here, in wasm, rather than at
- * load: a JavaScript loop over every half of the file was ~6 ms of a cold start (half-floats.ts).
+ * w's half bits copied to `src`, decoded into `out` (the two must not overlap) and checked finite:
+ * the kernel flags an infinity or NaN in its 8-half steps, this function's loop looks at the last
+ * length % 8, and the spec finds the index for the Error (naming w's label, the value and its
+ * index). Checked here rather than at load: a JavaScript loop over every half of the file was ~6 ms
+ * of a cold start (half-floats.ts).
  */
 function decodeHalf(k: Kernels, w: HalfFloats, src: number, out: number): void {
   k.heap.u8(src, w.bits.length).set(w.bits);
-  const bad = k.exports.firstNonFiniteF16(src, w.length);
-  if (bad >= 0) throw new Error(`${w.label} holds ${nonFiniteHalfValue(w, bad)} at index ${bad}`);
-  k.exports.decodeF16(src, w.length, out);
+  const flagged = k.exports.decodeF16(src, w.length, out);
+  if (flagged || firstNonFiniteHalf(w, w.length - (w.length % 8)) >= 0) {
+    const bad = firstNonFiniteHalf(w);
+    throw new Error(`${w.label} holds ${nonFiniteHalfValue(w, bad)} at index ${bad}`);
+  }
 }
 
 /**

@@ -21,10 +21,8 @@ export interface KernelExports {
   copyChannelsNhwcScalar(src: number, pixels: number, cSrc: number, dst: number, cDst: number, cOffset: number): void;
   affineChannelsNhwc(x: number, pixels: number, c: number, scale: number, shift: number, relu: number, out: number): void;
   affineChannelsNhwcScalar(x: number, pixels: number, c: number, scale: number, shift: number, relu: number, out: number): void;
-  /** n IEEE half values (u16 bits at src) -> f32 at out, exact. */
-  decodeF16(src: number, n: number, out: number): void;
-  /** Index of the first infinity or NaN among n half values (u16 bits at src), or -1. */
-  firstNonFiniteF16(src: number, n: number): number;
+  /** n IEEE half values (u16 bits at src) -> f32 at out, exact; 1 if one of the first n - n % 8 is an infinity or NaN, else 0. */
+  decodeF16(src: number, n: number, out: number): number;
   /** runtime/image/warp.ts's warpNormalise on u8 pixels at src, taps (i32 index, f64 weight) per output row and column, f32 out [outH, outW, 3]. */
   warpNormaliseU8(src: number, width: number, height: number, channels: number, rowI0: number, rowF: number, outH: number, colI0: number, colF: number, outW: number, s0: number, s1: number, s2: number, a0: number, a1: number, a2: number, b0: number, b1: number, b2: number, out: number): void;
   // pooling (assembly/pool)

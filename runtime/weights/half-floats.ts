@@ -22,11 +22,11 @@ export class HalfFloats {
 /** A parameter as the execution plan takes it: f32 values, or (the large conv weights of an F16 file) half bits. */
 export type WeightData = Float32Array | HalfFloats;
 
-/** Index of the first infinity or NaN among the half values (an all-ones exponent), or -1: the spec of the wasm kernel's firstNonFiniteF16. */
-export function firstNonFiniteHalf(h: HalfFloats): number {
+/** Index of the first infinity or NaN among the half values from index `from` on (an all-ones exponent), or -1: the spec of the wasm decodeF16's flag. */
+export function firstNonFiniteHalf(h: HalfFloats, from = 0): number {
   // the high byte of each little-endian half: sign, the five exponent bits, two mantissa bits
   const { bits } = h;
-  for (let i = 1; i < bits.length; i += 2) if ((bits[i] & 0x7c) === 0x7c) return (i - 1) >> 1;
+  for (let i = 2 * from + 1; i < bits.length; i += 2) if ((bits[i] & 0x7c) === 0x7c) return (i - 1) >> 1;
   return -1;
 }
 
