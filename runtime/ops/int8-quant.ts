@@ -93,15 +93,24 @@ export function checkActivationQuant(op: string, name: string, q: unknown): Acti
 /** Per-output-channel symmetric int8 codes of HWIO weights w [kh, kw, cin, cout]. */
 export function quantizeConvWeights(w: Float32Array, shape: readonly number[]): Int8ConvWeights {
   const op = 'quantizeConvWeights';
-  const [, , , cout] = checkWeightShape(op, w, shape, '[kh, kw, cin, cout]');
-  return quantizePerChannel(op, w, cout, (i) => i % cout);
+  const [, , cin, cout] = checkWeightShape(op, w, shape, '[kh, kw, cin, cout]');
+  return quantizePerChannel(op, w, cout, weightChannelOf('conv', cin, cout));
 }
 
 /** Per-output-channel symmetric int8 codes of transposed-conv weights w [kh, kw, cout, cin] (the graph's deconv layout). */
 export function quantizeDeconvWeights(w: Float32Array, shape: readonly number[]): Int8ConvWeights {
   const op = 'quantizeDeconvWeights';
   const [, , cout, cin] = checkWeightShape(op, w, shape, '[kh, kw, cout, cin]');
-  return quantizePerChannel(op, w, cout, (i) => Math.floor(i / cin) % cout);
+  return quantizePerChannel(op, w, cout, weightChannelOf('deconv', cin, cout));
+}
+
+/**
+ * The output channel of weight element i: the innermost axis of a conv's HWIO [kh, kw, cin, cout],
+ * the second innermost of a transposed conv's [kh, kw, cout, cin]. The quantisers' scales and the
+ * int8 file's dequantisation (int8-model.ts) index by it.
+ */
+export function weightChannelOf(op: 'conv' | 'deconv', cin: number, cout: number): (i: number) => number {
+  return op === 'deconv' ? (i) => Math.floor(i / cin) % cout : (i) => i % cout;
 }
 
 function checkWeightShape(op: string, w: Float32Array, shape: readonly number[], layout: string): [number, number, number, number] {

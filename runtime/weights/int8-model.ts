@@ -10,7 +10,7 @@
 // Readers that know nothing of int8 (the trainer's eval, ONNX export) still get a complete f32
 // parameter set from readModelFile: the dequantised weights, the folded bias, an identity batch norm.
 import { BN_EPS, type ConvNode, type DeconvNode, type Graph, type ParamSpec } from '../model/graph.js';
-import { int8ChannelStride, int8TransposeFits, MAX_INT8_REDUCTION, type ActivationQuant } from '../ops/int8-quant.js';
+import { int8ChannelStride, int8TransposeFits, MAX_INT8_REDUCTION, weightChannelOf, type ActivationQuant } from '../ops/int8-quant.js';
 
 /** A layer the int8 kernels can run: a conv, or a transposed conv (an up-sampling neck's). */
 export type Int8Node = ConvNode | DeconvNode;
@@ -141,9 +141,7 @@ export function dequantisedParamNames(node: Int8Node): string[] {
 
 export function dequantisedParams(node: Int8Node, layer: Int8Layer): Map<string, Float32Array> {
   const cout = node.cout;
-  const cin = node.cin;
-  // the output channel of code i: the innermost axis of HWIO, the second innermost of [kh, kw, cout, cin]
-  const channelOf = node.op === 'deconv' ? (i: number) => Math.floor(i / cin) % cout : (i: number) => i % cout;
+  const channelOf = weightChannelOf(node.op, node.cin, cout);
   const weight = new Float32Array(layer.codes.length);
   for (let i = 0; i < weight.length; i++) weight[i] = layer.codes[i] * layer.scales[channelOf(i)];
   const out = new Map<string, Float32Array>([[`${node.name}.weight`, weight]]);
