@@ -10,7 +10,7 @@ export { isRelaxedBuild } from './common/module';
 export { quantizeI16, quantizeI16Scalar } from './elementwise/quantize-i16';
 export { quantizeU8, quantizeU8Scalar } from './elementwise/quantize-u8';
 export { int8GemmPackedBytes, packInt8GemmWeights, int8GemmPackedBytesC4, packInt8GemmWeightsC4 } from './conv/int8-pack';
-export { conv2dInt8Igemm, conv2dInt8IgemmC4, conv2dInt8IgemmPhase, conv2dInt8IgemmScratchBytes } from './conv/conv2d-int8-igemm';
+export { conv2dInt8Igemm, conv2dInt8IgemmC4, conv2dInt8IgemmPhase, conv2dInt8IgemmPhaseC4, conv2dInt8IgemmScratchBytes } from './conv/conv2d-int8-igemm';
 export { conv2dInt8Scalar } from './conv/conv2d-int8-scalar';
 export { int8WinogradPackedBytes, packInt8WinogradWeights, conv2dInt8Winograd, conv2dInt8WinogradScratchBytes } from './conv/int8-winograd';
 

@@ -12,14 +12,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ObjectDetector } from '../runtime/detector.js';
-import { ExecutionPlan } from '../runtime/engine/plan.js';
-import { inferShapes, type ConvNode, type DeconvNode } from '../runtime/model/graph.js';
 import { preset } from '../runtime/model/presets.js';
 import { buildGraph } from '../runtime/model/registry.js';
 import { randomWeights } from './helpers/random-weights.js';
-import { inferenceHeads } from '../runtime/model/registry.js';
 import { quantizeModel } from '../runtime/quantize/quantize-model.js';
-import { int8PlanSteps } from '../runtime/engine/int8-step.js';
 import { readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
 import { quantizeCommand } from '../runtime/cli/quantize.js';
 import { renderScene } from '../trainer/data/synth-scene.js';
@@ -30,6 +26,7 @@ import { synthDataset } from '../trainer/data/synth.js';
 import { loadCocoDataset } from '../trainer/data/coco.js';
 import { evaluateModel } from '../trainer/evaluate.js';
 import { rejects } from './helpers/rejects.js';
+import { checkInt8Layers } from './helpers/int8-layers.js';
 
 const models = (name: string) => fileURLToPath(new URL(`../models/${name}`, import.meta.url));
 const scenes = (n: number, seed: number) => Array.from({ length: n }, (_, i) => {
@@ -65,98 +62,12 @@ test('the bundled model: every conv but the RGB stem and the heads\' last ones i
   assert.ok(int8Bytes.length < 0.65 * readFileSync(models('centernet-tiny-synth.safetensors')).length, `${int8Bytes.length} bytes`);
 });
 
-/** Nearest integer, halves to even, as the kernels' f32.nearest (written again here, not imported). */
-function nearestEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
-}
-
-/** Runs an int8 model file's plan on a fixed input and checks every int8 layer's output against the quantised conv of its observed input. */
-async function checkInt8Layers(bytes: Uint8Array): Promise<number> {
-  const kn = await loadKernels();
-  const file = readModelFile(bytes, 'int8');
-  const heads = inferenceHeads(file.graph);
-  const [h, w] = file.config.inputSize;
-  const values = new Map<string, Float32Array>();
-  const plan = ExecutionPlan.build(kn, file.graph, file.tensors, heads, h, w, {
-    int8: await int8PlanSteps(kn, file.int8!),
-    observe: (name, v) => values.set(name, v.slice()),
-  });
-  const input = new Float32Array(h * w * 3);
-  for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.37) * 2;
-  plan.run(input);
-  plan.release();
-  // the inputs' sizes from the model definition; each conv's output size from its own parameters
-  const inferred = inferShapes(file.graph, h, w);
-  const shapeOf = (name: string): [number, number, number] => {
-    const s = inferred.get(name)!;
-    return [s.h, s.w, s.c];
-  };
-  let checked = 0;
-  for (const [name, layer] of file.int8!) {
-    const node = file.graph.nodes.find((n) => n.name === name) as ConvNode | DeconvNode;
-    const x = values.get(node.inputs[0])!;
-    const y = values.get(name)!;
-    const [ih, iw, cin] = shapeOf(node.inputs[0]);
-    const out = node.op === 'deconv'
-      ? (n: number) => (n - 1) * node.stride - 2 * node.pad + node.kernel + node.outputPadding
-      : (n: number) => Math.floor((n + 2 * node.pad - node.dilation * (node.kernel - 1) - 1) / node.stride) + 1;
-    const [oh, ow, cout] = [out(ih), out(iw), node.cout];
-    assert.is(y.length, oh * ow * cout, name);
-    const scale = layer.input.scale;
-    const [lo, hi] = layer.input.codes === 'u8' ? [0, 255] : [-127, 127];
-    // the kernels multiply by the f32 reciprocal of the scale
-    const inv = Math.fround(1 / scale);
-    const qx = Float64Array.from(x, (v) => Math.min(hi, Math.max(lo, nearestEven(Math.fround(v * inv)))));
-    // the integer sum of output (oy, ox, co): a conv's taps over its window; a transposed conv's
-    // over every input pixel and tap that lands there (oy = iy stride - pad + ky), codes [k, k, cout, cin]
-    const sum = (oy: number, ox: number, co: number) => {
-      let acc = 0;
-      for (let ky = 0; ky < node.kernel; ky++) {
-        for (let kx = 0; kx < node.kernel; kx++) {
-          if (node.op === 'deconv') {
-            const ty = oy + node.pad - ky;
-            const tx = ox + node.pad - kx;
-            if (ty < 0 || tx < 0 || ty % node.stride !== 0 || tx % node.stride !== 0) continue;
-            const [iy, ix] = [ty / node.stride, tx / node.stride];
-            if (iy >= ih || ix >= iw) continue;
-            for (let ci = 0; ci < cin; ci++) acc += qx[(iy * iw + ix) * cin + ci] * layer.codes[((ky * node.kernel + kx) * cout + co) * cin + ci];
-          } else {
-            const iy = oy * node.stride - node.pad + ky * node.dilation;
-            const ix = ox * node.stride - node.pad + kx * node.dilation;
-            if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;
-            for (let ci = 0; ci < cin; ci++) acc += qx[(iy * iw + ix) * cin + ci] * layer.codes[((ky * node.kernel + kx) * cin + ci) * cout + co];
-          }
-        }
-      }
-      return acc;
-    };
-    let worst = 0;
-    let peak = 0;
-    // a sample of output pixels (all channels): corners, borders and the interior (both phases of a stride-2 transposed conv)
-    for (let oy = 0; oy < oh; oy += Math.max(1, Math.floor(oh / 7))) {
-      for (let ox = 0; ox < ow; ox += Math.max(1, Math.floor(ow / 7))) {
-        for (const [py, px] of [[oy, ox], [Math.min(oh - 1, oy + 1), Math.min(ow - 1, ox + 1)]]) {
-          for (let co = 0; co < cout; co++) {
-            let want = sum(py, px, co) * scale * layer.scales[co] + layer.bias[co];
-            if (node.act === 'relu') want = Math.max(0, want);
-            const got = y[(py * ow + px) * cout + co];
-            worst = Math.max(worst, Math.abs(got - want));
-            peak = Math.max(peak, Math.abs(want));
-          }
-        }
-      }
-    }
-    assert.ok(worst <= 2e-6 * Math.max(1, peak), `${name}: off by ${worst} (outputs up to ${peak})`);
-    checked++;
-  }
-  assert.is(checked, file.int8!.size);
-  return checked;
-}
-
 test('each int8 layer in the plan computes the quantised conv of its observed input', async () => {
-  assert.is(await checkInt8Layers(int8Bytes), 22);
+  assert.is(await checkInt8Layers(await loadKernels(), int8Bytes, 'c2'), 22);
+});
+
+test("the same in the 'c4' layout (the relaxed dot product's 7-bit codes; the SIMD128 build's exact emulation where relaxed SIMD is off)", async () => {
+  assert.is(await checkInt8Layers(await loadKernels(), int8Bytes, 'c4'), 22);
 });
 
 test('cornernet-tiny (random weights, corner pools, both corner heads): the same, through the CornerNet preprocessing of quantizeModel', async () => {
@@ -164,7 +75,7 @@ test('cornernet-tiny (random weights, corner pools, both corner heads): the same
   const f32 = writeModelFile(config, randomWeights(buildGraph(config), 3));
   const { bytes, int8Layers } = await quantizeModel({ model: f32, images: scenes(3, 70) });
   assert.ok(int8Layers > 10, `${int8Layers} int8 layers`);
-  assert.is(await checkInt8Layers(bytes), int8Layers);
+  assert.is(await checkInt8Layers(await loadKernels(), bytes, 'c2'), int8Layers);
 });
 
 

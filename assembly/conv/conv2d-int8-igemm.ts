@@ -49,8 +49,8 @@ export function conv2dInt8IgemmC4(
 
 /**
  * One output phase of an int8 transposed convolution (runtime/ops/conv-transpose-int8.ts), c2
- * layout, one image: the phase is a stride-1 conv of x with the phase's taps (packed flipped, as
- * an ordinary HWIO filter of kh x kw), whose pixel (i, j) of the oh x ow phase grid is output pixel
+ * layout (conv2dInt8IgemmPhaseC4: c4), one image: the phase is a stride-1 conv of x with the
+ * phase's taps (packed flipped, as an ordinary HWIO filter of kh x kw), whose pixel (i, j) of the oh x ow phase grid is output pixel
  * (i * sy, j * sx) of an image outW pixels wide, counted from `out` (the phase's first pixel).
  * Each output pixel belongs to one phase, so the phases together write every pixel once.
  */
@@ -60,6 +60,15 @@ export function conv2dInt8IgemmPhase(
   oh: i32, ow: i32, actScaleBits: i32, relu: i32, out: usize, scratch: usize, outW: i32, sy: i32, sx: i32,
 ): void {
   conv2dInt8Driver(x, 1, h, w, cs, false, packed, kh, kw, cout, 1, 1, padTop, padLeft, 1, 1, oh, ow, reinterpret<f32>(actScaleBits), relu, out, scratch, outW, sy, sx);
+}
+
+/** conv2dInt8IgemmPhase in the c4 layout: u7 byte codes, cs a multiple of 4 (relaxed-SIMD dot product). */
+export function conv2dInt8IgemmPhaseC4(
+  x: usize, h: i32, w: i32, cs: i32,
+  packed: usize, kh: i32, kw: i32, cout: i32, padTop: i32, padLeft: i32,
+  oh: i32, ow: i32, actScaleBits: i32, relu: i32, out: usize, scratch: usize, outW: i32, sy: i32, sx: i32,
+): void {
+  conv2dInt8Driver(x, 1, h, w, cs, true, packed, kh, kw, cout, 1, 1, padTop, padLeft, 1, 1, oh, ow, reinterpret<f32>(actScaleBits), relu, out, scratch, outW, sy, sx);
 }
 
 /** Output pixel of grid pixel q (row-major, ow wide): (q / ow * sy, q % ow * sx) in an image outW wide. */

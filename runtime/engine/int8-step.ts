@@ -5,7 +5,10 @@
 // The detector imports this module (and through it the int8 ops and loader) dynamically, only for
 // a quantised model: an f32 model's bundle does not carry them.
 import type { ConvNode, DeconvNode } from '../model/graph.js';
-import { conv2dInt8Into, conv2dInt8OutputShape, int8ActivationBytes, int8WinogradFits, packConv2dInt8, quantizeActivationsInto } from '../ops/conv-int8.js';
+import { conv2dInt8Into, conv2dInt8OutputShape, int8ActivationBytes, int8WinogradFits, packConv2dInt8, quantizeActivationsInto, type Int8ConvLayout } from '../ops/conv-int8.js';
+import { sevenBitQuant, type ActivationQuant } from '../ops/int8-quant.js';
+import { optionsObject } from '../util/options.js';
+import { int8LayoutFor } from './int8-layout.js';
 import { loadInt8Kernels, type Int8Kernels, type LoadInt8Options } from '../wasm/int8-loader.js';
 import type { Kernels } from '../wasm/loader.js';
 import type { Int8Layer, Int8Node } from '../weights/int8-model.js';
@@ -20,40 +23,65 @@ type Shape4 = [number, number, number, number];
 /** What ExecutionPlan.build takes to run a model's int8 layers (PlanOptions.int8). */
 export interface Int8PlanSteps {
   readonly layers: ReadonlyMap<string, Int8Layer>;
+  /** The layout of the layers with non-negative inputs (the others are always 'c2'). */
+  readonly layout: Int8ConvLayout;
   /** Bytes of input codes a layer's step needs in the shared buffer. */
   codesBytes(layer: Int8Layer, xShape: Shape4): number;
   build(node: Int8Node, layer: Int8Layer, x: number, xShape: Shape4, codes: number, out: number, outShape: Shape4): BuiltStep;
 }
 
+export interface Int8PlanStepsOptions extends LoadInt8Options {
+  /**
+   * The layout of layers with non-negative inputs: 'auto' (the default) measures which is exact and
+   * faster on this engine (int8-layout.ts); 'c2' or 'c4' forces one (tests, benchmarks).
+   */
+  layout?: Int8ConvLayout | 'auto';
+}
+
+const OP = 'int8PlanSteps';
+
 /** The int8 steps of a model's int8 layers, on the int8 kernels that share `kn`'s memory (loaded once per `kn`). */
-export async function int8PlanSteps(kn: Kernels, layers: ReadonlyMap<string, Int8Layer>, opts?: LoadInt8Options): Promise<Int8PlanSteps> {
-  const k8 = await loadInt8Kernels(kn, opts);
+export async function int8PlanSteps(kn: Kernels, layers: ReadonlyMap<string, Int8Layer>, opts?: Int8PlanStepsOptions): Promise<Int8PlanSteps> {
+  const { layout: asked = 'auto', ...load } = optionsObject(OP, 'opts', opts, ['wasm', 'layout']);
+  if (asked !== 'auto' && asked !== 'c2' && asked !== 'c4') throw new Error(`${OP}: opts.layout must be 'auto', 'c2' or 'c4', got ${JSON.stringify(asked)}`);
+  const k8 = await loadInt8Kernels(kn, load);
+  const layout = asked === 'auto' ? int8LayoutFor(k8).layout : asked;
+  // 'c4' takes the non-negative inputs as 7-bit codes over the same calibrated range; signed ones stay 'c2'
+  const inputOf = (layer: Int8Layer): ActivationQuant => (layout === 'c4' && layer.input.codes === 'u8' ? sevenBitQuant(layer.input) : layer.input);
   return {
     layers,
-    codesBytes: (layer, xShape) => int8ActivationBytes(xShape, layer.input),
-    build: (node, layer, x, xShape, codes, out, outShape) =>
-      node.op === 'deconv' ? buildInt8DeconvStep(k8, node, layer, x, xShape, codes, out, outShape) : buildInt8ConvStep(k8, node, layer, x, xShape, codes, out, outShape),
+    layout,
+    codesBytes: (layer, xShape) => int8ActivationBytes(xShape, inputOf(layer)),
+    build: (node, layer, x, xShape, codes, out, outShape) => {
+      const input = inputOf(layer);
+      return node.op === 'deconv'
+        ? buildInt8DeconvStep(k8, node, layer, input, x, xShape, codes, out, outShape)
+        : buildInt8ConvStep(k8, node, layer, input, x, xShape, codes, out, outShape);
+    },
   };
 }
 
-function buildInt8ConvStep(k8: Int8Kernels, node: ConvNode, layer: Int8Layer, x: number, xShape: Shape4, codes: number, out: number, outShape: Shape4): BuiltStep {
-  // Always the 'c2' layout (i16 codes, dot_i16x8_s: plain SIMD128). The relaxed build's 'c4' layout
-  // (7-bit codes, relaxed_dot_i8x16_i7x16_add_s, ~1.15x faster there) is not used: Node 20's V8
-  // computes that instruction differently in its baseline compiler (Liftoff) than in TurboFan, so a
-  // kernel's results changed when it tiered up (found 2026-12-01: `--liftoff-only` breaks the c4
-  // kernels' spec tests, `--no-liftoff` passes them); detections must not depend on JIT timing.
-  // 3x3 stride-1 layers run as exact integer Winograd (the same outputs, 16 products per 2x2 tile instead of 36)
-  const winograd = node.groups === 1 && int8WinogradFits(node.kernel, node.kernel, node.cin, node.cout, node.stride, node.dilation);
-  const packed = packConv2dInt8(k8, { codes: layer.codes, scales: layer.scales }, [node.kernel, node.kernel, node.cin, node.cout], { bias: layer.bias, winograd });
+/** The layout whose kernels take `input`'s codes. */
+const layoutFor = (input: ActivationQuant): Int8ConvLayout => (input.codes === 'u7' ? 'c4' : 'c2');
+
+function buildInt8ConvStep(
+  k8: Int8Kernels, node: ConvNode, layer: Int8Layer, input: ActivationQuant, x: number, xShape: Shape4, codes: number, out: number, outShape: Shape4,
+): BuiltStep {
+  const layout = layoutFor(input);
+  // in 'c2', 3x3 stride-1 layers run as exact integer Winograd (the same outputs, 16 products per 2x2 tile instead of 36)
+  const winograd = layout === 'c2' && node.groups === 1 && int8WinogradFits(node.kernel, node.kernel, node.cin, node.cout, node.stride, node.dilation);
+  const packed = packConv2dInt8(k8, { codes: layer.codes, scales: layer.scales }, [node.kernel, node.kernel, node.cin, node.cout], { bias: layer.bias, winograd, layout });
   const opts = { stride: node.stride, pad: node.pad, dilation: node.dilation, activation: node.act } as const;
-  return int8Step(k8, node.name, layer, x, xShape, codes, outShape, packed, () => conv2dInt8OutputShape(xShape, packed, opts), () => conv2dInt8Into(k8, packed, codes, xShape, layer.input, out, opts));
+  return int8Step(k8, node.name, layer, input, x, xShape, codes, outShape, packed, () => conv2dInt8OutputShape(xShape, packed, opts), () => conv2dInt8Into(k8, packed, codes, xShape, input, out, opts));
 }
 
-/** A transposed conv (an up-sampling neck's) on the int8 phase kernels (ops/conv-transpose-int8.ts), 'c2' codes as the convs. */
-function buildInt8DeconvStep(k8: Int8Kernels, node: DeconvNode, layer: Int8Layer, x: number, xShape: Shape4, codes: number, out: number, outShape: Shape4): BuiltStep {
-  const packed = packConv2dTransposeInt8(k8, { codes: layer.codes, scales: layer.scales }, [node.kernel, node.kernel, node.cout, node.cin], { bias: layer.bias, stride: node.stride });
+/** A transposed conv (an up-sampling neck's) on the int8 phase kernels (ops/conv-transpose-int8.ts), in the convs' layouts. */
+function buildInt8DeconvStep(
+  k8: Int8Kernels, node: DeconvNode, layer: Int8Layer, input: ActivationQuant, x: number, xShape: Shape4, codes: number, out: number, outShape: Shape4,
+): BuiltStep {
+  const packed = packConv2dTransposeInt8(k8, { codes: layer.codes, scales: layer.scales }, [node.kernel, node.kernel, node.cout, node.cin], { bias: layer.bias, stride: node.stride, layout: layoutFor(input) });
   const opts = { pad: node.pad, outputPadding: node.outputPadding, activation: node.act } as const;
-  return int8Step(k8, node.name, layer, x, xShape, codes, outShape, packed, () => conv2dTransposeInt8OutputShape(xShape, packed, opts), () => conv2dTransposeInt8Into(k8, packed, codes, xShape, layer.input, out, opts));
+  return int8Step(k8, node.name, layer, input, x, xShape, codes, outShape, packed, () => conv2dTransposeInt8OutputShape(xShape, packed, opts), () => conv2dTransposeInt8Into(k8, packed, codes, xShape, input, out, opts));
 }
 
 /**
@@ -61,7 +89,7 @@ function buildInt8DeconvStep(k8: Int8Kernels, node: DeconvNode, layer: Int8Layer
  * The packed weights are given back if the layer's output shape is not the graph's.
  */
 function int8Step(
-  k8: Int8Kernels, name: string, layer: Int8Layer, x: number, xShape: Shape4, codes: number, outShape: Shape4,
+  k8: Int8Kernels, name: string, layer: Int8Layer, input: ActivationQuant, x: number, xShape: Shape4, codes: number, outShape: Shape4,
   packed: { release(): void }, outputShape: () => Shape4, conv: () => void,
 ): BuiltStep {
   let got: Shape4;
@@ -77,7 +105,7 @@ function int8Step(
   }
   return {
     run: () => {
-      quantizeActivationsInto(k8, x, xShape, layer.input, codes);
+      quantizeActivationsInto(k8, x, xShape, input, codes);
       conv();
     },
     weightBytes: layer.codes.length + (layer.scales.length + layer.bias.length) * 4,

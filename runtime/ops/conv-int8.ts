@@ -51,10 +51,11 @@ export interface PackedConv2dInt8 {
 export interface PackConv2dInt8Options {
   bias?: Float32Array;
   /**
-   * Default 'c2'; 'c4' pays on the relaxed-SIMD build for non-negative inputs ('u7' codes). Caution:
-   * Node 20's V8 runs relaxed_dot_i8x16_i7x16_add_s differently in its baseline compiler (Liftoff)
-   * than once optimised (TurboFan, which equals the spec), so 'c4' on the relaxed build can give
-   * other results until the kernel tiers up; the execution plan uses 'c2' for that reason.
+   * Default 'c2'; 'c4' pays on the relaxed-SIMD build for non-negative inputs ('u7' codes) where the
+   * engine runs relaxed_dot_i8x16_i7x16_add_s as one instruction (x64 AVX-VNNI, ARM SDOT). Caution:
+   * Node 20's V8 computes that instruction wrongly in its baseline compiler (Liftoff), so 'c4' on the
+   * relaxed build there gives other results until the kernel tiers up. The execution plan picks the
+   * layout per engine and machine (engine/int8-layout.ts: exact and faster, or 'c2').
    */
   layout?: Int8ConvLayout;
   /** Pack a 3x3 filter for the int8 Winograd kernel (int8WinogradFits must hold); default false. */
@@ -72,7 +73,7 @@ const PACK_OPTIONS = ['bias', 'layout', 'winograd'];
 const INTO_OPTIONS = ['stride', 'pad', 'dilation', 'activation'];
 
 /** The activation codes a layout reads. */
-function layoutTakes(layout: Int8ConvLayout): readonly ActivationCodes[] {
+export function layoutTakes(layout: Int8ConvLayout): readonly ActivationCodes[] {
   return layout === 'c4' ? ['u7'] : ['u8', 's8'];
 }
 
@@ -112,8 +113,7 @@ export function packConv2dInt8(k8: Int8Kernels, weights: Int8ConvWeights, shape:
   const op = 'packConv2dInt8';
   const k = checkInt8Kernels(op, k8).base;
   const opts = optionsObject(op, 'option', options, PACK_OPTIONS);
-  const layout = opts.layout ?? 'c2';
-  if (layout !== 'c2' && layout !== 'c4') throw new Error(`${op}: layout must be 'c2' or 'c4', got ${JSON.stringify(layout)}`);
+  const layout = checkInt8Layout(op, opts.layout);
   const [kh, kw, cin, cout] = checkShape4(op, 'w shape', shape);
   const { codes, scales } = checkInt8Weights(op, weights, shape, cout);
   const bias = checkBias(op, opts.bias, cout);
@@ -138,6 +138,13 @@ export function packConv2dInt8(k8: Int8Kernels, weights: Int8ConvWeights, shape:
   const scratchBytes = scratchStride(ex.conv2dInt8IgemmScratchBytes(cs, ks, activationCodeBytes(codesKind)));
   const scratch = k.heap.alloc(scratchBytes * poolThreads(k));
   return new PackedInt8(k, [kh, kw, cin, cout], layout, ptr, scratch, scratchBytes);
+}
+
+/** The layout option of the int8 packers: 'c2' (the default) or 'c4'. */
+export function checkInt8Layout(op: string, layout: unknown): Int8ConvLayout {
+  if (layout === undefined) return 'c2';
+  if (layout !== 'c2' && layout !== 'c4') throw new Error(`${op}: layout must be 'c2' or 'c4', got ${JSON.stringify(layout)}`);
+  return layout;
 }
 
 /**

@@ -5,9 +5,9 @@
 // ky = qy + ty sh, kx = qx + tx sw from input pixel (by - ty, bx - tx), by = (oy + padTop - qy) / sh;
 // so a phase is a stride-1 conv of x with those taps, flipped (tap t = tY - 1 - ty), top padding
 // tY - 1 - cy where cy = (oy0 + padTop - qy) / sh for the phase's first row oy0. Each phase's taps
-// are packed as an ordinary int8 filter (assembly/conv/int8-pack.ts, 'c2' layout) and run on the
-// int8 conv driver with its output pixels spread sh rows and sw columns apart
-// (conv2dInt8IgemmPhase): the same integer sums and f32 epilogue as the int8 conv, no zero
+// are packed as an ordinary int8 filter (assembly/conv/int8-pack.ts, 'c2' layout, or 'c4' for 'u7'
+// codes as conv-int8.ts) and run on the int8 conv driver with its output pixels spread sh rows and
+// sw columns apart (conv2dInt8IgemmPhase / conv2dInt8IgemmPhaseC4): the same integer sums and f32 epilogue as the int8 conv, no zero
 // products for the holes, no copy.
 //   const p = packConv2dTransposeInt8(k8, quantizeDeconvWeights(w, [kh, kw, cout, cin]), [kh, kw, cout, cin], { bias, stride: 2 });
 //   quantizeActivationsInto(k8, xPtr, xShape, quant, codesPtr);
@@ -19,8 +19,11 @@ import { poolThreads, runInt8Rows, scratchStride } from '../threads/run-rows.js'
 import { checkBuffer } from './heap-scope.js';
 import { optionsObject } from '../util/options.js';
 import { checkActivation, checkBias, checkShape4, convTransposeGeometry, pair, type Pair } from './conv-params.js';
-import { checkInt8Weights, packInt8Weights } from './conv-int8.js';
-import { MAX_INT8_REDUCTION, checkActivationQuant, f32Bits, int8ChannelStride, int8TransposeFits, transposePhaseTaps, type ActivationQuant, type Int8ConvWeights } from './int8-quant.js';
+import { checkInt8Layout, checkInt8Weights, layoutTakes, packInt8Weights, type Int8ConvLayout } from './conv-int8.js';
+import {
+  MAX_INT8_REDUCTION, activationCodeBytes, checkActivationQuant, f32Bits, int8ChannelStride, int8TransposeFits, transposePhaseTaps,
+  type ActivationQuant, type Int8ConvWeights,
+} from './int8-quant.js';
 
 export { int8TransposeFits };
 
@@ -28,6 +31,8 @@ export interface PackConv2dTransposeInt8Options {
   bias?: Float32Array;
   /** The transposed conv's stride (default 1): the phases are packed for it. */
   stride?: Pair;
+  /** Default 'c2' ('u8' / 's8' codes); 'c4' takes 'u7' codes (the relaxed dot product), as packConv2dInt8. */
+  layout?: Int8ConvLayout;
 }
 
 export interface Conv2dTransposeInt8IntoOptions {
@@ -41,6 +46,8 @@ export interface PackedConv2dTransposeInt8 {
   /** [kh, kw, cout, cin] (the transposed conv's weight layout). */
   readonly filterShape: readonly [number, number, number, number];
   readonly stride: readonly [number, number];
+  /** 'c2' takes 'u8' / 's8' activation codes, 'c4' takes 'u7'. */
+  readonly layout: Int8ConvLayout;
   /** Frees the packed weights and scratch; the object is unusable afterwards. */
   release(): void;
 }
@@ -59,6 +66,7 @@ class PackedTransposeInt8 extends PackedMemory implements PackedConv2dTransposeI
     k: Kernels,
     readonly filterShape: readonly [number, number, number, number],
     readonly stride: readonly [number, number],
+    readonly layout: Int8ConvLayout,
     readonly phases: readonly Phase[],
     ptr: number,
     /** Zero row + indirection buffer, one per pool thread, scratchBytes apart. */
@@ -69,7 +77,7 @@ class PackedTransposeInt8 extends PackedMemory implements PackedConv2dTransposeI
   }
 }
 
-const PACK_OPTIONS = ['bias', 'stride'];
+const PACK_OPTIONS = ['bias', 'stride', 'layout'];
 const INTO_OPTIONS = ['pad', 'outputPadding', 'activation'];
 
 /**
@@ -84,6 +92,8 @@ export function packConv2dTransposeInt8(k8: Int8Kernels, weights: Int8ConvWeight
   const [sh, sw] = pair(op, 'stride', opts.stride, 1);
   const { codes, scales } = checkInt8Weights(op, weights, [kh, kw, cout, cin], cout);
   const bias = checkBias(op, opts.bias, cout);
+  const layout = checkInt8Layout(op, opts.layout);
+  const c4 = layout === 'c4';
   if (!int8TransposeFits(kh, kw, cin, [sh, sw])) {
     throw new Error(`${op}: needs a kernel at least the stride (every phase a tap) and a phase reduction of at most ${MAX_INT8_REDUCTION}, got w shape [${shape}], stride [${sh}, ${sw}]`);
   }
@@ -95,7 +105,7 @@ export function packConv2dTransposeInt8(k8: Int8Kernels, weights: Int8ConvWeight
       const tY = transposePhaseTaps(qy, kh, sh);
       const tX = transposePhaseTaps(qx, kw, sw);
       phases.push({ qy, qx, tY, tX, offset: bytes });
-      bytes += ex.int8GemmPackedBytes(tY * tX, cin, cout);
+      bytes += c4 ? ex.int8GemmPackedBytesC4(tY * tX, cin, cout) : ex.int8GemmPackedBytes(tY * tX, cin, cout);
     }
   }
   const ptr = k.heap.alloc(bytes);
@@ -113,16 +123,19 @@ export function packConv2dTransposeInt8(k8: Int8Kernels, weights: Int8ConvWeight
         }
       }
       const ks = p.tY * p.tX;
-      packInt8Weights(k, sub, scales, bias, (c, s, b, hasBias) => ex.packInt8GemmWeights(c, ks, cin, cout, s, b, hasBias, ptr + p.offset));
+      packInt8Weights(k, sub, scales, bias, (c, s, b, hasBias) =>
+        c4 ? ex.packInt8GemmWeightsC4(c, ks, cin, cout, s, b, hasBias, ptr + p.offset) : ex.packInt8GemmWeights(c, ks, cin, cout, s, b, hasBias, ptr + p.offset),
+      );
     }
   } catch (e) {
     k.heap.release(ptr);
     throw e;
   }
   const maxTaps = Math.max(...phases.map((p) => p.tY * p.tX));
-  const scratchBytes = scratchStride(ex.conv2dInt8IgemmScratchBytes(int8ChannelStride(cin), maxTaps, 2));
+  const codes0 = layoutTakes(layout)[0];
+  const scratchBytes = scratchStride(ex.conv2dInt8IgemmScratchBytes(int8ChannelStride(cin, codes0), maxTaps, activationCodeBytes(codes0)));
   const scratch = k.heap.alloc(scratchBytes * poolThreads(k));
-  return new PackedTransposeInt8(k, [kh, kw, cout, cin], [sh, sw], phases, ptr, scratch, scratchBytes);
+  return new PackedTransposeInt8(k, [kh, kw, cout, cin], [sh, sw], layout, phases, ptr, scratch, scratchBytes);
 }
 
 /** Output shape [n, oh, ow, cout] of conv2dTransposeInt8Into. */
@@ -141,7 +154,8 @@ function plan(op: string, xShape: readonly number[], packed: PackedConv2dTranspo
 
 /**
  * out [n, oh, ow, cout] f32 = act(convTranspose(x, packed) + bias) where x [n, h, w, cin] is held
- * as 'u8' or 's8' codes of quant (quantizeActivationsInto). Returns the output shape.
+ * as the codes of quant (quantizeActivationsInto; 'u8' or 's8' for the 'c2' layout, 'u7' for 'c4').
+ * Returns the output shape.
  */
 export function conv2dTransposeInt8Into(
   k8: Int8Kernels, packed: PackedConv2dTransposeInt8, xPtr: number, xShape: readonly number[], quant: ActivationQuant, outPtr: number,
@@ -153,17 +167,21 @@ export function conv2dTransposeInt8Into(
   packed.check(op, k);
   const { opts, g, out } = plan(op, xShape, packed, options);
   const q = checkActivationQuant(op, 'quant', quant);
-  if (q.codes === 'u7') throw new Error(`${op}: takes 'u8' or 's8' activation codes, got 'u7'`);
+  const takes = layoutTakes(packed.layout);
+  if (!takes.includes(q.codes)) {
+    throw new Error(`${op}: weights packed with layout '${packed.layout}' take ${takes.map((c) => `'${c}'`).join(' or ')} activation codes, got '${q.codes}'`);
+  }
   const relu = checkActivation(op, opts.activation);
   const [n, h, w, cin] = xShape;
   const cout = out[3];
-  const cs = int8ChannelStride(cin);
-  checkBuffer(op, 'x', k, xPtr, n * h * w * cs * 2);
+  const cs = int8ChannelStride(cin, q.codes);
+  const imageBytes = h * w * cs * activationCodeBytes(q.codes);
+  checkBuffer(op, 'x', k, xPtr, n * imageBytes);
   checkBuffer(op, 'out', k, outPtr, n * g.oh * g.ow * cout * 4);
   const { sh, sw } = g;
   const pixelBytes = cout * 4;
   for (let b = 0; b < n; b++) {
-    const x = xPtr + b * h * w * cs * 2;
+    const x = xPtr + b * imageBytes;
     const image = outPtr + b * g.oh * g.ow * pixelBytes;
     for (const p of packed.phases) {
       // the phase's first output row and column, how many it has, and its conv's padding
@@ -176,7 +194,7 @@ export function conv2dTransposeInt8Into(
       const padLeft = p.tX - 1 - (ox0 + g.padLeft - p.qx) / sw;
       // split by the phase's rows: rows r0.. are the same conv with the top padding r0 smaller, written r0 sh output rows further
       runInt8Rows(k8, {
-        fn: 'conv2dInt8IgemmPhase',
+        fn: packed.layout === 'c4' ? 'conv2dInt8IgemmPhaseC4' : 'conv2dInt8IgemmPhase',
         args: [x, h, w, cs, packed.ptr + p.offset, p.tY, p.tX, cout, padTop, padLeft, ny, nx, f32Bits(q.scale), relu, image + (oy0 * g.ow + ox0) * pixelBytes, packed.scratch, g.ow, sh, sw],
         rows: ny, rowsArg: 10, perRow: [[8, -1], [14, sh * g.ow * pixelBytes]],
         scratch: [15, packed.scratchBytes],

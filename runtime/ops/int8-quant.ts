@@ -81,6 +81,15 @@ export function activationQuant(min: number, max: number, sevenBit = false): Act
   return { scale, codes };
 }
 
+/**
+ * The 'u7' codes of a tensor calibrated with 'u8' codes (the c4 kernel's): the same range [0, max],
+ * max = 255 * scale, in half the steps, so scale = max / 127. 's8' and 'u7' have no such form.
+ */
+export function sevenBitQuant(q: ActivationQuant): ActivationQuant {
+  if (q.codes !== 'u8') throw new Error(`sevenBitQuant: only 'u8' (non-negative) activations have 7-bit codes, got '${q.codes}'`);
+  return { scale: Math.fround((q.scale * 255) / 127), codes: 'u7' };
+}
+
 /** Throws unless q is a usable ActivationQuant (positive finite scale, known codes). */
 export function checkActivationQuant(op: string, name: string, q: unknown): ActivationQuant {
   const v = q as Partial<ActivationQuant> | null;

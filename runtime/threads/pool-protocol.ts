@@ -14,7 +14,7 @@ export const POOL_KERNELS = [
 ] as const satisfies readonly (keyof KernelExports)[];
 
 /** The int8 module's kernels a task may name (indexed after POOL_KERNELS). */
-export const POOL_INT8_KERNELS = ['conv2dInt8Igemm', 'conv2dInt8IgemmC4', 'conv2dInt8Winograd', 'quantizeI16', 'quantizeU8', 'conv2dInt8IgemmPhase'] as const satisfies readonly (keyof Int8Exports)[];
+export const POOL_INT8_KERNELS = ['conv2dInt8Igemm', 'conv2dInt8IgemmC4', 'conv2dInt8Winograd', 'quantizeI16', 'quantizeU8', 'conv2dInt8IgemmPhase', 'conv2dInt8IgemmPhaseC4'] as const satisfies readonly (keyof Int8Exports)[];
 
 export type PoolKernel = (typeof POOL_KERNELS)[number];
 export type PoolInt8Kernel = (typeof POOL_INT8_KERNELS)[number];

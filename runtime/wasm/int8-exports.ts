@@ -21,6 +21,7 @@ export interface Int8Exports {
   conv2dInt8IgemmScratchBytes(cs: number, ks: number, codeBytes: number): number;
   /** One output phase of a transposed conv (runtime/ops/conv-transpose-int8.ts): a stride-1 c2 conv of one image whose grid pixel (i, j) is output pixel (i sy, j sx) of an image outW wide. */
   conv2dInt8IgemmPhase(x: number, h: number, w: number, cs: number, packed: number, kh: number, kw: number, cout: number, padTop: number, padLeft: number, oh: number, ow: number, actScaleBits: number, relu: number, out: number, scratch: number, outW: number, sy: number, sx: number): void;
+  conv2dInt8IgemmPhaseC4(x: number, h: number, w: number, cs: number, packed: number, kh: number, kw: number, cout: number, padTop: number, padLeft: number, oh: number, ow: number, actScaleBits: number, relu: number, out: number, scratch: number, outW: number, sy: number, sx: number): void;
   // int8 Winograd F(2x2, 3x3) (assembly/conv/int8-winograd.ts): c2 codes, cs a multiple of 8, cout of 4; equal to the direct conv to the bit
   int8WinogradPackedBytes(cin: number, cout: number): number;
   packInt8WinogradWeights(codes: number, cin: number, cout: number, scales: number, bias: number, hasBias: number, out: number): void;
@@ -33,6 +34,6 @@ export interface Int8Exports {
 export const INT8_EXPORT_NAMES = [
   'isInt8Build', 'isRelaxedBuild', 'quantizeI16', 'quantizeI16Scalar', 'quantizeU8', 'quantizeU8Scalar',
   'int8GemmPackedBytes', 'packInt8GemmWeights', 'int8GemmPackedBytesC4', 'packInt8GemmWeightsC4',
-  'conv2dInt8Igemm', 'conv2dInt8IgemmC4', 'conv2dInt8IgemmScratchBytes', 'conv2dInt8IgemmPhase', 'conv2dInt8Scalar',
+  'conv2dInt8Igemm', 'conv2dInt8IgemmC4', 'conv2dInt8IgemmScratchBytes', 'conv2dInt8IgemmPhase', 'conv2dInt8IgemmPhaseC4', 'conv2dInt8Scalar',
   'int8WinogradPackedBytes', 'packInt8WinogradWeights', 'conv2dInt8Winograd', 'conv2dInt8WinogradScratchBytes',
 ] as const satisfies readonly (keyof Int8Exports)[];
