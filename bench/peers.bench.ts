@@ -84,6 +84,8 @@ type OrtWebModule = typeof import('onnxruntime-web');
 interface PeersResult {
   machine: string;
   node: string;
+  /** What ran: 'Node 20.20.2', or 'Deno 2.9.6 (V8 ...)' (whose process.versions.node is its compatibility layer's). */
+  engine: string;
   date: string;
   models: { model: string; input: string; rows: { runtime: string; ours: boolean; meanMs: number; p50Ms: number; vsOurs: number; maxErr: number }[] }[];
   decode?: { rows: { runtime: string; meanMs: number; p50Ms: number }[] };
@@ -94,8 +96,12 @@ export async function run(options: Partial<BenchOptions> = {}): Promise<void> {
   const models = only ? MODELS.filter((m) => only.includes(m.name)) : MODELS;
   const cpus = os.cpus();
   const machine = `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} logical cores`;
-  console.log(`${machine}, Node ${process.versions.node}`);
-  const result: PeersResult = { machine, node: process.versions.node, date: new Date().toISOString(), models: [] };
+  // Deno and Bun report a Node version too (their compatibility layer): name the engine that runs
+  const engine = typeof (globalThis as { Deno?: { version: { deno: string; v8: string } } }).Deno !== 'undefined'
+    ? `Deno ${(globalThis as unknown as { Deno: { version: { deno: string; v8: string } } }).Deno.version.deno} (V8 ${(globalThis as unknown as { Deno: { version: { v8: string } } }).Deno.version.v8})`
+    : `Node ${process.versions.node}`;
+  console.log(`${machine}, ${engine}`);
+  const result: PeersResult = { machine, node: process.versions.node, engine, date: new Date().toISOString(), models: [] };
   console.log("'vs ours': the peer's mean time / the first row's (ours); above 1 ours is faster. 'max err': max |peer - ours| / max |ours| over the heads.");
 
   const ours: { label: string; kn: Kernels }[] = [{ label: 'ours (wasm SIMD128)', kn: await init({ variant: 'simd' }) }];
@@ -124,9 +130,11 @@ export async function run(options: Partial<BenchOptions> = {}): Promise<void> {
     const peers: Peer[] = [];
     for (const int8 of [false, true]) {
       for (const { label, kn } of ours) {
-        const plan = ExecutionPlan.build(kn, graph, weights, heads, h, w, int8 ? { int8: await int8PlanSteps(kn, int8Layers) } : {});
+        const steps = int8 ? await int8PlanSteps(kn, int8Layers) : undefined;
+        const plan = ExecutionPlan.build(kn, graph, weights, heads, h, w, steps ? { int8: steps } : {});
         peers.push({
-          label: int8 ? label.replace('ours (', 'ours int8 (') : label,
+          // the int8 rows name the layout the plan chose on this engine (runtime/engine/int8-layout.ts)
+          label: steps ? label.replace('ours (', 'ours int8 (').replace(/\)$/, `, ${steps.layout})`) : label,
           layout: 'NHWC',
           run: () => {
             plan.run(input);
@@ -198,7 +206,7 @@ async function writeResults(file: string, result: PeersResult, overwrite: boolea
   if (result.decode) groups.push({ title: 'CenterNet decode, 80x128x128, k = 100', rows: result.decode.rows.map((r, i) => ({ label: r.runtime, ms: r.meanMs, ours: i === 0 })) });
   const svgFile = file.replace(/\.json$/, '.svg');
   await writeFileAtomic(file, JSON.stringify(result, null, 2) + '\n', { overwrite, label: `bench: --json ${file}` });
-  await writeFileAtomic(svgFile, barsSvg(groups, `anchorless and its peers, mean latency (${result.machine}, Node ${result.node})`), { overwrite, label: `bench: --json ${svgFile}` });
+  await writeFileAtomic(svgFile, barsSvg(groups, `anchorless and its peers, mean latency (${result.machine}, ${result.engine})`), { overwrite, label: `bench: --json ${svgFile}` });
   console.log(`\nwrote ${file} and ${svgFile}`);
 }
 
