@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 11's acceptance run: the -tiny presets trained on fixed sets of 2,000 images with the plain
 # command and a 20-minute budget, scored on 300 held-out images. Two sets: the synthetic shapes
-# (seed 7, as models/README.md) and a second one with another seed, four classes and heavy clutter
+# (seed 7, as docs/training.md) and a second one with another seed, four classes and heavy clutter
 # (striped backgrounds, small dots, more thin lines). Run it alone on the machine (each run is timed
 # by the wall clock: other work slows it and it then does fewer steps).
 #

@@ -70,4 +70,34 @@ test('winograd: a memory limit that holds the direct packing but not Winograd\'s
   }
 });
 
+const bitEqual = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+
+test("winograd 'after-first-run': the first run is the direct plan's bit for bit, every later run the Winograd plan's; no memory kept after release", async () => {
+  const kn = await loadKernels();
+  const before = kn.heap.allocatedBytes;
+  const later = ExecutionPlan.build(kn, graph, weights, heads, SIZE, SIZE, { winograd: 'after-first-run' });
+  const wino = ExecutionPlan.build(kn, graph, weights, heads, SIZE, SIZE);
+  const direct = ExecutionPlan.build(kn, graph, weights, heads, SIZE, SIZE, { winograd: false });
+  try {
+    assert.is(later.stats.winogradConvs, eligible, 'the convs it will run with Winograd');
+    const [w, d] = [outputs(wino), outputs(direct)];
+    const allocated = kn.heap.allocatedBytes;
+    const first = outputs(later);
+    for (const h of Object.keys(heads)) assert.ok(bitEqual(first[h], d[h]), `${h}: first run = direct`);
+    assert.is(kn.heap.allocatedBytes, allocated, 'the first run packs nothing');
+    for (let run = 2; run <= 3; run++) {
+      const next = outputs(later);
+      for (const h of Object.keys(heads)) assert.ok(bitEqual(next[h], w[h]), `${h}: run ${run} = Winograd`);
+    }
+    // Winograd's packing is 16/9 of the direct one's for the eligible convs: more memory after the swap
+    assert.ok(kn.heap.allocatedBytes > allocated, 'the second run repacked');
+  } finally {
+    later.release();
+    wino.release();
+    direct.release();
+  }
+  assert.is(kn.heap.allocatedBytes, before, 'released plans give back all kernel memory');
+  assert.throws(() => ExecutionPlan.build(kn, graph, weights, heads, SIZE, SIZE, { winograd: 'later' as never }), /options\.winograd must be true, false or 'after-first-run', got "later"/);
+});
+
 test.run();

@@ -1,7 +1,7 @@
 // The exported model's inference input: one size, or a multi-size test (several sizes whose
 // detections detect() merges), chosen at the end of training by AP on --val. On the issue-11 fixed
 // sets a centernet-tiny model scored AP50 0.876-0.889 at its best single size and 0.895-0.903 with
-// two sizes merged by soft-NMS, 0.898-0.905 fused (models/README.md, "Multi-size test" and "Box
+// two sizes merged by soft-NMS, 0.898-0.905 fused (docs/training.md, "Multi-size test" and "Box
 // fusion"), on the validation images and on 1,000 held-out ones alike; the runs cost the sum of
 // the sizes' areas.
 import type { TestMerge } from '../runtime/model/config.js';
@@ -16,7 +16,7 @@ export interface SizeTrial {
  * How `train` merges a multi-size test's sizes (and writes in the model's testMerge): weighted
  * boxes fusion, which beat per-class soft-NMS (the papers' multi-scale merge) in each of 12
  * held-out comparisons, 4 centernet-tiny models x 3 size pairs: +0.012-0.022 AP, +0.001-0.011 AP50
- * (models/README.md, "Box fusion").
+ * (docs/training.md, "Box fusion").
  */
 export const TRAIN_TEST_MERGE: TestMerge = 'wbf';
 

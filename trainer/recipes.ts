@@ -1,6 +1,6 @@
 // Training defaults. Every preset gets the generic ones; the -tiny presets, whose purpose is to be
 // trained on a CPU in minutes, get a recipe measured to do that on the synthetic data (2 cores,
-// wasm backend; models/README.md has the numbers): small batches (more updates per image helped
+// wasm backend; docs/training.md has the numbers): small batches (more updates per image helped
 // far more than large ones: held-out AP50 after 6400 images 0.328 at batch 8 against 0.206 at 16),
 // a fixed number of steps instead of epochs (the schedule and the time do not then depend on the
 // dataset's size), and no augmentation (from scratch and with plenty of generated images, the
@@ -31,7 +31,7 @@ export interface TrainDefaults {
   /**
    * The fraction of the planned steps trained on the images as they are before `augment` starts
    * (0: augmented from the first step). Augmentation slows learning from scratch and pays only later
-   * (models/README.md): a first phase without it gets the early progress, the rest its regularisation.
+   * (docs/training.md): a first phase without it gets the early progress, the rest its regularisation.
    */
   augmentFrom: number;
   /** Decoupled weight decay of the conv kernels per step, times the learning rate (AdamW); 0: none. */
@@ -101,7 +101,7 @@ export const PLENTY_MAX_PASSES = 3;
 export const FIXED_SET_INFER_SCALES: number[] = [1, 1.25, 1.5];
 
 /**
- * What a fixed set gets on top of the preset's recipe (models/README.md, "Training on a fixed set"):
+ * What a fixed set gets on top of the preset's recipe (docs/training.md, "Training on a fixed set"):
  * decoupled weight decay always, and the papers' augmentation once the schedule makes more than
  * AUGMENT_FROM_PASSES passes. Measured on a scaled-down fixed set (160 images, 20 passes, 300 held
  * out): AP 0.027 without augmentation, 0.027 with it (still rising steeply, where the memorising run
@@ -130,7 +130,7 @@ export const AUGMENT_FROM_PASSES = 12;
  * gradient end ~0.03 AP apart, so each figure alone is that uncertain; the three higher rates all
  * beat 2e-3). cornernet-tiny also takes 4e-3 (its own decay points, 70% and 90%): one 20-minute
  * run each on the cluttered fixed set (seed 13, 2,000 images, 300 held out, geometric pair score):
- * 2e-3 AP 0.595 / AP50 0.766 after 2,472 steps, 4e-3 0.639 / 0.817 after 2,702 (models/README.md).
+ * 2e-3 AP 0.595 / AP50 0.766 after 2,472 steps, 4e-3 0.639 / 0.817 after 2,702 (docs/training.md).
  * centernet-tiny also starts its augmentation at 30% of the steps (augmentFrom; it matters only where
  * the augmentation is on): without augmentation it had led an augmented run until ~45% of the steps
  * (AP 0.426 against 0.34 at 1,800 of 3,827) and then fallen behind, so the first phase takes the
@@ -138,7 +138,7 @@ export const AUGMENT_FROM_PASSES = 12;
  * shapes set (seed 7): AP 0.660 / AP50 0.901 at the chosen size 160 (5,117 steps; 0.638 / 0.874 at
  * 128) against 0.646 / 0.880 (4,424 steps on a slower hour; 0.617 / 0.845 at 128) augmented from
  * the start; the cluttered set (seed 13): 0.658 / 0.889 at 192 (5,329 steps) against 0.660 / 0.881
- * (4,681 steps). models/README.md ("The ninth runs") has the curves and a same-hour comparison.
+ * (4,681 steps). docs/training.md ("The ninth runs") has the curves and a same-hour comparison.
  */
 export const FIXED_SET_PRESET: Readonly<Record<string, Partial<TrainDefaults>>> = {
   'centernet-tiny': { lr: 4e-3, lrSteps: [0.8, 0.95], augmentFrom: 0.3 },

@@ -4,7 +4,7 @@
 // best box of each object and decays the others, fusion averages the runs: a box that every run
 // finds keeps its score, one that a single run finds (e.g. a small blotch seen at one size only)
 // loses, and the fused box is the score-weighted mean of the runs' boxes. Measured on centernet-tiny's
-// 128 + 192 px test (models/README.md, "Box fusion"): +0.012-0.022 AP and +0.001-0.011 AP50 over
+// 128 + 192 px test (docs/training.md, "Box fusion"): +0.012-0.022 AP and +0.001-0.011 AP50 over
 // soft-NMS on 1,000 held-out images, in each of 12 model and size-pair comparisons.
 //
 // The clustering is the paper's: per class, boxes best first, each joins the cluster whose fused box

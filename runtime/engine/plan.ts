@@ -2,7 +2,7 @@
 // calls on fixed heap buffers. Batch norm is folded into the preceding conv, conv weights are
 // packed once, activations share liveness-planned slots (memory-plan.ts), so `run` allocates
 // nothing: repeated detections reuse the same memory.
-import { DCN_OFFSET_MASK, INPUT, inferShapes, pruneTo, type Graph, type GraphNode, type NodeShape } from '../model/graph.js';
+import { DCN_OFFSET_MASK, INPUT, inferShapes, pruneTo, type ConvNode, type Graph, type GraphNode, type NodeShape } from '../model/graph.js';
 import { affineChannelsInto, concatChannelsInto, reluInto, upsampleNearestInto } from '../ops/elementwise.js';
 import { cornerPoolInto, cornerPoolPairAddInto, maxPool2dInto, poolGeometry } from '../ops/pooling.js';
 import type { Tensor } from '../ops/tensor.js';
@@ -25,7 +25,7 @@ export interface PlanStats {
   /** Bytes of shared scratch (im2col rows etc.). */
   scratchBytes: number;
   steps: number;
-  /** Convs run by the Winograd kernel (3x3, stride 1; the others by the direct kernels). */
+  /** Convs run by the Winograd kernel (3x3, stride 1; the others by the direct kernels); with winograd 'after-first-run', from the second run on. */
   winogradConvs: number;
 }
 
@@ -43,9 +43,12 @@ export interface PlanOptions {
   /**
    * Run the 3x3 stride-1 convs with the Winograd kernel (runtime/ops/conv-packed.ts: 1.5-2x faster,
    * 16/9 of their packed weights' memory). Default true where the memory limit allows it (else
-   * every conv runs direct); false always runs them direct.
+   * every conv runs direct); false always runs them direct. 'after-first-run': direct in the build
+   * and the first run, packed for Winograd at the start of the second run (what the detector does:
+   * a process's first detection skips Winograd's packing and its memory's first touch, 15-17 ms of
+   * the default model's ~115 ms cold start on this project's VM; every later run is Winograd's).
    */
-  winograd?: boolean;
+  winograd?: boolean | 'after-first-run';
 }
 
 /**
@@ -61,6 +64,9 @@ const ARENA_ALIGN = 16;
 
 export class ExecutionPlan {
   private released = false;
+  /** Convs to repack for Winograd before the second run (winograd 'after-first-run'). */
+  private upgrades: (() => void)[] = [];
+  private ran = false;
 
   private constructor(
     private readonly kn: Kernels,
@@ -130,6 +136,9 @@ export class ExecutionPlan {
       winogradExtra += (kn.exports.winogradPackedFloats(node.cin, node.cout) - 9 * node.cin * node.cout) * 4;
       winogradScratch = Math.max(winogradScratch, winogradScratchBytes(kn, node.cin, node.cout));
     }
+    if (options.winograd !== undefined && options.winograd !== true && options.winograd !== false && options.winograd !== 'after-first-run') {
+      throw new Error(`execution plan: options.winograd must be true, false or 'after-first-run', got ${JSON.stringify(options.winograd)}`);
+    }
     const winograd = options.winograd !== false && winogradExtra > 0 && activationNeed + weightNeed + winogradExtra + winogradScratch <= limit;
     if (activationNeed + weightNeed > limit) {
       throw new Error(
@@ -170,6 +179,7 @@ export class ExecutionPlan {
       const ptrOf = (name: string) => (name === INPUT ? inputPtr : slotPtrs[memory.slotOf.get(name)!]);
 
       const steps: KernelStep[] = [];
+      const upgrades: (() => void)[] = [];
       let scratchBytes = 0;
       let winogradConvs = 0;
       // one buffer of input codes for all int8 steps, which run one at a time
@@ -217,7 +227,23 @@ export class ExecutionPlan {
           case 'conv':
           case 'deconv': {
             const folded = foldBatchNormForPacking(node, param, weight('weight'));
-            const built = node.op === 'conv' ? buildConvStep(kn, node, folded, x, inShape, out, outShape, winograd && winogradNodes.has(node.name), staging) : buildDeconvStep(kn, node, folded, x, inShape, out, outShape, staging);
+            const useWinograd = node.op === 'conv' && winograd && winogradNodes.has(node.name);
+            if (useWinograd && options.winograd === 'after-first-run') {
+              // direct now; before the second run the step's packing is swapped for Winograd's (the
+              // folded weights stay referenced until then: views of the model's own buffers)
+              let current = buildConvStep(kn, node as ConvNode, folded, x, inShape, out, outShape, false);
+              weightBytes += current.weightBytes;
+              winogradConvs++;
+              releasers.push(() => current.release());
+              steps.push(() => current.run());
+              upgrades.push(() => {
+                const next = buildConvStep(kn, node as ConvNode, folded, x, inShape, out, outShape, true);
+                current.release();
+                current = next;
+              });
+              break;
+            }
+            const built = node.op === 'conv' ? buildConvStep(kn, node, folded, x, inShape, out, outShape, useWinograd, staging) : buildDeconvStep(kn, node, folded, x, inShape, out, outShape, staging);
             if (built.winograd) winogradConvs++;
             weightBytes += built.weightBytes;
             scratchBytes += built.scratchBytes;
@@ -302,7 +328,9 @@ export class ExecutionPlan {
       const outputs = new Map(Object.entries(heads).map(([head, node]) => [head, { ptr: ptrOf(node), shape: shape4(node) }]));
       const activationBytes = memory.slotSizes.reduce((s, n) => s + n * 4, 0) + size(shapes.get(INPUT)!) * 4;
       const stats: PlanStats = { weightBytes, activationBytes, peakLiveBytes: memory.peakLive * 4, scratchBytes: scratchBytes + (winogradConvs > 0 ? winogradScratch : 0), steps: steps.length, winogradConvs };
-      return new ExecutionPlan(kn, steps, owned, releasers, inputPtr, inputShape, outputs, stats);
+      const plan = new ExecutionPlan(kn, steps, owned, releasers, inputPtr, inputShape, outputs, stats);
+      plan.upgrades = upgrades;
+      return plan;
     } catch (e) {
       for (const r of releasers) r();
       for (const p of owned) kn.heap.release(p);
@@ -321,7 +349,12 @@ export class ExecutionPlan {
       if (input.length !== n) throw new Error(`execution plan: input has ${input.length} values, expected ${n} (${this.inputShape.join('x')})`);
       this.kn.heap.f32(this.inputPtr, n).set(input);
     }
+    if (this.ran && this.upgrades.length > 0) {
+      // once: a conv whose repacking throws (kernel memory exhausted) stays direct, the error is the run's
+      for (const upgrade of this.upgrades.splice(0)) upgrade();
+    }
     for (const step of this.steps) step();
+    this.ran = true;
   }
 
   /** The kernels the plan runs on (its buffers live in their memory). */
