@@ -77,6 +77,14 @@ export function layoutTakes(layout: Int8ConvLayout): readonly ActivationCodes[] 
   return layout === 'c4' ? ['u7'] : ['u8', 's8'];
 }
 
+/** Throws unless weights packed in `layout` take activation `codes` (the int8 convs' and transposed convs' run-time check). */
+export function checkLayoutCodes(op: string, layout: Int8ConvLayout, codes: ActivationCodes): void {
+  const takes = layoutTakes(layout);
+  if (!takes.includes(codes)) {
+    throw new Error(`${op}: weights packed with layout '${layout}' take ${takes.map((c) => `'${c}'`).join(' or ')} activation codes, got '${codes}'`);
+  }
+}
+
 // the memory belongs to the main kernels (k8.base): packed weights are checked against those
 class PackedInt8 extends PackedMemory implements PackedConv2dInt8 {
   constructor(
@@ -268,10 +276,7 @@ export function conv2dInt8Into(
   packed.check(op, k);
   const { opts, g, out } = plan(op, xShape, packed, options);
   const q = checkActivationQuant(op, 'quant', quant);
-  const takes = layoutTakes(packed.layout);
-  if (!takes.includes(q.codes)) {
-    throw new Error(`${op}: weights packed with layout '${packed.layout}' take ${takes.map((c) => `'${c}'`).join(' or ')} activation codes, got '${q.codes}'`);
-  }
+  checkLayoutCodes(op, packed.layout, q.codes);
   const relu = checkActivation(op, opts.activation);
   const [n, h, w, cin] = xShape;
   const [kh, kw, , cout] = packed.filterShape;

@@ -19,7 +19,7 @@ import { poolThreads, runInt8Rows, scratchStride } from '../threads/run-rows.js'
 import { checkBuffer } from './heap-scope.js';
 import { optionsObject } from '../util/options.js';
 import { checkActivation, checkBias, checkShape4, convTransposeGeometry, pair, type Pair } from './conv-params.js';
-import { checkInt8Layout, checkInt8Weights, layoutTakes, packInt8Weights, type Int8ConvLayout } from './conv-int8.js';
+import { checkInt8Layout, checkInt8Weights, checkLayoutCodes, layoutTakes, packInt8Weights, type Int8ConvLayout } from './conv-int8.js';
 import {
   MAX_INT8_REDUCTION, activationCodeBytes, checkActivationQuant, f32Bits, int8ChannelStride, int8TransposeFits, transposePhaseTaps,
   type ActivationQuant, type Int8ConvWeights,
@@ -167,10 +167,7 @@ export function conv2dTransposeInt8Into(
   packed.check(op, k);
   const { opts, g, out } = plan(op, xShape, packed, options);
   const q = checkActivationQuant(op, 'quant', quant);
-  const takes = layoutTakes(packed.layout);
-  if (!takes.includes(q.codes)) {
-    throw new Error(`${op}: weights packed with layout '${packed.layout}' take ${takes.map((c) => `'${c}'`).join(' or ')} activation codes, got '${q.codes}'`);
-  }
+  checkLayoutCodes(op, packed.layout, q.codes);
   const relu = checkActivation(op, opts.activation);
   const [n, h, w, cin] = xShape;
   const cout = out[3];
