@@ -29,7 +29,7 @@ import { parseSafetensors } from './weights/safetensors.js';
 import { wasmF16Decoder } from './wasm/f16.js';
 import { wasmWarper } from './wasm/warp.js';
 import { isSaccadeModel } from './saccade/kind.js';
-import { init, type InitOptions } from './wasm/loader.js';
+import { init, type InitOptions, type WasmVariant } from './wasm/loader.js';
 import { RemoteDetector } from './threads/remote-detector.js';
 import { resolveThreads, type ThreadsOption } from './threads/threads-option.js';
 
@@ -133,6 +133,10 @@ export class ObjectDetector {
   private readonly headBuffers = new Map<string, Float32Array>();
   /** Head -> the name infer() gives its output (the official model's). */
   private readonly outputNames: Record<string, string>;
+  /** The kernel build the network runs on (kernelVariant). */
+  private variant: WasmVariant = 'simd';
+  /** Their memory (kernelMemoryBytes); a worker's detector has none here. */
+  private memory: WebAssembly.Memory | undefined;
 
   private constructor(
     readonly config: ModelConfig,
@@ -199,9 +203,12 @@ export class ObjectDetector {
     const sizes = askedSize ? [askedSize] : (askedSizes ?? (!keepResolution && file.config.testSizes ? file.config.testSizes : [file.config.inputSize]));
     const [height, width] = sizes[0];
     const heads = inferenceHeads(file.graph);
-    // a quantised model's int8 layers run on the int8 kernels: a wasm module of their own
-    const int8 = file.int8 && int8Code && (await int8Code.int8PlanSteps(kn, file.int8));
-    const build = (h: number, w: number) => ExecutionPlan.build(kn, file.graph, file.tensors, heads, h, w, { memoryLimit, winograd, ...(int8 ? { int8 } : {}) });
+    // a quantised model's int8 layers run on the int8 kernels: a wasm module of their own, on init()'s
+    // kernels or, where those are SIMD128 by calibration and the relaxed build's int8 is faster, on a
+    // relaxed instance of the model's own (engine/int8-kernels.ts); kernels the caller gave are kept
+    const planKernels = file.int8 && int8Code && options.wasm === undefined ? (await int8Code.int8BaseKernels(kn)).kernels : kn;
+    const int8 = file.int8 && int8Code && (await int8Code.int8PlanSteps(planKernels, file.int8));
+    const build = (h: number, w: number) => ExecutionPlan.build(planKernels, file.graph, file.tensors, heads, h, w, { memoryLimit, winograd, ...(int8 ? { int8 } : {}) });
     let first: ExecutionPlan;
     try {
       // every size checked before the first plan takes kernel memory
@@ -218,7 +225,10 @@ export class ObjectDetector {
       fuse: (merge ?? file.config.testMerge) === 'wbf' ? (await import('./decode/box-fusion.js')).fuseDetections : undefined,
       saccade: isSaccadeModel(file.config) ? (await import('./saccade/index.js')).detectSaccade : undefined,
     };
-    return new ObjectDetector(file.config, file.graph, plans, sizes, heads, scoreThreshold, maxResults, flip, [...scales], keepResolution, lazy);
+    const detector = new ObjectDetector(file.config, file.graph, plans, sizes, heads, scoreThreshold, maxResults, flip, [...scales], keepResolution, lazy);
+    detector.variant = planKernels.variant;
+    detector.memory = planKernels.exports.memory;
+    return detector;
   }
 
   /** Worker mode: the same detector built in a worker (runtime/threads/), this object its proxy. */
@@ -227,15 +237,31 @@ export class ObjectDetector {
     // what structured clone cannot carry: a URL goes as its href
     const cloneable = { ...rest, ...(rest.model instanceof URL ? { model: rest.model.href } : {}), ...(rest.wasm instanceof URL ? { wasm: rest.wasm.href } : {}) };
     const { remote, created } = await RemoteDetector.start({ options: cloneable, threads });
-    const c = created as { config: ModelConfig; graph: Graph; inputSizes: [number, number][]; heads: Record<string, string> };
+    const c = created as { config: ModelConfig; graph: Graph; inputSizes: [number, number][]; heads: Record<string, string>; variant: WasmVariant };
     const det = new ObjectDetector(c.config, c.graph, undefined, c.inputSizes, c.heads, 0, 1, false, [1], false, {});
     det.remote = remote;
+    det.variant = c.variant;
     return det;
   }
 
   /** What a proxy in another thread needs besides the config (detector-worker.ts). */
-  remoteParts(): { graph: Graph; heads: Record<string, string> } {
-    return { graph: this.graph, heads: this.heads };
+  remoteParts(): { graph: Graph; heads: Record<string, string>; variant: WasmVariant } {
+    return { graph: this.graph, heads: this.heads, variant: this.variant };
+  }
+
+  /**
+   * The kernel build the network runs on: 'simd' (SIMD128) or 'relaxed' (relaxed SIMD). init()'s
+   * choice, except for an int8 model where init() chose SIMD128 by calibration and the relaxed
+   * build runs the int8 layers faster (engine/int8-kernels.ts): that model gets relaxed kernels of
+   * its own. A worker's detector reports its worker's.
+   */
+  get kernelVariant(): WasmVariant {
+    return this.variant;
+  }
+
+  /** Bytes of the kernel memory the network runs in (its weights, activations, scratch); undefined in worker mode. */
+  get kernelMemoryBytes(): number | undefined {
+    return this.memory?.buffer.byteLength;
   }
 
   /** Input size [height, width] that detect() resizes images to (unless keepResolution); a multi-size test's first. */

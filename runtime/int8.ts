@@ -11,3 +11,5 @@ export { packConv2dTransposeInt8, conv2dTransposeInt8Into, conv2dTransposeInt8Ou
 export type { PackedConv2dTransposeInt8, PackConv2dTransposeInt8Options, Conv2dTransposeInt8IntoOptions } from './ops/conv-transpose-int8.js';
 export { quantizeConvWeights, quantizeDeconvWeights, activationQuant, int8ChannelStride } from './ops/int8-quant.js';
 export type { ActivationQuant, ActivationCodes, Int8ConvWeights } from './ops/int8-quant.js';
+export { int8LayoutFor, type Int8LayoutChoice } from './engine/int8-layout.js';
+export { int8BaseKernels, fasterInt8Kernels, type Int8BaseKernels } from './engine/int8-kernels.js';

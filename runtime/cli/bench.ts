@@ -2,7 +2,6 @@
 // image (after warm-up), as users see it: preprocessing, network, decode. The kernel-level
 // suites with their scalar specs and peers are `npm run bench` in a checkout.
 import { ObjectDetector } from '../detector.js';
-import { kernels } from '../wasm/loader.js';
 import { helpText, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { bundledFile } from './detect.js';
 
@@ -40,10 +39,10 @@ export async function benchCommand(argv: string[]): Promise<void> {
       model: detector.config.name,
       image: `${file} (${img.width}x${img.height})`,
       inputSize: detector.inputSize,
-      wasm: kernels().variant,
+      wasm: detector.kernelVariant,
       loadMs: round(loadMs),
       detectMs: { p50: round(q(0.5)), p90: round(q(0.9)), min: round(times[0]) },
-      kernelHeapMB: round(kernels().exports.memory.buffer.byteLength / 2 ** 20),
+      kernelHeapMB: round((detector.kernelMemoryBytes ?? 0) / 2 ** 20),
     };
     if (o.json) console.log(JSON.stringify(result, null, 2));
     else {

@@ -15,8 +15,9 @@ import type { Int8Layer, Int8Node } from '../weights/int8-model.js';
 import { conv2dTransposeInt8Into, conv2dTransposeInt8OutputShape, packConv2dTransposeInt8 } from '../ops/conv-transpose-int8.js';
 import type { BuiltStep } from './conv-steps.js';
 
-/** The int8 model-file reader, for the detector's one dynamic import of int8 code. */
+/** The int8 model-file reader and the kernels choice, for the detector's one dynamic import of int8 code. */
 export { INT8_SUPPORT } from '../weights/int8-model.js';
+export { int8BaseKernels } from './int8-kernels.js';
 
 type Shape4 = [number, number, number, number];
 

@@ -34,6 +34,8 @@ const INIT_OPTIONS = ['wasm', 'variant'] as const;
 
 let current: Kernels | undefined;
 let pending: Promise<Kernels> | undefined;
+/** Instances whose build init() chose by timing both (calibrate.ts), rather than one forced or given. */
+const calibratedChoices = new WeakSet<Kernels>();
 
 /** Loads the kernels once; later calls return the same instance (unless a different variant is forced). */
 export async function init(opts: InitOptions = {}): Promise<Kernels> {
@@ -59,6 +61,21 @@ export async function init(opts: InitOptions = {}): Promise<Kernels> {
  */
 export function installKernels(k: Kernels): void {
   current = k;
+}
+
+/** Whether init() chose `k`'s build by calibration (neither a variant nor a module was given). */
+export function chosenByCalibration(k: Kernels): boolean {
+  return calibratedChoices.has(k);
+}
+
+/**
+ * A new instance of one of the bundled builds, on memory of its own, which init() and kernels() do
+ * not return: the relaxed kernels an int8 model takes where init() kept SIMD128 for fp32
+ * (engine/int8-kernels.ts).
+ */
+export function loadKernelInstance(variant: WasmVariant): Promise<Kernels> {
+  if (variant !== 'simd' && variant !== 'relaxed') throw new Error(`loadKernelInstance: variant must be 'simd' or 'relaxed', got ${String(variant)}`);
+  return load({ variant });
 }
 
 /** The loaded kernels; throws a clear Error when init() has not been awaited. */
@@ -99,7 +116,9 @@ async function load(opts: InitOptions): Promise<Kernels> {
   if (opts.wasm !== undefined && opts.variant !== undefined && loaded !== opts.variant) {
     throw new Error(`init: opts.wasm is the '${loaded}' build but opts.variant asked for '${opts.variant}'`);
   }
-  return { exports, heap: new WasmHeap(exports.memory, exports.heapBase()), variant: loaded };
+  const k: Kernels = { exports, heap: new WasmHeap(exports.memory, exports.heapBase()), variant: loaded };
+  if (calibrated) calibratedChoices.add(k);
+  return k;
 }
 
 /** Who compiles, for the Errors: init() by default, or another loader of ours (int8-loader.ts). */

@@ -3,7 +3,8 @@
 // included; the plan's int8 layout choice (engine/int8-layout.ts) passing its exactness check; and
 // every int8 layer of the quantised bundled model, in the layout chosen and in 'c4', against the
 // quantised arithmetic (test/helpers/int8-layers.ts). On an x64 with AVX-VNNI (this machine) the
-// choice is 'c4', on others it may be 'c2': both are checked, the choice is printed.
+// choice is 'c4', on others it may be 'c2': both are checked, the choice is printed. And the kernels
+// an int8 model takes (engine/int8-kernels.ts; test/helpers/relaxed-int8-engine.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { renderScene } from '../../trainer/data/synth-scene.js';
 import { SHAPE_NAMES } from '../../trainer/data/synth-shapes.js';
 import { loadKernels } from '../helpers/kernels.js';
 import { devBinary } from './install.js';
+import { checkInt8KernelsChoice, checkInt8SuitesOnRelaxed } from '../helpers/relaxed-int8-engine.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -31,14 +33,7 @@ function deno(args: string[], env: NodeJS.ProcessEnv = {}): string {
 }
 
 test('Deno, relaxed build: the int8 conv and transposed-conv suites pass in full (c4 on the real relaxed dot product)', () => {
-  for (const suite of ['test/ops/conv-int8.test.ts', 'test/ops/conv-transpose-int8.test.ts']) {
-    const out = deno([suite], { ANCHORLESS_WASM_VARIANT: 'relaxed' });
-    const total = Number(/Total:\s+(\d+)/.exec(out)?.[1]);
-    const passed = Number(/Passed:\s+(\d+)/.exec(out)?.[1]);
-    assert.ok(total >= 5, `${suite}: ${out.slice(-400)}`);
-    assert.is(passed, total, `${suite}: ${out.slice(-2000)}`);
-    assert.not.match(out, /not checked here/, `${suite}: the c4 checks ran`);
-  }
+  checkInt8SuitesOnRelaxed(deno);
 });
 
 test("Deno: the plan's int8 layout passes its exactness check, and the bundled int8 model's layers are exact in it and in 'c4'", async () => {
@@ -62,6 +57,11 @@ test("Deno: the plan's int8 layout passes its exactness check, and the bundled i
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('Deno: an int8 model takes the relaxed build where its layout probe takes c4 (engine/int8-kernels.ts), and the detector runs on the kernels chosen', async () => {
+  const r = await checkInt8KernelsChoice(deno);
+  console.log(`  Deno: init() ${r.initVariant}; of SIMD128 and relaxed, an int8 model takes ${r.picked} (${r.pickedReason}); the detector: ${r.detector.variant}`);
 });
 
 test.run();
