@@ -58,6 +58,7 @@ test('loadKernelInstance gives a new instance that init() does not return; faste
   assert.is(kernels(), kn, 'init() still returns its own');
   assert.is(chosenByCalibration(other), false);
   await rejects(async () => loadKernelInstance('fast' as 'simd'), /loadKernelInstance: variant must be 'simd' or 'relaxed', got fast/);
+  if (!relaxedSimdSupported()) await rejects(async () => loadKernelInstance('relaxed'), /loadKernelInstance: this engine lacks relaxed SIMD/);
   await rejects(() => fasterInt8Kernels(kn, other), /fasterInt8Kernels: takes SIMD128 and relaxed kernels, got 'simd' and 'simd'/);
 });
 

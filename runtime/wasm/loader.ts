@@ -75,6 +75,7 @@ export function chosenByCalibration(k: Kernels): boolean {
  */
 export function loadKernelInstance(variant: WasmVariant): Promise<Kernels> {
   if (variant !== 'simd' && variant !== 'relaxed') throw new Error(`loadKernelInstance: variant must be 'simd' or 'relaxed', got ${String(variant)}`);
+  if (variant === 'relaxed' && !relaxedSimdSupported()) throw new Error("loadKernelInstance: this engine lacks relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)");
   return load({ variant });
 }
 
