@@ -41,6 +41,7 @@ import { runGraph } from '../trainer/model/tf-graph.js';
 import { randomWeights } from '../test/helpers/random-weights.js';
 import { quantizeModel } from '../runtime/quantize/quantize-model.js';
 import { int8PlanSteps } from '../runtime/engine/int8-step.js';
+import { loadInt8Kernels } from '../runtime/wasm/int8-loader.js';
 import { readModelFile, writeModelFile } from '../runtime/weights/model-file.js';
 import type { ModelConfig } from '../runtime/model/config.js';
 import { rng, scaleRelativeError } from '../test/helpers/random.js';
@@ -132,9 +133,13 @@ export async function run(options: Partial<BenchOptions> = {}): Promise<void> {
       for (const { label, kn } of ours) {
         const steps = int8 ? await int8PlanSteps(kn, int8Layers) : undefined;
         const plan = ExecutionPlan.build(kn, graph, weights, heads, h, w, steps ? { int8: steps } : {});
+        // the int8 rows name their int8 build (the pool's is relaxed where the engine has relaxed SIMD) and the layout the plan chose on this engine (runtime/engine/int8-layout.ts)
+        const int8Label = async () => {
+          const k8 = await loadInt8Kernels(kn);
+          return `ours int8 (wasm ${k8.variant === 'relaxed' ? 'relaxed SIMD' : 'SIMD128'}${kn.pool ? `, ${kn.pool.threads} threads` : ''}, ${steps!.layout})`;
+        };
         peers.push({
-          // the int8 rows name the layout the plan chose on this engine (runtime/engine/int8-layout.ts)
-          label: steps ? label.replace('ours (', 'ours int8 (').replace(/\)$/, `, ${steps.layout})`) : label,
+          label: steps ? await int8Label() : label,
           layout: 'NHWC',
           run: () => {
             plan.run(input);

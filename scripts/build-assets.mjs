@@ -13,7 +13,7 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const wasmOut = path.join(root, 'dist', 'runtime', 'wasm');
 await mkdir(wasmOut, { recursive: true });
-for (const variant of ['simd', 'relaxed', 'simd-threads', 'int8-simd', 'int8-relaxed', 'int8-simd-threads', 'train-simd']) {
+for (const variant of ['simd', 'relaxed', 'simd-threads', 'int8-simd', 'int8-relaxed', 'int8-simd-threads', 'int8-relaxed-threads', 'train-simd']) {
   const file = `anchorless-${variant}.wasm`;
   await copyFile(path.join(root, 'runtime', 'wasm', file), path.join(wasmOut, file)).catch((e) => {
     throw new Error(`build-assets: ${file} missing (${e.code}); run \`npm run build:wasm\` first`);

@@ -22,6 +22,7 @@ const features = {
   simd: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals,
   relaxed: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.RelaxedSIMD | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals,
   'simd-threads': binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.Atomics | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals,
+  'relaxed-threads': binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.RelaxedSIMD | binaryen.Features.Atomics | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals,
 };
 const variants = [
   { name: 'simd', config: mainConfig, features: features.simd },
@@ -33,6 +34,9 @@ const variants = [
   { name: 'int8-simd', config: int8Config, features: features.simd, imported: true },
   { name: 'int8-relaxed', config: int8Config, features: features.relaxed, imported: true },
   { name: 'int8-simd-threads', config: int8Config, features: features['simd-threads'], imported: true },
+  // the int8 module with the relaxed dot product (its c4 layout) on the pool's shared memory: the
+  // pool's fp32 kernels stay SIMD128, its int8 layers may run in c4 (int8-loader.ts)
+  { name: 'int8-relaxed-threads', config: int8Config, features: features['relaxed-threads'], imported: true },
   // the trainer's kernels (assembly/train.ts, trainer/wasm-kernels/train-module.ts), on the memory
   // of the single-threaded main build the trainer loads
   { name: 'train-simd', config: trainConfig, features: features.simd, imported: true },

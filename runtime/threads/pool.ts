@@ -58,6 +58,8 @@ export class KernelPool {
   private readonly on: PoolInstances;
   /** Calls shared out across the threads, and calls run whole on the leader (too small, or one row). */
   readonly stats = { split: 0, whole: 0 };
+  /** Inside alone(): every call runs whole on the leader. */
+  private leaderOnly = false;
 
   private constructor(
     readonly threads: number,
@@ -132,7 +134,7 @@ export class KernelPool {
   run(task: RowTask, work: number): void {
     if (this.closed) throw new Error('kernel pool: used after close()');
     if (isInt8Kernel(task.fn) && !this.on.int8) throw new Error(`kernel pool: ${task.fn} is an int8 kernel, but the pool has no int8 module (a bug: please report it)`);
-    if (work < MIN_PARALLEL_WORK || task.rows <= 1 || this.attaching) {
+    if (work < MIN_PARALLEL_WORK || task.rows <= 1 || this.attaching || this.leaderOnly) {
       this.stats.whole++;
       poolKernel(this.on, task.fn)(...task.args);
       return;
@@ -158,6 +160,20 @@ export class KernelPool {
     for (let left = Atomics.load(ctl, PENDING); left !== 0; left = Atomics.load(ctl, PENDING)) Atomics.wait(ctl, PENDING, left);
     if (failure !== undefined) throw failure;
     if (Atomics.load(ctl, FAILED) !== 0) throw new Error(`anchorless: kernel ${task.fn} failed on a pool thread (a bug: please report it)`);
+  }
+
+  /**
+   * `fn`'s kernel calls run whole on the calling thread: for timing a kernel against another
+   * without the split's cost (int8-layout.ts' probe, whose small layer would measure the split).
+   */
+  alone<T>(fn: () => T): T {
+    const was = this.leaderOnly;
+    this.leaderOnly = true;
+    try {
+      return fn();
+    } finally {
+      this.leaderOnly = was;
+    }
   }
 
   /** Stops and terminates the helpers. */

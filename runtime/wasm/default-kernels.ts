@@ -9,7 +9,7 @@ import { nodeFs } from '../util/node-fs.js';
 export type KernelBuild = WasmVariant | 'simd-threads' | Int8Build;
 
 /** The int8 module's builds (int8-loader.ts), one on the memory of each main build. */
-export type Int8Build = 'int8-simd' | 'int8-relaxed' | 'int8-simd-threads';
+export type Int8Build = 'int8-simd' | 'int8-relaxed' | 'int8-simd-threads' | 'int8-relaxed-threads';
 
 export type KernelProvider = (variant: KernelBuild) => WebAssembly.Module | BufferSource | Promise<WebAssembly.Module | BufferSource>;
 

@@ -2,8 +2,10 @@
 // its own, fetched only by int8 models, so that the main module stays within its size budget. It
 // imports that memory and has no static data, so its kernels read and write the pointers of the
 // main module's allocator (heap.ts) directly. The build follows the kernels: int8-simd or
-// int8-relaxed beside the same single-threaded variant, int8-simd-threads on the shared memory of
-// the worker pool's build (runtime/threads/). Bytes come from the same place as the main kernels'
+// int8-relaxed beside the same single-threaded variant; on the shared memory of the worker pool's
+// build (runtime/threads/, SIMD128), int8-relaxed-threads where the engine has relaxed SIMD (its int8
+// layers may then run in the c4 layout, engine/int8-layout.ts, while the pool's fp32 kernels stay
+// SIMD128), else int8-simd-threads. Bytes come from the same place as the main kernels'
 // (default-kernels.ts: the file beside this module, or the modules a runtime's entry registered).
 // One load per kernel instance: later calls return the same Int8Kernels.
 // On the worker pool's kernels the load also has every helper thread instantiate the module
@@ -13,6 +15,7 @@ import { defaultKernels, kernelFileName, type Int8Build } from './default-kernel
 import { INT8_EXPORT_NAMES, type Int8Exports } from './int8-exports.js';
 import { WasmHeap } from './heap.js';
 import { compile, type CompileCaller, type Kernels, type WasmSource, type WasmVariant } from './loader.js';
+import { relaxedSimdSupported } from './features.js';
 import { optionsObject } from '../util/options.js';
 
 export type { Int8Build } from './default-kernels.js';
@@ -24,7 +27,10 @@ export interface Int8Kernels {
   readonly exports: Int8Exports;
   /** base.heap: int8 codes, packed int8 weights and f32 outputs live on the main heap. */
   readonly heap: WasmHeap;
-  /** base.variant: 'relaxed' adds the relaxed dot product of the c4 layout. */
+  /**
+   * The int8 build's: 'relaxed' adds the relaxed dot product of the c4 layout. base.variant, except on
+   * the worker pool's SIMD128 kernels, whose int8 build is relaxed where the engine has relaxed SIMD.
+   */
   readonly variant: WasmVariant;
   readonly build: Int8Build;
 }
@@ -78,7 +84,7 @@ export function checkInt8Kernels(op: string, k: unknown): Int8Kernels {
 export function int8BuildFor(k: Kernels): Int8Build {
   if (isShared(k.exports.memory)) {
     if (k.variant !== 'simd') throw new Error(`${OP}: there is no int8 build for '${k.variant}' kernels on shared memory (the worker pool's kernels are 'simd')`);
-    return 'int8-simd-threads';
+    return relaxedSimdSupported() ? 'int8-relaxed-threads' : 'int8-simd-threads';
   }
   return k.variant === 'relaxed' ? 'int8-relaxed' : 'int8-simd';
 }
@@ -118,7 +124,8 @@ async function load(base: Kernels, wasm: WasmSource | undefined): Promise<Int8Ke
   }
   const exports = instance.exports as unknown as Int8Exports;
   const variant: WasmVariant = exports.isRelaxedBuild() === 1 ? 'relaxed' : 'simd';
-  if (variant !== base.variant) {
+  // on shared memory either int8 build suits the pool's SIMD128 kernels (opts.wasm may give the other one)
+  if (variant !== base.variant && !isShared(base.exports.memory)) {
     throw new Error(`${OP}: ${what} is the '${variant}' int8 build but the kernels are the '${base.variant}' build (want ${file})`);
   }
   if (base.pool) {
@@ -128,7 +135,9 @@ async function load(base: Kernels, wasm: WasmSource | undefined): Promise<Int8Ke
       throw new Error(`${OP}: the worker pool's helper threads cannot load ${what}: ${(e as Error).message}`);
     }
   }
-  const k8: Int8Kernels = { base, exports, heap: base.heap, variant, build };
+  // the build loaded (on shared memory opts.wasm may be either)
+  const loaded: Int8Build = isShared(base.exports.memory) ? (variant === 'relaxed' ? 'int8-relaxed-threads' : 'int8-simd-threads') : build;
+  const k8: Int8Kernels = { base, exports, heap: base.heap, variant, build: loaded };
   made.add(k8);
   return k8;
 }

@@ -23,6 +23,7 @@ import {
 } from '../../runtime/ops/int8-quant.js';
 import type { Kernels, WasmVariant } from '../../runtime/wasm/loader.js';
 import { loadInt8Kernels, type Int8Kernels } from '../../runtime/wasm/int8-loader.js';
+import { int8LayoutFor } from '../../runtime/engine/int8-layout.js';
 import { INT8_EXPORT_NAMES } from '../../runtime/wasm/int8-exports.js';
 import { WasmHeap } from '../../runtime/wasm/heap.js';
 import type { KernelExports } from '../../runtime/wasm/exports.js';
@@ -484,7 +485,7 @@ test('int8 conv: exports exist, memory is freed, clear errors for bad arguments'
 
 const WASM_DIR = new URL('../../runtime/wasm/', import.meta.url);
 const wasmBytes = (name: string): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(new URL(`anchorless-${name}.wasm`, WASM_DIR)));
-const INT8_BUILDS = ['int8-simd', 'int8-relaxed', 'int8-simd-threads'] as const;
+const INT8_BUILDS = ['int8-simd', 'int8-relaxed', 'int8-simd-threads', 'int8-relaxed-threads'] as const;
 
 
 /** A main kernel instance of its own (not init()'s): its memory is fresh, its static data just written. */
@@ -506,7 +507,7 @@ test('int8 module: each build <= 5 KB gzipped, no data or start section, exactly
     assert.not.ok(ids.includes(DATA_SECTION), `${build} has a data section`);
     assert.not.ok(ids.includes(START_SECTION), `${build} has a start function`);
     // an engine without relaxed SIMD cannot compile the relaxed build (Node 20 without the flag)
-    if (build === 'int8-relaxed' && !relaxedSimdSupported()) continue;
+    if (build.startsWith('int8-relaxed') && !relaxedSimdSupported()) continue;
     const module = new WebAssembly.Module(bytes);
     assert.equal(WebAssembly.Module.imports(module), [{ module: 'env', name: 'memory', kind: 'memory' }], `${build} imports`);
     assert.equal(WebAssembly.Module.exports(module).map((e) => e.name).sort(), [...INT8_EXPORT_NAMES].sort(), `${build} exports`);
@@ -589,17 +590,22 @@ test('loadInt8Kernels: one load per kernel instance, the build of the kernels, c
   assert.throws(() => conv2dInt8Into(undefined as unknown as Int8Kernels, packed, 0, [1, 1, 1, 2], { scale: 1, codes: 'u8' }, 0), /conv2dInt8Into: k must be the int8 kernels .* got undefined/);
 });
 
-test('loadInt8Kernels on the worker pool\'s shared-memory kernels: the threads build, equal to the spec and to the single-threaded kernels', async () => {
+test('loadInt8Kernels on the worker pool\'s shared-memory kernels: the threads build (relaxed where the engine has relaxed SIMD), equal to the spec and to the single-threaded kernels', async () => {
   const single = await loadInt8();
+  const threadsBuild = relaxedSimdSupported() ? 'int8-relaxed-threads' : 'int8-simd-threads';
   for (const threads of [1, 2]) {
     const kt = await loadThreadedKernels(threads);
     try {
       assert.is(kt.exports.memory.buffer instanceof SharedArrayBuffer, true);
       const k8 = await loadInt8Kernels(kt);
-      assert.is(k8.build, 'int8-simd-threads');
-      assert.is(k8.variant, 'simd');
+      assert.is(k8.build, threadsBuild);
+      assert.is(k8.variant, relaxedSimdSupported() ? 'relaxed' : 'simd');
+      assert.is(k8.base.variant, 'simd', "the pool's fp32 kernels stay SIMD128");
       const g: Geometry = { ...g0, n: 2, h: 9, w: 10, cin: 19, kh: 3, kw: 3, cout: 13, pad: [1, 1, 1, 1] };
-      for (const quant of QUANTS) {
+      // the helpers' fresh code starts in the baseline compiler, where Node 20 gets the relaxed dot product wrong (the plan's probe catches it and keeps c2)
+      const c4Exact = k8.variant !== 'relaxed' || int8LayoutFor(k8).exactDot !== false;
+      if (!c4Exact) console.log(`  threads ${threads}: c4 on the relaxed threads build not checked here: ${int8LayoutFor(k8).reason}`);
+      for (const quant of QUANTS.filter((q) => c4Exact || q.codes !== 'u7')) {
         const x = randomCodes(g, quant, 40);
         const wq = randomWeights(g, 41);
         const bias = randomF32(g.cout, 42);
@@ -613,7 +619,7 @@ test('loadInt8Kernels on the worker pool\'s shared-memory kernels: the threads b
         await loadInt8Kernels(kt, { wasm: wasmBytes('int8-simd') });
         assert.unreachable('int8-simd on shared memory');
       } catch (e) {
-        assert.match((e as Error).message, /cannot be instantiated on the kernels' shared memory \(the worker pool's kernels\), whose int8 build is anchorless-int8-simd-threads\.wasm/);
+        assert.match((e as Error).message, new RegExp(`cannot be instantiated on the kernels' shared memory \\(the worker pool's kernels\\), whose int8 build is anchorless-${threadsBuild}\\.wasm`));
       }
     } finally {
       kt.pool?.close();

@@ -177,6 +177,23 @@ test('pool: a batch of two images runs whole (rows split only within one image)'
   }
 });
 
+test('pool: alone() runs every call whole on this thread, returns its value, and the pool splits again after it (also after a throw)', () => {
+  const n = 600_001;
+  withInputs([n], (x) => {
+    const out = k.heap.alloc(n * 4);
+    try {
+      const before = { ...pool.stats };
+      assert.is(pool.alone(() => (reluInto(k, x, out, n), 7)), 7);
+      assert.equal(pool.stats, { split: before.split, whole: before.whole + 1 }, 'whole inside alone()');
+      assert.throws(() => pool.alone(() => { throw new Error('inside'); }), /inside/);
+      reluInto(k, x, out, n);
+      assert.is(pool.stats.split, before.split + 1, 'split again after alone()');
+    } finally {
+      k.heap.release(out);
+    }
+  });
+});
+
 test('pool: close() stops the helpers; a later call is an Error', async () => {
   const other = (await loadThreadedKernels(2)).pool as KernelPool;
   other.close();
