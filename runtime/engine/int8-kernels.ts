@@ -6,9 +6,10 @@
 // so init() keeps SIMD128. An int8 model on such kernels gets a relaxed instance of its own (memory
 // of its own; init()'s kernels stay what every other caller gets) when that instance's layout probe
 // (int8-layout.ts) takes c4, exact and faster. Only where init() chose SIMD128 by calibration: a
-// build the caller forced or gave is kept, and so is the worker pool's shared-memory build (its
-// int8 kernels are SIMD128 only). The cost, once per process and only for an int8 model on such an
-// engine: compiling the relaxed builds and the probe, ~40 ms.
+// build the caller forced or gave is kept, and so is the worker pool's shared-memory build (its fp32
+// kernels are SIMD128, and int8-loader.ts gives it the relaxed int8 module where the engine has
+// relaxed SIMD). The cost, once per process and only for an int8 model on such an engine: compiling
+// the relaxed builds and the probe, ~40 ms.
 import { int8LayoutFor } from './int8-layout.js';
 import { loadInt8Kernels } from '../wasm/int8-loader.js';
 import { chosenByCalibration, loadKernelInstance, type Kernels } from '../wasm/loader.js';
@@ -34,7 +35,7 @@ export function int8BaseKernels(kn: Kernels): Promise<Int8BaseKernels> {
 
 async function decide(kn: Kernels): Promise<Int8BaseKernels> {
   if (kn.variant === 'relaxed') return { kernels: kn, reason: 'the kernels are the relaxed build already' };
-  if (isShared(kn)) return { kernels: kn, reason: "the worker pool's build: SIMD128 int8 only" };
+  if (isShared(kn)) return { kernels: kn, reason: "the worker pool's build: its int8 module is chosen by loadInt8Kernels (relaxed where the engine has relaxed SIMD)" };
   if (!chosenByCalibration(kn)) return { kernels: kn, reason: 'SIMD128 forced or given, or the engine lacks relaxed SIMD' };
   let relaxed: Kernels;
   try {

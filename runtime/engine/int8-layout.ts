@@ -10,10 +10,11 @@
 // So on the relaxed build the choice is measured once per kernels: the c4 direct conv and the c2
 // Winograd conv of one small 3x3 layer must agree bit for bit (the same integer sums and epilogue by
 // construction; a wrong relaxed dot breaks it) before and after they are timed, and c4 is taken only
-// when it is also faster (MARGIN). About 25-45 ms, only for an int8 model on the relaxed build; the
-// SIMD128 build (where c4 is an exact but slower emulation) and the worker pool's build take 'c2'
-// without a probe. A compiler tier that the probe never reached is not checked: no engine is known
-// to get the instruction wrong once optimised.
+// when it is also faster (MARGIN). About 25-45 ms, only for an int8 model on a relaxed int8 build
+// (the single-threaded one, or the worker pool's where the engine has relaxed SIMD); the SIMD128
+// builds (where c4 is an exact but slower emulation) take 'c2' without a probe. A compiler tier that
+// the probe never reached is not checked: no engine is known to get the instruction wrong once
+// optimised.
 import { conv2dInt8Into, int8WinogradFits, packConv2dInt8, type Int8ConvLayout, type PackedConv2dInt8 } from '../ops/conv-int8.js';
 import { withScope } from '../ops/heap-scope.js';
 import type { Int8Kernels } from '../wasm/int8-loader.js';
