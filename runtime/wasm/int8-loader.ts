@@ -3,7 +3,7 @@
 // imports that memory and has no static data, so its kernels read and write the pointers of the
 // main module's allocator (heap.ts) directly. The build follows the kernels: int8-simd or
 // int8-relaxed beside the same single-threaded variant; on the shared memory of the worker pool's
-// build (runtime/threads/, SIMD128), int8-relaxed-threads where the engine has relaxed SIMD (its int8
+// build (runtime/threads/, SIMD128), int8-relaxed-threads where the engine has relaxed SIMD (not V8 < 12: poolRelaxedInt8; its int8
 // layers may then run in the c4 layout, engine/int8-layout.ts, while the pool's fp32 kernels stay
 // SIMD128), else int8-simd-threads. Bytes come from the same place as the main kernels'
 // (default-kernels.ts: the file beside this module, or the modules a runtime's entry registered).
@@ -84,9 +84,21 @@ export function checkInt8Kernels(op: string, k: unknown): Int8Kernels {
 export function int8BuildFor(k: Kernels): Int8Build {
   if (isShared(k.exports.memory)) {
     if (k.variant !== 'simd') throw new Error(`${OP}: there is no int8 build for '${k.variant}' kernels on shared memory (the worker pool's kernels are 'simd')`);
-    return relaxedSimdSupported() ? 'int8-relaxed-threads' : 'int8-simd-threads';
+    return poolRelaxedInt8() ? 'int8-relaxed-threads' : 'int8-simd-threads';
   }
   return k.variant === 'relaxed' ? 'int8-relaxed' : 'int8-simd';
+}
+
+/**
+ * Whether the worker pool's int8 module is the relaxed one: where the engine has relaxed SIMD, except
+ * V8 before 12 (Node 20 with --experimental-wasm-relaxed-simd), whose baseline compiler computes the
+ * relaxed dot product wrongly. The layout probe catches that on the calling thread, but a helper
+ * thread's code can still be in that compiler after the probe (seen in CI: a c4 transposed conv's
+ * helper rows came out 0), so there the pool keeps the SIMD128 module.
+ */
+export function poolRelaxedInt8(): boolean {
+  const v8 = (globalThis as { process?: { versions?: { v8?: string } } }).process?.versions?.v8;
+  return relaxedSimdSupported() && !(v8 !== undefined && Number(v8.split('.')[0]) < 12);
 }
 
 function checkBaseKernels(k: Kernels): void {

@@ -22,7 +22,7 @@ import {
   type ActivationQuant, type Int8ConvWeights,
 } from '../../runtime/ops/int8-quant.js';
 import type { Kernels, WasmVariant } from '../../runtime/wasm/loader.js';
-import { loadInt8Kernels, type Int8Kernels } from '../../runtime/wasm/int8-loader.js';
+import { loadInt8Kernels, poolRelaxedInt8, type Int8Kernels } from '../../runtime/wasm/int8-loader.js';
 import { int8LayoutFor } from '../../runtime/engine/int8-layout.js';
 import { INT8_EXPORT_NAMES } from '../../runtime/wasm/int8-exports.js';
 import { WasmHeap } from '../../runtime/wasm/heap.js';
@@ -592,14 +592,14 @@ test('loadInt8Kernels: one load per kernel instance, the build of the kernels, c
 
 test('loadInt8Kernels on the worker pool\'s shared-memory kernels: the threads build (relaxed where the engine has relaxed SIMD), equal to the spec and to the single-threaded kernels', async () => {
   const single = await loadInt8();
-  const threadsBuild = relaxedSimdSupported() ? 'int8-relaxed-threads' : 'int8-simd-threads';
+  const threadsBuild = poolRelaxedInt8() ? 'int8-relaxed-threads' : 'int8-simd-threads';
   for (const threads of [1, 2]) {
     const kt = await loadThreadedKernels(threads);
     try {
       assert.is(kt.exports.memory.buffer instanceof SharedArrayBuffer, true);
       const k8 = await loadInt8Kernels(kt);
       assert.is(k8.build, threadsBuild);
-      assert.is(k8.variant, relaxedSimdSupported() ? 'relaxed' : 'simd');
+      assert.is(k8.variant, poolRelaxedInt8() ? 'relaxed' : 'simd');
       assert.is(k8.base.variant, 'simd', "the pool's fp32 kernels stay SIMD128");
       const g: Geometry = { ...g0, n: 2, h: 9, w: 10, cin: 19, kh: 3, kw: 3, cout: 13, pad: [1, 1, 1, 1] };
       // the helpers' fresh code starts in the baseline compiler, where Node 20 gets the relaxed dot product wrong (the plan's probe catches it and keeps c2)
