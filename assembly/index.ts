@@ -10,6 +10,7 @@ export { reluF32, reluF32Scalar } from './elementwise/relu';
 export { upsampleNearestNhwc, upsampleNearestNhwcScalar } from './elementwise/upsample';
 export { copyChannelsNhwc, copyChannelsNhwcScalar } from './elementwise/concat';
 export { affineChannelsNhwc, affineChannelsNhwcScalar } from './elementwise/affine';
+export { bnFoldF32 } from './elementwise/bn-fold';
 export { decodeF16 } from './elementwise/f16';
 export { warpNormaliseU8 } from './elementwise/warp';
 export { maxPool2dNhwc } from './pool/maxpool-simd';

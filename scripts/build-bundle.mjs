@@ -102,7 +102,10 @@ async function jsFiles(dir, skip) {
   return out;
 }
 
-const COMMON = { bundle: true, format: 'esm', platform: 'node', target: 'es2022', packages: 'external', logLevel: 'error' };
+// minifyWhitespace and minifySyntax: the index's chunk is 250 KB instead of 334 KB, which Node reads,
+// decodes and compiles ~2 ms sooner on a cold start (median of 10 fresh processes, 13.6 against
+// 15.6 ms). Identifiers are kept, so stack traces still name the functions.
+const COMMON = { bundle: true, format: 'esm', platform: 'node', target: 'es2022', packages: 'external', logLevel: 'error', minifyWhitespace: true, minifySyntax: true };
 
 /** Replaces each of `workers` (files under `dist`) by a bundle of itself (written beside it, then renamed over it). */
 export async function bundleWorkers(dist, workers = WORKER_ENTRIES) {

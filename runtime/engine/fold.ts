@@ -18,8 +18,16 @@ export interface FoldedWeights<W extends WeightData = Float32Array> {
   columnScale?: Float32Array;
 }
 
-/** Per-channel scale and shift of a batch norm whose parameters are `${prefix}{weight,bias,running_mean,running_var}`. */
-export function bnScaleShift(param: (suffix: string) => Float32Array, prefix: string, channels: number): { scale: Float32Array; shift: Float32Array } {
+/**
+ * Per-channel scale and shift of a batch norm whose parameters are `${prefix}{weight,bias,running_mean,running_var}`.
+ * With the kernels, on their bnFoldF32 (the same f64 arithmetic, bit for bit: a cold create() runs
+ * this loop in the interpreter, which boxes every intermediate double; assembly/elementwise/bn-fold.ts).
+ */
+export function bnScaleShift(param: (suffix: string) => Float32Array, prefix: string, channels: number, kn?: Kernels): { scale: Float32Array; shift: Float32Array } {
+  if (kn) {
+    const { scale, shift } = bnFoldInKernels(kn, param, prefix, channels, undefined, true);
+    return { scale, shift: shift! };
+  }
   const gamma = param(`${prefix}weight`);
   const beta = param(`${prefix}bias`);
   const mean = param(`${prefix}running_mean`);
@@ -33,18 +41,46 @@ export function bnScaleShift(param: (suffix: string) => Float32Array, prefix: st
   return { scale, shift };
 }
 
+/** bnFoldF32 on the batch norm `${prefix}*`: its scale, its shift (where asked) and bias * scale + shift (bias 0 where none is given). */
+function bnFoldInKernels(
+  kn: Kernels, param: (suffix: string) => Float32Array, prefix: string, channels: number, bias: Float32Array | undefined, withShift: boolean,
+): { scale: Float32Array; shift?: Float32Array; bias: Float32Array } {
+  const inputs = [`${prefix}weight`, `${prefix}bias`, `${prefix}running_mean`, `${prefix}running_var`].map((name) => {
+    const t = param(name);
+    if (t.length !== channels) throw new Error(`batch norm fold: ${name} has ${t.length} values, expected ${channels}`);
+    return t;
+  });
+  if (bias && bias.length !== channels) throw new Error(`batch norm fold: the bias has ${bias.length} values, expected ${channels}`);
+  return withScope(kn, (scope) => {
+    const [gamma, beta, mean, variance] = inputs.map((t) => scope.f32(t));
+    const scale = scope.alloc(channels * 4);
+    const shift = withShift ? scope.alloc(channels * 4) : 0;
+    const folded = scope.alloc(channels * 4);
+    kn.exports.bnFoldF32(gamma, beta, mean, variance, bias ? scope.f32(bias) : 0, bias ? 1 : 0, channels, BN_EPS, scale, shift, folded);
+    return { scale: scope.readF32(scale, channels), ...(withShift ? { shift: scope.readF32(shift, channels) } : {}), bias: scope.readF32(folded, channels) };
+  });
+}
+
 /**
  * The fold without its weight product: `weight` is the stored tensor itself (not copied; an F16
  * file's half bits, for the plan), and `columnScale` (with batch norm) the factors its columns take.
  * The execution plan hands both to the packers, which copy the weights into kernel memory anyway and
  * scale them there.
  */
-export function foldBatchNormForPacking<W extends WeightData>(node: ConvNode | DeconvNode | DcnNode, param: (suffix: string) => Float32Array, weight: W): FoldedWeights<W> {
-  const bias = node.bias ? param('bias').slice() : new Float32Array(node.cout);
-  if (!node.bn) return { weight, bias };
-  const { scale, shift } = bnScaleShift(param, 'bn.', node.cout);
+export function foldBatchNormForPacking<W extends WeightData>(
+  node: ConvNode | DeconvNode | DcnNode, param: (suffix: string) => Float32Array, weight: W, kn?: Kernels,
+): FoldedWeights<W> {
   const cout = node.cout;
-  for (let c = 0; c < cout; c++) bias[c] = bias[c] * scale[c] + shift[c];
+  if (!node.bn) return { weight, bias: node.bias ? param('bias').slice() : new Float32Array(cout) };
+  let bias: Float32Array;
+  let scale: Float32Array;
+  if (kn) ({ scale, bias } = bnFoldInKernels(kn, param, 'bn.', cout, node.bias ? param('bias') : undefined, false));
+  else {
+    bias = node.bias ? param('bias').slice() : new Float32Array(cout);
+    const { scale: s, shift } = bnScaleShift(param, 'bn.', cout);
+    scale = s;
+    for (let c = 0; c < cout; c++) bias[c] = bias[c] * scale[c] + shift[c];
+  }
   // The weights times a per-column factor: conv and dcn (HWIO) scale column c by scale[c]; a deconv
   // [kh, kw, cout / groups, cin] scales element (o, ci) by the scale of the output channel it feeds,
   // (ci's group) * cout / groups + o, the same for every tap, so its factors span one tap.
@@ -53,13 +89,21 @@ export function foldBatchNormForPacking<W extends WeightData>(node: ConvNode | D
   const coutG = cout / node.groups;
   const cinG = cin / node.groups;
   const factors = new Float32Array(coutG * cin);
-  for (let o = 0; o < coutG; o++) for (let ci = 0; ci < cin; ci++) factors[o * cin + ci] = scale[Math.floor(ci / cinG) * coutG + o];
+  // copied as their bits: integers, which the interpreter does not box as it does doubles
+  const to = new Int32Array(factors.buffer);
+  const from = new Int32Array(scale.buffer, scale.byteOffset, scale.length);
+  for (let o = 0; o < coutG; o++) {
+    for (let g = 0; g < node.groups; g++) {
+      const bits = from[g * coutG + o];
+      for (let ci = g * cinG; ci < (g + 1) * cinG; ci++) to[o * cin + ci] = bits;
+    }
+  }
   return { weight, bias, columnScale: factors };
 }
 
 /** The folded weights as arrays of their own (ONNX export, quantisation): foldBatchNormForPacking's product applied. */
 export function foldBatchNorm(node: ConvNode | DeconvNode | DcnNode, param: (suffix: string) => Float32Array, kn?: Kernels): FoldedWeights {
-  const { weight, bias, columnScale } = foldBatchNormForPacking(node, param, param('weight'));
+  const { weight, bias, columnScale } = foldBatchNormForPacking(node, param, param('weight'), kn);
   return { weight: columnScale ? scaleColumns(weight, columnScale, kn) : weight.slice(), bias };
 }
 

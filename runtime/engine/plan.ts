@@ -226,7 +226,7 @@ export class ExecutionPlan {
         } else switch (node.op) {
           case 'conv':
           case 'deconv': {
-            const folded = foldBatchNormForPacking(node, param, weight('weight'));
+            const folded = foldBatchNormForPacking(node, param, weight('weight'), kn);
             const useWinograd = node.op === 'conv' && winograd && winogradNodes.has(node.name);
             if (useWinograd && options.winograd === 'after-first-run') {
               // direct now; before the second run the step's packing is swapped for Winograd's (the
@@ -253,7 +253,7 @@ export class ExecutionPlan {
           }
           case 'dcn': {
             const offsetMask = { weight: weight(`${DCN_OFFSET_MASK}.weight`), bias: param(`${DCN_OFFSET_MASK}.bias`) };
-            const built = buildDcnStep(kn, node, foldBatchNormForPacking(node, param, weight('weight')), offsetMask, x, inShape, out, outShape, staging);
+            const built = buildDcnStep(kn, node, foldBatchNormForPacking(node, param, weight('weight'), kn), offsetMask, x, inShape, out, outShape, staging);
             weightBytes += built.weightBytes;
             scratchBytes += built.scratchBytes;
             releasers.push(built.release);
@@ -261,7 +261,7 @@ export class ExecutionPlan {
             break;
           }
           case 'batchnorm': {
-            const { scale, shift } = bnScaleShift(param, '', node.channels);
+            const { scale, shift } = bnScaleShift(param, '', node.channels, kn);
             const ps = allocWeights(scale);
             const pt = allocWeights(shift);
             const pixels = outShape[1] * outShape[2];

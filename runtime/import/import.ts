@@ -16,6 +16,7 @@ import { buildGraph } from '../model/registry.js';
 import { readStateDict, tensorToFloat32 } from '../weights/torch/index.js';
 import type { OfficialFamily, ShapeMap } from './family.js';
 import { OFFICIAL_FAMILIES } from './families/index.js';
+import { firstNonFinite } from '../util/finite.js';
 
 /** The DataParallel wrapper's prefix on every key of the CornerNet checkpoints. */
 const DATA_PARALLEL_PREFIX = 'module.';
@@ -223,11 +224,6 @@ function reverseInputChannels(w: Float32Array, shape: readonly number[], channel
       }
     }
   }
-}
-
-function firstNonFinite(data: Float32Array): number {
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
-  return -1;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

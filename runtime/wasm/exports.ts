@@ -21,6 +21,8 @@ export interface KernelExports {
   copyChannelsNhwcScalar(src: number, pixels: number, cSrc: number, dst: number, cDst: number, cOffset: number): void;
   affineChannelsNhwc(x: number, pixels: number, c: number, scale: number, shift: number, relu: number, out: number): void;
   affineChannelsNhwcScalar(x: number, pixels: number, c: number, scale: number, shift: number, relu: number, out: number): void;
+  /** Batch norm's factors for folding, bit for bit runtime/engine/fold.ts's f64 arithmetic: scale, shift (where shiftOut is not 0) and bias * scale + shift (bias 0 where hasBias is 0) per channel. */
+  bnFoldF32(gamma: number, beta: number, mean: number, variance: number, bias: number, hasBias: number, n: number, eps: number, scaleOut: number, shiftOut: number, biasOut: number): void;
   /** n IEEE half values (u16 bits at src) -> f32 at out, exact; 1 if one of the first n - n % 8 is an infinity or NaN, else 0. */
   decodeF16(src: number, n: number, out: number): number;
   /** runtime/image/warp.ts's warpNormalise on u8 pixels at src, taps (i32 index, f64 weight) per output row and column, f32 out [outH, outW, 3]. */

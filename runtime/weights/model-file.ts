@@ -10,6 +10,7 @@ import { buildGraph } from '../model/registry.js';
 import { parseSafetensors, readTensor, tensorF32View, tensorHalfBits, writeSafetensors, type Dtype, type F16Decoder, type Safetensors, type TensorData } from './safetensors.js';
 import { checkInt8Layer, dequantisedParamNames, int8Eligible, int8Metadata, INT8_SUPPORT, storedSpecs, type Int8Layer, type Int8Support } from './int8-model.js';
 import { checkOptionNames } from '../util/options.js';
+import { firstNonFinite } from '../util/finite.js';
 
 /** The __metadata__ key holding the config JSON. */
 export const CONFIG_KEY = 'config';
@@ -173,11 +174,4 @@ function packedWeightNames(graph: Graph): Set<string> {
     if (node.op === 'dcn') names.add(`${node.name}.${DCN_OFFSET_MASK}.weight`);
   }
   return names;
-}
-
-function firstNonFinite(data: Float32Array): number {
-  // on the bits: an all-ones exponent is infinity or NaN (one integer test per value, fast even before the JIT warms up)
-  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
-  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) === 0x7f800000) return i;
-  return -1;
 }

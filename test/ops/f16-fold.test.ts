@@ -1,13 +1,14 @@
 // Model loading on the kernels (a cold create() runs these before the JavaScript JIT warms up):
 // the F16 decoder against the definition (f16BitsToF32) on all 65,536 half patterns, and batch
-// norm folded by the affine kernel against the fold written out element by element.
+// norm folded by the affine kernel against the fold written out element by element, and its factors
+// (bnFoldF32) against the JavaScript spec bit for bit.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadKernels } from '../helpers/kernels.js';
 import { randomF32 } from '../helpers/random.js';
 import { wasmF16Decoder } from '../../runtime/wasm/f16.js';
 import { f16BitsToF32 } from '../../runtime/weights/f16.js';
-import { foldBatchNorm } from '../../runtime/engine/fold.js';
+import { bnScaleShift, foldBatchNorm, foldBatchNormForPacking } from '../../runtime/engine/fold.js';
 import { BN_EPS, type ConvNode, type DeconvNode } from '../../runtime/model/graph.js';
 
 const bitsOf = (x: number) => new Uint32Array(Float32Array.of(x).buffer)[0];
@@ -90,6 +91,61 @@ test('foldBatchNorm on the kernels: conv (HWIO) and deconv weights, groups 1 and
     }
     assert.is(w[0], -0, 'the source weights are not modified');
   });
+  assert.is(kn.heap.allocatedBytes, before, 'the fold released its kernel memory');
+});
+
+/** Batch-norm parameters with the awkward values among random ones: a variance of 0 and of 1e30, gamma 0, -0 and subnormal, signed zeros. */
+function awkwardBn(cout: number, seed: number): Map<string, Float32Array> {
+  const p = layer(1, cout, seed, true);
+  const [gamma, beta, mean, variance, bias] = ['bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var', 'bias'].map((k) => p.get(k)!);
+  variance[0] = 0;
+  variance[1] = 1e30;
+  gamma[2] = 0;
+  gamma[3] = -0;
+  gamma[4] = 1e-40;
+  mean[5] = -0;
+  beta[5] = -0;
+  bias[6] = -0;
+  mean[7] = 3e38;
+  return p;
+}
+
+test('bnFoldF32 (wasm): scale, shift and the folded bias equal the JavaScript fold bit for bit, with and without a bias', async () => {
+  const kn = await loadKernels();
+  const before = kn.heap.allocatedBytes;
+  for (const [cout, seed] of [[1, 3], [8, 5], [67, 7]]) {
+    const p = cout >= 8 ? awkwardBn(cout, seed) : layer(1, cout, seed, true);
+    const param = (s: string) => p.get(s)!;
+    const wasm = bnScaleShift(param, 'bn.', cout, kn);
+    const js = bnScaleShift(param, 'bn.', cout);
+    for (let c = 0; c < cout; c++) {
+      assert.is(bitsOf(wasm.scale[c]), bitsOf(js.scale[c]), `cout ${cout} scale ${c}: ${wasm.scale[c]} vs ${js.scale[c]}`);
+      assert.is(bitsOf(wasm.shift[c]), bitsOf(js.shift[c]), `cout ${cout} shift ${c}: ${wasm.shift[c]} vs ${js.shift[c]}`);
+    }
+    for (const bias of [true, false]) {
+      const node: ConvNode = { name: 'l', inputs: ['input'], op: 'conv', cin: 4, cout, kernel: 1, stride: 1, pad: 0, dilation: 1, groups: 1, bias, bn: true, act: 'none' };
+      const w = new Float32Array(4 * cout);
+      const a = foldBatchNormForPacking(node, param, w, kn);
+      const b = foldBatchNormForPacking(node, param, w);
+      for (let c = 0; c < cout; c++) {
+        assert.is(bitsOf(a.bias[c]), bitsOf(b.bias[c]), `cout ${cout} bias ${bias} channel ${c}: ${a.bias[c]} vs ${b.bias[c]}`);
+        assert.is(bitsOf(a.columnScale![c]), bitsOf(b.columnScale![c]));
+      }
+      // the plain definition, for a value the awkward ones do not reach (channel cout - 1)
+      const c = cout - 1;
+      const s = scaleOf(p, c);
+      const want = Math.fround((bias ? p.get('bias')![c] : 0) * s + Math.fround(p.get('bn.bias')![c] - p.get('bn.running_mean')![c] * s));
+      assert.is(bitsOf(a.bias[c]), bitsOf(want), `cout ${cout} bias ${bias}: the definition`);
+    }
+  }
+  // the grouped deconv's factors, copied as bits: the same with and without the kernels
+  const deconv: DeconvNode = { name: 'l', inputs: ['input'], op: 'deconv', cin: 6, cout: 4, kernel: 4, stride: 2, pad: 1, outputPadding: 0, groups: 2, bias: false, bn: true, act: 'relu' };
+  const p = layer(1, 4, 9, false);
+  const param = (s: string) => p.get(s)!;
+  const w = new Float32Array(16 * 2 * 6);
+  assert.equal([...foldBatchNormForPacking(deconv, param, w, kn).columnScale!].map(bitsOf), [...foldBatchNormForPacking(deconv, param, w).columnScale!].map(bitsOf));
+  p.set('bn.running_var', new Float32Array(3));
+  assert.throws(() => bnScaleShift(param, 'bn.', 4, kn), /batch norm fold: bn\.running_var has 3 values, expected 4/);
   assert.is(kn.heap.allocatedBytes, before, 'the fold released its kernel memory');
 });
 
