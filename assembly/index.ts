@@ -36,6 +36,5 @@ export { conv2dTransposeScalar } from './conv/conv2d-transpose-scalar';
 export { conv2dTransposeIgemm, conv2dTransposeScratchBytes } from './conv/conv2d-transpose';
 export { conv2dTransposeGroupedScalar } from './conv/conv2d-transpose-grouped-scalar';
 export { conv2dTransposeDepthwise } from './conv/conv2d-transpose-grouped';
-export { simdPeakLoop, simdPeakFlopsPerIter } from './conv/peak';
 export { deformConv2dScalar } from './conv/deform-conv2d-scalar';
 export { deformConv2dGemm, deformConv2dGemmScratchBytes } from './conv/deform-conv2d';

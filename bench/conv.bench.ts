@@ -14,6 +14,7 @@ import { init, type Kernels } from '../runtime/wasm/loader.js';
 import { conv2dInto, conv2dOutputShape, conv2dTransposeInto, conv2dTransposeOutputShape, IGEMM_ROWS_MAX_CIN, packConv2d, packConv2dTranspose, type FastConvKernel } from '../runtime/ops/conv-packed.js';
 import { convGeometry } from '../runtime/ops/conv-params.js';
 import { randomF32 } from '../test/helpers/random.js';
+import { loadPeakLoop } from './peak-module.js';
 
 /**
  * Milliseconds per call: the fastest of the tinybench samples. The CPU is shared (other processes,
@@ -95,8 +96,9 @@ export async function run(): Promise<void> {
   }
 
   const peaks = new Map<string, number>();
-  const peakMs = await fastest(builds.map((k) => ({ name: `peak ${k.variant}`, fn: () => k.exports.simdPeakLoop(PEAK_ITERS) })));
-  builds.forEach((k, i) => peaks.set(k.variant, (PEAK_ITERS * k.exports.simdPeakFlopsPerIter()) / peakMs[i] / 1e6));
+  const peakLoops = await Promise.all(builds.map((k) => loadPeakLoop(k.variant)));
+  const peakMs = await fastest(builds.map((k, i) => ({ name: `peak ${k.variant}`, fn: () => peakLoops[i].simdPeakLoop(PEAK_ITERS) })));
+  builds.forEach((k, i) => peaks.set(k.variant, (PEAK_ITERS * peakLoops[i].simdPeakFlopsPerIter()) / peakMs[i] / 1e6));
   console.log('measured f32x4 multiply-add peak, one thread: ' + builds.map((k) => `${k.variant} ${fmt(peaks.get(k.variant)!)} GFLOP/s`).join(', '));
 
   const rows: Record<string, string>[] = [];

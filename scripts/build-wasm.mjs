@@ -5,7 +5,8 @@
 // runtime/wasm/anchorless-int8-{simd,relaxed,simd-threads}.wasm: it imports the main module's memory,
 // so the build fails if Binaryen finds a data segment or a start function in it (either would write
 // into the main module's memory when the int8 module is instantiated on it). The trainer's module
-// (assembly/train.ts, asconfig.train.json) goes to runtime/wasm/anchorless-train-simd.wasm, alike.
+// (assembly/train.ts, asconfig.train.json) goes to runtime/wasm/anchorless-train-simd.wasm, alike. The
+// conv benchmark's peak loop (assembly/peak.ts, asconfig.peak.json) goes to bench/wasm/, not shipped.
 // Usage: node scripts/build-wasm.mjs      (deterministic: same sources -> same bytes)
 import asc from 'assemblyscript/asc';
 import binaryen from 'binaryen';
@@ -18,6 +19,8 @@ const outDir = path.join(root, 'runtime', 'wasm');
 const mainConfig = path.join(root, 'asconfig.json');
 const int8Config = path.join(root, 'asconfig.int8.json');
 const trainConfig = path.join(root, 'asconfig.train.json');
+const peakConfig = path.join(root, 'asconfig.peak.json');
+const benchDir = path.join(root, 'bench', 'wasm');
 const features = {
   simd: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals,
   relaxed: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.RelaxedSIMD | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals,
@@ -40,11 +43,15 @@ const variants = [
   // the trainer's kernels (assembly/train.ts, trainer/wasm-kernels/train-module.ts), on the memory
   // of the single-threaded main build the trainer loads
   { name: 'train-simd', config: trainConfig, features: features.simd, imported: true },
+  // the conv benchmark's f32x4 peak loop in each build's arithmetic (assembly/peak.ts): not shipped
+  { name: 'peak-simd', config: peakConfig, features: features.simd, dir: benchDir },
+  { name: 'peak-relaxed', config: peakConfig, features: features.relaxed, dir: benchDir },
 ];
 
-await mkdir(outDir, { recursive: true });
 for (const variant of variants) {
-  const rawFile = path.join(outDir, `anchorless-${variant.name}.raw.wasm`);
+  const dir = variant.dir ?? outDir;
+  await mkdir(dir, { recursive: true });
+  const rawFile = path.join(dir, `anchorless-${variant.name}.raw.wasm`);
   const { error, stderr } = await asc.main(
     ['--config', variant.config, '--target', variant.name, '--outFile', rawFile],
     { stdout: process.stdout, stderr: process.stderr },
@@ -73,7 +80,7 @@ for (const variant of variants) {
   const bytes = module.emitBinary();
   module.dispose();
   await rm(rawFile);
-  await writeFile(path.join(outDir, `anchorless-${variant.name}.wasm`), bytes);
+  await writeFile(path.join(dir, `anchorless-${variant.name}.wasm`), bytes);
   console.log(`wasm: ${variant.name} ${bytes.length} bytes`);
 }
 

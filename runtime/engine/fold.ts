@@ -53,10 +53,12 @@ function bnFoldInKernels(
   if (bias && bias.length !== channels) throw new Error(`batch norm fold: the bias has ${bias.length} values, expected ${channels}`);
   return withScope(kn, (scope) => {
     const [gamma, beta, mean, variance] = inputs.map((t) => scope.f32(t));
-    const scale = scope.alloc(channels * 4);
-    const shift = withShift ? scope.alloc(channels * 4) : 0;
-    const folded = scope.alloc(channels * 4);
-    kn.exports.bnFoldF32(gamma, beta, mean, variance, bias ? scope.f32(bias) : 0, bias ? 1 : 0, channels, BN_EPS, scale, shift, folded);
+    const bytes = channels * 4;
+    // (zeros, as the spec's bias of a layer without one)
+    const biasIn = bias ? scope.f32(bias) : scope.alloc(bytes);
+    if (!bias) kn.heap.u8(biasIn, bytes).fill(0);
+    const [scale, shift, folded] = [scope.alloc(bytes), scope.alloc(bytes), scope.alloc(bytes)];
+    kn.exports.bnFoldF32(gamma, beta, mean, variance, biasIn, channels, BN_EPS, scale, shift, folded);
     return { scale: scope.readF32(scale, channels), ...(withShift ? { shift: scope.readF32(shift, channels) } : {}), bias: scope.readF32(folded, channels) };
   });
 }

@@ -21,8 +21,8 @@ export interface KernelExports {
   copyChannelsNhwcScalar(src: number, pixels: number, cSrc: number, dst: number, cDst: number, cOffset: number): void;
   affineChannelsNhwc(x: number, pixels: number, c: number, scale: number, shift: number, relu: number, out: number): void;
   affineChannelsNhwcScalar(x: number, pixels: number, c: number, scale: number, shift: number, relu: number, out: number): void;
-  /** Batch norm's factors for folding, bit for bit runtime/engine/fold.ts's f64 arithmetic: scale, shift (where shiftOut is not 0) and bias * scale + shift (bias 0 where hasBias is 0) per channel. */
-  bnFoldF32(gamma: number, beta: number, mean: number, variance: number, bias: number, hasBias: number, n: number, eps: number, scaleOut: number, shiftOut: number, biasOut: number): void;
+  /** Batch norm's factors for folding, bit for bit runtime/engine/fold.ts's f64 arithmetic: scale, shift and bias * scale + shift per channel (bias: zeros for a layer without one). */
+  bnFoldF32(gamma: number, beta: number, mean: number, variance: number, bias: number, n: number, eps: number, scaleOut: number, shiftOut: number, biasOut: number): void;
   /** n IEEE half values (u16 bits at src) -> f32 at out, exact; 1 if one of the first n - n % 8 is an infinity or NaN, else 0. */
   decodeF16(src: number, n: number, out: number): number;
   /** runtime/image/warp.ts's warpNormalise on u8 pixels at src, taps (i32 index, f64 weight) per output row and column, f32 out [outH, outW, 3]. */
@@ -66,10 +66,8 @@ export interface KernelExports {
   conv2dTransposeScratchBytes(kh: number, kw: number, sh: number, sw: number, cin: number): number;
   conv2dTransposeGroupedScalar(x: number, n: number, h: number, w: number, cin: number, wts: number, kh: number, kw: number, cout: number, groups: number, bias: number, hasBias: number, sh: number, sw: number, padTop: number, padLeft: number, oh: number, ow: number, relu: number, out: number): void;
   conv2dTransposeDepthwise(x: number, n: number, h: number, w: number, c: number, packed: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, oh: number, ow: number, relu: number, out: number): void;
-  simdPeakLoop(iters: number): number;
   // deformable convolution (DCNv2): offsets and mask per output pixel at offsetStride / maskStride floats; see runtime/ops/deform-conv.ts
   deformConv2dScalar(x: number, n: number, h: number, w: number, cin: number, wts: number, kh: number, kw: number, cout: number, bias: number, hasBias: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, offset: number, offsetStride: number, mask: number, maskStride: number, maskLogits: number, relu: number, out: number): void;
   deformConv2dGemm(x: number, n: number, h: number, w: number, cin: number, packed: number, kh: number, kw: number, cout: number, sh: number, sw: number, padTop: number, padLeft: number, dh: number, dw: number, oh: number, ow: number, offset: number, offsetStride: number, mask: number, maskStride: number, maskLogits: number, relu: number, out: number, scratch: number): void;
   deformConv2dGemmScratchBytes(cin: number, ks: number): number;
-  simdPeakFlopsPerIter(): number;
 }
