@@ -45,13 +45,25 @@ test('detect(null) on a CornerNet model, decode of null: Errors naming the argum
   det.close();
 });
 
-test('init with a valid but unrelated wasm module is an Error saying so', async () => {
+test('init with a valid but unrelated wasm module, or an older version\'s kernels, is an Error saying so', async () => {
   // (module (func (export "f"))): valid, but not the kernels
   const unrelated = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0, 10, 4, 1, 2, 0, 11]);
   await refused(() => init({ wasm: unrelated }), /^init: opts\.wasm is not an anchorless kernel module/);
   // needs an import: cannot be instantiated with ours
   const importing = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 2, 7, 1, 1, 120, 1, 121, 0, 0]);
   await refused(() => init({ wasm: importing }), /^init: opts\.wasm is not an anchorless kernel module/);
+  // memory, heapBase and isRelaxedBuild, as every version's kernels have, but not the newest kernels: an older build
+  const section = (id: number, body: number[]) => [id, body.length, ...body];
+  const name = (s: string) => [s.length, ...[...s].map((c) => c.charCodeAt(0))];
+  const older = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0,
+    ...section(1, [1, 0x60, 0, 1, 0x7f]),
+    ...section(3, [2, 0, 0]),
+    ...section(5, [1, 0, 1]),
+    ...section(7, [3, ...name('memory'), 2, 0, ...name('heapBase'), 0, 0, ...name('isRelaxedBuild'), 0, 1]),
+    ...section(10, [2, 4, 0, 0x41, 0, 0x0b, 4, 0, 0x41, 0, 0x0b]),
+  ]);
+  await refused(() => init({ wasm: older }), /^init: opts\.wasm is a kernel module of another anchorless version \(it lacks the exports bnFoldF32\)/);
   await loadKernels();
 });
 

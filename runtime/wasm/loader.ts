@@ -34,6 +34,9 @@ const INIT_OPTIONS = ['wasm', 'variant'] as const;
 
 let current: Kernels | undefined;
 let pending: Promise<Kernels> | undefined;
+/** The kernels added last (a module that has them has the others the runtime calls): checked at init, so that an older build is refused by name. */
+const NEWEST_EXPORTS = ['bnFoldF32'] as const;
+
 /** Instances whose build init() chose by timing both (calibrate.ts), rather than one forced or given. */
 const calibratedChoices = new WeakSet<Kernels>();
 
@@ -112,6 +115,11 @@ async function load(opts: InitOptions): Promise<Kernels> {
   const missing = ['memory', 'heapBase', 'isRelaxedBuild'].filter((name) => !(name in exports) || (name !== 'memory' && typeof (exports as unknown as Record<string, unknown>)[name] !== 'function'));
   if (missing.length > 0 || !(exports.memory instanceof WebAssembly.Memory)) {
     throw new Error(`init: ${what} is not an anchorless kernel module (it lacks the exports ${missing.join(', ') || 'memory'})`);
+  }
+  // a kernel module of an older version lacks the newer kernels: say so instead of a TypeError when a plan first needs one
+  const stale = NEWEST_EXPORTS.filter((name) => typeof (exports as unknown as Record<string, unknown>)[name] !== 'function');
+  if (stale.length > 0) {
+    throw new Error(`init: ${what} is a kernel module of another anchorless version (it lacks the exports ${stale.join(', ')}): pass this version's .wasm (anchorless/wasm/simd or anchorless/wasm/relaxed)`);
   }
   const loaded = exports.isRelaxedBuild() === 1 ? 'relaxed' : 'simd';
   if (opts.wasm !== undefined && opts.variant !== undefined && loaded !== opts.variant) {
