@@ -25,8 +25,8 @@ export interface FoldedWeights<W extends WeightData = Float32Array> {
  */
 export function bnScaleShift(param: (suffix: string) => Float32Array, prefix: string, channels: number, kn?: Kernels): { scale: Float32Array; shift: Float32Array } {
   if (kn) {
-    const { scale, shift } = bnFoldInKernels(kn, param, prefix, channels, undefined, true);
-    return { scale, shift: shift! };
+    const { scale, shift } = bnFoldInKernels(kn, param, prefix, channels);
+    return { scale, shift };
   }
   const gamma = param(`${prefix}weight`);
   const beta = param(`${prefix}bias`);
@@ -41,10 +41,10 @@ export function bnScaleShift(param: (suffix: string) => Float32Array, prefix: st
   return { scale, shift };
 }
 
-/** bnFoldF32 on the batch norm `${prefix}*`: its scale, its shift (where asked) and bias * scale + shift (bias 0 where none is given). */
+/** bnFoldF32 on the batch norm `${prefix}*`: its scale, its shift, and bias * scale + shift (bias 0 where none is given). */
 function bnFoldInKernels(
-  kn: Kernels, param: (suffix: string) => Float32Array, prefix: string, channels: number, bias: Float32Array | undefined, withShift: boolean,
-): { scale: Float32Array; shift?: Float32Array; bias: Float32Array } {
+  kn: Kernels, param: (suffix: string) => Float32Array, prefix: string, channels: number, bias?: Float32Array,
+): { scale: Float32Array; shift: Float32Array; bias: Float32Array } {
   const inputs = [`${prefix}weight`, `${prefix}bias`, `${prefix}running_mean`, `${prefix}running_var`].map((name) => {
     const t = param(name);
     if (t.length !== channels) throw new Error(`batch norm fold: ${name} has ${t.length} values, expected ${channels}`);
@@ -52,14 +52,11 @@ function bnFoldInKernels(
   });
   if (bias && bias.length !== channels) throw new Error(`batch norm fold: the bias has ${bias.length} values, expected ${channels}`);
   return withScope(kn, (scope) => {
-    const [gamma, beta, mean, variance] = inputs.map((t) => scope.f32(t));
-    const bytes = channels * 4;
-    // (zeros, as the spec's bias of a layer without one)
-    const biasIn = bias ? scope.f32(bias) : scope.alloc(bytes);
-    if (!bias) kn.heap.u8(biasIn, bytes).fill(0);
-    const [scale, shift, folded] = [scope.alloc(bytes), scope.alloc(bytes), scope.alloc(bytes)];
+    // (zeros: the spec's bias of a layer without one)
+    const [gamma, beta, mean, variance, biasIn] = [...inputs, bias ?? new Float32Array(channels)].map((t) => scope.f32(t));
+    const [scale, shift, folded] = [0, 1, 2].map(() => scope.alloc(channels * 4));
     kn.exports.bnFoldF32(gamma, beta, mean, variance, biasIn, channels, BN_EPS, scale, shift, folded);
-    return { scale: scope.readF32(scale, channels), ...(withShift ? { shift: scope.readF32(shift, channels) } : {}), bias: scope.readF32(folded, channels) };
+    return { scale: scope.readF32(scale, channels), shift: scope.readF32(shift, channels), bias: scope.readF32(folded, channels) };
   });
 }
 
@@ -76,7 +73,7 @@ export function foldBatchNormForPacking<W extends WeightData>(
   if (!node.bn) return { weight, bias: node.bias ? param('bias').slice() : new Float32Array(cout) };
   let bias: Float32Array;
   let scale: Float32Array;
-  if (kn) ({ scale, bias } = bnFoldInKernels(kn, param, 'bn.', cout, node.bias ? param('bias') : undefined, false));
+  if (kn) ({ scale, bias } = bnFoldInKernels(kn, param, 'bn.', cout, node.bias ? param('bias') : undefined));
   else {
     bias = node.bias ? param('bias').slice() : new Float32Array(cout);
     const { scale: s, shift } = bnScaleShift(param, 'bn.', cout);

@@ -2,6 +2,7 @@
 // also takes and returns NCHW (PyTorch, ONNX). Batch 1, 3 input channels.
 import type { Layout } from '../decode/layout.js';
 import { checkTensor, type Tensor } from '../ops/tensor.js';
+import { firstNonFinite } from '../util/finite.js';
 
 /** Checks a normalised network input ([1,H,W,C] NHWC or [1,C,H,W] NCHW) and returns its size. */
 export function checkNetworkInput(fn: string, input: unknown, layout: Layout, channels: number): { height: number; width: number } {
@@ -13,9 +14,8 @@ export function checkNetworkInput(fn: string, input: unknown, layout: Layout, ch
   if (n !== 1 || ch !== channels || height < 1 || width < 1) {
     throw new Error(`${fn}: input must have shape ${expected} for layout '${layout}', got [${shape}]`);
   }
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) throw new Error(`${fn}: input.data[${i}] is ${data[i]}; a network input must be finite`);
-  }
+  const bad = firstNonFinite(data);
+  if (bad >= 0) throw new Error(`${fn}: input.data[${bad}] is ${data[bad]}; a network input must be finite`);
   return { height, width };
 }
 

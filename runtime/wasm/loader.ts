@@ -112,12 +112,13 @@ async function load(opts: InitOptions): Promise<Kernels> {
   }
   const exports = instance.exports as unknown as KernelExports;
   // a valid but unrelated module lacks our exports: say so instead of a TypeError on first use
-  const missing = ['memory', 'heapBase', 'isRelaxedBuild'].filter((name) => !(name in exports) || (name !== 'memory' && typeof (exports as unknown as Record<string, unknown>)[name] !== 'function'));
-  if (missing.length > 0 || !(exports.memory instanceof WebAssembly.Memory)) {
-    throw new Error(`init: ${what} is not an anchorless kernel module (it lacks the exports ${missing.join(', ') || 'memory'})`);
+  const lacking = (names: readonly string[]) => names.filter((name) => typeof (exports as unknown as Record<string, unknown>)[name] !== 'function');
+  const missing = [...(exports.memory instanceof WebAssembly.Memory ? [] : ['memory']), ...lacking(['heapBase', 'isRelaxedBuild'])];
+  if (missing.length > 0) {
+    throw new Error(`init: ${what} is not an anchorless kernel module (it lacks the exports ${missing.join(', ')})`);
   }
   // a kernel module of an older version lacks the newer kernels: say so instead of a TypeError when a plan first needs one
-  const stale = NEWEST_EXPORTS.filter((name) => typeof (exports as unknown as Record<string, unknown>)[name] !== 'function');
+  const stale = lacking(NEWEST_EXPORTS);
   if (stale.length > 0) {
     throw new Error(`init: ${what} is a kernel module of another anchorless version (it lacks the exports ${stale.join(', ')}): pass this version's .wasm (anchorless/wasm/simd or anchorless/wasm/relaxed)`);
   }
