@@ -1,5 +1,6 @@
 // After tsc: the package's Node, Deno and Bun entries as one esbuild bundle with shared chunks
-// (dist/bundle/: index.js = 'anchorless', int8.js, trainer.js, cli.js = the `anchorless` command).
+// (dist/bundle/: index.js = 'anchorless' (runtime/entries/node.ts: the runtime and init()'s
+// calibration cache), int8.js, trainer.js, cli.js = the `anchorless` command).
 // Why: importing the runtime as tsc's ~95 separate modules took 77-148 ms of a cold start whose goal
 // is 100 ms in all; the same code as one file loads in ~20 ms (measured, `npm run bench cold-start`).
 // Why splitting: each entry bundled alone would carry its own copy of the runtime's module state
@@ -21,7 +22,7 @@ import { build } from 'esbuild';
 
 /** Output name (no extension) -> the tsc file under the dist folder it bundles. */
 export const BUNDLE_ENTRIES = {
-  index: 'runtime/index.js',
+  index: 'runtime/entries/node.js',
   int8: 'runtime/int8.js',
   trainer: 'trainer/index.js',
   cli: 'runtime/cli.js',

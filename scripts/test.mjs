@@ -2,6 +2,8 @@
 // again on the relaxed-SIMD build (Node 20 needs --experimental-wasm-relaxed-simd for it).
 // Usage: node scripts/test.mjs [pattern]      Prints "N passed, N failed" at the end.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -16,13 +18,18 @@ const runs = [
   { label: 'kernel suites, relaxed-SIMD build', dir: 'test/ops', env: { ANCHORLESS_WASM_VARIANT: 'relaxed' }, flags: relaxedFlag },
 ];
 
+// init()'s calibration cache (runtime/wasm/calibration-cache.ts) in a folder of this run's own: the
+// processes the suites start share it, as on a user's machine, and nothing lands in ~/.cache
+const calibrationCache = mkdtempSync(path.join(tmpdir(), 'anchorless-test-cache-'));
+process.on('exit', () => rmSync(calibrationCache, { recursive: true, force: true }));
+
 let passed = 0;
 let failed = 0;
 for (const run of runs) {
   console.log(`\n=== ${run.label} ===`);
   const result = spawnSync(process.execPath, [...run.flags, '--import', 'tsx', uvu, run.dir, pattern], {
     cwd: root,
-    env: { ...process.env, ...run.env },
+    env: { ...process.env, ANCHORLESS_CACHE_DIR: calibrationCache, ...run.env },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });

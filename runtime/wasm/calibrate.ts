@@ -3,7 +3,12 @@
 // 3x3 convs run at 0.93x the SIMD128 build's; on ARM the fused form saves an instruction), so the
 // two builds time the same small 3x3 convolution, alternately, and relaxed is kept only when it is
 // clearly ahead. About 10-30 ms once per process (compiling both, the probe in baseline code
-// until V8 tiers it up); the answer is cached for the process.
+// until V8 tiers it up); the answer is cached for the process, and on disk per machine where there
+// is a file system (calibration-cache.ts): once SAMPLES processes have measured, later ones take
+// the median of their ratios and compile only the build it picks. That cache is registered by the
+// package's Node, Deno and Bun entry (runtime/entries/node.ts), not imported here, so that a page's
+// bundle does not carry it.
+import type { CalibrationCacheOption, CalibrationStore } from './calibration-cache.js';
 import type { KernelExports } from './exports.js';
 import type { WasmVariant } from './loader.js';
 
@@ -14,36 +19,88 @@ const [SIDE, CIN, COUT, KS] = [12, 32, 32, 9];
 const ROUNDS = 9;
 const CALLS_PER_ROUND = 3;
 
-let cached: Promise<{ variant: WasmVariant; module: WebAssembly.Module; ratio: number }> | undefined;
-
-/** The calibration's outcome in this process (for benchmarks), or undefined when none ran. */
-export async function calibration(): Promise<{ variant: WasmVariant; ratio: number } | undefined> {
-  if (!cached) return undefined;
-  const { variant, ratio } = await cached;
-  return { variant, ratio };
+export interface Calibration {
+  variant: WasmVariant;
+  module: WebAssembly.Module;
+  /** relaxed / SIMD128 time: this process's measurement, or the median of the cached ones. */
+  ratio: number;
+  /** 'measured' in this process, or the median of the samples in this machine's cache folder. */
+  from: 'measured' | 'cache';
 }
 
-/** Compiles both builds and returns the faster one (compiled), with the relaxed / SIMD128 time ratio. */
-export function fasterBuild(simd: Promise<WebAssembly.Module>, relaxed: Promise<WebAssembly.Module>): Promise<{ variant: WasmVariant; module: WebAssembly.Module; ratio: number }> {
-  cached ??= (async () => {
-    const [simdModule, relaxedModule] = await Promise.all([simd, relaxed]);
-    const probes = await Promise.all([probe(simdModule), probe(relaxedModule)]);
-    const times: number[][] = [[], []];
-    for (let r = 0; r < ROUNDS; r++) {
-      // alternate which build goes first: a frequency step or another process hits both alike
-      const order = r % 2 === 0 ? [0, 1] : [1, 0];
-      for (const i of order) {
-        const t = performance.now();
-        for (let c = 0; c < CALLS_PER_ROUND; c++) probes[i]();
-        times[i].push(performance.now() - t);
-      }
-    }
-    // the later rounds: by then both builds' hot functions have left the baseline compiler
-    const late = (xs: number[]) => xs.slice(ROUNDS >> 1).sort((a, b) => a - b)[(ROUNDS - (ROUNDS >> 1)) >> 1];
-    const ratio = late(times[1]) / late(times[0]);
-    return ratio < MARGIN ? { variant: 'relaxed' as const, module: relaxedModule, ratio } : { variant: 'simd' as const, module: simdModule, ratio };
-  })();
+type KernelSource = WebAssembly.Module | BufferSource;
+
+let cached: Promise<Calibration> | undefined;
+
+/** Opens the disk cache for the two builds' binaries; undefined where there is none. */
+export type CalibrationStoreOpener = (option: CalibrationCacheOption, kernels: readonly KernelSource[]) => Promise<CalibrationStore | undefined>;
+
+let openStore: CalibrationStoreOpener | undefined;
+
+/** Gives init()'s calibration its disk cache (runtime/entries/node.ts); without one, every process measures. */
+export function setCalibrationStore(open: CalibrationStoreOpener): void {
+  openStore = open;
+}
+
+/** The calibration's outcome in this process (for benchmarks), or undefined when none ran. */
+export async function calibration(): Promise<Omit<Calibration, 'module'> | undefined> {
+  if (!cached) return undefined;
+  const { module: _module, ...rest } = await cached;
+  return rest;
+}
+
+/**
+ * The faster of the two builds on this machine (compiled), once per process: from the cache folder
+ * where it holds SAMPLES measurements, else measured here (and the measurement added to it).
+ */
+export function fasterBuild(
+  sources: Promise<readonly [KernelSource, KernelSource]>,
+  compile: (source: KernelSource, variant: WasmVariant) => Promise<WebAssembly.Module>,
+  cacheOption: CalibrationCacheOption,
+): Promise<Calibration> {
+  cached ??= chooseBuild(sources, compile, cacheOption);
   return cached;
+}
+
+async function chooseBuild(
+  sources: Promise<readonly [KernelSource, KernelSource]>,
+  compile: (source: KernelSource, variant: WasmVariant) => Promise<WebAssembly.Module>,
+  cacheOption: CalibrationCacheOption,
+): Promise<Calibration> {
+  const [simd, relaxed] = await sources;
+  const store = cacheOption === false ? undefined : await openStore?.(cacheOption, [simd, relaxed]);
+  const known = store?.answer();
+  if (known) {
+    const variant = pick(known.ratio);
+    return { variant, module: await compile(variant === 'relaxed' ? relaxed : simd, variant), ratio: known.ratio, from: 'cache' };
+  }
+  const modules = await Promise.all([compile(simd, 'simd'), compile(relaxed, 'relaxed')]);
+  const ratio = await measureRatio(modules[0], modules[1]);
+  store?.add(ratio);
+  const variant = pick(ratio);
+  return { variant, module: modules[variant === 'relaxed' ? 1 : 0], ratio, from: 'measured' };
+}
+
+function pick(ratio: number): WasmVariant {
+  return ratio < MARGIN ? 'relaxed' : 'simd';
+}
+
+/** Times the probe conv on both builds, alternately: the relaxed / SIMD128 time ratio. */
+async function measureRatio(simdModule: WebAssembly.Module, relaxedModule: WebAssembly.Module): Promise<number> {
+  const probes = await Promise.all([probe(simdModule), probe(relaxedModule)]);
+  const times: number[][] = [[], []];
+  for (let r = 0; r < ROUNDS; r++) {
+    // alternate which build goes first: a frequency step or another process hits both alike
+    const order = r % 2 === 0 ? [0, 1] : [1, 0];
+    for (const i of order) {
+      const t = performance.now();
+      for (let c = 0; c < CALLS_PER_ROUND; c++) probes[i]();
+      times[i].push(performance.now() - t);
+    }
+  }
+  // the later rounds: by then both builds' hot functions have left the baseline compiler
+  const late = (xs: number[]) => xs.slice(ROUNDS >> 1).sort((a, b) => a - b)[(ROUNDS - (ROUNDS >> 1)) >> 1];
+  return late(times[1]) / late(times[0]);
 }
 
 /** A throwaway instance with the probe conv's buffers in place; the returned function runs it once. */

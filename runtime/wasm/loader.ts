@@ -20,6 +20,11 @@ export interface InitOptions {
   wasm?: WasmSource;
   /** Force a build: 'simd' (SIMD128) or 'relaxed' (relaxed SIMD, fused multiply-add). */
   variant?: WasmVariant;
+  /**
+   * Where the calibration between the two builds is kept per machine (calibration-cache.ts): a
+   * folder, true for the default ($ANCHORLESS_CACHE_DIR, else ~/.cache/anchorless), false for none.
+   */
+  calibrationCache?: string | boolean;
 }
 
 export interface Kernels {
@@ -30,7 +35,7 @@ export interface Kernels {
   readonly pool?: KernelPool;
 }
 
-const INIT_OPTIONS = ['wasm', 'variant'] as const;
+const INIT_OPTIONS = ['wasm', 'variant', 'calibrationCache'] as const;
 
 let current: Kernels | undefined;
 let pending: Promise<Kernels> | undefined;
@@ -42,10 +47,14 @@ const calibratedChoices = new WeakSet<Kernels>();
 
 /** Loads the kernels once; later calls return the same instance (unless a different variant is forced). */
 export async function init(opts: InitOptions = {}): Promise<Kernels> {
-  if (typeof opts !== 'object' || opts === null) throw new Error(`init: opts must be an object { wasm?, variant? }, got ${opts === null ? 'null' : typeof opts}`);
+  if (typeof opts !== 'object' || opts === null) throw new Error(`init: opts must be an object { wasm?, variant?, calibrationCache? }, got ${opts === null ? 'null' : typeof opts}`);
   checkOptionNames('init', 'opts', opts, INIT_OPTIONS);
   if (opts.variant !== undefined && opts.variant !== 'simd' && opts.variant !== 'relaxed') {
     throw new Error(`init: opts.variant must be 'simd' or 'relaxed', got ${String(opts.variant)}`);
+  }
+  const cache = opts.calibrationCache;
+  if (cache !== undefined && typeof cache !== 'boolean' && (typeof cache !== 'string' || cache === '')) {
+    throw new Error(`init: opts.calibrationCache must be a folder path, true or false, got ${typeof cache === 'string' ? 'an empty string' : String(cache)}`);
   }
   if (current && (opts.variant === undefined || opts.variant === current.variant) && opts.wasm === undefined) return current;
   if (pending && opts.variant === undefined && opts.wasm === undefined) return pending;
@@ -93,8 +102,9 @@ async function load(opts: InitOptions): Promise<Kernels> {
   // neither forced nor given, and the engine runs both builds: the faster on this machine (calibrate.ts)
   const calibrated = opts.variant === undefined && opts.wasm === undefined && relaxedSimdSupported()
     ? await fasterBuild(
-        defaultKernels('simd').then((bytes) => compile(bytes, 'the bundled simd kernels')),
-        defaultKernels('relaxed').then((bytes) => compile(bytes, 'the bundled relaxed kernels')),
+        Promise.all([defaultKernels('simd'), defaultKernels('relaxed')]),
+        (source, variant) => compile(source, `the bundled ${variant} kernels`),
+        opts.calibrationCache === true ? undefined : opts.calibrationCache,
       )
     : undefined;
   const variant: WasmVariant = calibrated?.variant ?? opts.variant ?? (relaxedSimdSupported() ? 'relaxed' : 'simd');
