@@ -2,6 +2,7 @@
 // The `anchorless` command: detect, synth, train, data, eval, export, import, quantize, bench. Each command lives in its
 // own module, loaded only when used (the trainer's TensorFlow.js stays out of `detect`).
 // Errors are printed as one line naming the file or option at fault, with exit code 1.
+import './entries/calibration-on-disk.js';
 
 const COMMANDS: Record<string, { help: string; load: () => Promise<(argv: string[]) => Promise<void>> }> = {
   detect: { help: 'detect objects in images (default: the bundled model and sample image)', load: async () => (await import('./cli/detect.js')).detectCommand },

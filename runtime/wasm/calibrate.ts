@@ -6,8 +6,8 @@
 // until V8 tiers it up); the answer is cached for the process, and on disk per machine where there
 // is a file system (calibration-cache.ts): once SAMPLES processes have measured, later ones take
 // the median of their ratios and compile only the build it picks. That cache is registered by the
-// package's Node, Deno and Bun entry (runtime/entries/node.ts), not imported here, so that a page's
-// bundle does not carry it.
+// package's Node, Deno and Bun entries (runtime/entries/calibration-on-disk.ts), not imported here,
+// so that a page's bundle does not carry it.
 import type { CalibrationCacheOption, CalibrationStore } from './calibration-cache.js';
 import type { KernelExports } from './exports.js';
 import type { WasmVariant } from './loader.js';
@@ -37,7 +37,7 @@ export type CalibrationStoreOpener = (option: CalibrationCacheOption, kernels: r
 
 let openStore: CalibrationStoreOpener | undefined;
 
-/** Gives init()'s calibration its disk cache (runtime/entries/node.ts); without one, every process measures. */
+/** Gives init()'s calibration its disk cache (runtime/entries/calibration-on-disk.ts); without one, every process measures. */
 export function setCalibrationStore(open: CalibrationStoreOpener): void {
   openStore = open;
 }

@@ -15,7 +15,7 @@
 // write leaves nothing behind. It is a cache: a folder that cannot be read or written is skipped
 // silently. Deno's permissions are queried, never requested: without read, write, env and sys
 // (cpus) already granted, Deno does not use it. Browsers and workers have no cache: this module is
-// registered by the package's Node, Deno and Bun entry only (runtime/entries/node.ts).
+// registered by the package's Node, Deno and Bun entries only (runtime/entries/calibration-on-disk.ts).
 
 /** How many processes' measurements the answer is the median of. */
 export const SAMPLES = 5;

@@ -92,7 +92,7 @@ test('browser bundle of init + ObjectDetector + decodes (esbuild, minified): JS 
   const withInt8Gz = gzipSync(await bundle([]), { level: 9 }).length;
   assert.ok(withInt8Gz > jsGz + 1024, 'the int8 path is outside the f32 bundle');
   assert.not.ok(Buffer.from(js).includes('AGFzbQ'), 'no base64 wasm in the browser bundle');
-  // init()'s calibration cache is the Node, Deno and Bun entry's (runtime/entries/node.ts): a page has no files to keep it in
+  // init()'s calibration cache is the Node, Deno and Bun entries' (runtime/entries/calibration-on-disk.ts): a page has no files to keep it in
   assert.not.ok(Buffer.from(await bundle([])).includes('/proc/cpuinfo'), 'no calibration cache in the browser bundle');
   const wasm = ['simd', 'relaxed'].map((v) => readFileSync(path.join(install.dir, 'node_modules', 'anchorless', 'dist', 'runtime', 'wasm', `anchorless-${v}.wasm`)));
   const wasmGz = wasm.map((w) => gzipSync(w, { level: 9 }).length);

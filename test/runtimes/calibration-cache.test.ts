@@ -1,5 +1,5 @@
 // The calibration cache end to end: fresh processes of the package's Node entry (dist/bundle/, which
-// registers the cache: runtime/entries/node.ts) on an engine with relaxed SIMD (Node 20 with
+// registers the cache: runtime/entries/calibration-on-disk.ts) on an engine with relaxed SIMD (Node 20 with
 // --experimental-wasm-relaxed-simd, as scripts/test.mjs runs it) measure and add a sample each, and
 // once the folder holds SAMPLES of them take the median's build without measuring. The samples this
 // test adds by hand (9.0: SIMD128 far ahead; 0.1: relaxed far ahead) are ratios no machine measures,
@@ -78,6 +78,13 @@ test('the default folder is ~/.cache/anchorless; ANCHORLESS_CACHE_DIR set empty 
   initIn(off, { calibrationCache: given });
   assert.not.ok(existsSync(off), 'calibrationCache: DIR wins over ANCHORLESS_CACHE_DIR');
   assert.is(samplesIn(given).names.length, 1);
+});
+
+test('the `anchorless` command (tsc\'s dist/runtime/cli.js, as the README runs it) keeps its calibration there too', () => {
+  const cache = path.join(root, 'cli');
+  const r = spawnSync(process.execPath, [...RELAXED_FLAG, path.join(ROOT, 'dist', 'runtime', 'cli.js'), 'detect', '--json'], { encoding: 'utf8', env: { ...process.env, ANCHORLESS_CACHE_DIR: cache }, timeout: 120_000, cwd: ROOT });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(samplesIn(cache).names.length, 1);
 });
 
 test.run();
