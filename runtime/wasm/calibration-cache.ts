@@ -1,10 +1,10 @@
 // init()'s calibration answers, kept per machine on disk (Node, Deno, Bun), so that a fresh process
 // need not time both kernel builds again (13-15 ms of a cold start on Node 24) and every process on
-// a machine takes the same build. Each calibrating process adds its measured relaxed / SIMD128 ratio
-// as a file of its own (the ratio in its name); once SAMPLES of them exist, processes take their median and measure no
-// more. A median of several processes, not one process's answer, because a single calibration
-// can be thrown far off by the baseline compiler's code (ratios of 0.34-1.32 were seen on Node 24
-// where the two builds time alike).
+// a machine takes the same build. Each calibrating process adds its measured relaxed / SIMD128
+// ratio as a file of its own (the ratio in its name); once SAMPLES of them exist, processes take
+// their median and measure no more. A median of several processes, not one process's answer,
+// because a single calibration can be thrown far off by the baseline compiler's code (ratios of
+// 0.34-1.32 were seen on Node 24 where the two builds time alike).
 //
 // The folder: init({ calibrationCache: DIR }), else $ANCHORLESS_CACHE_DIR, else
 // $XDG_CACHE_HOME/anchorless, else ~/.cache/anchorless (%LOCALAPPDATA%\anchorless on Windows);
@@ -13,8 +13,8 @@
 // and its wasm flags, the CPU model. Files are never rewritten: each sample is written to a hidden
 // temporary name and linked to its own final name, so a reader never sees half a file and a failed
 // write leaves nothing behind. It is a cache: a folder that cannot be read or written is skipped
-// silently. Deno's permissions are queried, never requested: without read, write, env and sys
-// (cpus) already granted, Deno does not use it. Browsers and workers have no cache: this module is
+// silently. Deno's permissions are queried, never requested: without env, sys (cpus), and read and
+// write of the folder already granted, Deno does not use it. Browsers and workers have no cache: this module is
 // registered by the package's Node, Deno and Bun entries only (runtime/entries/calibration-on-disk.ts).
 
 /** How many processes' measurements the answer is the median of. */
@@ -71,11 +71,12 @@ export async function openCalibrationStore(option: CalibrationCacheOption, kerne
     if (deno && !(granted({ name: 'env' }) && granted({ name: 'sys', kind: 'cpus' }))) return undefined;
     const root = option ?? cacheRoot(proc);
     if (root === undefined) return undefined;
-    if (deno && !(granted({ name: 'read', path: root }) && granted({ name: 'write', path: root }) && granted({ name: 'read', path: CPUINFO }))) return undefined;
+    if (deno && !(granted({ name: 'read', path: root }) && granted({ name: 'write', path: root }))) return undefined;
     // process.getBuiltinModule (Node 20.16+, Bun, Deno) is synchronous and skips the ESM wrapper's cost
     const builtin = async <T>(id: string): Promise<T> => (proc.getBuiltinModule?.(id) as T | undefined) ?? ((await import(/* @vite-ignore */ /* webpackIgnore: true */ id)) as T);
     const [fs, path] = await Promise.all([builtin<Fs>('node:fs'), builtin<Path>('node:path')]);
-    const cpu = proc.platform === 'linux' ? linuxCpu(fs) : (await builtin<typeof import('node:os')>('node:os')).cpus()[0]?.model;
+    // /proc/cpuinfo where it may be read (Deno asks --allow-all for it: there, node:os, which loads fast)
+    const cpu = proc.platform === 'linux' && !deno ? linuxCpu(fs) : (await builtin<typeof import('node:os')>('node:os')).cpus()[0]?.model;
     const key = keyOf(kernels as BufferSource[], proc, cpu ?? 'unknown');
     return folderStore(path.join(root, 'calibration', key), fs, path, proc);
   } catch {

@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SAMPLES } from '../../runtime/wasm/calibration-cache.js';
+import { devBinary } from './install.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BUNDLE = pathToFileURL(path.join(ROOT, 'dist', 'bundle', 'index.js')).href;
@@ -85,6 +86,23 @@ test('the `anchorless` command (tsc\'s dist/runtime/cli.js, as the README runs i
   const r = spawnSync(process.execPath, [...RELAXED_FLAG, path.join(ROOT, 'dist', 'runtime', 'cli.js'), 'detect', '--json'], { encoding: 'utf8', env: { ...process.env, ANCHORLESS_CACHE_DIR: cache }, timeout: 120_000, cwd: ROOT });
   assert.is(r.status, 0, r.stderr);
   assert.is(samplesIn(cache).names.length, 1);
+});
+
+test('Deno (relaxed SIMD on): a sample with env, sys (cpus), read and write granted; without them none, and no prompt', () => {
+  // a script file (deno eval grants every permission)
+  const script = path.join(root, 'deno-init.mjs');
+  writeFileSync(script, `const { init } = await import(${JSON.stringify(BUNDLE)}); const k = await init(); console.log(k.variant);\n`);
+  const deno = (cacheDir: string, permissions: string[]) => {
+    const r = spawnSync(devBinary('deno'), ['run', ...permissions, '--no-prompt', script], { encoding: 'utf8', env: { ...process.env, ANCHORLESS_CACHE_DIR: cacheDir, DENO_NO_UPDATE_CHECK: '1' }, timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.is(r.status, 0, r.stderr);
+    assert.ok(['simd', 'relaxed'].includes(r.stdout.trim()), r.stdout);
+  };
+  const granted = path.join(root, 'deno');
+  deno(granted, ['--allow-read', '--allow-write', '--allow-env', '--allow-sys=cpus']);
+  assert.is(samplesIn(granted).names.length, 1);
+  const readOnly = path.join(root, 'deno-read-only');
+  deno(readOnly, ['--allow-read']);
+  assert.not.ok(existsSync(readOnly), 'only --allow-read: nothing written');
 });
 
 test.run();
