@@ -53,21 +53,18 @@ export async function calibration(): Promise<Omit<Calibration, 'module'> | undef
  * The faster of the two builds on this machine (compiled), once per process: from the cache folder
  * where it holds SAMPLES measurements, else measured here (and the measurement added to it).
  */
-export function fasterBuild(
-  sources: Promise<readonly [KernelSource, KernelSource]>,
-  compile: (source: KernelSource, variant: WasmVariant) => Promise<WebAssembly.Module>,
-  cacheOption: CalibrationCacheOption,
-): Promise<Calibration> {
-  cached ??= chooseBuild(sources, compile, cacheOption);
+export function fasterBuild(sources: Promise<readonly [KernelSource, KernelSource]>, compile: CompileBuild, cacheOption: CalibrationCacheOption): Promise<Calibration> {
+  cached ??= (async () => {
+    const [simd, relaxed] = await sources;
+    return chooseBuild(simd, relaxed, compile, cacheOption);
+  })();
   return cached;
 }
 
-async function chooseBuild(
-  sources: Promise<readonly [KernelSource, KernelSource]>,
-  compile: (source: KernelSource, variant: WasmVariant) => Promise<WebAssembly.Module>,
-  cacheOption: CalibrationCacheOption,
-): Promise<Calibration> {
-  const [simd, relaxed] = await sources;
+/** Compiles one build's binary (init's compile(), whose Errors name the build). */
+type CompileBuild = (source: KernelSource, variant: WasmVariant) => Promise<WebAssembly.Module>;
+
+async function chooseBuild(simd: KernelSource, relaxed: KernelSource, compile: CompileBuild, cacheOption: CalibrationCacheOption): Promise<Calibration> {
   const store = cacheOption === false ? undefined : await openStore?.(cacheOption, [simd, relaxed]);
   const known = store?.answer();
   if (known) {
