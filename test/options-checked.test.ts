@@ -42,7 +42,7 @@ test('decodeCenterNet / decodeCornerNet: topK is refused; null options are an Er
 });
 
 test('init and the ops: misspelt names are refused', async () => {
-  await refused(() => init({ wasmPath: 'x.wasm' } as never), /init: unknown opts name "wasmPath" \(valid: wasm, variant\)/);
+  await refused(() => init({ wasmPath: 'x.wasm' } as never), /init: unknown opts name "wasmPath" \(valid: wasm, variant, calibrationCache\)/);
   await loadKernels();
   const x = t([1, 4, 4, 2]);
   const w = t([3, 3, 2, 2]);
