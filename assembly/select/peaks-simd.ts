@@ -7,6 +7,7 @@
 // When fewer than k cells are positive peaks, the caller completes the answer from the mask
 // (peaksMaskNhwc) and topKF32: DESIGN's top-K over `heat * (hmax == heat)` then also ranks the zeros.
 import { heapOffer, heapSortBestFirst } from './heap';
+import { windowMax } from './window-max';
 
 export function heatmapPeaksNhwc(heat: usize, h: i32, w: i32, c: i32, kernel: i32, k: i32, outScores: usize, outIndices: usize): i32 {
   const r = kernel >> 1;
@@ -41,14 +42,7 @@ export function heatmapPeaksNhwc(heat: usize, h: i32, w: i32, c: i32, kernel: i3
         const v = v128.load(pix + o);
         const above = f32x4.gt(v, t);
         if (v128.any_true(above)) {
-          let m = v;
-          for (let yy = y0; yy <= y1; yy++) {
-            let q = corner + <usize>(yy - y0) * rowBytes + o;
-            for (let xx = x0; xx <= x1; xx++) {
-              m = f32x4.max(m, v128.load(q));
-              q += pixelBytes;
-            }
-          }
+          const m = windowMax(v, corner + o, y1 - y0, x1 - x0, rowBytes, pixelBytes, false);
           let bits = i32x4.bitmask(v128.and(above, f32x4.eq(v, m)));
           while (bits != 0) {
             const lane = ctz<i32>(bits);

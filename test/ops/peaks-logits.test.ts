@@ -1,7 +1,8 @@
 // heatmapPeaksOfLogits (the decodes' path from raw heads): exactly heatmapPeaks(sigmoid(logits)),
 // scores, classes and positions, bit for bit, on maps built to stress the logit-space pre-filter:
 // flat noise (many near-equal peaks), saturated logits (probabilities that round to 1 and tie),
-// logits near and below the denormal floor, NaN, channel counts off the 4- and 16-lane groups,
+// logits near and below the denormal floor, logits too close to tell apart in probability below
+// the neighbour test's ceiling, NaN, channel counts off the 4- and 16-lane groups,
 // and k beyond the number of positive peaks (the completed answer).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -30,6 +31,10 @@ const CASES: MapCase[] = [
   { name: 'quantised logits: many exact ties', h: 20, w: 20, c: 18, k: 100, value: (r) => Math.round(r() * 8) / 2 - 3 },
   { name: 'NaN scattered, 5x5 kernel', h: 24, w: 22, c: 16, k: 30, kernel: 5, value: (r) => (r() < 0.02 ? NaN : r() * 6 - 3) },
   { name: 'k beyond the positive peaks (completed from the mask)', h: 6, w: 5, c: 3, k: 90, value: (r) => -200 + r() },
+  // below the neighbour test's ceiling (8): logits apart by less than its margin round to equal
+  // probabilities, so the logit-space test must leave them to the exact one
+  { name: 'close logits below the ceiling: neighbours 1e-5 apart tie in probability', h: 14, w: 15, c: 8, k: 60, value: (r) => 7.9 + r() * 1e-5 },
+  { name: 'slopes around bumps: most candidates beaten by a neighbour', h: 30, w: 30, c: 12, k: 40, value: (r, i) => 4 * Math.sin(i * 0.37) + r() * 0.5 },
   { name: 'one channel, smooth ramp (one peak)', h: 17, w: 19, c: 1, k: 5, value: (_, i) => i / 100 - 2 },
 ];
 
