@@ -12,8 +12,9 @@
 // whose every cell has a neighbour with a logit larger by more than NEIGHBOUR_MARGIN (and its own
 // logit where that surely means a larger probability) is no peak, and skips the neighbours'
 // sigmoids: most candidates lie on a slope (on the decode bench's heatmap this kernel alone takes
-// 1.32-1.42 ms against 1.53-1.65 ms without the test, the two builds interleaved in one process). Returns how many peaks it found (<= k); the caller completes a short answer as
-// for heatmapPeaksNhwc, from the sigmoid of the map.
+// 1.32-1.42 ms against 1.53-1.65 ms without the test, the two builds interleaved in one process).
+// Returns how many peaks it found (<= k); the caller completes a short answer as for
+// heatmapPeaksNhwc, from the sigmoid of the map.
 import { heapOffer, heapSortBestFirst } from './heap';
 import { sigmoid4, windowMax } from './window-max';
 
@@ -128,9 +129,9 @@ const NEIGHBOUR_MARGIN: f32 = 0.25;
 const NEIGHBOUR_CEILING: f32 = 8;
 
 /**
- * True when none of the 4 cells at `lv` can be a peak: each candidate has a neighbour (in the kernel window
- * whose top-left is `corner`, rows 0..dy, columns 0..dx) whose logit beats its own by more than
- * NEIGHBOUR_MARGIN, with its own logit in the range where that surely means a larger probability.
+ * True when none of the 4 cells at `lv` can be a peak: each candidate has a neighbour (in the
+ * kernel window whose top-left is `corner`, rows 0..dy, columns 0..dx) whose logit beats its own
+ * by more than NEIGHBOUR_MARGIN, with its own logit in the range where that surely means a larger probability.
  * A cheap test in logit space before the neighbours' sigmoids: most candidates near a strong peak
  * are its slopes. False sends the cells to the exact test, which alone decides.
  */

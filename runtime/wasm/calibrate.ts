@@ -24,8 +24,6 @@ export interface Calibration {
   module: WebAssembly.Module;
   /** relaxed / SIMD128 time: this process's measurement, or the median of the cached ones. */
   ratio: number;
-  /** 'measured' in this process, or the median of the samples in this machine's cache folder. */
-  from: 'measured' | 'cache';
 }
 
 type KernelSource = WebAssembly.Module | BufferSource;
@@ -65,17 +63,17 @@ export function fasterBuild(sources: Promise<readonly [KernelSource, KernelSourc
 type CompileBuild = (source: KernelSource, variant: WasmVariant) => Promise<WebAssembly.Module>;
 
 async function chooseBuild(simd: KernelSource, relaxed: KernelSource, compile: CompileBuild, cacheOption: CalibrationCacheOption): Promise<Calibration> {
-  const store = cacheOption === false ? undefined : await openStore?.(cacheOption, [simd, relaxed]);
+  const store = await openStore?.(cacheOption, [simd, relaxed]);
   const known = store?.answer();
   if (known) {
     const variant = pick(known.ratio);
-    return { variant, module: await compile(variant === 'relaxed' ? relaxed : simd, variant), ratio: known.ratio, from: 'cache' };
+    return { variant, module: await compile(variant === 'relaxed' ? relaxed : simd, variant), ratio: known.ratio };
   }
   const modules = await Promise.all([compile(simd, 'simd'), compile(relaxed, 'relaxed')]);
   const ratio = await measureRatio(modules[0], modules[1]);
   store?.add(ratio);
   const variant = pick(ratio);
-  return { variant, module: modules[variant === 'relaxed' ? 1 : 0], ratio, from: 'measured' };
+  return { variant, module: modules[variant === 'relaxed' ? 1 : 0], ratio };
 }
 
 function pick(ratio: number): WasmVariant {

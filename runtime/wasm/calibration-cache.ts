@@ -14,8 +14,9 @@
 // temporary name and linked to its own final name, so a reader never sees half a file and a failed
 // write leaves nothing behind. It is a cache: a folder that cannot be read or written is skipped
 // silently. Deno's permissions are queried, never requested: without env, sys (cpus), and read and
-// write of the folder already granted, Deno does not use it. Browsers and workers have no cache: this module is
-// registered by the package's Node, Deno and Bun entries only (runtime/entries/calibration-on-disk.ts).
+// write of the folder already granted, Deno does not use it. Browsers and workers have no cache:
+// this module is registered by the package's Node, Deno and Bun entries only
+// (runtime/entries/calibration-on-disk.ts).
 
 /** How many processes' measurements the answer is the median of. */
 export const SAMPLES = 5;
