@@ -11,6 +11,9 @@
 // and the CenterNet decode step (80 x 128 x 128 heads, k = 100): decodeCenterNet against a plain
 // TypeScript port of the official ctdet_decode (sigmoid, _nms as a 3x3 max-pool, torch.topk as a
 // full sort per class, then over the C*K candidates).
+// Timing: interleaved rounds (bench/interleaved.ts), each running every row once after one untimed
+// round, and each row's median, so that a burst of load on a shared VM hits all rows alike; under
+// the table, the issue's ratios computed from those medians.
 // Every time includes handing the input over and reading the heads back, in each runtime's native
 // layout (NHWC for ours and tfjs, NCHW for ONNX). Each peer's outputs are checked against ours first.
 // Our rows: the single-threaded SIMD128 build, the relaxed-SIMD build where the engine has it, and
@@ -21,8 +24,8 @@
 // Env: BENCH_PEERS_MODELS=centernet-tiny,... to run a subset. `npm run bench -- peers --json FILE`
 // also writes the tables as JSON and the bar chart (bench/bars-svg.ts) beside it as FILE.svg.
 import os from 'node:os';
-import { Bench } from 'tinybench';
 import { barsSvg, type BarGroup } from './bars-svg.js';
+import { interleavedRounds, type CaseTimes } from './interleaved.js';
 import type { BenchOptions } from './run.js';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { decodeCenterNet } from '../runtime/decode/index.js';
@@ -50,21 +53,27 @@ interface ModelCase {
   name: string;
   size: number;
   classes: number;
-  /** tinybench budget per peer: minimum iterations and milliseconds. */
-  iterations: number;
-  time: number;
+  /** Timed rounds, each running every peer once (bench/interleaved.ts), after one untimed round. */
+  rounds: number;
 }
 
 const MODELS: ModelCase[] = [
-  { name: 'centernet-resnet18', size: 512, classes: 80, iterations: 4, time: 0 },
-  { name: 'cornernet-squeeze', size: 511, classes: 80, iterations: 3, time: 0 },
-  { name: 'centernet-tiny', size: 256, classes: 6, iterations: 10, time: 1000 },
-  { name: 'cornernet-tiny', size: 256, classes: 6, iterations: 10, time: 1000 },
+  { name: 'centernet-resnet18', size: 512, classes: 80, rounds: 7 },
+  { name: 'cornernet-squeeze', size: 511, classes: 80, rounds: 5 },
+  { name: 'centernet-tiny', size: 256, classes: 6, rounds: 21 },
+  { name: 'cornernet-tiny', size: 256, classes: 6, rounds: 21 },
 ];
+
+/**
+ * Which row a ratio of the issue's goals reads (goalRatios): ours in f32 or int8 on each build, the
+ * 2-thread rows, and the peers the goals name.
+ */
+type Role = `${'f32' | 'int8'}-${'simd' | 'relaxed' | '2-threads'}` | 'ort-node-1' | 'ort-node-default' | 'ort-web';
 
 /** A runnable peer: `run` does one forward pass and returns the heads (for the check, NHWC or NCHW). */
 interface Peer {
   label: string;
+  role?: Role;
   layout: 'NHWC' | 'NCHW';
   run: () => Promise<Record<string, Float32Array>> | Record<string, Float32Array>;
   close?: () => Promise<void> | void;
@@ -72,8 +81,8 @@ interface Peer {
 
 interface Row {
   peer: string;
-  'mean ms': string;
   'p50 ms': string;
+  'mean ms': string;
   'vs ours': string;
   'max err': string;
 }
@@ -88,8 +97,17 @@ interface PeersResult {
   /** What ran: 'Node 20.20.2', or 'Deno 2.9.6 (V8 ...)' (whose process.versions.node is its compatibility layer's). */
   engine: string;
   date: string;
-  models: { model: string; input: string; rows: { runtime: string; ours: boolean; meanMs: number; p50Ms: number; vsOurs: number; maxErr: number }[] }[];
-  decode?: { rows: { runtime: string; meanMs: number; p50Ms: number }[] };
+  /** The build init() chooses on this machine and engine (by calibration where it has relaxed SIMD). */
+  initPicks: string;
+  models: { model: string; input: string; rounds: number; rows: { runtime: string; ours: boolean; meanMs: number; p50Ms: number; vsOurs: number; maxErr: number }[]; ratios: GoalRatio[] }[];
+  decode?: { rounds: number; rows: { runtime: string; meanMs: number; p50Ms: number }[] };
+}
+
+/** One of the issue's ratios, from the medians of one run: `value` = numerator's p50 / denominator's. */
+interface GoalRatio {
+  what: string;
+  value: number;
+  goal: string;
 }
 
 export async function run(options: Partial<BenchOptions> = {}): Promise<void> {
@@ -101,14 +119,16 @@ export async function run(options: Partial<BenchOptions> = {}): Promise<void> {
   const engine = typeof (globalThis as { Deno?: { version: { deno: string; v8: string } } }).Deno !== 'undefined'
     ? `Deno ${(globalThis as unknown as { Deno: { version: { deno: string; v8: string } } }).Deno.version.deno} (V8 ${(globalThis as unknown as { Deno: { version: { v8: string } } }).Deno.version.v8})`
     : `Node ${process.versions.node}`;
-  console.log(`${machine}, ${engine}`);
-  const result: PeersResult = { machine, node: process.versions.node, engine, date: new Date().toISOString(), models: [] };
-  console.log("'vs ours': the peer's mean time / the first row's (ours); above 1 ours is faster. 'max err': max |peer - ours| / max |ours| over the heads.");
+  // before any variant is forced: init() with no options keeps what it loaded first
+  const initPicks = (await init()).variant;
+  console.log(`${machine}, ${engine}; init() picks the ${initPicks} build here`);
+  const result: PeersResult = { machine, node: process.versions.node, engine, date: new Date().toISOString(), initPicks, models: [] };
+  console.log("Interleaved rounds (bench/interleaved.ts): each round runs every row once. 'vs ours': the row's p50 / the first row's (ours); above 1 ours is faster. 'max err': max |peer - ours| / max |ours| over the heads.");
 
-  const ours: { label: string; kn: Kernels }[] = [{ label: 'ours (wasm SIMD128)', kn: await init({ variant: 'simd' }) }];
-  if (relaxedSimdSupported()) ours.push({ label: 'ours (wasm relaxed SIMD)', kn: await init({ variant: 'relaxed' }) });
+  const ours: { label: string; variant: 'simd' | 'relaxed' | '2-threads'; kn: Kernels }[] = [{ label: 'ours (wasm SIMD128)', variant: 'simd', kn: await init({ variant: 'simd' }) }];
+  if (relaxedSimdSupported()) ours.push({ label: 'ours (wasm relaxed SIMD)', variant: 'relaxed', kn: await init({ variant: 'relaxed' }) });
   else console.log('ours: no relaxed-SIMD row (relaxed SIMD is not enabled in this engine; Node 20: --experimental-wasm-relaxed-simd)');
-  ours.push({ label: 'ours (wasm SIMD128, 2 threads)', kn: await loadThreadedKernels(2) });
+  ours.push({ label: 'ours (wasm SIMD128, 2 threads)', variant: '2-threads', kn: await loadThreadedKernels(2) });
 
   const tfWasm = await selectBackend('wasm', { log: () => undefined });
   console.log('tfjs-backend-wasm: single-threaded (its threaded build does not load in Node: WASM_HAS_MULTITHREAD_SUPPORT is off under Node and forcing it fails on a Worker from a blob: URL)');
@@ -130,7 +150,7 @@ export async function run(options: Partial<BenchOptions> = {}): Promise<void> {
     const int8Layers = readModelFile((await quantizeModel({ model: writeModelFile(config, weights), images: [imageOf(input, h, w, config)] })).bytes).int8!;
     const peers: Peer[] = [];
     for (const int8 of [false, true]) {
-      for (const { label, kn } of ours) {
+      for (const { label, variant, kn } of ours) {
         const steps = int8 ? await int8PlanSteps(kn, int8Layers) : undefined;
         const plan = ExecutionPlan.build(kn, graph, weights, heads, h, w, steps ? { int8: steps } : {});
         // the int8 rows name their int8 build (the pool's is relaxed where the engine has relaxed SIMD) and the layout the plan chose on this engine (runtime/engine/int8-layout.ts)
@@ -140,6 +160,7 @@ export async function run(options: Partial<BenchOptions> = {}): Promise<void> {
         };
         peers.push({
           label: steps ? await int8Label() : label,
+          role: `${int8 ? 'int8' : 'f32'}-${variant}`,
           layout: 'NHWC',
           run: () => {
             plan.run(input);
@@ -157,12 +178,12 @@ export async function run(options: Partial<BenchOptions> = {}): Promise<void> {
           graphOptimizationLevel: 'all',
           ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' as const } : {}),
         });
-        peers.push(ortPeer(threads ? 'onnxruntime-node (CPU EP, 1 thread)' : 'onnxruntime-node (CPU EP, default threads)', session, ortNode.Tensor, inputNCHW, h, w));
+        peers.push(ortPeer(threads ? 'onnxruntime-node (CPU EP, 1 thread)' : 'onnxruntime-node (CPU EP, default threads)', threads ? 'ort-node-1' : 'ort-node-default', session, ortNode.Tensor, inputNCHW, h, w));
       }
     }
     if (ortWeb && onnx) {
       const session = await ortWeb.InferenceSession.create(onnx, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-      peers.push(ortPeer('onnxruntime-web (wasm, 1 thread)', session, ortWeb.Tensor as unknown as OrtModule['Tensor'], inputNCHW, h, w));
+      peers.push(ortPeer('onnxruntime-web (wasm, 1 thread)', 'ort-web', session, ortWeb.Tensor as unknown as OrtModule['Tensor'], inputNCHW, h, w));
     }
 
     // check: every peer computes our function
@@ -180,13 +201,13 @@ export async function run(options: Partial<BenchOptions> = {}): Promise<void> {
       errors.set(p, worst);
     }
 
-    const bench = new Bench({ iterations: m.iterations, time: m.time, warmupIterations: 1, warmupTime: 0 });
-    for (const p of peers) bench.add(p.label, async () => void (await p.run()));
-    await bench.run();
-    const rows = rowsOf(bench, peers, (p) => errors.get(p)!);
-    console.log(`\n${m.name} ${h}x${w}, ${m.classes} classes: network forward pass (input in, heads out)`);
+    const timed = await interleavedRounds(peers, m.rounds);
+    const rows = rowsOf(timed, peers, (p) => errors.get(p)!);
+    console.log(`\n${m.name} ${h}x${w}, ${m.classes} classes: network forward pass (input in, heads out), median of ${m.rounds} rounds; load average ${loadAverage()}`);
     console.table(table(rows));
-    result.models.push({ model: m.name, input: `${h}x${w}`, rows: rows.map((r, i) => ({ ...r, ours: i < 2 * ours.length })) });
+    const ratios = goalRatios(timed, peers, initPicks, m.name === 'centernet-resnet18');
+    console.table(ratios.map((r) => ({ ratio: r.what, value: `${r.value.toFixed(2)}x`, goal: r.goal })));
+    result.models.push({ model: m.name, input: `${h}x${w}`, rounds: m.rounds, rows: rows.map((r, i) => ({ ...r, ours: i < 2 * ours.length })), ratios });
     for (const p of peers) await p.close?.();
   }
 
@@ -207,11 +228,11 @@ function imageOf(input: Float32Array, h: number, w: number, config: ModelConfig)
 
 /** FILE (the tables) and FILE.svg (the chart), atomically. */
 async function writeResults(file: string, result: PeersResult, overwrite: boolean): Promise<void> {
-  const groups: BarGroup[] = result.models.map((m) => ({ title: `${m.model} ${m.input}: forward pass`, rows: m.rows.map((r) => ({ label: r.runtime, ms: r.meanMs, ours: r.ours })) }));
-  if (result.decode) groups.push({ title: 'CenterNet decode, 80x128x128, k = 100', rows: result.decode.rows.map((r, i) => ({ label: r.runtime, ms: r.meanMs, ours: i === 0 })) });
+  const groups: BarGroup[] = result.models.map((m) => ({ title: `${m.model} ${m.input}: forward pass`, rows: m.rows.map((r) => ({ label: r.runtime, ms: r.p50Ms, ours: r.ours })) }));
+  if (result.decode) groups.push({ title: 'CenterNet decode, 80x128x128, k = 100', rows: result.decode.rows.map((r, i) => ({ label: r.runtime, ms: r.p50Ms, ours: i === 0 })) });
   const svgFile = file.replace(/\.json$/, '.svg');
   await writeFileAtomic(file, JSON.stringify(result, null, 2) + '\n', { overwrite, label: `bench: --json ${file}` });
-  await writeFileAtomic(svgFile, barsSvg(groups, `anchorless and its peers, mean latency (${result.machine}, ${result.engine})`), { overwrite, label: `bench: --json ${svgFile}` });
+  await writeFileAtomic(svgFile, barsSvg(groups, `anchorless and its peers, median latency (${result.machine}, ${result.engine})`), { overwrite, label: `bench: --json ${svgFile}` });
   console.log(`\nwrote ${file} and ${svgFile}`);
 }
 
@@ -249,9 +270,10 @@ interface OrtSession {
   outputNames: readonly string[];
 }
 
-function ortPeer(label: string, session: OrtSession, TensorCtor: OrtModule['Tensor'], input: Float32Array, h: number, w: number): Peer {
+function ortPeer(label: string, role: Role, session: OrtSession, TensorCtor: OrtModule['Tensor'], input: Float32Array, h: number, w: number): Peer {
   return {
     label,
+    role,
     layout: 'NCHW',
     run: async () => {
       const out = await session.run({ image: new TensorCtor('float32', input, [1, 3, h, w]) });
@@ -280,17 +302,15 @@ async function decodeBench(): Promise<PeersResult['decode']> {
     agree = d.classId === cls && Math.abs(d.score - score) <= 1e-6 && [d.box.xmin - 4 * x1, d.box.ymin - 4 * y1, d.box.xmax - 4 * x2, d.box.ymax - 4 * y2].every((e) => Math.abs(e) <= 1e-3);
   }
 
-  const bench = new Bench({ iterations: 10, time: 1000, warmupIterations: 1, warmupTime: 0 });
   const peers: Peer[] = [
     { label: 'ours: decodeCenterNet (wasm peaks + top-K)', layout: 'NHWC', run: () => (ours(), {}) },
     { label: 'official ctdet_decode, TypeScript port', layout: 'NCHW', run: () => (official(), {}) },
   ];
-  for (const p of peers) bench.add(p.label, () => void p.run());
-  await bench.run();
-  console.log(`\nCenterNet decode, heads ${C}x${H}x${W} (logits), k = ${K}: same ${K} detections: ${agree ? 'yes' : 'NO'}`);
-  const rows = rowsOf(bench, peers);
+  const rounds = 11;
+  const rows = rowsOf(await interleavedRounds(peers, rounds), peers);
+  console.log(`\nCenterNet decode, heads ${C}x${H}x${W} (logits), k = ${K}: same ${K} detections: ${agree ? 'yes' : 'NO'}; median of ${rounds} rounds (ours runs after the port has swept the caches: \`npm run bench decode\` times it alone)`);
   console.table(table(rows));
-  return { rows: rows.map(({ runtime, meanMs, p50Ms }) => ({ runtime, meanMs, p50Ms })) };
+  return { rounds, rows: rows.map(({ runtime, meanMs, p50Ms }) => ({ runtime, meanMs, p50Ms })) };
 }
 
 /**
@@ -378,22 +398,45 @@ function centerNetHeads(C: number, H: number, W: number): { hm: Float32Array; wh
 
 // --- helpers ---------------------------------------------------------------------------------------
 
-/** Each peer's latency from the bench, and its error against ours (NaN: not checked). */
-function rowsOf(bench: Bench, peers: Peer[], err: (p: Peer) => number = () => NaN) {
-  const stats = bench.tasks.map((t) => {
-    const r = t.result;
-    if (!('latency' in r)) throw new Error(`bench ${t.name} did not complete: ${r.state}${'error' in r ? ` (${String(r.error)})` : ''}`);
-    return r.latency;
-  });
-  const base = stats[0].mean;
-  return peers.map((p, i) => ({ runtime: p.label, meanMs: stats[i].mean, p50Ms: stats[i].p50, vsOurs: stats[i].mean / base, maxErr: err(p) }));
+/** Each peer's latency from the rounds, and its error against ours (NaN: not checked). */
+function rowsOf(timed: CaseTimes[], peers: Peer[], err: (p: Peer) => number = () => NaN) {
+  const base = timed[0].medianMs;
+  return peers.map((p, i) => ({ runtime: p.label, meanMs: timed[i].meanMs, p50Ms: timed[i].medianMs, vsOurs: timed[i].medianMs / base, maxErr: err(p) }));
+}
+
+/**
+ * The issue's ratios, each from two rows' medians of this run, for the rows this engine has: "faster"
+ * ratios are the first row's time over the second's, "of ... latency" the reverse. The goals are set
+ * on centernet-resnet18 at 512 (`withGoals`); the other models get the same ratios for reference.
+ */
+function goalRatios(timed: CaseTimes[], peers: Peer[], initPicks: string, withGoals: boolean): GoalRatio[] {
+  const at = (role: Role) => {
+    const i = peers.findIndex((p) => p.role === role);
+    return i < 0 ? undefined : timed[i].medianMs;
+  };
+  const out: GoalRatio[] = [];
+  const add = (what: string, goal: string, a: Role, b: Role) => {
+    const [x, y] = [at(a), at(b)];
+    if (x !== undefined && y !== undefined) out.push({ what, value: x / y, goal: withGoals ? goal : '-' });
+  };
+  add('f32: 2 threads faster than 1 (SIMD128)', '>= 1.75x', 'f32-simd', 'f32-2-threads');
+  add('int8 faster than f32, SIMD128 build', '>= 1.5x', 'f32-simd', 'int8-simd');
+  add('int8 faster than f32, relaxed build', '>= 1.8x', 'f32-relaxed', 'int8-relaxed');
+  add(`f32 on init()'s build (${initPicks}), of onnxruntime-web's latency`, '<= 0.55x', initPicks === 'relaxed' ? 'f32-relaxed' : 'f32-simd', 'ort-web');
+  add("int8 on 2 threads, of onnxruntime-node's 1-thread latency", '<= 1.2x (aim)', 'int8-2-threads', 'ort-node-1');
+  add("int8 on 2 threads, of onnxruntime-node's default-threads latency", '(reported)', 'int8-2-threads', 'ort-node-default');
+  return out;
+}
+
+function loadAverage(): string {
+  return os.loadavg().map((l) => l.toFixed(1)).join(' ');
 }
 
 function table(rows: ReturnType<typeof rowsOf>): Row[] {
   return rows.map((r, i) => ({
     peer: r.runtime,
-    'mean ms': r.meanMs.toFixed(1),
     'p50 ms': r.p50Ms.toFixed(1),
+    'mean ms': r.meanMs.toFixed(1),
     'vs ours': i === 0 ? '1.00' : `${r.vsOurs.toFixed(2)}x`,
     'max err': Number.isNaN(r.maxErr) ? '-' : r.maxErr.toExponential(1),
   }));

@@ -10,6 +10,7 @@ import { preset } from '../runtime/model/presets.js';
 import { buildGraph, inferenceHeads } from '../runtime/model/registry.js';
 import { loadThreadedKernels } from '../runtime/threads/threaded-kernels.js';
 import { init, type Kernels } from '../runtime/wasm/loader.js';
+import { interleavedRounds } from './interleaved.js';
 import { randomWeights } from '../test/helpers/random-weights.js';
 import { rng } from '../test/helpers/random.js';
 
@@ -35,19 +36,11 @@ export async function run(): Promise<void> {
   for (let i = 1; i < reference.length; i++) {
     if (!reference[i].every((v, j) => Object.is(v, reference[0][j]))) throw new Error(`bench threads: ${cases[i].label} computes other outputs than ${cases[0].label}`);
   }
-  // interleaved rounds: a load change on this machine hits every case alike
-  const times: number[][] = cases.map(() => []);
-  for (let r = 0; r < ROUNDS; r++) {
-    plans.forEach((p, i) => {
-      const t = performance.now();
-      p.run(input);
-      times[i].push(performance.now() - t);
-    });
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const oneThread = median(times[1]);
+  // interleaved rounds: a load change on this machine hits every case alike (the reference run above warmed each plan)
+  const timed = await interleavedRounds(cases.map((c, i) => ({ label: c.label, run: () => plans[i].run(input) })), ROUNDS, 0);
+  const oneThread = timed[1].medianMs;
   console.log(`${MODEL} at ${SIZE}x${SIZE}, median of ${ROUNDS} interleaved rounds; ${cores} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  console.table(cases.map((c, i) => ({ kernels: c.label, 'p50 ms': median(times[i]).toFixed(1), 'speed-up vs 1 thread': (oneThread / median(times[i])).toFixed(2) })));
+  console.table(timed.map((t) => ({ kernels: t.label, 'p50 ms': t.medianMs.toFixed(1), 'speed-up vs 1 thread': (oneThread / t.medianMs).toFixed(2) })));
   for (const p of plans) p.release();
   for (const c of cases) c.kn.pool?.close();
 }
