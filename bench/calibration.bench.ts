@@ -3,6 +3,7 @@
 // interleaved, after warm-up: does the short calibration pick the build that is faster here?
 // Needs relaxed SIMD in the engine (Node 20: --experimental-wasm-relaxed-simd).
 import os from 'node:os';
+import { loadAverage } from './load-average.js';
 import { calibration } from '../runtime/wasm/calibrate.js';
 import { relaxedSimdSupported } from '../runtime/wasm/features.js';
 import { init, type Kernels } from '../runtime/wasm/loader.js';
@@ -37,7 +38,7 @@ export async function run(): Promise<void> {
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const ratio = median(times[1]) / median(times[0]);
-  console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${loadAverage()}`);
   console.table([
     { measurement: `init() calibration (${initMs.toFixed(1)} ms in init)`, 'relaxed / SIMD128 time': picked?.ratio.toFixed(3), picks: chosen.variant },
     { measurement: `3x3 conv ${SIDE}x${SIDE}x${C}, median of 30 interleaved`, 'relaxed / SIMD128 time': ratio.toFixed(3), picks: ratio < 1 ? 'relaxed' : 'simd' },

@@ -4,6 +4,7 @@
 // The heatmap looks like a trained one: mostly background (sigmoid ~ 0.01) with a few hundred
 // bumps, so the top-K threshold rises quickly, as on real images.
 import os from 'node:os';
+import { loadAverage } from './load-average.js';
 import { decodeCenterNet } from '../runtime/decode/index.js';
 import * as ops from '../runtime/ops/index.js';
 import { init } from '../runtime/wasm/loader.js';
@@ -57,6 +58,6 @@ export async function run(): Promise<void> {
     { step: 'ops.sigmoid alone (copy in, sigmoid, copy out)', ms: median(() => ops.sigmoid(logits)) },
     { step: 'ops.heatmapPeaks alone (copy in, peaks + top-K)', ms: median(() => ops.heatmapPeaks(probs, { k: K })) },
   ];
-  console.log(`CenterNet decode, heatmap ${C}x${H}x${W}, k = ${K}, median of ${RUNS}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores; goal <= 2 ms`);
+  console.log(`CenterNet decode, heatmap ${C}x${H}x${W}, k = ${K}, median of ${RUNS}; load average ${loadAverage()} on ${os.availableParallelism()} cores; goal <= 2 ms`);
   console.table(rows.map((r) => ({ step: r.step, 'p50 ms': r.ms.wall.toFixed(2), 'p50 CPU ms': r.ms.cpu.toFixed(2) })));
 }

@@ -6,6 +6,7 @@
 // in two runs ten minutes apart; onnxruntime-web at 1891 ms in one run, 1187 ms in the next). In
 // rounds a burst is spread over every row, and the median drops the rounds it hit. The suites whose
 // cases take milliseconds (many iterations, no ratio between unlike peers) stay on tinybench.
+import { median } from '../runtime/util/median.js';
 
 export interface TimedCase {
   label: string;
@@ -20,19 +21,12 @@ export interface CaseTimes {
   meanMs: number;
 }
 
-/** The median of a non-empty list (the mean of the middle two for an even length). */
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) throw new Error('median: no values');
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 /**
- * Runs `warmup` untimed rounds (the engines' tier-up, first-touch of memory), then `rounds` timed ones;
- * `run` may return a promise, which is awaited inside its case's time.
+ * Runs `warmup` untimed rounds (the engines' tier-up, first-touch of memory; 0 where the caller has
+ * already run every case, e.g. to check its outputs), then `rounds` timed ones; `run` may return a
+ * promise, which is awaited inside its case's time.
  */
-export async function interleavedRounds(cases: readonly TimedCase[], rounds: number, warmup = 1): Promise<CaseTimes[]> {
+export async function interleavedRounds(cases: readonly TimedCase[], rounds: number, warmup: number): Promise<CaseTimes[]> {
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`interleavedRounds: rounds must be a positive integer, got ${rounds}`);
   if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`interleavedRounds: warmup must be a non-negative integer, got ${warmup}`);
   const times: number[][] = cases.map(() => []);

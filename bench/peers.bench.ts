@@ -11,8 +11,8 @@
 // and the CenterNet decode step (80 x 128 x 128 heads, k = 100): decodeCenterNet against a plain
 // TypeScript port of the official ctdet_decode (sigmoid, _nms as a 3x3 max-pool, torch.topk as a
 // full sort per class, then over the C*K candidates).
-// Timing: interleaved rounds (bench/interleaved.ts), each running every row once after one untimed
-// round, and each row's median, so that a burst of load on a shared VM hits all rows alike; under
+// Timing: interleaved rounds (bench/interleaved.ts), each running every row once after the check of
+// every row's outputs (which is the untimed first round), and each row's median, so that a burst of load on a shared VM hits all rows alike; under
 // the table, the issue's ratios computed from those medians.
 // Every time includes handing the input over and reading the heads back, in each runtime's native
 // layout (NHWC for ours and tfjs, NCHW for ONNX). Each peer's outputs are checked against ours first.
@@ -26,6 +26,7 @@
 import os from 'node:os';
 import { barsSvg, type BarGroup } from './bars-svg.js';
 import { interleavedRounds, type CaseTimes } from './interleaved.js';
+import { loadAverage } from './load-average.js';
 import type { BenchOptions } from './run.js';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { decodeCenterNet } from '../runtime/decode/index.js';
@@ -53,7 +54,7 @@ interface ModelCase {
   name: string;
   size: number;
   classes: number;
-  /** Timed rounds, each running every peer once (bench/interleaved.ts), after one untimed round. */
+  /** Timed rounds, each running every peer once (bench/interleaved.ts), after the outputs' check. */
   rounds: number;
 }
 
@@ -201,7 +202,8 @@ export async function run(options: Partial<BenchOptions> = {}): Promise<void> {
       errors.set(p, worst);
     }
 
-    const timed = await interleavedRounds(peers, m.rounds);
+    // the check above ran every peer once: the warm-up round
+    const timed = await interleavedRounds(peers, m.rounds, 0);
     const rows = rowsOf(timed, peers, (p) => errors.get(p)!);
     console.log(`\n${m.name} ${h}x${w}, ${m.classes} classes: network forward pass (input in, heads out), median of ${m.rounds} rounds; load average ${loadAverage()}`);
     console.table(table(rows));
@@ -307,7 +309,8 @@ async function decodeBench(): Promise<PeersResult['decode']> {
     { label: 'official ctdet_decode, TypeScript port', layout: 'NCHW', run: () => (official(), {}) },
   ];
   const rounds = 11;
-  const rows = rowsOf(await interleavedRounds(peers, rounds), peers);
+  // the agreement check above ran both once: the warm-up round
+  const rows = rowsOf(await interleavedRounds(peers, rounds, 0), peers);
   console.log(`\nCenterNet decode, heads ${C}x${H}x${W} (logits), k = ${K}: same ${K} detections: ${agree ? 'yes' : 'NO'}; median of ${rounds} rounds (ours runs after the port has swept the caches: \`npm run bench decode\` times it alone)`);
   console.table(table(rows));
   return { rounds, rows: rows.map(({ runtime, meanMs, p50Ms }) => ({ runtime, meanMs, p50Ms })) };
@@ -428,9 +431,6 @@ function goalRatios(timed: CaseTimes[], peers: Peer[], initPicks: string, withGo
   return out;
 }
 
-function loadAverage(): string {
-  return os.loadavg().map((l) => l.toFixed(1)).join(' ');
-}
 
 function table(rows: ReturnType<typeof rowsOf>): Row[] {
   return rows.map((r, i) => ({

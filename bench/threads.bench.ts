@@ -5,6 +5,7 @@
 // first (splitting by rows changes no arithmetic). The machine's load average is printed beside
 // the ratios: threads can only help when the cores are free.
 import os from 'node:os';
+import { loadAverage } from './load-average.js';
 import { ExecutionPlan } from '../runtime/engine/plan.js';
 import { preset } from '../runtime/model/presets.js';
 import { buildGraph, inferenceHeads } from '../runtime/model/registry.js';
@@ -39,7 +40,7 @@ export async function run(): Promise<void> {
   // interleaved rounds: a load change on this machine hits every case alike (the reference run above warmed each plan)
   const timed = await interleavedRounds(cases.map((c, i) => ({ label: c.label, run: () => plans[i].run(input) })), ROUNDS, 0);
   const oneThread = timed[1].medianMs;
-  console.log(`${MODEL} at ${SIZE}x${SIZE}, median of ${ROUNDS} interleaved rounds; ${cores} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`${MODEL} at ${SIZE}x${SIZE}, median of ${ROUNDS} interleaved rounds; ${cores} cores, load average ${loadAverage()}`);
   console.table(timed.map((t) => ({ kernels: t.label, 'p50 ms': t.medianMs.toFixed(1), 'speed-up vs 1 thread': (oneThread / t.medianMs).toFixed(2) })));
   for (const p of plans) p.release();
   for (const c of cases) c.kn.pool?.close();

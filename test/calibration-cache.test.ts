@@ -9,7 +9,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hash64, median, openCalibrationStore, SAMPLES, type CalibrationStore } from '../runtime/wasm/calibration-cache.js';
+import { hash64, openCalibrationStore, SAMPLES, type CalibrationStore } from '../runtime/wasm/calibration-cache.js';
+import { median } from '../runtime/util/median.js';
 import { init } from '../runtime/wasm/loader.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'anchorless-calibration-'));
@@ -64,10 +65,12 @@ test('samples: one file each, the ratio in its name; no answer below SAMPLES, th
   }
 });
 
-test('median: odd and even counts, unsorted input', () => {
+test('median (runtime/util/median.ts): odd and even counts, unsorted input; no values is an Error', () => {
   assert.is(median([3, 1, 2]), 2);
   assert.is(median([4, 1, 3, 2]), 2.5);
   assert.is(median([0.5, 2, 0.6, 2, 0.7]), 0.7);
+  assert.is(median([5, 1, 3]), 3);
+  assert.throws(() => median([]), /median: no values/);
 });
 
 test('what is not a sample is skipped: other names, hidden temporaries, unusable ratios', async () => {

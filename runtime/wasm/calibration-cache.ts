@@ -25,6 +25,8 @@ const MAX_READ = 4 * SAMPLES;
 /** A sample's file name carries its ratio (RATIO-TIME-PID-UNIQUE.json), so one readdir reads them all. */
 const SAMPLE_NAME = /^(\d+\.\d+)-\d+-\d+-[0-9a-z]+\.json$/;
 
+import { median } from '../util/median.js';
+
 type Fs = typeof import('node:fs');
 type Path = typeof import('node:path');
 
@@ -214,7 +216,3 @@ function folderStore(dir: string, fs: Fs, path: Path, proc: ProcessLike): Calibr
   };
 }
 
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
