@@ -313,7 +313,8 @@ function runInt8Winograd(
   const scratch: [number, number] = [14, scratchStride(k8.exports.conv2dInt8WinogradScratchBytes(cs, cout, blockTiles))];
   const work = (n * g.oh * g.ow * cout * 4 * cs) / 2;
   if (winogradSplitsByPanels(n, g.oh, g.ow, cout)) {
-    runInt8Rows(k8, { fn: 'conv2dInt8Winograd', args, rows: panels, rowsArg: 17, perRow: [[16, 1]], scratch }, work);
+    // 2 chunks a thread: each repeats the input transform (conv-packed.ts' fp32 split says why)
+    runInt8Rows(k8, { fn: 'conv2dInt8Winograd', args, rows: panels, rowsArg: 17, perRow: [[16, 1]], scratch, chunksPerThread: 2 }, work);
   } else {
     // whole tile rows: rows r0.. are the conv of the same input with the top padding r0 smaller
     runInt8Rows(k8, { fn: 'conv2dInt8Winograd', args, rows: n === 1 ? g.oh : 1, rowsArg: 9, perRow: [[7, -1], [13, g.ow * cout * 4]], align: 2, scratch }, work);

@@ -53,6 +53,11 @@ export interface RowTask<F extends PoolKernel | PoolInt8Kernel = PoolKernel | Po
   scratch?: readonly [number, number];
   /** Chunks start at multiples of this many rows (a micro-kernel's tile of pixels); default 1. */
   align?: number;
+  /**
+   * How many chunks per thread the rows are cut into (the leader's choice; default 4): fewer for
+   * a kernel that repeats work in every chunk, more balance for one that does not.
+   */
+  chunksPerThread?: number;
 }
 
 export const MAX_ARGS = 32;

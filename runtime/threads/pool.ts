@@ -17,7 +17,7 @@ import type { Int8Exports } from '../wasm/int8-exports.js';
  * the helpers costs tens of microseconds.
  */
 const MIN_PARALLEL_WORK = 1 << 17;
-/** Chunks per thread: enough for a delayed thread to take fewer, few enough to keep blocks whole. */
+/** Chunks per thread by default: enough for a delayed thread to take fewer, few enough to keep blocks whole. */
 const CHUNKS_PER_THREAD = 4;
 
 /** A helper worker and whoever waits for its next answer ({ ready } or { error }). */
@@ -56,8 +56,8 @@ export class KernelPool {
   private attaching: Promise<void> | undefined;
   /** The leader's instances: `int8` is set once every helper has the same int8 module. */
   private readonly on: PoolInstances;
-  /** Calls shared out across the threads, and calls run whole on the leader (too small, or one row). */
-  readonly stats = { split: 0, whole: 0 };
+  /** Calls shared out across the threads, calls run whole on the leader (too small, or one row), and the chunks the split calls were cut into. */
+  readonly stats = { split: 0, whole: 0, chunks: 0 };
   /** Inside alone(): every call runs whole on the leader. */
   private leaderOnly = false;
 
@@ -141,8 +141,9 @@ export class KernelPool {
     }
     this.stats.split++;
     const align = task.align ?? 1;
-    const grain = Math.ceil(task.rows / (this.threads * CHUNKS_PER_THREAD) / align) * align;
+    const grain = Math.ceil(task.rows / (this.threads * (task.chunksPerThread ?? CHUNKS_PER_THREAD)) / align) * align;
     const chunks = Math.ceil(task.rows / grain);
+    this.stats.chunks += chunks;
     const ctl = this.ctl;
     writeTask(ctl, task, grain, chunks);
     Atomics.store(ctl, NEXT, 0);
