@@ -122,6 +122,34 @@ for (const c of DECONVS) {
   });
 }
 
+// Each chunk of a panel split runs the input transform of every tile again, so that split takes 2
+// chunks a thread where the others take 4 (runtime/ops/conv-packed.ts says what it measured).
+test('pool: chunks a thread: a Winograd conv split by panels 2, by tile rows 4; outputs as whole', () => {
+  const cases = [
+    // 64 tiles < 192 channels: 24 panels over 3 threads x 2
+    { x: [1, 16, 16, 64] as const, cout: 192, chunks: 6 },
+    // 1024 tiles > 8 channels: 48 rows in whole tile rows over 3 threads x 4
+    { x: [1, 48, 48, 8] as const, cout: 8, chunks: 12 },
+  ];
+  for (const c of cases) {
+    const packed = packConv2d(k, randomF32(9 * c.x[3] * c.cout, 31), [3, 3, c.x[3], c.cout], { bias: randomF32(c.cout, 32), layout: 'winograd' });
+    const x = k.heap.allocF32(randomF32(product(c.x), 33));
+    try {
+      let chunks = 0;
+      const [whole, split] = wholeAndSplit(c.x[1] * c.x[2] * c.cout, (out) => {
+        const before = pool.stats.chunks;
+        conv2dInto(k, packed, x, c.x, out, { pad: 1 });
+        chunks = pool.stats.chunks - before;
+      });
+      assert.is(chunks, c.chunks, `[${c.x}] -> ${c.cout} channels: chunks`);
+      assertSame(`[${c.x}] -> ${c.cout}`, whole, split);
+    } finally {
+      k.heap.release(x);
+      packed.release();
+    }
+  }
+});
+
 /** Input buffers filled with seeded values, released after `body`. */
 function withInputs(sizes: number[], body: (...ptrs: number[]) => void): void {
   const ptrs = sizes.map((n, i) => k.heap.allocF32(randomF32(n, 40 + i, -2, 2)));
@@ -184,7 +212,7 @@ test('pool: alone() runs every call whole on this thread, returns its value, and
     try {
       const before = { ...pool.stats };
       assert.is(pool.alone(() => (reluInto(k, x, out, n), 7)), 7);
-      assert.equal(pool.stats, { split: before.split, whole: before.whole + 1 }, 'whole inside alone()');
+      assert.equal(pool.stats, { ...before, whole: before.whole + 1 }, 'whole inside alone()');
       assert.throws(() => pool.alone(() => { throw new Error('inside'); }), /inside/);
       reluInto(k, x, out, n);
       assert.is(pool.stats.split, before.split + 1, 'split again after alone()');
