@@ -12,8 +12,8 @@
 // TypeScript port of the official ctdet_decode (sigmoid, _nms as a 3x3 max-pool, torch.topk as a
 // full sort per class, then over the C*K candidates).
 // Timing: interleaved rounds (bench/interleaved.ts), each running every row once after the check of
-// every row's outputs (which is the untimed first round), and each row's median, so that a burst of load on a shared VM hits all rows alike; under
-// the table, the ratios computed from those medians.
+// every row's outputs (which is the untimed first round), and each row's median, so that a burst of
+// load on a shared VM hits all rows alike; under the table, the ratios from those medians.
 // Every time includes handing the input over and reading the heads back, in each runtime's native
 // layout (NHWC for ours and tfjs, NCHW for ONNX). Each peer's outputs are checked against ours first.
 // Our rows: the single-threaded SIMD128 build, the relaxed-SIMD build where the engine has it, and
@@ -430,7 +430,6 @@ function goalRatios(timed: CaseTimes[], peers: Peer[], initPicks: string, withGo
   add("int8 on 2 threads, of onnxruntime-node's default-threads latency", '(reported)', 'int8-2-threads', 'ort-node-default');
   return out;
 }
-
 
 function table(rows: ReturnType<typeof rowsOf>): Row[] {
   return rows.map((r, i) => ({

@@ -22,7 +22,7 @@ import { checkInt8Kernels, type Int8Kernels } from '../wasm/int8-loader.js';
 import { PackedMemory } from './packed-memory.js';
 import { poolThreads, runInt8Rows, scratchStride } from '../threads/run-rows.js';
 import { holdSharedScratch, releaseSharedScratch, sharedScratch } from './shared-scratch.js';
-import { WINOGRAD_PANEL, winogradBlockTiles, winogradSplitsByPanels } from './conv-packed.js';
+import { WINOGRAD_PANEL, WINOGRAD_PANEL_CHUNKS_PER_THREAD, winogradBlockTiles, winogradSplitsByPanels } from './conv-packed.js';
 import { checkBuffer, withScope } from './heap-scope.js';
 import { optionsObject } from '../util/options.js';
 import { checkActivation, checkBias, checkShape4, convGeometry, isUnitPair, type Activation, type ConvPad, type Pair } from './conv-params.js';
@@ -313,8 +313,7 @@ function runInt8Winograd(
   const scratch: [number, number] = [14, scratchStride(k8.exports.conv2dInt8WinogradScratchBytes(cs, cout, blockTiles))];
   const work = (n * g.oh * g.ow * cout * 4 * cs) / 2;
   if (winogradSplitsByPanels(n, g.oh, g.ow, cout)) {
-    // 2 chunks a thread: each repeats the input transform (conv-packed.ts' fp32 split says why)
-    runInt8Rows(k8, { fn: 'conv2dInt8Winograd', args, rows: panels, rowsArg: 17, perRow: [[16, 1]], scratch, chunksPerThread: 2 }, work);
+    runInt8Rows(k8, { fn: 'conv2dInt8Winograd', args, rows: panels, rowsArg: 17, perRow: [[16, 1]], scratch, chunksPerThread: WINOGRAD_PANEL_CHUNKS_PER_THREAD }, work);
   } else {
     // whole tile rows: rows r0.. are the conv of the same input with the top padding r0 smaller
     runInt8Rows(k8, { fn: 'conv2dInt8Winograd', args, rows: n === 1 ? g.oh : 1, rowsArg: 9, perRow: [[7, -1], [13, g.ow * cout * 4]], align: 2, scratch }, work);

@@ -63,6 +63,15 @@ export function winogradSplitsByPanels(n: number, oh: number, ow: number, cout: 
   return n > 1 || Math.ceil(oh / 2) * Math.ceil(ow / 2) < cout;
 }
 
+/**
+ * Chunks a thread for a Winograd conv split by panels (the pool's default is 4): every chunk runs
+ * the input transform of every tile again, ~0.3 ms a chunk on ResNet-18's 16x16x512 layers. Each of
+ * those layers took 12.2 ms on 2 threads with 4 chunks a thread, 10.9 with 2, 10.5 with 1 (20.4 ms on
+ * 1 thread; medians of 7 of each plan step timed alone); 2 keeps some balance for a thread the OS
+ * delays. The f32 and int8 Winograd kernels both split this way.
+ */
+export const WINOGRAD_PANEL_CHUNKS_PER_THREAD = 2;
+
 /** Output channels per weight panel of the Winograd kernel (assembly/conv/pack.ts PANEL): its split unit by channels. */
 export const WINOGRAD_PANEL = 8;
 
@@ -267,12 +276,9 @@ export function conv2dInto(k: Kernels, packed: PackedConv2d, xPtr: number, xShap
         // few tiles, many channels (ResNet's last stage): each chunk takes a range of output
         // channels over every tile, so the weights (16 cin cout floats) stream once in all, where a
         // split by rows streams all of them once per chunk; the input transform it repeats per
-        // chunk is 16 tiles cin floats, less than the weights when tiles < cout. Yet that repeated
-        // transform costs ~0.3 ms a chunk on ResNet-18's 16x16x512 layers, so the chunks are 2 a
-        // thread, not 4: each of those layers took 12.2 ms on 2 threads with 4 a thread, 10.9
-        // with 2, 10.5 with 1 (20.4 ms on 1 thread; medians of 7 of each plan step timed alone);
-        // 2 keeps some balance for a thread the OS delays
-        runRows(k, { fn: 'conv2dWinograd', args, rows: panels, rowsArg: 16, perRow: [[15, 1]], scratch, chunksPerThread: 2 }, work);
+        // chunk is 16 tiles cin floats, less than the weights when tiles < cout (yet it costs enough
+        // that the chunks are fewer: WINOGRAD_PANEL_CHUNKS_PER_THREAD)
+        runRows(k, { fn: 'conv2dWinograd', args, rows: panels, rowsArg: 16, perRow: [[15, 1]], scratch, chunksPerThread: WINOGRAD_PANEL_CHUNKS_PER_THREAD }, work);
       } else {
         // split by output rows in whole tile rows (rows r0.. are the conv of the same input with the
         // top padding r0 smaller). Chunks smaller than a block of tiles re-read the weights more often,

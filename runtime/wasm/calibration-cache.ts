@@ -18,14 +18,14 @@
 // this module is registered by the package's Node, Deno and Bun entries only
 // (runtime/entries/calibration-on-disk.ts).
 
+import { median } from '../util/median.js';
+
 /** How many processes' measurements the answer is the median of. */
 export const SAMPLES = 5;
 /** Samples taken at most (a folder that concurrent first runs filled beyond SAMPLES), in the folder's order: not sorted, as the names begin with the ratio. */
 const MAX_READ = 4 * SAMPLES;
 /** A sample's file name carries its ratio (RATIO-TIME-PID-UNIQUE.json), so one readdir reads them all. */
 const SAMPLE_NAME = /^(\d+\.\d+)-\d+-\d+-[0-9a-z]+\.json$/;
-
-import { median } from '../util/median.js';
 
 type Fs = typeof import('node:fs');
 type Path = typeof import('node:path');
