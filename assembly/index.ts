@@ -1,31 +1,26 @@
 // Entry point of the kernel module: re-exports every kernel family. Memory is owned by the
 // TypeScript side (runtime/wasm/heap.ts); kernels take byte pointers into linear memory and never
 // allocate. Each family's TypeScript view of its exports is in runtime/wasm/exports.ts. Kernels
-// only training runs (weight and depthwise input gradients) are in the training module (train.ts).
+// only training runs (weight and depthwise input gradients) are in the training module (train.ts);
+// the scalar specs that only tests and benchmarks call are in the spec module (spec.ts).
 export { heapBase, isRelaxedBuild } from './common/module';
-export { addF32, addF32Scalar } from './elementwise/add';
-export { expF32, expF32Scalar } from './elementwise/exp';
-export { sigmoidF32, sigmoidF32Scalar } from './elementwise/sigmoid';
-export { reluF32, reluF32Scalar } from './elementwise/relu';
-export { upsampleNearestNhwc, upsampleNearestNhwcScalar } from './elementwise/upsample';
-export { copyChannelsNhwc, copyChannelsNhwcScalar } from './elementwise/concat';
-export { affineChannelsNhwc, affineChannelsNhwcScalar } from './elementwise/affine';
+export { addF32 } from './elementwise/add';
+export { expF32 } from './elementwise/exp';
+export { sigmoidF32 } from './elementwise/sigmoid';
+export { reluF32 } from './elementwise/relu';
+export { upsampleNearestNhwc } from './elementwise/upsample';
+export { copyChannelsNhwc } from './elementwise/concat';
+export { affineChannelsNhwc } from './elementwise/affine';
 export { bnFoldF32 } from './elementwise/bn-fold';
 export { decodeF16 } from './elementwise/f16';
 export { warpNormaliseU8 } from './elementwise/warp';
 export { maxPool2dNhwc } from './pool/maxpool-simd';
-export { maxPool2dNhwcScalar } from './pool/maxpool-scalar';
 export { cornerPoolNhwc, cornerPoolPairAddNhwc } from './pool/corner-simd';
-export { cornerPoolNhwcScalar, cornerPoolPairAddNhwcScalar } from './pool/corner-scalar';
 export { topKF32 } from './select/topk-simd';
-export { topKF32Scalar } from './select/topk-scalar';
 export { heatmapPeaksNhwc, peaksMaskNhwc } from './select/peaks-simd';
 export { heatmapPeaksLogitsNhwc } from './select/peaks-logits-simd';
-export { peaksMaskNhwcScalar } from './select/peaks-scalar';
 export { nmsF32 } from './select/nms-simd';
-export { nmsF32Scalar } from './select/nms-scalar';
 export { softNmsF32 } from './select/softnms-simd';
-export { softNmsF32Scalar } from './select/softnms-scalar';
 export { conv2dScalar } from './conv/conv2d-scalar';
 export { conv2d1x1Gemm } from './conv/conv2d-1x1-gemm';
 export { conv2dIgemm, conv2dIgemmScratchBytes } from './conv/conv2d-igemm';

@@ -7,6 +7,7 @@ import { init, type Kernels } from '../runtime/wasm/loader.js';
 import { heatmapPeaks, softNms } from '../runtime/ops/select.js';
 import { nmsScratchBytes, softNmsScratchBytes } from '../runtime/ops/select.js';
 import { rng } from '../test/helpers/random.js';
+import { specKernels } from '../test/helpers/spec-kernels.js';
 
 interface Row {
   op: string;
@@ -72,6 +73,7 @@ function onHeap(kn: Kernels, data: Float32Array): number {
 export async function run(): Promise<void> {
   const kn = await init();
   const e = kn.exports;
+  const spec = specKernels(kn);
   const rows: Row[] = [];
   console.log(`kernel build: ${kn.variant}`);
 
@@ -89,13 +91,13 @@ export async function run(): Promise<void> {
       rows.push({
         op: `cornerPool ${names[dir]} 128x128x128`,
         simd: await measure('corner simd', () => e.cornerPoolNhwc(x, n, h, w, c, dir, out)),
-        scalar: await measure('corner scalar', () => e.cornerPoolNhwcScalar(x, n, h, w, c, dir, out), true),
+        scalar: await measure('corner scalar', () => spec.cornerPoolNhwcScalar(x, n, h, w, c, dir, out), true),
       });
     }
     rows.push({
       op: 'cornerPool pair top(a) + left(b), fused',
       simd: await measure('pair simd', () => e.cornerPoolPairAddNhwc(x, y, n, h, w, c, 0, 1, scratch, out)),
-      scalar: await measure('pair scalar', () => e.cornerPoolPairAddNhwcScalar(x, y, n, h, w, c, 0, 1, scratch, out), true),
+      scalar: await measure('pair scalar', () => spec.cornerPoolPairAddNhwcScalar(x, y, n, h, w, c, 0, 1, scratch, out), true),
     });
     rows.push({
       op: 'cornerPool pair as top + left + add (unfused SIMD)',
@@ -123,8 +125,8 @@ export async function run(): Promise<void> {
       op: 'heatmapPeaks + top-100, 128x128x80 (kernel)',
       simd: await measure('peaks simd', () => e.heatmapPeaksNhwc(heat, h, w, c, 3, k, scores, flat)),
       scalar: await measure('peaks scalar', () => {
-        e.peaksMaskNhwcScalar(heat, h, w, c, 3, mask);
-        e.topKF32Scalar(mask, h * w * c, k, order, scores, flat);
+        spec.peaksMaskNhwcScalar(heat, h, w, c, 3, mask);
+        spec.topKF32Scalar(mask, h * w * c, k, order, scores, flat);
       }, true),
       goal: 2,
     });
@@ -135,7 +137,7 @@ export async function run(): Promise<void> {
     rows.push({
       op: 'topK k=100 of 1,310,720 values',
       simd: await measure('topk simd', () => e.topKF32(heat, h * w * c, k, scores, flat)),
-      scalar: await measure('topk scalar', () => e.topKF32Scalar(heat, h * w * c, k, order, scores, flat), true),
+      scalar: await measure('topk scalar', () => spec.topKF32Scalar(heat, h * w * c, k, order, scores, flat), true),
     });
     [heat, scores, flat, mask, order].forEach((p) => kn.heap.release(p));
   }
@@ -152,7 +154,7 @@ export async function run(): Promise<void> {
     rows.push({
       op: 'topK k=1000 of 10,000 pair scores',
       simd: await measure('topk pairs simd', () => e.topKF32(values, n, k, ov, oi)),
-      scalar: await measure('topk pairs scalar', () => e.topKF32Scalar(values, n, k, order, ov, oi)),
+      scalar: await measure('topk pairs scalar', () => spec.topKF32Scalar(values, n, k, order, ov, oi)),
     });
     [values, ov, oi, order].forEach((p) => kn.heap.release(p));
   }
@@ -171,7 +173,7 @@ export async function run(): Promise<void> {
       rows.push({
         op: `softNms ${method}, 1000 boxes (${kept} kept)`,
         simd: await measure(`softnms ${method}`, () => e.softNmsF32(pb, ps, n, code, 0.5, 0.5, 0.001, scratch, oi, os)),
-        scalar: await measure(`softnms ${method} scalar`, () => e.softNmsF32Scalar(pb, ps, n, code, 0.5, 0.5, 0.001, scratch, oi, os)),
+        scalar: await measure(`softnms ${method} scalar`, () => spec.softNmsF32Scalar(pb, ps, n, code, 0.5, 0.5, 0.001, scratch, oi, os)),
         goal: method === 'hard' ? undefined : 1,
       });
     }
@@ -182,7 +184,7 @@ export async function run(): Promise<void> {
     rows.push({
       op: `nms, 1000 boxes (${e.nmsF32(pb, ps, n, 0.5, scratch, oi)} kept)`,
       simd: await measure('nms simd', () => e.nmsF32(pb, ps, n, 0.5, scratch, oi)),
-      scalar: await measure('nms scalar', () => e.nmsF32Scalar(pb, ps, n, 0.5, scratch, oi)),
+      scalar: await measure('nms scalar', () => spec.nmsF32Scalar(pb, ps, n, 0.5, scratch, oi)),
     });
     [pb, ps, scratch, oi, os].forEach((p) => kn.heap.release(p));
   }

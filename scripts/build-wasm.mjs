@@ -6,7 +6,9 @@
 // so the build fails if Binaryen finds a data segment or a start function in it (either would write
 // into the main module's memory when the int8 module is instantiated on it). The trainer's module
 // (assembly/train.ts, asconfig.train.json) goes to runtime/wasm/anchorless-train-simd.wasm, alike. The
-// conv benchmark's peak loop (assembly/peak.ts, asconfig.peak.json) goes to bench/wasm/, not shipped.
+// conv benchmark's peak loop (assembly/peak.ts, asconfig.peak.json) goes to bench/wasm/, not shipped,
+// and the scalar specs that tests and benchmarks run beside the kernels (assembly/spec.ts,
+// asconfig.spec.json; on the main module's memory, alike) to test/wasm/, not shipped either.
 // Usage: node scripts/build-wasm.mjs      (deterministic: same sources -> same bytes)
 import asc from 'assemblyscript/asc';
 import binaryen from 'binaryen';
@@ -20,7 +22,9 @@ const mainConfig = path.join(root, 'asconfig.json');
 const int8Config = path.join(root, 'asconfig.int8.json');
 const trainConfig = path.join(root, 'asconfig.train.json');
 const peakConfig = path.join(root, 'asconfig.peak.json');
+const specConfig = path.join(root, 'asconfig.spec.json');
 const benchDir = path.join(root, 'bench', 'wasm');
+const testDir = path.join(root, 'test', 'wasm');
 const features = {
   simd: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals,
   relaxed: binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.RelaxedSIMD | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals,
@@ -43,6 +47,9 @@ const variants = [
   // the trainer's kernels (assembly/train.ts, trainer/wasm-kernels/train-module.ts), on the memory
   // of the single-threaded main build the trainer loads
   { name: 'train-simd', config: trainConfig, features: features.simd, imported: true },
+  // the scalar specs of the main module's kernels, which tests and benchmarks run beside them
+  // (assembly/spec.ts, test/helpers/spec-kernels.ts), on its memory: not shipped
+  { name: 'spec', config: specConfig, features: features.simd, imported: true, dir: testDir },
   // the conv benchmark's f32x4 peak loop in each build's arithmetic (assembly/peak.ts): not shipped
   { name: 'peak-simd', config: peakConfig, features: features.simd, dir: benchDir },
   { name: 'peak-relaxed', config: peakConfig, features: features.relaxed, dir: benchDir },
@@ -73,7 +80,7 @@ for (const variant of variants) {
     if (segments > 0 || module.getStart() !== 0) {
       throw new Error(
         `the ${variant.name} build writes into the memory it imports: ${segments} data segment(s)${module.getStart() !== 0 ? ' and a start function' : ''}; ` +
-          'keep strings, assertions and constant arrays out of assembly/int8.ts, assembly/train.ts and what they import',
+          'keep strings, assertions and constant arrays out of assembly/int8.ts, assembly/train.ts, assembly/spec.ts and what they import',
       );
     }
   }

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadKernels } from '../helpers/kernels.js';
+import { specKernels } from '../helpers/spec-kernels.js';
 import { randomF32 } from '../helpers/random.js';
 import { cornerPool, cornerPoolInto, cornerPoolPairAddInto, type CornerDirection } from '../../runtime/ops/pooling.js';
 import { contractCases, f32Of, Guarded, sameValues, shapeOf } from './pool-helpers.js';
@@ -63,7 +64,7 @@ test('cornerPoolNhwc (SIMD) equals its scalar spec around the tiles, in place to
       const simd = new Guarded(kn, size);
       const scalar = new Guarded(kn, size);
       kn.exports.cornerPoolNhwc(x.ptr, n, h, w, c, CODE[dir], simd.ptr);
-      kn.exports.cornerPoolNhwcScalar(x.ptr, n, h, w, c, CODE[dir], scalar.ptr);
+      specKernels(kn).cornerPoolNhwcScalar(x.ptr, n, h, w, c, CODE[dir], scalar.ptr);
       assert.is(sameValues(simd.f32(), scalar.f32()), undefined, `c=${c} ${dir}`);
       kn.exports.cornerPoolNhwc(x.ptr, n, h, w, c, CODE[dir], x.ptr); // out aliasing x
       assert.is(sameValues(x.f32(), scalar.f32()), undefined, `c=${c} ${dir} in place`);
@@ -91,7 +92,7 @@ test('cornerPoolPairAdd: top(a) + left(b) and bottom(a) + right(b) equal the two
       assert.is(sameValues(out.f32(), expected), undefined, `${va}+${hb} [${shape}]`);
       const scratch = new Guarded(kn, size);
       const spec = new Guarded(kn, size);
-      kn.exports.cornerPoolPairAddNhwcScalar(pa.ptr, pb.ptr, n, h, w, c, CODE[va], CODE[hb], scratch.ptr, spec.ptr);
+      specKernels(kn).cornerPoolPairAddNhwcScalar(pa.ptr, pb.ptr, n, h, w, c, CODE[va], CODE[hb], scratch.ptr, spec.ptr);
       assert.is(sameValues(spec.f32(), expected), undefined, `spec ${va}+${hb} [${shape}]`);
       // out aliasing a, then b
       cornerPoolPairAddInto(kn, pa.ptr, pb.ptr, shape, va, hb, pa.ptr);

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadKernels } from '../helpers/kernels.js';
+import { specKernels } from '../helpers/spec-kernels.js';
 import { maxRelError, randomF32 } from '../helpers/random.js';
 import {
   affineChannelsInto, concatChannelsInto, expInto, reluInto, sigmoid, sigmoidInto, upsampleNearestInto,
@@ -38,7 +39,7 @@ for (const [name, into, ref, spec] of [
       const simd = new Guarded(kn, n);
       const scalar = new Guarded(kn, n);
       into(kn, x.ptr, simd.ptr, n);
-      kn.exports[spec](x.ptr, scalar.ptr, n);
+      specKernels(kn)[spec](x.ptr, scalar.ptr, n);
       const xs = x.f32();
       for (let i = 0; i < n; i++) {
         const expected = Math.fround(ref(xs[i]));
@@ -82,7 +83,7 @@ test('relu: SIMD equals the scalar spec and max(x, 0), in place too', async () =
     const simd = new Guarded(kn, n);
     const scalar = new Guarded(kn, n);
     reluInto(kn, x.ptr, simd.ptr, n);
-    kn.exports.reluF32Scalar(x.ptr, scalar.ptr, n);
+    specKernels(kn).reluF32Scalar(x.ptr, scalar.ptr, n);
     const expected = Array.from(data, (v) => (v < 0 ? 0 : v));
     assert.is(sameValues(simd.f32(), expected), undefined, `n=${n}`);
     assert.is(sameValues(scalar.f32(), expected), undefined, `spec n=${n}`);
@@ -112,7 +113,7 @@ test('upsampleNearest: out[y, x] = x[floor(y / f), floor(x / f)], SIMD and spec,
     const simd = new Guarded(kn, size);
     const scalar = new Guarded(kn, size);
     upsampleNearestInto(kn, x.ptr, [n, h, w, c], f, simd.ptr);
-    kn.exports.upsampleNearestNhwcScalar(x.ptr, n, h, w, c, f, scalar.ptr);
+    specKernels(kn).upsampleNearestNhwcScalar(x.ptr, n, h, w, c, f, scalar.ptr);
     const label = `[${n},${h},${w},${c}] x${f}`;
     assert.is(sameValues(simd.f32(), expected), undefined, label);
     assert.is(sameValues(scalar.f32(), expected), undefined, `spec ${label}`);
@@ -142,7 +143,7 @@ test('concatChannels: inputs side by side along channels, SIMD and spec, inside 
     const spec = new Guarded(kn, pixels * total);
     let off = 0;
     inputs.forEach((g, i) => {
-      kn.exports.copyChannelsNhwcScalar(g.ptr, pixels, channels[i], spec.ptr, total, off);
+      specKernels(kn).copyChannelsNhwcScalar(g.ptr, pixels, channels[i], spec.ptr, total, off);
       off += channels[i];
     });
     assert.is(sameValues(spec.f32(), expected), undefined, `spec [${channels}]`);
@@ -165,7 +166,7 @@ test('affineChannels: x * scale[c] + shift[c] (+ ReLU) within 1e-6 of float64, S
       });
       const [x, scale, shift, simd, scalar] = [data, sc, sh, pixels * c, pixels * c].map((d) => (typeof d === 'number' ? new Guarded(kn, d) : new Guarded(kn, d.length, d)));
       affineChannelsInto(kn, x.ptr, pixels, c, scale.ptr, shift.ptr, relu, simd.ptr);
-      kn.exports.affineChannelsNhwcScalar(x.ptr, pixels, c, scale.ptr, shift.ptr, relu ? 1 : 0, scalar.ptr);
+      specKernels(kn).affineChannelsNhwcScalar(x.ptr, pixels, c, scale.ptr, shift.ptr, relu ? 1 : 0, scalar.ptr);
       const label = `c=${c} relu=${relu}`;
       // error relative to the size of the terms: the sum may cancel to near 0
       const scaleOf = (i: number) => Math.abs(data[i] * sc[i % c]) + Math.abs(sh[i % c]);

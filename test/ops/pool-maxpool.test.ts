@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadKernels } from '../helpers/kernels.js';
+import { specKernels } from '../helpers/spec-kernels.js';
 import { randomF32 } from '../helpers/random.js';
 import { tfCpu } from '../helpers/tf.js';
 import { maxPool2d, maxPool2dInto, poolGeometry, poolOutputSize } from '../../runtime/ops/pooling.js';
@@ -49,7 +50,7 @@ test('maxPool2dNhwc (SIMD) equals its scalar spec around the 4- and 16-channel t
       const simd = new Guarded(kn, n * oh * ow * c);
       const scalar = new Guarded(kn, n * oh * ow * c);
       kn.exports.maxPool2dNhwc(x.ptr, n, h, w, c, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, oh, ow, simd.ptr);
-      kn.exports.maxPool2dNhwcScalar(x.ptr, n, h, w, c, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, oh, ow, scalar.ptr);
+      specKernels(kn).maxPool2dNhwcScalar(x.ptr, n, h, w, c, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, oh, ow, scalar.ptr);
       assert.is(sameValues(simd.f32(), scalar.f32()), undefined, `c=${c} k=${kernel} s=${stride} p=${pad}`);
       x.check('x');
       simd.check('simd out');
@@ -69,7 +70,7 @@ test('maxPool2d propagates NaN like PyTorch, in both kernels', async () => {
   assert.is(y.data[5 + 2], 1, 'window (0, 1) does not');
   const px = kn.heap.allocF32(x);
   const out = kn.heap.alloc(4 * 5 * 4);
-  kn.exports.maxPool2dNhwcScalar(px, 1, 4, 4, 5, 2, 2, 2, 2, 0, 0, 2, 2, out);
+  specKernels(kn).maxPool2dNhwcScalar(px, 1, 4, 4, 5, 2, 2, 2, 2, 0, 0, 2, 2, out);
   assert.ok(Number.isNaN(kn.heap.f32(out, 20)[2]));
   kn.heap.release(out);
   kn.heap.release(px);

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadKernels } from '../helpers/kernels.js';
+import { specKernels } from '../helpers/spec-kernels.js';
 import { randomF32, rng } from '../helpers/random.js';
 import { tfCpu } from '../helpers/tf.js';
 import { topK, topKInto } from '../../runtime/ops/select.js';
@@ -58,7 +59,7 @@ test('topKF32 (SIMD selection) equals topKF32Scalar (full sort) around the 16-wi
         const fv = new Guarded(kn, k);
         const fi = new Guarded(kn, k);
         kn.exports.topKF32(pv.ptr, n, k, fv.ptr, fi.ptr);
-        kn.exports.topKF32Scalar(pv.ptr, n, k, order.ptr, sv.ptr, si.ptr);
+        specKernels(kn).topKF32Scalar(pv.ptr, n, k, order.ptr, sv.ptr, si.ptr);
         const label = `n=${n} k=${k} ${kind}`;
         assert.is(sameValues(fi.i32(), si.i32()), undefined, `${label} indices`);
         assert.is(sameValues(fv.f32(), sv.f32()), undefined, `${label} values`);

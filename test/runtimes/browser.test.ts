@@ -66,7 +66,8 @@ test('Chromium: the demo page draws labelled boxes for the sample, shows time an
 
 // Issue 9's .wasm budget: 15 KB gzipped. The Winograd convs (2026-12-02) took each build to 17.0 KB
 // while the training-only kernels (weight and depthwise input gradients, ~2.3 KB) shared the module;
-// they are the training module's now (assembly/train.ts), and each build is back to ~14.7 KB.
+// they are the training module's now (assembly/train.ts), and each build is back to ~14.7 KB. The
+// scalar specs (~1.4 KB) moved to a test-only module (assembly/spec.ts) on 2026-12-05: ~13.6 KB.
 test('browser bundle of init + ObjectDetector + decodes (esbuild, minified): JS of an f32 model <= 40 KB gzipped, each .wasm <= 15 KB gzipped', async () => {
   const install = installPackage();
   // The int8 path (reader, steps, ops, loader: engine/int8-step.js and what only it imports) is
