@@ -35,7 +35,8 @@ export interface Int8LayoutChoice {
  * stride-1 conv, which c2 runs as Winograd; strided convs and transposed convs have no Winograd and
  * gain more in c4): a whole model gains more than the probe shows (Node 24 here: the probe 0.83-0.87,
  * centernet-resnet18 0.79). Measured probe ratios, 4-6 fresh processes each: Deno 2.9 0.69-0.75,
- * Node 24 0.83-0.87, Node 22 1.78-1.81, Node 20 (flags, optimising tier only) 1.74-1.79.
+ * Node 24 0.83-0.87, Node 22 1.78-1.81, Node 20 (flags, optimising tier only) 1.74-1.79; Node 24
+ * with V8's --no-enable-avx-vnni (as on a CPU without AVX-VNNI) 2.15-2.30.
  */
 const MARGIN = 0.95;
 /** The probe: 3x3, stride 1, 16x16 pixels, 64 -> 64 channels (9.4 M products). */
