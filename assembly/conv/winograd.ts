@@ -104,9 +104,23 @@ function storeRowU(at: usize, planeBytes: usize, i: i32, a: v128, b: v128, c: v1
   v128.store(row + 3 * planeBytes, c);
 }
 
-/** Scratch bytes of conv2dWinograd: the zero row, 16 input planes and 16 product planes of blockTiles rows. */
+/**
+ * Bytes added to the stride of the 16 transformed-input planes and the 16 product planes. Without
+ * it a plane is 32 or 64 KB (winogradBlockTiles sizes a block's input plane at 64 KB of f32, 32 KB
+ * of int8's i16), a multiple of 4 KB, so a tile's 16 transformed values, stored one per plane, and
+ * the 16 products its output transform loads all fall in the same L1 set: more lines than the set
+ * has ways (12 on this Xeon, 8 on Zen), evicted before use. 3 cache lines a plane spread them over
+ * distinct sets. Measured (Node 20, SIMD128, one 3x3 conv alone, median of 11, three interleaved
+ * runs, 2026-12-05), f32 ms with no skew / 192 bytes: 128x128x64 21.5 / 18.3, 64x64x128 18.0 / 16.7,
+ * 32x32x256 17.1 / 16.2, 16x16x512 16.1 / 15.8; int8 (int8-winograd.ts) 128x128x64 11.3 / 9.5,
+ * 32x32x256 8.2 / 7.8, 16x16x512 7.8 / 7.7. A skew of 64 bytes was as fast on most runs but far
+ * slower on two; 320 was like 192.
+ */
+export const WINOGRAD_PLANE_SKEW: usize = 192;
+
+/** Scratch bytes of conv2dWinograd: the zero row, 16 input planes and 16 product planes of blockTiles rows, each WINOGRAD_PLANE_SKEW bytes longer. */
 export function conv2dWinogradScratchBytes(cin: i32, cout: i32, blockTiles: i32): i32 {
-  return <i32>(zeroRowBytes(cin) + (<usize>16 * blockTiles * (cin + cout) << 2));
+  return <i32>(zeroRowBytes(cin) + (<usize>16 * blockTiles * (cin + cout) << 2) + 32 * WINOGRAD_PLANE_SKEW);
 }
 
 export function conv2dWinograd(
@@ -117,9 +131,9 @@ export function conv2dWinograd(
 ): void {
   const zero = scratch;
   const vPlanes = scratch + zeroRowBytes(cin);
-  const vPlaneBytes = <usize>blockTiles * cin << 2;
+  const vPlaneBytes = (<usize>blockTiles * cin << 2) + WINOGRAD_PLANE_SKEW;
   const mPlanes = vPlanes + 16 * vPlaneBytes;
-  const mPlaneBytes = <usize>blockTiles * cout << 2;
+  const mPlaneBytes = (<usize>blockTiles * cout << 2) + WINOGRAD_PLANE_SKEW;
   const planeBytes = <usize>planeFloats(cin, cout) << 2;
   const panelEnd = min<i32>((cout + PANEL - 1) / PANEL, panel0 + panelCount);
   const panelBytes = <usize>(PANEL + cin * PANEL) << 2;
@@ -290,9 +304,9 @@ function outputTile(m: usize, planeBytes: usize, bias: usize, cout: i32, relu: i
 // tiles (backprop-filter.ts), then one small transform per channel pair. 2.25x fewer multiply-adds
 // than the direct weight gradient, like the forward.
 
-/** Scratch bytes of conv2dBackpropFilterWinograd: the forward's, with a zero row of max(cin, cout), plus the 16 gradient planes [cin, cout]. */
+/** Scratch bytes of conv2dBackpropFilterWinograd: the forward's (skewed planes included), with a zero row of max(cin, cout), plus the 16 gradient planes [cin, cout]. */
 export function conv2dBackpropFilterWinogradScratchBytes(cin: i32, cout: i32, blockTiles: i32): i32 {
-  return <i32>(zeroRowBytes(max<i32>(cin, cout)) + (<usize>16 * blockTiles * (cin + cout) << 2) + (<usize>16 * cin * cout << 2));
+  return <i32>(zeroRowBytes(max<i32>(cin, cout)) + (<usize>16 * blockTiles * (cin + cout) << 2) + 32 * WINOGRAD_PLANE_SKEW + (<usize>16 * cin * cout << 2));
 }
 
 /**
@@ -306,9 +320,9 @@ export function conv2dBackpropFilterWinograd(
 ): void {
   const zero = scratch;
   const vPlanes = scratch + zeroRowBytes(max<i32>(cin, cout));
-  const vPlaneBytes = <usize>blockTiles * cin << 2;
+  const vPlaneBytes = (<usize>blockTiles * cin << 2) + WINOGRAD_PLANE_SKEW;
   const mPlanes = vPlanes + 16 * vPlaneBytes;
-  const mPlaneBytes = <usize>blockTiles * cout << 2;
+  const mPlaneBytes = (<usize>blockTiles * cout << 2) + WINOGRAD_PLANE_SKEW;
   const sPlanes = mPlanes + 16 * mPlaneBytes;
   const sPlaneBytes = <usize>cin * cout << 2;
   const tilesX = (ow + 1) >> 1;
