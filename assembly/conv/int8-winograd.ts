@@ -19,7 +19,7 @@ import { PANEL } from './pack';
 import { int8PanelBytes } from './int8-pack';
 import { zeroBytes } from './memory';
 import { MR } from './tile';
-import { inputTile, WINOGRAD_PLANE_SKEW } from './winograd';
+import { inputTile, winogradPlaneBytes } from './winograd';
 
 /** Bytes of the packed weights: ceil(cout / 8) panels of scale 8 | bias 8 | 16 planes x ceil(cin / 2) rows of 32 bytes. */
 export function int8WinogradPackedBytes(cin: i32, cout: i32): i32 {
@@ -82,10 +82,10 @@ function zeroRowBytes(cs: i32): usize {
   return ((<usize>cs << 1) + 15) & ~(<usize>15);
 }
 
-/** Scratch bytes of conv2dInt8Winograd: the zero row, 16 input planes [blockTiles, cs] i16, 16 product planes [blockTiles, coutP] i32, each plane WINOGRAD_PLANE_SKEW bytes longer (winograd.ts). */
+/** Scratch bytes of conv2dInt8Winograd: the zero row, 16 input planes [blockTiles, cs] i16, 16 product planes [blockTiles, coutP] i32 (strides: winogradPlaneBytes). */
 export function conv2dInt8WinogradScratchBytes(cs: i32, cout: i32, blockTiles: i32): i32 {
   const coutP = ((cout + PANEL - 1) / PANEL) * PANEL;
-  return <i32>(zeroRowBytes(cs) + <usize>16 * (<usize>blockTiles * ((<usize>cs << 1) + (<usize>coutP << 2)) + 2 * WINOGRAD_PLANE_SKEW));
+  return <i32>(zeroRowBytes(cs) + 16 * (winogradPlaneBytes(blockTiles, <usize>cs << 1) + winogradPlaneBytes(blockTiles, <usize>coutP << 2)));
 }
 
 export function conv2dInt8Winograd(
@@ -102,10 +102,10 @@ export function conv2dInt8Winograd(
   const zero = scratch;
   const xRow = <usize>cs << 1;
   const vPlanes = scratch + zeroRowBytes(cs);
-  const vPlaneBytes = <usize>blockTiles * xRow + WINOGRAD_PLANE_SKEW;
+  const vPlaneBytes = winogradPlaneBytes(blockTiles, xRow);
   const mRow = <usize>coutP << 2;
   const mPlanes = vPlanes + 16 * vPlaneBytes;
-  const mPlaneBytes = <usize>blockTiles * mRow + WINOGRAD_PLANE_SKEW;
+  const mPlaneBytes = winogradPlaneBytes(blockTiles, mRow);
   const panelEnd = min<i32>((cout + PANEL - 1) / PANEL, panel0 + panelCount);
   const c0 = panel0 * PANEL;
   const channels = min<i32>(cout, panelEnd * PANEL) - c0;

@@ -118,9 +118,16 @@ function storeRowU(at: usize, planeBytes: usize, i: i32, a: v128, b: v128, c: v1
  */
 export const WINOGRAD_PLANE_SKEW: usize = 192;
 
-/** Scratch bytes of conv2dWinograd: the zero row, 16 input planes and 16 product planes of blockTiles rows, each WINOGRAD_PLANE_SKEW bytes longer. */
+/** Bytes from one transformed plane to the next: `rows` rows of `rowBytes`, WINOGRAD_PLANE_SKEW more. The kernels and their scratch sizes both take it from here. */
+// @ts-ignore: decorator
+@inline
+export function winogradPlaneBytes(rows: i32, rowBytes: usize): usize {
+  return <usize>rows * rowBytes + WINOGRAD_PLANE_SKEW;
+}
+
+/** Scratch bytes of conv2dWinograd: the zero row, 16 input planes and 16 product planes of blockTiles rows. */
 export function conv2dWinogradScratchBytes(cin: i32, cout: i32, blockTiles: i32): i32 {
-  return <i32>(zeroRowBytes(cin) + (<usize>16 * blockTiles * (cin + cout) << 2) + 32 * WINOGRAD_PLANE_SKEW);
+  return <i32>(zeroRowBytes(cin) + 16 * (winogradPlaneBytes(blockTiles, <usize>cin << 2) + winogradPlaneBytes(blockTiles, <usize>cout << 2)));
 }
 
 export function conv2dWinograd(
@@ -131,9 +138,9 @@ export function conv2dWinograd(
 ): void {
   const zero = scratch;
   const vPlanes = scratch + zeroRowBytes(cin);
-  const vPlaneBytes = (<usize>blockTiles * cin << 2) + WINOGRAD_PLANE_SKEW;
+  const vPlaneBytes = winogradPlaneBytes(blockTiles, <usize>cin << 2);
   const mPlanes = vPlanes + 16 * vPlaneBytes;
-  const mPlaneBytes = (<usize>blockTiles * cout << 2) + WINOGRAD_PLANE_SKEW;
+  const mPlaneBytes = winogradPlaneBytes(blockTiles, <usize>cout << 2);
   const planeBytes = <usize>planeFloats(cin, cout) << 2;
   const panelEnd = min<i32>((cout + PANEL - 1) / PANEL, panel0 + panelCount);
   const panelBytes = <usize>(PANEL + cin * PANEL) << 2;
@@ -304,9 +311,9 @@ function outputTile(m: usize, planeBytes: usize, bias: usize, cout: i32, relu: i
 // tiles (backprop-filter.ts), then one small transform per channel pair. 2.25x fewer multiply-adds
 // than the direct weight gradient, like the forward.
 
-/** Scratch bytes of conv2dBackpropFilterWinograd: the forward's (skewed planes included), with a zero row of max(cin, cout), plus the 16 gradient planes [cin, cout]. */
+/** Scratch bytes of conv2dBackpropFilterWinograd: the forward's, with a zero row of max(cin, cout), plus the 16 gradient planes [cin, cout]. */
 export function conv2dBackpropFilterWinogradScratchBytes(cin: i32, cout: i32, blockTiles: i32): i32 {
-  return <i32>(zeroRowBytes(max<i32>(cin, cout)) + (<usize>16 * blockTiles * (cin + cout) << 2) + 32 * WINOGRAD_PLANE_SKEW + (<usize>16 * cin * cout << 2));
+  return <i32>(zeroRowBytes(max<i32>(cin, cout)) + 16 * (winogradPlaneBytes(blockTiles, <usize>cin << 2) + winogradPlaneBytes(blockTiles, <usize>cout << 2)) + (<usize>16 * cin * cout << 2));
 }
 
 /**
@@ -320,9 +327,9 @@ export function conv2dBackpropFilterWinograd(
 ): void {
   const zero = scratch;
   const vPlanes = scratch + zeroRowBytes(max<i32>(cin, cout));
-  const vPlaneBytes = (<usize>blockTiles * cin << 2) + WINOGRAD_PLANE_SKEW;
+  const vPlaneBytes = winogradPlaneBytes(blockTiles, <usize>cin << 2);
   const mPlanes = vPlanes + 16 * vPlaneBytes;
-  const mPlaneBytes = (<usize>blockTiles * cout << 2) + WINOGRAD_PLANE_SKEW;
+  const mPlaneBytes = winogradPlaneBytes(blockTiles, <usize>cout << 2);
   const sPlanes = mPlanes + 16 * mPlaneBytes;
   const sPlaneBytes = <usize>cin * cout << 2;
   const tilesX = (ow + 1) >> 1;
